@@ -1,0 +1,461 @@
+"""RAPI through SSH: httpx transports whose connections are channels to the master.
+
+The RAPI daemon of the homelab listens only on the current master's loopback
+(``-b 127.0.0.1``). :class:`MasterTunnel` finds the master from any reachable node
+(its ssconf, ``/var/lib/ganeti/ssconf_master_node``), keeps one SSH connection to it
+and opens one direct-tcpip channel to ``127.0.0.1:5080`` per HTTP connection — no
+local port is listened on. When the master refuses the channel (RAPI stopped there
+after ``gnt-cluster master-failover``) or cannot be reached, the tunnel asks the
+nodes again and the request is retried once on the new master: that is safe because
+the request had not been sent.
+
+The RAPI clients see only standard httpx transports::
+
+    transport = AsyncRapiTunnelTransport.from_ssh_via(context.ssh, ssl_context=pinned)
+    client = AsyncRapiClient(url, user=..., password=..., transport=transport)
+
+TLS is still end to end between the client and ganeti-rapi: the SSH layer carries
+bytes only, and ``ssl_context`` (the pinned RAPI certificate) is what verifies them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from typing import Any
+
+import asyncssh
+import httpcore
+import httpx
+
+from ganetiops.config import Context, SshVia
+from ganetiops.errors import ConfigError, SshError
+from ganetiops.ssh._streams import (
+    AsyncChannelBackend,
+    ChannelByteStream,
+    SyncChannelBackend,
+)
+from ganetiops.ssh.connection import Host, SshSettings
+from ganetiops.ssh.facts import SSCONF_DIR
+from ganetiops.ssh.nodes import Nodes, settings_from_ssh_via
+from ganetiops.ssh.sync import LoopThread
+
+__all__ = [
+    "AsyncRapiTunnelTransport",
+    "MasterTunnel",
+    "RapiTunnelTransport",
+    "TunnelConnectError",
+    "parse_master_ssconf",
+    "transport_for_context",
+]
+
+log = logging.getLogger(__name__)
+
+_DISCOVER = (
+    f"cat {SSCONF_DIR}/ssconf_master_node && echo '--' && "
+    f"(cat {SSCONF_DIR}/ssconf_node_primary_ips 2>/dev/null || true)"
+)
+
+
+class TunnelConnectError(httpcore.ConnectError):
+    """The channel to the master's RAPI port could not be opened: nothing was sent."""
+
+    #: The tunnel generation (master lookup) the failed attempt used.
+    generation: int | None = None
+
+
+def parse_master_ssconf(text: str) -> tuple[str, dict[str, str]]:
+    """Output of the discovery command → (master name, primary IP by node name). Pure."""
+    head, _, tail = text.partition("--")
+    master = head.strip().splitlines()[0].strip() if head.strip() else ""
+    if not master:
+        raise ValueError("empty ssconf_master_node")
+    primaries: dict[str, str] = {}
+    for line in tail.splitlines():
+        fields = line.split()
+        if len(fields) == 2:
+            primaries[fields[0]] = fields[1]
+    return master, primaries
+
+
+class MasterTunnel:
+    """Channels to the RAPI port of whichever node is the master now."""
+
+    def __init__(
+        self,
+        nodes: Nodes,
+        *,
+        rapi_port: int = 5080,
+        rapi_host: str = "127.0.0.1",
+        discover_from: Sequence[str] | None = None,
+    ) -> None:
+        self.nodes = nodes
+        self.rapi_port = rapi_port
+        self.rapi_host = rapi_host
+        self._discover_from = list(discover_from or nodes.names)
+        #: Name (as known to ``nodes``) of the node believed to be the master.
+        self.master: str | None = None
+        #: How many times the master was looked up (1 after the first call).
+        self.discoveries = 0
+        self._generation = 0
+        self._lock = asyncio.Lock()
+
+    async def discover(self) -> str:
+        """Ask the nodes, in order, which one is the master; connect-ready name returned."""
+        errors: list[str] = []
+        for name in self._discover_from + [
+            n for n in self.nodes.names if n not in self._discover_from
+        ]:
+            try:
+                conn = await self.nodes.connection(name)
+                result = await conn.run(_DISCOVER, timeout=15)
+            except SshError as exc:
+                errors.append(str(exc))
+                continue
+            if not result.ok:
+                errors.append(result.failure())
+                continue
+            try:
+                master, primaries = parse_master_ssconf(result.stdout)
+            except ValueError as exc:
+                errors.append(f"{name}: {exc}")
+                continue
+            self.master = self._host_for(master, primaries.get(master), via=self.nodes.host(name))
+            self.discoveries += 1
+            self._generation += 1
+            log.info("RAPI tunnel: master is %s (asked %s)", master, name)
+            return self.master
+        raise SshError("cannot find the master: no node answered: " + "; ".join(errors))
+
+    def _host_for(self, master: str, primary_ip: str | None, *, via: Host) -> str:
+        """The name under which ``nodes`` knows the master (added when it is new)."""
+        short = master.split(".", 1)[0]
+        for name in self.nodes.names:
+            host = self.nodes.host(name)
+            if name in (master, short) or (
+                primary_ip is not None and primary_ip in (host.address, host.name)
+            ):
+                return name
+        self.nodes.add(Host(name=master, address=primary_ip, port=via.port, user=via.user))
+        return master
+
+    @property
+    def generation(self) -> int:
+        """Increases each time the master is looked up."""
+        return self._generation
+
+    async def open_channel(self, timeout: float | None = None) -> ChannelByteStream:
+        """A channel to the master's RAPI port (the master is looked up on first use).
+
+        Raises :class:`TunnelConnectError` when the channel cannot be opened; the
+        transports then call :meth:`rediscover` and try once more.
+        """
+        generation = self._generation
+        try:
+            async with asyncio.timeout(timeout):
+                async with self._lock:
+                    if self.master is None:
+                        await self.discover()
+                    generation = self._generation
+                return await self._open_on_master()
+        except TunnelConnectError as exc:
+            exc.generation = generation
+            raise
+        except SshError as exc:
+            failed = TunnelConnectError(str(exc))
+            failed.generation = generation
+            raise failed from None
+        except TimeoutError:
+            raise httpcore.ConnectTimeout(
+                f"no channel to the master's RAPI port within {timeout:g} s"
+            ) from None
+
+    async def rediscover(self, seen_generation: int | None = None) -> None:
+        """Look the master up again, unless another caller did since ``seen_generation``."""
+        async with self._lock:
+            if seen_generation is not None and self._generation != seen_generation:
+                return
+            if self.master is not None:
+                await self.nodes.forget(self.master)
+            await self.discover()
+
+    async def _open_on_master(self) -> ChannelByteStream:
+        master = self.master
+        assert master is not None
+        try:
+            conn = await self.nodes.connection(master)
+        except SshError as exc:
+            raise TunnelConnectError(str(exc)) from exc
+        try:
+            reader, writer = await conn.open_tcp(self.rapi_host, self.rapi_port)
+        except asyncssh.ChannelOpenError as exc:
+            raise TunnelConnectError(
+                f"{master}: {self.rapi_host}:{self.rapi_port} refused the channel ({exc.reason})"
+            ) from None
+        except (asyncssh.Error, OSError) as exc:
+            await self.nodes.forget(master)
+            raise TunnelConnectError(f"{master}: SSH connection lost ({exc})") from None
+        return ChannelByteStream(reader, writer)
+
+    async def aclose(self) -> None:
+        await self.nodes.aclose()
+
+
+def _httpcore_request(request: httpx.Request, stream: Any) -> httpcore.Request:
+    return httpcore.Request(
+        method=request.method,
+        url=httpcore.URL(
+            scheme=request.url.raw_scheme,
+            host=request.url.raw_host,
+            port=request.url.port,
+            target=request.url.raw_path,
+        ),
+        headers=request.headers.raw,
+        content=stream,
+        extensions=request.extensions,
+    )
+
+
+def _to_httpx(exc: Exception, request: httpx.Request) -> Exception:
+    """The httpx exception of the same name as an httpcore one (as httpx itself maps them)."""
+    for cls in type(exc).__mro__:
+        if not cls.__module__.startswith("httpcore"):
+            continue
+        target = getattr(httpx, cls.__name__, None)
+        if isinstance(target, type) and issubclass(target, httpx.TransportError):
+            mapped = target(str(exc), request=request)
+            mapped.__cause__ = exc
+            return mapped
+    return exc
+
+
+def _retry_generation(exc: BaseException, tunnel: MasterTunnel) -> int | None:
+    """The tunnel generation to re-look-up from, or ``None`` when a retry is not safe.
+
+    Safe means the request was never sent: the channel could not be opened, or the TLS
+    handshake over it failed for a reason other than the certificate (RAPI stopping on
+    a node that is no longer the master). A certificate that does not verify is final.
+    """
+    if isinstance(exc, TunnelConnectError):
+        return exc.generation if exc.generation is not None else tunnel.generation
+    if isinstance(exc, httpcore.ConnectError | httpcore.ConnectTimeout):
+        if isinstance(exc.__cause__, ssl.SSLCertVerificationError):
+            return None
+        return tunnel.generation
+    return None
+
+
+class _AsyncResponseStream(httpx.AsyncByteStream):
+    def __init__(self, stream: Any, request: httpx.Request) -> None:
+        self._stream = stream
+        self._request = request
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        try:
+            async for part in self._stream:
+                yield part
+        except (httpcore.TimeoutException, httpcore.NetworkError) as exc:
+            raise _to_httpx(exc, self._request) from exc
+
+    async def aclose(self) -> None:
+        if hasattr(self._stream, "aclose"):
+            await self._stream.aclose()
+
+
+class _SyncResponseStream(httpx.SyncByteStream):
+    def __init__(self, stream: Any, request: httpx.Request) -> None:
+        self._stream = stream
+        self._request = request
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            yield from self._stream
+        except (httpcore.TimeoutException, httpcore.NetworkError) as exc:
+            raise _to_httpx(exc, self._request) from exc
+
+    def close(self) -> None:
+        if hasattr(self._stream, "close"):
+            self._stream.close()
+
+
+class AsyncRapiTunnelTransport(httpx.AsyncBaseTransport):
+    """An ``httpx.AsyncBaseTransport`` that reaches RAPI through :class:`MasterTunnel`.
+
+    ``ssl_context`` verifies the RAPI certificate (pinned; hostname checks off, since
+    the RAPI certificate names ``ganeti.example.com``); ``None`` means httpcore's default
+    context. The URL's host and port only matter for TLS SNI and the Host header.
+    """
+
+    def __init__(
+        self,
+        tunnel: MasterTunnel,
+        *,
+        ssl_context: ssl.SSLContext | None = None,
+        max_connections: int = 10,
+        retry_after_failover: bool = True,
+    ) -> None:
+        self.tunnel = tunnel
+        self.retry_after_failover = retry_after_failover
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=ssl_context,
+            max_connections=max_connections,
+            http1=True,
+            http2=False,
+            network_backend=AsyncChannelBackend(tunnel.open_channel),
+        )
+
+    @classmethod
+    def from_ssh_via(
+        cls,
+        via: SshVia,
+        *,
+        ssl_context: ssl.SSLContext | None = None,
+        addresses: Mapping[str, str] | None = None,
+        settings: SshSettings | None = None,
+        max_connections: int = 10,
+    ) -> AsyncRapiTunnelTransport:
+        """A transport from a configuration context's ``ssh`` table."""
+        tunnel = _tunnel_from_via(via, addresses=addresses, settings=settings)
+        return cls(tunnel, ssl_context=ssl_context, max_connections=max_connections)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        attempts = 2 if self.retry_after_failover else 1
+        for attempt in range(attempts):
+            try:
+                response = await self._pool.handle_async_request(
+                    _httpcore_request(request, request.stream)
+                )
+            except Exception as exc:
+                seen = _retry_generation(exc, self.tunnel)
+                if attempt + 1 < attempts and seen is not None:
+                    log.info("RAPI tunnel: %s; looking for the master again", exc)
+                    try:
+                        await self.tunnel.rediscover(seen)
+                    except SshError as lookup:
+                        raise httpx.ConnectError(str(lookup), request=request) from exc
+                    continue
+                raise _to_httpx(exc, request) from exc.__cause__
+            return httpx.Response(
+                status_code=response.status,
+                headers=response.headers,
+                stream=_AsyncResponseStream(response.stream, request),
+                extensions=response.extensions,
+            )
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def aclose(self) -> None:
+        await self._pool.aclose()
+        await self.tunnel.aclose()
+
+
+class RapiTunnelTransport(httpx.BaseTransport):
+    """The sync twin of :class:`AsyncRapiTunnelTransport`.
+
+    SSH runs on a private event loop in a daemon thread (:class:`LoopThread`); httpcore's
+    sync pool reads and writes through it.
+    """
+
+    def __init__(
+        self,
+        tunnel: MasterTunnel,
+        *,
+        ssl_context: ssl.SSLContext | None = None,
+        max_connections: int = 10,
+        retry_after_failover: bool = True,
+        loop: LoopThread | None = None,
+    ) -> None:
+        self.tunnel = tunnel
+        self.retry_after_failover = retry_after_failover
+        self._loop = loop or LoopThread("ganetiops-rapi-tunnel")
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=ssl_context,
+            max_connections=max_connections,
+            http1=True,
+            http2=False,
+            network_backend=SyncChannelBackend(self._loop, tunnel.open_channel),
+        )
+
+    @classmethod
+    def from_ssh_via(
+        cls,
+        via: SshVia,
+        *,
+        ssl_context: ssl.SSLContext | None = None,
+        addresses: Mapping[str, str] | None = None,
+        settings: SshSettings | None = None,
+        max_connections: int = 10,
+    ) -> RapiTunnelTransport:
+        tunnel = _tunnel_from_via(via, addresses=addresses, settings=settings)
+        return cls(tunnel, ssl_context=ssl_context, max_connections=max_connections)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        attempts = 2 if self.retry_after_failover else 1
+        for attempt in range(attempts):
+            try:
+                response = self._pool.handle_request(_httpcore_request(request, request.stream))
+            except Exception as exc:
+                seen = _retry_generation(exc, self.tunnel)
+                if attempt + 1 < attempts and seen is not None:
+                    log.info("RAPI tunnel: %s; looking for the master again", exc)
+                    try:
+                        self._loop.call(self.tunnel.rediscover(seen))
+                    except SshError as lookup:
+                        raise httpx.ConnectError(str(lookup), request=request) from exc
+                    continue
+                raise _to_httpx(exc, request) from exc.__cause__
+            return httpx.Response(
+                status_code=response.status,
+                headers=response.headers,
+                stream=_SyncResponseStream(response.stream, request),
+                extensions=response.extensions,
+            )
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def close(self) -> None:
+        try:
+            self._pool.close()
+            self._loop.call(self.tunnel.aclose(), timeout=15)
+        finally:
+            self._loop.stop()
+
+
+def _tunnel_from_via(
+    via: SshVia, *, addresses: Mapping[str, str] | None, settings: SshSettings | None
+) -> MasterTunnel:
+    hosts = [
+        Host(name=n, address=(addresses or {}).get(n), port=via.port, user=via.user)
+        for n in via.nodes
+    ]
+    nodes = Nodes(hosts, settings or settings_from_ssh_via(via))
+    return MasterTunnel(nodes, rapi_port=via.rapi_port)
+
+
+def transport_for_context(
+    context: Context,
+    *,
+    ssl_context: ssl.SSLContext | None,
+    asynchronous: bool = False,
+    addresses: Mapping[str, str] | None = None,
+) -> RapiTunnelTransport | AsyncRapiTunnelTransport:
+    """The tunnel transport for a context whose ``ssh`` table says "via SSH to these nodes".
+
+    For ``ganetiops.connect``: pass the result as ``transport=`` to ``RapiClient``
+    (``asynchronous=False``) or ``AsyncRapiClient`` (``asynchronous=True``).
+    """
+    if context.ssh is None:
+        raise ConfigError(f"context {context.name!r} has no ssh table; nothing to tunnel through")
+    if asynchronous:
+        return AsyncRapiTunnelTransport.from_ssh_via(
+            context.ssh,
+            ssl_context=ssl_context,
+            addresses=addresses,
+            max_connections=context.max_connections,
+        )
+    return RapiTunnelTransport.from_ssh_via(
+        context.ssh,
+        ssl_context=ssl_context,
+        addresses=addresses,
+        max_connections=context.max_connections,
+    )
