@@ -12,6 +12,7 @@
     │   ├── RapiConflictError    409
     │   └── RapiServerError      5xx
     ├── RapiConnectionError      no answer: connect, TLS or read failure
+    │   ├── RapiTimeoutError     no answer in time
     │   └── CertificateError     the server's certificate does not match the pin
     ├── JobError                 a Ganeti job did not succeed
     │   ├── JobFailed            status "error": Ganeti's error class, message, code
@@ -101,6 +102,10 @@ class RapiConnectionError(GanetiOpsError):
         super().__init__(message)
         #: True when the request may have reached the server (a write must not be re-sent).
         self.sent = sent
+
+
+class RapiTimeoutError(RapiConnectionError):
+    """Connecting or reading took longer than the configured timeout."""
 
 
 class CertificateError(RapiConnectionError):

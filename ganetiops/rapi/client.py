@@ -1,0 +1,356 @@
+"""The two RAPI clients: :class:`RapiClient` (blocking) and :class:`AsyncRapiClient`.
+
+Both execute the same operation definitions (:mod:`ganetiops.rapi.ops`); they
+differ only in how they send a :class:`~ganetiops.rapi.call.Call`, sleep and
+guard concurrency.
+
+>>> with RapiClient("https://10.1.100.254:5080", user="gnt-py", password=pw,
+...                 certificate_sha256="3F:A0:...") as client:       # doctest: +SKIP
+...     job = client.instances.startup("navidrome.homelab.tel")
+...     job.wait(on_log=print)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Generator, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import httpx
+import tenacity
+
+from ganetiops import errors
+from ganetiops.rapi.call import Call, ClusterFacts
+from ganetiops.rapi.core import ClientCore, facts_from, should_retry
+from ganetiops.rapi.jobs import AsyncJob, Job, Sleep, Step, info_call
+from ganetiops.rapi.models.job import LogEntry
+from ganetiops.rapi.namespace import Async, Executor, Sync
+from ganetiops.rapi.ops import (
+    Cluster,
+    Filters,
+    Groups,
+    Instances,
+    Jobs,
+    Networks,
+    Nodes,
+    OperatingSystems,
+    Query,
+)
+
+if TYPE_CHECKING:
+    from ganetiops.config import Context
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+_INFO = Cluster.info  # the descriptor: builds the GET /2/info call for the facts cache
+
+
+def _wait_strategy() -> Any:
+    return tenacity.wait_exponential(multiplier=0.2, max=2.0)
+
+
+class RapiClient(ClientCore, Executor):
+    """Blocking RAPI client on ``httpx.Client``. Thread-safe; use as a context manager.
+
+    Credentials come from the arguments, else ``GANETIOPS_RAPI_USER`` and
+    ``GANETIOPS_RAPI_PASSWORD``, else ``~/.netrc``. TLS is verified: pin the
+    cluster's certificate with ``certificate_sha256=`` or ``ca_file=``
+    (``insecure=True`` turns verification off, loudly). ``transport=`` takes
+    any ``httpx.BaseTransport`` (e.g. the SSH tunnel of :mod:`ganetiops.ssh`).
+    """
+
+    cluster: Cluster[Sync]
+    os: OperatingSystems[Sync]
+    instances: Instances[Sync]
+    nodes: Nodes[Sync]
+    groups: Groups[Sync]
+    networks: Networks[Sync]
+    jobs: Jobs[Sync]
+    query: Query[Sync]
+    filters: Filters[Sync]
+
+    def __init__(
+        self, url: str, *, transport: httpx.BaseTransport | None = None, **options: Any
+    ) -> None:
+        super().__init__(url, **options)
+        self._http = httpx.Client(**self.client_kwargs(transport))
+        self._slots = threading.BoundedSemaphore(self.max_connections)
+        self._facts_lock = threading.Lock()
+        self.cluster = Cluster(self)
+        self.os = OperatingSystems(self)
+        self.instances = Instances(self)
+        self.nodes = Nodes(self)
+        self.groups = Groups(self)
+        self.networks = Networks(self)
+        self.jobs = Jobs(self)
+        self.query = Query(self)
+        self.filters = Filters(self)
+
+    @classmethod
+    def from_context(cls, context: Context | str | None = None, **overrides: Any) -> RapiClient:
+        """A client for a configuration context (by name, or the current one)."""
+        return cls(**_context_options(context, overrides))
+
+    # --- executor ------------------------------------------------------------------
+    def send(self, call: Call[T]) -> T:
+        """Send one call (checking its preconditions first) and parse the answer."""
+        if call.precondition is not None:
+            call.precondition(self.facts())
+        retrying = tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(self.retries + 1),
+            wait=_wait_strategy(),
+            retry=tenacity.retry_if_exception(lambda exc: should_retry(call, exc)),
+            reraise=True,
+        )
+        return call.parse(retrying(self._send_once, call))
+
+    def submit(self, call: Call[int]) -> Job:
+        """Send a job-submitting call; return the handle of the new job."""
+        return Job(self, self.send(call), call.result)
+
+    def _send_once(self, call: Call[Any]) -> Any:
+        with self._slots:
+            try:
+                response = self._http.request(**self.request_kwargs(call))
+            except httpx.HTTPError as exc:
+                raise self.map_transport_error(call, exc) from exc
+        return self.read_response(call, response)
+
+    def facts(self, *, refresh: bool = False) -> ClusterFacts:
+        """Version and enabled templates/hypervisors, cached for ``facts_ttl`` seconds."""
+        with self._facts_lock:
+            if refresh or time.monotonic() - self._facts_at > self.facts_ttl:
+                self._facts = facts_from(self.cluster.info().raw)
+                self._facts_at = time.monotonic()
+            facts: ClusterFacts = self._facts
+            return facts
+
+    # --- jobs ------------------------------------------------------------------------
+    def job(self, job_id: int) -> Job:
+        """A handle for an existing job id (``client.job(42).wait()``)."""
+        return Job(self, job_id)
+
+    def drive(self, flow: Generator[Step, Any, R], on_log: Callable[[LogEntry], Any] | None) -> R:
+        """Run a job flow to its end, sleeping and sending as it asks."""
+        reply: Any = None
+        error: BaseException | None = None
+        while True:
+            try:
+                step = flow.throw(error) if error is not None else flow.send(reply)
+            except StopIteration as stop:
+                return stop.value  # type: ignore[no-any-return]
+            reply, error = None, None
+            if isinstance(step, LogEntry):
+                if on_log is not None:
+                    on_log(step)
+            elif isinstance(step, Sleep):
+                time.sleep(step.seconds)
+            else:
+                try:
+                    reply = self.send(step)
+                except errors.GanetiOpsError as exc:
+                    error = exc
+
+    def iterate(self, flow: Generator[Step, Any, Any]) -> Iterator[LogEntry]:
+        """Run a job flow, yielding its log entries as they come."""
+        entries: list[LogEntry] = []
+        runner = _StepRunner(self, entries)
+        while runner.advance(flow):
+            yield from entries
+            entries.clear()
+        yield from entries
+
+    # --- lifecycle ---------------------------------------------------------------------
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> RapiClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class _StepRunner:
+    """Advance a flow one network step at a time, collecting log entries (sync)."""
+
+    def __init__(self, client: RapiClient, sink: list[LogEntry]) -> None:
+        self.client, self.sink = client, sink
+        self.reply: Any = None
+        self.error: BaseException | None = None
+
+    def advance(self, flow: Generator[Step, Any, Any]) -> bool:
+        while True:
+            try:
+                step = flow.throw(self.error) if self.error else flow.send(self.reply)
+            except StopIteration:
+                return False
+            self.reply, self.error = None, None
+            if isinstance(step, LogEntry):
+                self.sink.append(step)
+                continue
+            if isinstance(step, Sleep):
+                time.sleep(step.seconds)
+                return True
+            try:
+                self.reply = self.client.send(step)
+            except errors.GanetiOpsError as exc:
+                self.error = exc
+            return True
+
+
+class AsyncRapiClient(ClientCore, Executor):
+    """Asyncio RAPI client on ``httpx.AsyncClient``; same namespaces, awaitable results.
+
+    Concurrency is capped at ``max_connections`` (default 10) requests in flight,
+    below ganeti-rapi's 20: more would be accepted and left unanswered.
+    """
+
+    cluster: Cluster[Async]
+    os: OperatingSystems[Async]
+    instances: Instances[Async]
+    nodes: Nodes[Async]
+    groups: Groups[Async]
+    networks: Networks[Async]
+    jobs: Jobs[Async]
+    query: Query[Async]
+    filters: Filters[Async]
+
+    def __init__(
+        self, url: str, *, transport: httpx.AsyncBaseTransport | None = None, **options: Any
+    ) -> None:
+        super().__init__(url, **options)
+        self._http = httpx.AsyncClient(**self.client_kwargs(transport))
+        self._slots = asyncio.Semaphore(self.max_connections)
+        self._facts_lock = asyncio.Lock()
+        self.cluster = Cluster(self)
+        self.os = OperatingSystems(self)
+        self.instances = Instances(self)
+        self.nodes = Nodes(self)
+        self.groups = Groups(self)
+        self.networks = Networks(self)
+        self.jobs = Jobs(self)
+        self.query = Query(self)
+        self.filters = Filters(self)
+
+    @classmethod
+    def from_context(
+        cls, context: Context | str | None = None, **overrides: Any
+    ) -> AsyncRapiClient:
+        return cls(**_context_options(context, overrides))
+
+    async def send(self, call: Call[T]) -> T:
+        if call.precondition is not None:
+            call.precondition(await self.facts())
+        retrying = tenacity.AsyncRetrying(
+            stop=tenacity.stop_after_attempt(self.retries + 1),
+            wait=_wait_strategy(),
+            retry=tenacity.retry_if_exception(lambda exc: should_retry(call, exc)),
+            reraise=True,
+        )
+        value: Any = await retrying(self._send_once, call)
+        return call.parse(value)
+
+    async def submit(self, call: Call[int]) -> AsyncJob:
+        return AsyncJob(self, await self.send(call), call.result)
+
+    async def _send_once(self, call: Call[Any]) -> Any:
+        async with self._slots:
+            try:
+                response = await self._http.request(**self.request_kwargs(call))
+            except httpx.HTTPError as exc:
+                raise self.map_transport_error(call, exc) from exc
+        return self.read_response(call, response)
+
+    async def facts(self, *, refresh: bool = False) -> ClusterFacts:
+        async with self._facts_lock:
+            if refresh or time.monotonic() - self._facts_at > self.facts_ttl:
+                info = await self.cluster.info()
+                self._facts = facts_from(info.raw)
+                self._facts_at = time.monotonic()
+            facts: ClusterFacts = self._facts
+            return facts
+
+    def job(self, job_id: int) -> AsyncJob:
+        return AsyncJob(self, job_id)
+
+    async def drive(
+        self, flow: Generator[Step, Any, R], on_log: Callable[[LogEntry], Any] | None
+    ) -> R:
+        reply: Any = None
+        error: BaseException | None = None
+        while True:
+            try:
+                step = flow.throw(error) if error is not None else flow.send(reply)
+            except StopIteration as stop:
+                return stop.value  # type: ignore[no-any-return]
+            reply, error = None, None
+            if isinstance(step, LogEntry):
+                if on_log is not None:
+                    result = on_log(step)
+                    if asyncio.iscoroutine(result):
+                        await result
+            elif isinstance(step, Sleep):
+                await asyncio.sleep(step.seconds)
+            else:
+                try:
+                    reply = await self.send(step)
+                except errors.GanetiOpsError as exc:
+                    error = exc
+
+    async def iterate(self, flow: Generator[Step, Any, Any]) -> AsyncIterator[LogEntry]:
+        reply: Any = None
+        error: BaseException | None = None
+        while True:
+            try:
+                step = flow.throw(error) if error is not None else flow.send(reply)
+            except StopIteration:
+                return
+            reply, error = None, None
+            if isinstance(step, LogEntry):
+                yield step
+            elif isinstance(step, Sleep):
+                await asyncio.sleep(step.seconds)
+            else:
+                try:
+                    reply = await self.send(step)
+                except errors.GanetiOpsError as exc:
+                    error = exc
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> AsyncRapiClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+
+def _context_options(context: Context | str | None, overrides: dict[str, Any]) -> dict[str, Any]:
+    from ganetiops.config import Context, load_config
+
+    ctx = context if isinstance(context, Context) else load_config().context(context)
+    if ctx.ssh is not None and "transport" not in overrides:
+        raise errors.ConfigError(
+            f"context {ctx.name!r} reaches RAPI through SSH; use ganetiops.connect({ctx.name!r})"
+        )
+    options: dict[str, Any] = {
+        "url": ctx.url or "https://127.0.0.1:5080",
+        "user": ctx.user,
+        "password": ctx.resolve_password(),
+        "certificate_sha256": ctx.certificate_sha256,
+        "ca_file": ctx.ca_file,
+        "insecure": ctx.insecure,
+        "connect_timeout": ctx.connect_timeout,
+        "read_timeout": ctx.read_timeout,
+        "max_connections": ctx.max_connections,
+    }
+    options.update(overrides)
+    return options
+
+
+__all__ = ["AsyncRapiClient", "RapiClient", "info_call"]

@@ -1,0 +1,175 @@
+"""The base of every RAPI model: attrs classes that tolerate what the server sends.
+
+Each model field names the API key it comes from and an optional converter.
+``from_api`` never fails on a missing key, a ``None`` or a value of the wrong
+type: the field falls back to its default and the original answer stays in
+``raw``. Sizes are :class:`MiB` (an int) with a readable ``.human``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar, Self, TypeVar
+
+import attrs
+
+T = TypeVar("T")
+
+_UNITS = ("M", "G", "T", "P")
+
+
+def format_mib(value: float | None, unit: str | None = None) -> str:
+    """Render MiB like Ganeti does: ``512M``, ``1.5G``, ``2.0T``; ``unit`` forces one."""
+    if value is None:
+        return "?"
+    if unit:
+        unit = unit.upper()[:1]
+        if unit not in _UNITS:
+            raise ValueError(f"unknown unit {unit!r} (one of {', '.join(_UNITS)})")
+        scaled = value / 1024 ** _UNITS.index(unit)
+        return f"{scaled:.1f}{unit}" if unit != "M" else f"{int(scaled)}M"
+    index = 0
+    scaled = float(value)
+    while abs(scaled) >= 1024 and index < len(_UNITS) - 1:
+        scaled /= 1024
+        index += 1
+    return f"{int(scaled)}M" if index == 0 else f"{scaled:.1f}{_UNITS[index]}"
+
+
+class MiB(int):
+    """A size in MiB (what Ganeti reports); ``.human`` renders it, e.g. ``1.5G``."""
+
+    @property
+    def human(self) -> str:
+        return format_mib(self)
+
+    @property
+    def gib(self) -> float:
+        return self / 1024
+
+    def __repr__(self) -> str:
+        return f"MiB({int(self)})"
+
+
+def to_mib(value: Any) -> MiB:
+    return MiB(int(value))
+
+
+def to_tuple(value: Any) -> tuple[Any, ...]:
+    if isinstance(value, list | tuple):
+        return tuple(value)
+    raise TypeError("not a list")
+
+
+def to_str_tuple(value: Any) -> tuple[str, ...]:
+    return tuple(str(v) for v in to_tuple(value))
+
+
+def to_dict(value: Any) -> dict[str, Any]:
+    if isinstance(value, Mapping):
+        return dict(value)
+    raise TypeError("not a mapping")
+
+
+def to_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    raise TypeError("not a boolean")
+
+
+def to_int(value: Any) -> int:
+    if isinstance(value, bool):
+        raise TypeError("boolean is not an int")
+    return int(value)
+
+
+def api(
+    key: str,
+    convert: Callable[[Any], Any] | None = None,
+    *,
+    default: Any = None,
+    factory: Callable[[], Any] | None = None,
+) -> Any:
+    """Declare a model field read from the API key ``key``."""
+    metadata = {"api": key, "convert": convert}
+    if factory is not None:
+        return attrs.field(factory=factory, metadata=metadata)
+    return attrs.field(default=default, metadata=metadata)
+
+
+@attrs.frozen(slots=False)
+class Model:
+    """Base of every model. ``raw`` keeps the server's dict untouched."""
+
+    raw: Mapping[str, Any] = attrs.field(factory=dict, repr=False, eq=False, kw_only=True)
+
+    _api_fields: ClassVar[tuple[tuple[str, str, Callable[[Any], Any] | None], ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._api_fields = ()  # computed lazily: attrs has not processed cls yet
+
+    @classmethod
+    def _fields(cls) -> tuple[tuple[str, str, Callable[[Any], Any] | None], ...]:
+        if not cls._api_fields:
+            cls._api_fields = tuple(
+                (f.name, f.metadata["api"], f.metadata.get("convert"))
+                for f in attrs.fields(cls)
+                if "api" in f.metadata
+            )
+        return cls._api_fields
+
+    @classmethod
+    def api_kwargs(cls, data: Mapping[str, Any]) -> dict[str, Any]:
+        """The constructor arguments found in ``data`` (tolerant conversion)."""
+        kwargs: dict[str, Any] = {}
+        for name, key, convert in cls._fields():
+            value = data.get(key)
+            if value is None:
+                continue
+            if convert is not None:
+                try:
+                    value = convert(value)
+                except (TypeError, ValueError, KeyError):
+                    continue
+            kwargs[name] = value
+        return kwargs
+
+    @classmethod
+    def from_api(cls, data: Any) -> Self:
+        """Build from a server answer; anything unusable leaves the default."""
+        if not isinstance(data, Mapping):
+            data = {}
+        return cls(**cls.api_kwargs(data), **cls.derived(data), raw=data)
+
+    @classmethod
+    def derived(cls, data: Mapping[str, Any]) -> dict[str, Any]:
+        """Constructor arguments computed from several keys (NICs from ``nic.*``...)."""
+        return {}
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """A raw field by its API name (``instance.get("nic.macs")``)."""
+        return self.raw.get(key, default)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The server's answer as a plain dict (stable for JSON output)."""
+        return dict(self.raw)
+
+
+def bind(model: T, namespace: Any) -> T:
+    """Attach the namespace that produced ``model`` so its verbs can call back."""
+    object.__setattr__(model, "_namespace", namespace)
+    return model
+
+
+def bound_namespace(model: object, kind: str) -> Any:
+    namespace = getattr(model, "_namespace", None)
+    if namespace is None:
+        from ganetiops.errors import GanetiOpsError
+
+        raise GanetiOpsError(
+            f"this {kind} was not read through a client; use client.{kind}s.<verb>(name)"
+        )
+    return namespace

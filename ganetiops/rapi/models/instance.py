@@ -1,0 +1,237 @@
+"""Instances, with their NICs and disks as objects."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from ganetiops.rapi.models.base import (
+    MiB,
+    Model,
+    api,
+    bound_namespace,
+    to_bool,
+    to_dict,
+    to_int,
+    to_mib,
+    to_str_tuple,
+    to_tuple,
+)
+
+#: Ganeti's instance status values (``status`` field) and what they mean.
+STATUS_TEXT = {
+    "running": "running",
+    "ADMIN_down": "stopped (by the administrator)",
+    "ADMIN_offline": "offline (by the administrator)",
+    "USER_down": "stopped (from inside)",
+    "ERROR_up": "running, but should be stopped",
+    "ERROR_down": "stopped, but should be running",
+    "ERROR_nodedown": "primary node down",
+    "ERROR_nodeoffline": "primary node offline",
+    "ERROR_wrongnode": "running on the wrong node",
+}
+
+
+@attrs.frozen
+class Nic:
+    """One network interface of an instance."""
+
+    index: int
+    mac: str | None = None
+    ip: str | None = None
+    mode: str | None = None
+    link: str | None = None
+    uuid: str | None = None
+    name: str | None = None
+    network: str | None = None
+    network_name: str | None = None
+    bridge: str | None = None
+
+    @property
+    def mac_hyphens(self) -> str | None:
+        """The MAC as iPXE's ``${mac:hexhyp}`` writes it: ``aa-00-00-12-ab-cd``."""
+        return self.mac.lower().replace(":", "-") if self.mac else None
+
+
+@attrs.frozen
+class Disk:
+    """One disk of an instance; ``size`` in MiB."""
+
+    index: int
+    size: MiB | None = None
+    spindles: int | None = None
+    uuid: str | None = None
+    name: str | None = None
+
+
+def _column(raw: Mapping[str, Any], key: str, index: int) -> Any:
+    values = raw.get(key)
+    if isinstance(values, list) and index < len(values):
+        return values[index]
+    return None
+
+
+def _nics(raw: Mapping[str, Any]) -> tuple[Nic, ...]:
+    count = max(
+        (len(v) for k, v in raw.items() if k.startswith("nic.") and isinstance(v, list)),
+        default=0,
+    )
+    return tuple(
+        Nic(
+            index=i,
+            mac=_column(raw, "nic.macs", i),
+            ip=_column(raw, "nic.ips", i),
+            mode=_column(raw, "nic.modes", i),
+            link=_column(raw, "nic.links", i),
+            uuid=_column(raw, "nic.uuids", i),
+            name=_column(raw, "nic.names", i),
+            network=_column(raw, "nic.networks", i),
+            network_name=_column(raw, "nic.networks.names", i),
+            bridge=_column(raw, "nic.bridges", i),
+        )
+        for i in range(count)
+    )
+
+
+def _disks(raw: Mapping[str, Any]) -> tuple[Disk, ...]:
+    sizes = raw.get("disk.sizes")
+    count = len(sizes) if isinstance(sizes, list) else 0
+    out = []
+    for i in range(count):
+        size = _column(raw, "disk.sizes", i)
+        out.append(
+            Disk(
+                index=i,
+                size=MiB(size) if isinstance(size, int) else None,
+                spindles=_column(raw, "disk.spindles", i),
+                uuid=_column(raw, "disk.uuids", i),
+                name=_column(raw, "disk.names", i),
+            )
+        )
+    return tuple(out)
+
+
+@attrs.frozen(slots=False)
+class Instance(Model):
+    """An instance as ``GET /2/instances/<name>`` (or ``?bulk=1``) reports it.
+
+    Read through a client, it also carries the verbs: ``instance.startup()``,
+    ``instance.migrate(target_node=...)``... They return what the client's
+    namespace returns (a :class:`~ganetiops.rapi.jobs.Job`, or an awaitable
+    for the async client).
+    """
+
+    name: str = api("name", str, default="")
+    uuid: str | None = api("uuid")
+    os: str | None = api("os")
+    pnode: str | None = api("pnode")
+    snodes: tuple[str, ...] = api("snodes", to_str_tuple, factory=tuple)
+    disk_template: str | None = api("disk_template")
+    admin_state: str | None = api("admin_state")
+    oper_state: bool | None = api("oper_state", to_bool)
+    status: str | None = api("status")
+    oper_ram: MiB | None = api("oper_ram", to_mib)
+    oper_vcpus: int | None = api("oper_vcpus", to_int)
+    network_port: int | None = api("network_port", to_int)
+    disk_usage: MiB | None = api("disk_usage", to_mib)
+    beparams: dict[str, Any] = api("beparams", to_dict, factory=dict)
+    hvparams: dict[str, Any] = api("hvparams", to_dict, factory=dict)
+    custom_beparams: dict[str, Any] = api("custom_beparams", to_dict, factory=dict)
+    custom_hvparams: dict[str, Any] = api("custom_hvparams", to_dict, factory=dict)
+    custom_nicparams: tuple[Any, ...] = api("custom_nicparams", to_tuple, factory=tuple)
+    tags: tuple[str, ...] = api("tags", to_str_tuple, factory=tuple)
+    ctime: float | None = api("ctime", float)
+    mtime: float | None = api("mtime", float)
+    serial_no: int | None = api("serial_no", to_int)
+    nics: tuple[Nic, ...] = attrs.field(factory=tuple)
+    disks: tuple[Disk, ...] = attrs.field(factory=tuple)
+
+    @classmethod
+    def derived(cls, data: Mapping[str, Any]) -> dict[str, Any]:
+        return {"nics": _nics(data), "disks": _disks(data)}
+
+    # --- derived facts ------------------------------------------------------------
+    @property
+    def is_running(self) -> bool:
+        return bool(self.oper_state)
+
+    @property
+    def is_healthy(self) -> bool:
+        """Running when it should run, stopped when it should not; nodes reachable."""
+        return self.status in ("running", "ADMIN_down", "ADMIN_offline", "USER_down")
+
+    @property
+    def status_text(self) -> str:
+        return STATUS_TEXT.get(self.status or "", self.status or "unknown")
+
+    @property
+    def memory(self) -> MiB | None:
+        """Configured maximum memory (``beparams.maxmem``)."""
+        value = self.beparams.get("maxmem", self.beparams.get("memory"))
+        return MiB(value) if isinstance(value, int) else None
+
+    @property
+    def min_memory(self) -> MiB | None:
+        value = self.beparams.get("minmem")
+        return MiB(value) if isinstance(value, int) else None
+
+    @property
+    def vcpus(self) -> int | None:
+        value = self.beparams.get("vcpus")
+        return value if isinstance(value, int) else None
+
+    @property
+    def disk_total(self) -> MiB:
+        return MiB(sum(d.size or 0 for d in self.disks))
+
+    @property
+    def mac(self) -> str | None:
+        """MAC of the first NIC (what netboot keys on)."""
+        return self.nics[0].mac if self.nics else None
+
+    @property
+    def nodes(self) -> tuple[str, ...]:
+        return tuple(n for n in (self.pnode, *self.snodes) if n)
+
+    # --- bound verbs (delegate to the namespace this model came from) --------------
+    def _ns(self) -> Any:
+        return bound_namespace(self, "instance")
+
+    def refresh(self) -> Any:
+        """Read the instance again."""
+        return self._ns().get(self.name)
+
+    def startup(self, **kwargs: Any) -> Any:
+        return self._ns().startup(self.name, **kwargs)
+
+    def shutdown(self, **kwargs: Any) -> Any:
+        return self._ns().shutdown(self.name, **kwargs)
+
+    def reboot(self, **kwargs: Any) -> Any:
+        return self._ns().reboot(self.name, **kwargs)
+
+    def migrate(self, **kwargs: Any) -> Any:
+        return self._ns().migrate(self.name, **kwargs)
+
+    def failover(self, **kwargs: Any) -> Any:
+        return self._ns().failover(self.name, **kwargs)
+
+    def modify(self, **kwargs: Any) -> Any:
+        return self._ns().modify(self.name, **kwargs)
+
+    def remove(self, **kwargs: Any) -> Any:
+        return self._ns().remove(self.name, **kwargs)
+
+    def rename(self, new_name: str, **kwargs: Any) -> Any:
+        return self._ns().rename(self.name, new_name, **kwargs)
+
+    def reinstall(self, **kwargs: Any) -> Any:
+        return self._ns().reinstall(self.name, **kwargs)
+
+    def grow_disk(self, disk: int, amount: int | str, **kwargs: Any) -> Any:
+        return self._ns().grow_disk(self.name, disk, amount, **kwargs)
+
+    def console(self) -> Any:
+        return self._ns().console(self.name)

@@ -1,0 +1,305 @@
+"""Checks made before anything is sent, where Ganeti's rules are known.
+
+Each function either returns the value in the form the server wants or raises
+:class:`~ganetiops.errors.ValidationError` naming the field. Checks that need
+the cluster (enabled disk templates, default iallocator) are *preconditions*:
+they run in the client against :class:`~ganetiops.rapi.call.ClusterFacts`
+before the request is sent.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from ganetiops.errors import ValidationError
+from ganetiops.rapi.call import ClusterFacts
+
+DISK_TEMPLATES = (
+    "diskless",
+    "file",
+    "sharedfile",
+    "plain",
+    "blockdev",
+    "drbd",
+    "rbd",
+    "ext",
+    "gluster",
+)
+MIRRORED_INTERNALLY = ("drbd",)
+#: Stock modes plus ``ovn`` (the homelab's Ganeti patch adds it).
+NIC_MODES = ("bridged", "routed", "openvswitch", "ovn")
+NIC_KEYS = (
+    "mac",
+    "ip",
+    "mode",
+    "link",
+    "vlan",
+    "network",
+    "name",
+    "bridge",
+    "ovn_logical_switch",
+    "ovn_dhcpv4_options",
+)
+DISK_KEYS = (
+    "size",
+    "mode",
+    "name",
+    "vg",
+    "metavg",
+    "adopt",
+    "spindles",
+    "provider",
+    "access",
+    "uuid",
+)
+HYPERVISORS = ("kvm", "xen-pvm", "xen-hvm", "chroot", "lxc", "fake")
+REBOOT_TYPES = ("soft", "hard", "full")
+MIGRATION_MODES = ("live", "non-live")
+EVAC_MODES = ("primary-only", "secondary-only", "all")
+REPLACE_MODES = (
+    "replace_on_primary",
+    "replace_on_secondary",
+    "replace_new_secondary",
+    "replace_auto",
+)
+NODE_ROLES = ("drained", "master-candidate", "offline", "regular")
+ALLOC_POLICIES = ("preferred", "last_resort", "unallocable")
+STORAGE_TYPES = (
+    "file",
+    "sharedfile",
+    "gluster",
+    "lvm-pv",
+    "lvm-vg",
+    "diskless",
+    "blockdev",
+    "rados",
+    "ext",
+)
+EXPORT_MODES = ("local", "remote")
+QUERY_RESOURCES = (
+    "cluster",
+    "instance",
+    "node",
+    "group",
+    "network",
+    "job",
+    "export",
+    "lock",
+    "os",
+    "filter",
+)
+
+_HOSTNAME_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+_MAC = re.compile(r"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$")
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGTP]?)(?:i?B)?\s*$", re.IGNORECASE)
+_UNIT_MIB = {"": 1, "K": 1 / 1024, "M": 1, "G": 1024, "T": 1024**2, "P": 1024**3}
+
+
+def hostname(value: Any, field: str = "name") -> str:
+    """A DNS-style name (what Ganeti accepts for instances and nodes)."""
+    if not isinstance(value, str) or not value or len(value) > 255:
+        raise ValidationError(f"{field}: expected a host name, got {value!r}", field=field)
+    labels = value.rstrip(".").split(".")
+    if not all(_HOSTNAME_LABEL.match(label) for label in labels):
+        raise ValidationError(
+            f"{field}: {value!r} is not a valid host name "
+            "(labels of letters, digits and '-', not starting or ending with '-')",
+            field=field,
+        )
+    return value
+
+
+def object_name(value: Any, field: str = "name") -> str:
+    """A group, network or filter name: what RAPI can address in a path."""
+    from ganetiops.rapi.call import check_name
+
+    return check_name(value, field)
+
+
+def mac(value: Any, field: str = "mac") -> str:
+    """``auto``, ``generate`` or six ':'-separated hex pairs (returned lowercase)."""
+    if isinstance(value, str) and value.lower() in ("auto", "generate"):
+        return value.lower()
+    if not isinstance(value, str) or not _MAC.match(value):
+        raise ValidationError(
+            f"{field}: {value!r} is not a MAC address (aa:00:00:12:34:56, auto or generate)",
+            field=field,
+        )
+    return value.lower()
+
+
+def size_mib(value: Any, field: str = "size") -> int:
+    """A size in MiB from an int (MiB) or a string with a unit: ``10G``, ``512M``, ``1.5T``."""
+    if isinstance(value, bool):
+        raise ValidationError(f"{field}: expected a size, got {value!r}", field=field)
+    if isinstance(value, int):
+        mib = value
+    elif isinstance(value, float) and value.is_integer():
+        mib = int(value)
+    elif isinstance(value, str) and (match := _SIZE.match(value)):
+        number, unit = float(match.group(1)), match.group(2).upper()
+        exact = number * _UNIT_MIB[unit]
+        if not exact.is_integer():
+            raise ValidationError(f"{field}: {value!r} is not a whole number of MiB", field=field)
+        mib = int(exact)
+    else:
+        raise ValidationError(
+            f"{field}: {value!r} is not a size (MiB as a number, or with a unit: 512M, 10G, 1T)",
+            field=field,
+        )
+    if mib < 0:
+        raise ValidationError(f"{field}: size must not be negative", field=field)
+    return mib
+
+
+def choice(value: Any, allowed: Sequence[str], field: str) -> str:
+    if value not in allowed:
+        raise ValidationError(f"{field}: {value!r} is not one of {', '.join(allowed)}", field=field)
+    return str(value)
+
+
+def ipv4(value: Any, field: str) -> str:
+    try:
+        return str(ipaddress.IPv4Address(value))
+    except (ipaddress.AddressValueError, ValueError, TypeError):
+        raise ValidationError(f"{field}: {value!r} is not an IPv4 address", field=field) from None
+
+
+def ipv4_network(value: Any, field: str) -> str:
+    try:
+        return str(ipaddress.IPv4Network(value, strict=True))
+    except (ValueError, TypeError):
+        raise ValidationError(f"{field}: {value!r} is not an IPv4 network", field=field) from None
+
+
+def ipv6(value: Any, field: str) -> str:
+    try:
+        return str(ipaddress.IPv6Address(value))
+    except (ValueError, TypeError):
+        raise ValidationError(f"{field}: {value!r} is not an IPv6 address", field=field) from None
+
+
+def ipv6_network(value: Any, field: str) -> str:
+    try:
+        return str(ipaddress.IPv6Network(value, strict=True))
+    except (ValueError, TypeError):
+        raise ValidationError(f"{field}: {value!r} is not an IPv6 network", field=field) from None
+
+
+def disk(spec: Any, index: int, *, creating: bool = True) -> dict[str, Any]:
+    """A disk dict for create/modify; a bare size (``"10G"``, ``10240``) is accepted."""
+    field = f"disks[{index}]"
+    if isinstance(spec, int | str) and not isinstance(spec, bool):
+        spec = {"size": spec}
+    if not isinstance(spec, Mapping):
+        raise ValidationError(f"{field}: expected a size or a dict", field=field)
+    unknown = set(spec) - set(DISK_KEYS)
+    if unknown:
+        raise ValidationError(f"{field}: unknown key(s) {', '.join(sorted(unknown))}", field=field)
+    out = {k: v for k, v in spec.items() if v is not None}
+    if "size" in out:
+        out["size"] = size_mib(out["size"], f"{field}.size")
+    elif creating and "adopt" not in out:
+        raise ValidationError(f"{field}: a size is required", field=field)
+    if "mode" in out:
+        out["mode"] = choice(out["mode"], ("rw", "ro"), f"{field}.mode")
+    if "spindles" in out and (not isinstance(out["spindles"], int) or out["spindles"] < 0):
+        raise ValidationError(f"{field}.spindles: expected a non-negative integer", field=field)
+    return out
+
+
+def nic(spec: Any, index: int) -> dict[str, Any]:
+    """A NIC dict; every value a string, as Ganeti requires (``vlan: "100"``)."""
+    field = f"nics[{index}]"
+    if not isinstance(spec, Mapping):
+        raise ValidationError(f"{field}: expected a dict", field=field)
+    unknown = set(spec) - set(NIC_KEYS)
+    if unknown:
+        raise ValidationError(f"{field}: unknown key(s) {', '.join(sorted(unknown))}", field=field)
+    out: dict[str, Any] = {}
+    for key, value in spec.items():
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            raise ValidationError(f"{field}.{key}: expected a string", field=field)
+        out[key] = str(value)
+    if "mac" in out:
+        out["mac"] = mac(out["mac"], f"{field}.mac")
+    if "mode" in out:
+        out["mode"] = choice(out["mode"], NIC_MODES, f"{field}.mode")
+    if "network" in out and ("mode" in out or "link" in out):
+        raise ValidationError(
+            f"{field}: a NIC on a network takes its mode and link from the network; "
+            "give network or mode/link, not both",
+            field=field,
+        )
+    ip = out.get("ip")
+    if ip is not None and ip.lower() not in ("pool", "none"):
+        out["ip"] = ipv4(ip, f"{field}.ip")
+    if ip is not None and ip.lower() == "pool" and "network" not in out:
+        raise ValidationError(f"{field}: ip=pool needs a network", field=field)
+    if "vlan" in out and not re.match(r"^(\.?\d+(:\d+)*|:\d+(:\d+)*)$", out["vlan"]):
+        raise ValidationError(
+            f"{field}.vlan: {out['vlan']!r} is not a VLAN spec (100, .100, :100:200, .100:200)",
+            field=field,
+        )
+    return out
+
+
+def names(values: Iterable[Any], field: str) -> list[str]:
+    return [hostname(v, f"{field}[{i}]") for i, v in enumerate(values)]
+
+
+def tags(values: Iterable[Any]) -> list[str]:
+    """Tags: non-empty strings of at most 128 characters, no whitespace."""
+    out = []
+    for i, tag in enumerate(values):
+        if not isinstance(tag, str) or not tag or len(tag) > 128 or any(c.isspace() for c in tag):
+            raise ValidationError(
+                f"tags[{i}]: {tag!r} is not a valid tag (1-128 characters, no spaces)",
+                field="tags",
+            )
+        out.append(tag)
+    if not out:
+        raise ValidationError("tags: give at least one tag", field="tags")
+    return out
+
+
+def disk_template_enabled(template: str) -> Any:
+    """Precondition: the cluster enables this disk template."""
+
+    def check(facts: ClusterFacts) -> None:
+        enabled = facts.enabled_disk_templates
+        if enabled and template not in enabled:
+            raise ValidationError(
+                f"disk_template: {template!r} is not enabled on this cluster "
+                f"(enabled: {', '.join(enabled)})",
+                field="disk_template",
+            )
+
+    return check
+
+
+def hypervisor_enabled(name: str) -> Any:
+    def check(facts: ClusterFacts) -> None:
+        enabled = facts.enabled_hypervisors
+        if enabled and name not in enabled:
+            raise ValidationError(
+                f"hypervisor: {name!r} is not enabled on this cluster "
+                f"(enabled: {', '.join(enabled)})",
+                field="hypervisor",
+            )
+
+    return check
+
+
+def needs_default_iallocator(facts: ClusterFacts) -> None:
+    if not facts.raw.get("default_iallocator"):
+        raise ValidationError(
+            "give pnode (and snode for drbd) or an iallocator: "
+            "this cluster has no default iallocator",
+            field="pnode",
+        )
