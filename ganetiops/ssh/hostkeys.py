@@ -127,10 +127,15 @@ class HostKeys:
         where = host.describe()
         shown = describe_key(presented) if presented is not None else "a key that could not be read"
         if not expected:
+            sources = (
+                f"{self.describe_sources()} list no key for it"
+                if self._keys or self._known_hosts_paths
+                else "no host key source is configured"
+            )
             return HostKeyError(
-                f"{where}: unknown host key; it presented {shown}, and {self.describe_sources()} "
-                f"list no key for it. Refusing to connect (keys are never accepted "
-                f"automatically); add the node's key to the inventory or known_hosts."
+                f"{where}: unknown host key; it presented {shown}, and {sources}. Refusing to "
+                f"connect (keys are never accepted automatically); add the node's key to the "
+                f"inventory or known_hosts."
             )
         wanted = ", ".join(describe_key(k) for k in expected)
         return HostKeyError(
