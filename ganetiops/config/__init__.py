@@ -21,6 +21,12 @@ another file. It is written with mode 0600::
     user = "root"
     key = "~/.ssh/id_ed25519"
     known-hosts = "~/.ssh/known_hosts"
+    [contexts.homelab.boot]         # the netboot server (NixOS classes, MAC wrappers, keys)
+    url = "http://boot.homelab.tel"
+    host = "boot.homelab.tel"
+    user = "admin"
+    key = "~/.ssh/id_ed25519"
+    root = "/usb1-part1/http"
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ from ganetiops.config.secrets import PasswordSource, Secret, check_private_file
 from ganetiops.errors import ConfigError
 
 __all__ = [
+    "BootServer",
     "Config",
     "Context",
     "PasswordSource",
@@ -106,6 +113,62 @@ class SshVia:
         return out
 
 
+@attrs.frozen
+class BootServer:
+    """Where NixOS class images, MAC wrappers and host keys are published and served.
+
+    ``url`` is the HTTP base the VMs fetch from; the SFTP target (``host``,
+    ``user``, ``key``, ``root``) is where ganetiops publishes. The homelab's:
+    ``http://boot.homelab.tel`` and ``admin@boot.homelab.tel:/usb1-part1/http``.
+    """
+
+    url: str
+    host: str
+    user: str = "admin"
+    port: int = 22
+    key: str | None = None
+    root: str = "/usb1-part1/http"
+    known_hosts: str | None = None
+    host_key: str | None = None
+    #: Where the HTTP server's access log can be read over SFTP (to see first boots).
+    access_log: str | None = None
+
+    _KEYS = ("url", "host", "user", "port", "key", "root", "known-hosts", "host-key", "access-log")
+
+    @classmethod
+    def from_config(cls, raw: Mapping[str, Any], where: str) -> BootServer:
+        _no_unknown(raw, set(cls._KEYS), where)
+        for required in ("url", "host"):
+            if not isinstance(raw.get(required), str) or not raw[required]:
+                raise ConfigError(f"{where}.{required}: required")
+        return cls(
+            url=str(raw["url"]).rstrip("/"),
+            host=str(raw["host"]),
+            user=str(raw.get("user", "admin")),
+            port=_int(raw, "port", 22, where),
+            key=raw.get("key"),
+            root=str(raw.get("root", "/usb1-part1/http")).rstrip("/") or "/",
+            known_hosts=raw.get("known-hosts"),
+            host_key=raw.get("host-key"),
+            access_log=raw.get("access-log"),
+        )
+
+    def to_config(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"url": self.url, "host": self.host, "user": self.user}
+        if self.port != 22:
+            out["port"] = self.port
+        for key, value in (
+            ("key", self.key),
+            ("known-hosts", self.known_hosts),
+            ("host-key", self.host_key),
+            ("access-log", self.access_log),
+        ):
+            if value:
+                out[key] = value
+        out["root"] = self.root
+        return out
+
+
 _CONTEXT_KEYS = {
     "url",
     "user",
@@ -137,6 +200,7 @@ class Context:
     max_connections: int = 10
     ssh: SshVia | None = None
     description: str = ""
+    boot: BootServer | None = None
 
     @classmethod
     def from_config(
@@ -167,6 +231,7 @@ class Context:
             max_connections=_int(raw, "max-connections", 10, where),
             ssh=ssh,
             description=str(raw.get("description", "")),
+            boot=BootServer.from_config(raw["boot"], f"{where}.boot") if "boot" in raw else None,
         )
 
     def to_config(self) -> dict[str, Any]:
@@ -193,6 +258,8 @@ class Context:
             out["max-connections"] = self.max_connections
         if self.ssh is not None:
             out["ssh"] = self.ssh.to_config()
+        if self.boot is not None:
+            out["boot"] = self.boot.to_config()
         return out
 
     def resolve_password(self) -> Secret | None:

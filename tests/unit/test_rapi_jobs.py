@@ -1,0 +1,123 @@
+"""The job wait flow, driven step by step (pure: the flow is a generator).
+
+Real waits against Ganeti are in tests/integration/test_rapi_jobs.py; here each
+branch of the flow is checked with the exact answers Ganeti 3.0.2 gives
+(rapi.md §3.3, §11).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+
+import pytest
+
+from ganetiops import errors
+from ganetiops.rapi.call import Call
+from ganetiops.rapi.jobs import Sleep, _collect_children, check_result, wait_flow
+from ganetiops.rapi.models.job import JobInfo, LogEntry
+
+SUCCESS = {"id": 7, "status": "success", "opstatus": ["success"], "opresult": [["aleph"]],
+           "oplog": [[[1, [100, 0], "message", "hello"], [2, [101, 500000], "message", "bye"]]],
+           "start_ts": [100, 0], "end_ts": [101, 500000], "summary": ["INSTANCE_STARTUP(x)"]}
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def step(flow: Generator[Any, Any, Any], reply: Any = None) -> Any:
+    return flow.send(reply)
+
+
+def test_long_poll_reports_log_entries_and_stops_on_a_final_status() -> None:
+    flow = wait_flow(7, deadline=None)
+    first = step(flow)
+    assert isinstance(first, Call) and first.path == "/2/jobs/7/wait"
+    entry = step(flow, {"job_info": ["running"], "log_entries": [[1, [100, 0], "message", "hello"]]})
+    assert isinstance(entry, LogEntry) and entry.message == "hello" and entry.job_id == 7
+    again = step(flow)
+    assert isinstance(again, Call) and again.path == "/2/jobs/7/wait"
+    assert b'"previous_job_info":["running"]' in (again.body or b"")
+    assert b'"previous_log_serial":1' in (again.body or b"")
+    final_call = step(flow, {"job_info": ["success"], "log_entries": []})
+    assert isinstance(final_call, Call) and final_call.path == "/2/jobs/7"
+    # The entry logged after the last /wait answer is reported from the final info.
+    late = step(flow, JobInfo.from_api(SUCCESS))
+    assert isinstance(late, LogEntry) and late.serial == 2
+    with pytest.raises(StopIteration) as stop:
+        step(flow)
+    assert stop.value.value.status == "success"
+
+
+def test_read_only_user_falls_back_to_polling_after_403() -> None:
+    flow = wait_flow(7, deadline=None)
+    step(flow)
+    polled = flow.throw(errors.RapiForbiddenError(403, "Forbidden"))
+    assert isinstance(polled, Call) and polled.path == "/2/jobs/7"
+    sleep = step(flow, JobInfo.from_api({"id": 7, "status": "running"}))
+    assert isinstance(sleep, Sleep) and sleep.seconds == pytest.approx(0.05)
+    polled_again = step(flow)
+    assert isinstance(polled_again, Call) and polled_again.path == "/2/jobs/7"
+    sleep2 = step(flow, JobInfo.from_api({"id": 7, "status": "running"}))
+    assert isinstance(sleep2, Sleep) and sleep2.seconds > sleep.seconds  # adaptive
+
+
+def test_documented_null_answer_is_tolerated() -> None:
+    """Stand-in for a fault 3.x never produces: /wait answering null ("no change")."""
+    flow = wait_flow(7, deadline=None)
+    step(flow)
+    again = step(flow, None)
+    assert isinstance(again, Call) and again.path == "/2/jobs/7/wait"
+
+
+def test_unknown_job_is_reported_as_not_found() -> None:
+    flow = wait_flow(99999, deadline=None)
+    step(flow)
+    with pytest.raises(errors.JobNotFound):
+        flow.throw(errors.RapiServerError(500, "Can't load job file"))
+
+
+def test_deadline_raises_job_timeout_and_bounds_the_long_poll() -> None:
+    clock = Clock()
+    flow = wait_flow(7, deadline=3.0, clock=clock)
+    first = step(flow)
+    assert first.read_timeout == pytest.approx(3.5)
+    clock.now = 3.1
+    with pytest.raises(errors.JobTimeout):
+        step(flow, {"job_info": ["running"], "log_entries": []})
+
+
+def test_check_result_raises_typed_errors_with_ganeti_codes() -> None:
+    failed = JobInfo.from_api({
+        "id": 9, "status": "error", "opstatus": ["error", "error"],
+        "opresult": [["OpPrereqError", ["Missing bridges br9", "environment_error"]],
+                     ["OpExecError", ["Preceding opcode failed"]]],
+    })
+    with pytest.raises(errors.JobFailed) as info:
+        check_result(failed)
+    assert info.value.error_code == "environment_error"
+    assert info.value.error_class == "OpPrereqError"
+    assert "br9" in info.value.error_message and info.value.job_id == 9
+    with pytest.raises(errors.JobCanceled):
+        check_result(JobInfo.from_api({"id": 3, "status": "canceled"}))
+
+
+def test_children_are_followed_breadth_first() -> None:
+    flow = _collect_children(1, None, __import__("ganetiops").rapi.Polling(), True, Clock())
+    assert step(flow).path == "/2/jobs/1/wait"
+    assert step(flow, {"job_info": ["success"], "log_entries": []}).path == "/2/jobs/1"
+    parent = {"id": 1, "status": "success", "opstatus": ["success"],
+              "opresult": [{"jobs": [[True, 2], [True, 3]]}]}
+    assert step(flow, JobInfo.from_api(parent)).path == "/2/jobs/2/wait"
+    assert step(flow, {"job_info": ["success"], "log_entries": []}).path == "/2/jobs/2"
+    assert step(flow, JobInfo.from_api({"id": 2, "status": "success"})).path == "/2/jobs/3/wait"
+    assert step(flow, {"job_info": ["error"], "log_entries": []}).path == "/2/jobs/3"
+    with pytest.raises(StopIteration) as stop:
+        step(flow, JobInfo.from_api({"id": 3, "status": "error"}))
+    root, children = stop.value.value
+    assert root.id == 1 and [c.id for c in children] == [2, 3]
