@@ -1,0 +1,48 @@
+"""Run by Debian's /usr/bin/python3: the official client (python3-ganeti-rapi) side
+of benchmarks/rapi_vs_official.py. Reads its task as JSON on stdin, prints JSON.
+
+The official client is used as its users use it: no certificate verification
+(its default), ``WaitForJobCompletion`` with its default 5 s period.
+"""
+
+import json
+import sys
+import time
+import tracemalloc
+
+sys.path.insert(0, "/usr/share/ganeti/3.0")
+
+from ganeti.rapi import client as rapi
+
+
+def main():
+    task = json.load(sys.stdin)
+    cl = rapi.GanetiRapiClient(
+        task["host"], port=task["port"], username=task["user"], password=task["password"]
+    )
+    out = {}
+    if task["what"] == "job_latency":
+        lat = []
+        for i in range(task["count"]):
+            job_id = cl.AddClusterTags([f"bench-official-{i}"])
+            cl.WaitForJobCompletion(job_id)
+            known = time.time()
+            end = cl.GetJobStatus(job_id)["end_ts"]
+            lat.append(known - (end[0] + end[1] / 1e6))
+            cl.DeleteClusterTags([f"bench-official-{i}"])
+        out["latencies"] = lat
+    elif task["what"] == "bulk":
+        times = []
+        tracemalloc.start()
+        for _ in range(task["rounds"]):
+            start = time.perf_counter()
+            data = cl.GetInstances(bulk=True)
+            times.append(time.perf_counter() - start)
+        out["peak_bytes"] = tracemalloc.get_traced_memory()[1]
+        out["times"] = times
+        out["count"] = len(data)
+    json.dump(out, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()
