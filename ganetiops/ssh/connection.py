@@ -36,6 +36,8 @@ class Host:
     address: str | None = None
     port: int = 22
     user: str = "root"
+    #: Other names of the node (its FQDN...), also looked up for its host key.
+    aliases: tuple[str, ...] = ()
 
     @property
     def target(self) -> str:

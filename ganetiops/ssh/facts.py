@@ -165,6 +165,8 @@ class NodeFacts:
     addresses: tuple[InterfaceAddress, ...] = ()
     #: Extra names resolved on the node (see ``resolve=``), name → IPv4 addresses.
     resolved: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict)
+    #: Values of caller-defined facts (see ``extra=``), by fact name.
+    extra: Mapping[str, Any] = attrs.field(factory=dict)
     #: Facts that could not be read, name → why (``connect``: the node was not reached).
     problems: Mapping[str, str] = attrs.field(factory=dict)
     #: The node presented a host key other than the expected one (nothing ran on it).
@@ -204,6 +206,7 @@ def facts_from_outputs(
     """
     chosen = list(facts) if facts is not None else list(FACTS)
     values: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
     resolved: dict[str, tuple[str, ...]] = {}
     problems: dict[str, str] = {}
     for fact in chosen:
@@ -217,9 +220,18 @@ def facts_from_outputs(
             value = fact.default
         if fact.name.startswith("resolve:"):
             resolved[fact.name.split(":", 1)[1]] = value
-        else:
+        elif fact.name in _BY_NAME:
             values[fact.name] = value
-    return NodeFacts(host=host, resolved=resolved, problems=problems, duration=duration, **values)
+        else:
+            extra[fact.name] = value
+    return NodeFacts(
+        host=host,
+        resolved=resolved,
+        extra=extra,
+        problems=problems,
+        duration=duration,
+        **values,
+    )
 
 
 async def gather_facts(
@@ -228,16 +240,19 @@ async def gather_facts(
     *,
     names: Iterable[str] | None = None,
     resolve: Sequence[str] = (),
+    extra: Sequence[Fact[Any]] = (),
     sessions: int = 4,
     timeout: float = 30.0,
 ) -> NodeFacts:
     """Read facts of one node, at most ``sessions`` commands at a time over its connection.
 
     ``names`` limits the facts read (default: all of :data:`FACTS`); ``resolve`` adds
-    a resolution check of each given name.
+    a resolution check of each given name; ``extra`` adds caller-defined facts, whose
+    values land in ``NodeFacts.extra``.
     """
     chosen = [_BY_NAME[n] for n in names] if names is not None else list(FACTS)
     chosen += [resolve_fact(name) for name in resolve]
+    chosen += list(extra)
     limit = asyncio.Semaphore(sessions)
     outputs: dict[str, tuple[str, int | None]] = {}
     errors: dict[str, str] = {}
@@ -263,11 +278,15 @@ async def gather_all(
     *,
     names: Iterable[str] | None = None,
     resolve: Sequence[str] = (),
+    extra: Sequence[Fact[Any]] = (),
 ) -> dict[str, NodeFacts]:
     """Facts of every node at once (one task per node)."""
     wanted = list(names) if names is not None else None
     hosts = list(connections)
     gathered = await asyncio.gather(
-        *(gather_facts(connections[h], h, names=wanted, resolve=resolve) for h in hosts)
+        *(
+            gather_facts(connections[h], h, names=wanted, resolve=resolve, extra=extra)
+            for h in hosts
+        )
     )
     return dict(zip(hosts, gathered, strict=True))

@@ -94,6 +94,16 @@ class HostKeys:
             merged.setdefault(host, []).extend([value] if isinstance(value, str) else value)
         return HostKeys(merged, self._known_hosts_paths)
 
+    def merged(self, other: HostKeys) -> HostKeys:
+        """Keys of both (inline keys concatenated, known_hosts files of both)."""
+        inline: dict[str, list[str]] = {}
+        for source in (self, other):
+            for host, ks in source._keys.items():
+                inline.setdefault(host, []).extend(key_line(k) for k in ks)
+        paths = list(self._known_hosts_paths)
+        paths += [p for p in other._known_hosts_paths if p not in paths]
+        return HostKeys(inline, paths)
+
     def describe_sources(self) -> str:
         """Where keys come from, for messages (``inline keys, known_hosts /root/...``)."""
         parts = []
@@ -104,7 +114,7 @@ class HostKeys:
 
     def expected(self, host: Host) -> list[asyncssh.SSHKey]:
         """Every key ``host`` may present; empty when nothing is known about it."""
-        names = _aliases(host.name, host.address)
+        names = _aliases(host.name, host.address, host.aliases)
         found: list[asyncssh.SSHKey] = []
         for name in names:
             for key in self._keys.get(name, ()):
@@ -146,11 +156,14 @@ class HostKeys:
         )
 
 
-def _aliases(name: str, address: str | None) -> list[str]:
-    names = [name]
-    short = name.split(".", 1)[0]
-    if short not in names and not _is_ip(name):
-        names.append(short)
+def _aliases(name: str, address: str | None, others: Sequence[str] = ()) -> list[str]:
+    names: list[str] = []
+    for candidate in (name, *others):
+        if candidate not in names:
+            names.append(candidate)
+        short = candidate.split(".", 1)[0]
+        if short not in names and not _is_ip(candidate):
+            names.append(short)
     if address and address not in names:
         names.append(address)
     return names

@@ -15,16 +15,22 @@ import asyncio
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import TracebackType
+from typing import Any
 
 from ganetiops.config import SshVia
 from ganetiops.config.secrets import Secret
 from ganetiops.errors import HostKeyError, SshError, ValidationError
 from ganetiops.ssh.connection import CommandResult, Host, NodeConnection, SshSettings, connect
-from ganetiops.ssh.facts import NodeFacts, gather_facts
+from ganetiops.ssh.facts import SSCONF_DIR, Fact, NodeFacts, gather_facts
 from ganetiops.ssh.fanout import HostResult, Mode, RunReport, Status, fan_out
 from ganetiops.ssh.hostkeys import HostKeys
 
-__all__ = ["Nodes", "settings_from_ssh_via"]
+__all__ = ["Nodes", "find_master", "parse_master_ssconf", "settings_from_ssh_via"]
+
+MASTER_COMMAND = (
+    f"cat {SSCONF_DIR}/ssconf_master_node && echo '--' && "
+    f"(cat {SSCONF_DIR}/ssconf_node_primary_ips 2>/dev/null || true)"
+)
 
 
 def settings_from_ssh_via(via: SshVia, **overrides: object) -> SshSettings:
@@ -140,6 +146,7 @@ class Nodes:
         hosts: Sequence[str] | None = None,
         names: Iterable[str] | None = None,
         resolve: Sequence[str] = (),
+        extra: Sequence[Fact[Any]] = (),
     ) -> dict[str, NodeFacts]:
         """Facts of every node in parallel (connections included).
 
@@ -160,7 +167,7 @@ class Nodes:
                     duration=time.monotonic() - started,
                     host_key_refused=isinstance(exc, HostKeyError),
                 )
-            return await gather_facts(conn, name, names=wanted, resolve=resolve)
+            return await gather_facts(conn, name, names=wanted, resolve=resolve, extra=extra)
 
         gathered = await asyncio.gather(*(one(n) for n in chosen))
         return dict(zip(chosen, gathered, strict=True))
@@ -199,3 +206,58 @@ def to_host_result(
         duration=result.duration,
         error=None if result.ok else result.failure(),
     )
+
+
+def parse_master_ssconf(text: str) -> tuple[str, dict[str, str]]:
+    """Output of ``MASTER_COMMAND`` → (master name, primary IP by node name). Pure."""
+    head, _, tail = text.partition("--")
+    master = head.strip().splitlines()[0].strip() if head.strip() else ""
+    if not master:
+        raise ValueError("empty ssconf_master_node")
+    primaries: dict[str, str] = {}
+    for line in tail.splitlines():
+        fields = line.split()
+        if len(fields) == 2:
+            primaries[fields[0]] = fields[1]
+    return master, primaries
+
+
+async def find_master(nodes: Nodes, *, ask: Sequence[str] | None = None) -> str:
+    """The current master per the ssconf of the first node that answers.
+
+    Nodes are asked in the order of ``ask`` (default: all, in order). Returns the name
+    under which ``nodes`` knows the master; a master ``nodes`` does not list is added,
+    reached at its primary address from ssconf.
+    """
+    order = list(ask or nodes.names)
+    order += [n for n in nodes.names if n not in order]
+    errors: list[str] = []
+    for name in order:
+        try:
+            conn = await nodes.connection(name)
+        except SshError as exc:
+            errors.append(str(exc))
+            continue
+        result = await conn.run(MASTER_COMMAND, timeout=15)
+        if not result.ok:
+            errors.append(result.failure())
+            continue
+        try:
+            master, primaries = parse_master_ssconf(result.stdout)
+        except ValueError as exc:
+            errors.append(f"{name}: {exc}")
+            continue
+        return _known_as(nodes, master, primaries.get(master), via=nodes.host(name))
+    raise SshError("cannot find the master: no node answered: " + "; ".join(errors))
+
+
+def _known_as(nodes: Nodes, master: str, primary_ip: str | None, *, via: Host) -> str:
+    short = master.split(".", 1)[0]
+    for name in nodes.names:
+        host = nodes.host(name)
+        if name in (master, short) or (
+            primary_ip is not None and primary_ip in (host.address, host.name)
+        ):
+            return name
+    nodes.add(Host(name=master, address=primary_ip, port=via.port, user=via.user))
+    return master

@@ -38,8 +38,7 @@ from ganetiops.ssh._streams import (
     SyncChannelBackend,
 )
 from ganetiops.ssh.connection import Host, SshSettings
-from ganetiops.ssh.facts import SSCONF_DIR
-from ganetiops.ssh.nodes import Nodes, settings_from_ssh_via
+from ganetiops.ssh.nodes import Nodes, find_master, parse_master_ssconf, settings_from_ssh_via
 from ganetiops.ssh.sync import LoopThread
 
 __all__ = [
@@ -53,31 +52,12 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-_DISCOVER = (
-    f"cat {SSCONF_DIR}/ssconf_master_node && echo '--' && "
-    f"(cat {SSCONF_DIR}/ssconf_node_primary_ips 2>/dev/null || true)"
-)
-
 
 class TunnelConnectError(httpcore.ConnectError):
     """The channel to the master's RAPI port could not be opened: nothing was sent."""
 
     #: The tunnel generation (master lookup) the failed attempt used.
     generation: int | None = None
-
-
-def parse_master_ssconf(text: str) -> tuple[str, dict[str, str]]:
-    """Output of the discovery command → (master name, primary IP by node name). Pure."""
-    head, _, tail = text.partition("--")
-    master = head.strip().splitlines()[0].strip() if head.strip() else ""
-    if not master:
-        raise ValueError("empty ssconf_master_node")
-    primaries: dict[str, str] = {}
-    for line in tail.splitlines():
-        fields = line.split()
-        if len(fields) == 2:
-            primaries[fields[0]] = fields[1]
-    return master, primaries
 
 
 class MasterTunnel:
@@ -103,43 +83,12 @@ class MasterTunnel:
         self._lock = asyncio.Lock()
 
     async def discover(self) -> str:
-        """Ask the nodes, in order, which one is the master; connect-ready name returned."""
-        errors: list[str] = []
-        for name in self._discover_from + [
-            n for n in self.nodes.names if n not in self._discover_from
-        ]:
-            try:
-                conn = await self.nodes.connection(name)
-                result = await conn.run(_DISCOVER, timeout=15)
-            except SshError as exc:
-                errors.append(str(exc))
-                continue
-            if not result.ok:
-                errors.append(result.failure())
-                continue
-            try:
-                master, primaries = parse_master_ssconf(result.stdout)
-            except ValueError as exc:
-                errors.append(f"{name}: {exc}")
-                continue
-            self.master = self._host_for(master, primaries.get(master), via=self.nodes.host(name))
-            self.discoveries += 1
-            self._generation += 1
-            log.info("RAPI tunnel: master is %s (asked %s)", master, name)
-            return self.master
-        raise SshError("cannot find the master: no node answered: " + "; ".join(errors))
-
-    def _host_for(self, master: str, primary_ip: str | None, *, via: Host) -> str:
-        """The name under which ``nodes`` knows the master (added when it is new)."""
-        short = master.split(".", 1)[0]
-        for name in self.nodes.names:
-            host = self.nodes.host(name)
-            if name in (master, short) or (
-                primary_ip is not None and primary_ip in (host.address, host.name)
-            ):
-                return name
-        self.nodes.add(Host(name=master, address=primary_ip, port=via.port, user=via.user))
-        return master
+        """Ask the nodes, in order, which one is the master; returns its name in ``nodes``."""
+        self.master = await find_master(self.nodes, ask=self._discover_from)
+        self.discoveries += 1
+        self._generation += 1
+        log.info("RAPI tunnel: master is %s", self.master)
+        return self.master
 
     @property
     def generation(self) -> int:

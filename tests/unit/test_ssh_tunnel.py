@@ -7,7 +7,8 @@ import ssl
 import httpcore
 import pytest
 
-from ganetiops.ssh.tunnel import TunnelConnectError, _retry_generation, parse_master_ssconf
+from ganetiops.ssh.nodes import parse_master_ssconf
+from ganetiops.ssh.tunnel import TunnelConnectError, _retry_generation
 
 
 def test_parse_master_ssconf() -> None:

@@ -1,0 +1,562 @@
+"""The inventory: one TOML file describing a cluster to bootstrap. Validated before any I/O.
+
+Every error names the key it is about (``nodes.bet.secondary: not an IPv4 address
+('10.1.97.300')``) and is a :class:`~ganetiops.errors.ValidationError` whose ``field``
+is that key. See ``docs/bootstrap.md`` for the full format and ``examples/`` for the
+homelab's and the lab's inventories.
+
+Paths (``ssh.key``, ``ssh.known-hosts``, ``host-key = { file = ... }``) expand ``~`` and
+``$VARIABLES`` and are relative to the inventory's directory, so an inventory can take
+the lab's host keys at run time (``examples/lab.toml``).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import tomllib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from ganetiops.bootstrap.users_file import RIGHTS, check_name
+from ganetiops.config.secrets import PasswordSource
+from ganetiops.errors import ConfigError, ValidationError
+
+__all__ = [
+    "ClusterSpec",
+    "Inventory",
+    "NodeSpec",
+    "RapiUserSpec",
+    "SshSpec",
+    "load_inventory",
+    "parse_inventory",
+]
+
+PLACEHOLDER = "PLACEHOLDER"
+_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_HOSTNAME = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*$")
+_PARAM_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_HV_NAMES = ("kvm", "xen-pvm", "xen-hvm", "lxc", "fake", "chroot")
+_DISK_TEMPLATES = (
+    "diskless",
+    "file",
+    "sharedfile",
+    "plain",
+    "drbd",
+    "blockdev",
+    "rbd",
+    "ext",
+    "gluster",
+)
+_MAC_PREFIX = re.compile(r"^[0-9a-f]{2}:[0-9a-f]{2}:[0-9a-f]{2}$")
+
+
+@attrs.frozen
+class NodeSpec:
+    """One node: its short name (the table key), Ganeti name, addresses and host keys."""
+
+    name: str
+    fqdn: str
+    primary: str
+    secondary: str | None
+    #: Where SSH connects (default: the primary address).
+    address: str
+    #: Public host key lines the node must present (may be empty with ``ssh.known-hosts``).
+    host_keys: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class RapiUserSpec:
+    """A RAPI user: rights, and where its password comes from (or its HA1 hash)."""
+
+    name: str
+    rights: tuple[str, ...]
+    password: PasswordSource | None = None
+    ha1: str | None = None
+    #: With ``password = { file = ..., create = true }``: generate the file if it is missing.
+    create: bool = False
+
+
+@attrs.frozen
+class SshSpec:
+    user: str = "root"
+    port: int = 22
+    #: Private key files for authentication (empty: the usual ``~/.ssh/id_*``).
+    keys: tuple[str, ...] = ()
+    #: known_hosts files consulted besides the nodes' ``host-key``.
+    known_hosts: tuple[str, ...] = ()
+    connect_timeout: float = 10.0
+
+
+@attrs.frozen
+class ClusterSpec:
+    """Cluster-wide settings, as ``gnt-cluster init`` takes them."""
+
+    name: str
+    address: str
+    domain: str
+    initial_master: str
+    master_netdev: str
+    enabled_hypervisors: tuple[str, ...]
+    enabled_disk_templates: tuple[str, ...]
+    master_netmask: int | None = None
+    volume_group: str | None = None
+    hypervisor_params: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
+    disk_params: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
+    nic_params: Mapping[str, Any] = attrs.field(factory=dict)
+    drbd_usermode_helper: str | None = None
+    file_storage_dir: str | None = None
+    shared_file_storage_dir: str | None = None
+    mac_prefix: str | None = None
+    ipolicy_disk_templates: tuple[str, ...] = ()
+    #: ``min:...,.../max:...`` as ``gnt-cluster init --ipolicy-bounds-specs`` takes it.
+    ipolicy_bounds_specs: str | None = None
+    #: OS providers every node should have (checked, not installed).
+    os_providers: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class Inventory:
+    cluster: ClusterSpec
+    nodes: tuple[NodeSpec, ...]
+    ssh: SshSpec = SshSpec()
+    rapi_users: tuple[RapiUserSpec, ...] = ()
+    path: Path | None = None
+
+    def node(self, name: str) -> NodeSpec:
+        """A node by short name or FQDN."""
+        for node in self.nodes:
+            if name in (node.name, node.fqdn):
+                return node
+        raise ValidationError(f"unknown node {name!r}", field="nodes")
+
+    @property
+    def master(self) -> NodeSpec:
+        """The initial master (where ``gnt-cluster init`` runs)."""
+        return self.node(self.cluster.initial_master)
+
+    @property
+    def others(self) -> tuple[NodeSpec, ...]:
+        """The nodes ``gnt-node add`` joins, in inventory order."""
+        return tuple(n for n in self.nodes if n.name != self.cluster.initial_master)
+
+    @property
+    def multi_homed(self) -> bool:
+        return any(n.secondary for n in self.nodes)
+
+
+def load_inventory(path: str | os.PathLike[str]) -> Inventory:
+    """Read and validate an inventory file."""
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text())
+    except OSError as exc:
+        raise ConfigError(f"inventory {path}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ValidationError(f"inventory {path}: not valid TOML: {exc}") from None
+    return parse_inventory(raw, path=path)
+
+
+def parse_inventory(raw: Mapping[str, Any], *, path: Path | None = None) -> Inventory:
+    """Validate an already parsed TOML document (``path`` anchors relative paths)."""
+    base = path.parent if path is not None else Path.cwd()
+    _known(raw, {"cluster", "nodes", "ssh", "rapi-users"}, "")
+    cluster_raw = _table(raw, "cluster", "")
+    nodes_raw = _table(raw, "nodes", "")
+    if not nodes_raw:
+        raise _err("nodes", "at least one node is required")
+    domain = _domain(cluster_raw)
+    nodes = tuple(_node(name, value, domain, base) for name, value in nodes_raw.items())
+    _unique(nodes)
+    cluster = _cluster(cluster_raw, domain, nodes)
+    ssh = _ssh(raw.get("ssh", {}), base)
+    users_raw = _table(raw, "rapi-users", "") if "rapi-users" in raw else {}
+    users = tuple(_user(name, value, path, base) for name, value in users_raw.items())
+    if ssh.known_hosts == () and any(not n.host_keys for n in nodes):
+        missing = next(n.name for n in nodes if not n.host_keys)
+        raise _err(
+            f"nodes.{missing}.host-key",
+            "required (or list known_hosts files in ssh.known-hosts): host keys are never "
+            "accepted on first use",
+        )
+    return Inventory(cluster=cluster, nodes=nodes, ssh=ssh, rapi_users=users, path=path)
+
+
+# -- sections ------------------------------------------------------------------------
+
+
+def _domain(raw: Mapping[str, Any]) -> str:
+    name = _req(raw, "name", "cluster")
+    _hostname(name, "cluster.name")
+    if "." not in name:
+        raise _err("cluster.name", f"{name!r} is not a fully qualified name")
+    domain = _str(raw, "domain", "cluster") or name.split(".", 1)[1]
+    _hostname(domain, "cluster.domain")
+    return domain
+
+
+def _cluster(raw: Mapping[str, Any], domain: str, nodes: Sequence[NodeSpec]) -> ClusterSpec:
+    where = "cluster"
+    _known(
+        raw,
+        {
+            "name", "address", "domain", "initial-master", "master-netdev", "master-netmask",
+            "enabled-hypervisors", "enabled-disk-templates", "volume-group",
+            "hypervisor-params", "disk-params", "nic-params", "drbd-usermode-helper",
+            "file-storage-dir", "shared-file-storage-dir", "mac-prefix", "os-providers",
+            "ipolicy-disk-templates", "ipolicy-bounds-specs",
+        },
+        where,
+    )  # fmt: skip
+    name = _req(raw, "name", where)
+    address = _ipv4(_req(raw, "address", where), "cluster.address")
+    master = _req(raw, "initial-master", where)
+    names = [n.name for n in nodes]
+    if master not in names:
+        raise _err(
+            "cluster.initial-master", f"{master!r} is not one of the nodes ({', '.join(names)})"
+        )
+    hypervisors = _str_list(raw, "enabled-hypervisors", where, required=True)
+    for hv in hypervisors:
+        if hv not in _HV_NAMES:
+            raise _err("cluster.enabled-hypervisors", f"unknown hypervisor {hv!r}")
+    templates = _str_list(raw, "enabled-disk-templates", where, required=True)
+    for template in templates:
+        if template not in _DISK_TEMPLATES:
+            raise _err("cluster.enabled-disk-templates", f"unknown disk template {template!r}")
+    vg = _str(raw, "volume-group", where)
+    if ("plain" in templates or "drbd" in templates) and not vg:
+        raise _err("cluster.volume-group", "required when plain or drbd is enabled")
+    helper = _str(raw, "drbd-usermode-helper", where)
+    hv_params = _params_by_name(raw, "hypervisor-params", where)
+    for hv in hv_params:
+        if hv not in hypervisors:
+            raise _err(f"cluster.hypervisor-params.{hv}", "hypervisor is not enabled")
+    disk_params = _params_by_name(raw, "disk-params", where)
+    for template in disk_params:
+        if template not in templates:
+            raise _err(f"cluster.disk-params.{template}", "disk template is not enabled")
+    netmask = raw.get("master-netmask")
+    if netmask is not None and (not isinstance(netmask, int) or not 0 < netmask <= 32):
+        raise _err("cluster.master-netmask", "expected a prefix length 1-32")
+    ipolicy_templates = _str_list(raw, "ipolicy-disk-templates", where)
+    for template in ipolicy_templates:
+        if template not in templates:
+            raise _err("cluster.ipolicy-disk-templates", f"{template!r} is not enabled")
+    bounds = _str(raw, "ipolicy-bounds-specs", where)
+    if bounds is not None:
+        try:
+            parse_bounds_specs(bounds)
+        except ValueError as exc:
+            raise _err("cluster.ipolicy-bounds-specs", str(exc)) from None
+    mac_prefix = _str(raw, "mac-prefix", where)
+    if mac_prefix is not None and not _MAC_PREFIX.match(mac_prefix):
+        raise _err("cluster.mac-prefix", f"{mac_prefix!r} is not like aa:00:00")
+    return ClusterSpec(
+        name=name,
+        address=address,
+        domain=domain,
+        initial_master=master,
+        master_netdev=_req(raw, "master-netdev", where),
+        master_netmask=netmask,
+        enabled_hypervisors=tuple(hypervisors),
+        enabled_disk_templates=tuple(templates),
+        volume_group=vg,
+        hypervisor_params=hv_params,
+        disk_params=disk_params,
+        nic_params=_params(raw.get("nic-params", {}), "cluster.nic-params"),
+        drbd_usermode_helper=helper,
+        file_storage_dir=_abs_path(raw, "file-storage-dir", where),
+        shared_file_storage_dir=_abs_path(raw, "shared-file-storage-dir", where),
+        mac_prefix=mac_prefix,
+        ipolicy_disk_templates=tuple(ipolicy_templates),
+        ipolicy_bounds_specs=bounds,
+        os_providers=tuple(_str_list(raw, "os-providers", where)),
+    )
+
+
+def _node(name: str, raw: Any, domain: str, base: Path) -> NodeSpec:
+    where = f"nodes.{name}"
+    if not isinstance(raw, Mapping):
+        raise _err(where, "expected a table")
+    if not re.match(r"^[a-z0-9][a-z0-9-]*$", name):
+        raise _err(where, f"{name!r} is not a short host name")
+    _known(raw, {"fqdn", "primary", "secondary", "address", "host-key"}, where)
+    fqdn = _str(raw, "fqdn", where) or f"{name}.{domain}"
+    _hostname(fqdn, f"{where}.fqdn")
+    if fqdn.split(".", 1)[0] != name:
+        raise _err(f"{where}.fqdn", f"{fqdn!r} does not start with the node's name {name!r}")
+    primary = _ipv4(_req(raw, "primary", where), f"{where}.primary")
+    secondary_text = _str(raw, "secondary", where)
+    secondary = _ipv4(secondary_text, f"{where}.secondary") if secondary_text else None
+    address = _str(raw, "address", where) or primary
+    return NodeSpec(
+        name=name,
+        fqdn=fqdn,
+        primary=primary,
+        secondary=secondary,
+        address=address,
+        host_keys=_host_keys(raw.get("host-key"), f"{where}.host-key", base),
+    )
+
+
+def _host_keys(value: Any, where: str, base: Path) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, Mapping):
+        _known(value, {"file"}, where)
+        if not isinstance(value.get("file"), str):
+            raise _err(where, 'expected "ssh-... AAAA...", a list of them, or { file = "..." }')
+        path = expand(value["file"], base, f"{where}.file")
+        try:
+            text = path.read_text()
+        except OSError as exc:
+            raise _err(f"{where}.file", f"cannot read {path}: {exc.strerror}") from None
+        lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
+        if not lines:
+            raise _err(f"{where}.file", f"{path} holds no key")
+        return tuple(_one_key(line, f"{where}.file") for line in lines)
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not items or not all(isinstance(i, str) for i in items):
+        raise _err(where, 'expected "ssh-... AAAA...", a list of them, or { file = "..." }')
+    return tuple(_one_key(item, where) for item in items)
+
+
+def _one_key(text: str, where: str) -> str:
+    if text.strip().startswith(PLACEHOLDER):
+        raise _err(
+            where,
+            "still a placeholder: put the node's public host key here "
+            "(e.g. from /etc/ssh/ssh_host_*_key.pub on the node, checked out of band)",
+        )
+    from ganetiops.ssh.hostkeys import key_line, parse_public_key
+
+    return key_line(parse_public_key(text, field=where))
+
+
+def _ssh(raw: Any, base: Path) -> SshSpec:
+    where = "ssh"
+    if not isinstance(raw, Mapping):
+        raise _err(where, "expected a table")
+    _known(raw, {"user", "port", "key", "known-hosts", "connect-timeout"}, where)
+    port = raw.get("port", 22)
+    if not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536:
+        raise _err("ssh.port", "expected a port number")
+    timeout = raw.get("connect-timeout", 10.0)
+    if not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout <= 0:
+        raise _err("ssh.connect-timeout", "expected a positive number of seconds")
+    return SshSpec(
+        user=_str(raw, "user", where) or "root",
+        port=port,
+        keys=tuple(str(expand(k, base, "ssh.key")) for k in _str_or_list(raw, "key", where)),
+        known_hosts=tuple(
+            str(expand(k, base, "ssh.known-hosts")) for k in _str_or_list(raw, "known-hosts", where)
+        ),
+        connect_timeout=float(timeout),
+    )
+
+
+def _user(name: str, raw: Any, path: Path | None, base: Path) -> RapiUserSpec:
+    where = f"rapi-users.{name}"
+    if not isinstance(raw, Mapping):
+        raise _err(where, "expected a table")
+    check_name(name, field=where)
+    _known(raw, {"rights", "password", "ha1"}, where)
+    rights = _str_list(raw, "rights", where, required=True)
+    for right in rights:
+        if right not in RIGHTS:
+            raise _err(f"{where}.rights", f"unknown right {right!r} (use read, write)")
+    if ("password" in raw) == ("ha1" in raw):
+        raise _err(where, "give exactly one of password (a source) or ha1")
+    if "ha1" in raw:
+        digest = raw["ha1"]
+        if not isinstance(digest, str) or not re.match(r"^[0-9a-fA-F]{32}$", digest):
+            raise _err(f"{where}.ha1", "expected 32 hexadecimal digits")
+        return RapiUserSpec(name=name, rights=tuple(rights), ha1=digest.lower())
+    password_raw = raw["password"]
+    create = False
+    if isinstance(password_raw, Mapping) and "create" in password_raw:
+        create = password_raw["create"]
+        if not isinstance(create, bool) or set(password_raw) != {"file", "create"}:
+            raise _err(f"{where}.password.create", "only with file = ..., and true or false")
+        password_raw = {"file": str(expand(password_raw["file"], base, f"{where}.password.file"))}
+    elif isinstance(password_raw, Mapping) and isinstance(password_raw.get("file"), str):
+        password_raw = {"file": str(expand(password_raw["file"], base, f"{where}.password.file"))}
+    if isinstance(password_raw, str):
+        raise _err(
+            f"{where}.password",
+            "inline passwords are not allowed in an inventory; use { env = ... }, "
+            "{ file = ... }, { command = ... }, { netrc = ... } or { keyring = ... }",
+        )
+    try:
+        source = PasswordSource.parse(password_raw, origin=path, key=f"{where}.password")
+    except ConfigError as exc:
+        raise ValidationError(str(exc), field=f"{where}.password") from None
+    return RapiUserSpec(name=name, rights=tuple(rights), password=source, create=create)
+
+
+# -- helpers --------------------------------------------------------------------------
+
+
+def _err(key: str, message: str) -> ValidationError:
+    return ValidationError(f"{key}: {message}" if key else message, field=key or None)
+
+
+def _known(raw: Mapping[str, Any], allowed: set[str], where: str) -> None:
+    unknown = sorted(set(raw) - allowed)
+    if unknown:
+        key = f"{where}.{unknown[0]}" if where else unknown[0]
+        raise _err(key, f"unknown key (known: {', '.join(sorted(allowed))})")
+
+
+def _table(raw: Mapping[str, Any], key: str, where: str) -> Mapping[str, Any]:
+    full = f"{where}.{key}" if where else key
+    value = raw.get(key)
+    if value is None:
+        raise _err(full, "missing table")
+    if not isinstance(value, Mapping):
+        raise _err(full, "expected a table")
+    return value
+
+
+def _str(raw: Mapping[str, Any], key: str, where: str) -> str | None:
+    value = raw.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise _err(f"{where}.{key}", "expected a non-empty string")
+    return value.strip()
+
+
+def _req(raw: Mapping[str, Any], key: str, where: str) -> str:
+    value = _str(raw, key, where)
+    if value is None:
+        raise _err(f"{where}.{key}", "required")
+    return value
+
+
+def _str_list(raw: Mapping[str, Any], key: str, where: str, *, required: bool = False) -> list[str]:
+    value = raw.get(key)
+    if value is None:
+        if required:
+            raise _err(f"{where}.{key}", "required")
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise _err(f"{where}.{key}", "expected a list of strings")
+    if required and not value:
+        raise _err(f"{where}.{key}", "must not be empty")
+    if len(set(value)) != len(value):
+        raise _err(f"{where}.{key}", "lists a value twice")
+    return list(value)
+
+
+def _str_or_list(raw: Mapping[str, Any], key: str, where: str) -> list[str]:
+    if isinstance(raw.get(key), str):
+        return [_req(raw, key, where)]
+    return _str_list(raw, key, where)
+
+
+def _ipv4(text: str, key: str) -> str:
+    try:
+        return str(ipaddress.IPv4Address(text))
+    except ValueError:
+        raise _err(key, f"not an IPv4 address ({text!r})") from None
+
+
+def _hostname(text: str, key: str) -> None:
+    if not _HOSTNAME.match(text):
+        raise _err(key, f"{text!r} is not a valid host name")
+
+
+def _abs_path(raw: Mapping[str, Any], key: str, where: str) -> str | None:
+    value = _str(raw, key, where)
+    if value is not None and not value.startswith("/"):
+        raise _err(f"{where}.{key}", "expected an absolute path on the nodes")
+    return value
+
+
+def _params_by_name(raw: Mapping[str, Any], key: str, where: str) -> dict[str, dict[str, Any]]:
+    value = raw.get(key, {})
+    if not isinstance(value, Mapping):
+        raise _err(f"{where}.{key}", "expected a table of tables")
+    return {name: _params(params, f"{where}.{key}.{name}") for name, params in value.items()}
+
+
+def _params(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, Mapping):
+        raise _err(where, "expected a table of parameters")
+    out: dict[str, Any] = {}
+    for name, param in value.items():
+        if not _PARAM_NAME.match(name):
+            raise _err(f"{where}.{name}", "not a Ganeti parameter name")
+        if not isinstance(param, str | int | float | bool):
+            raise _err(f"{where}.{name}", "expected a string, number or boolean")
+        if isinstance(param, str) and ("," in param or "=" in param):
+            raise _err(f"{where}.{name}", "a value cannot contain ',' or '=' (Ganeti syntax)")
+        out[name] = param
+    return out
+
+
+_ISPECS = ("cpu-count", "disk-count", "disk-size", "memory-size", "nic-count", "spindle-use")
+
+
+def parse_bounds_specs(text: str) -> dict[str, dict[str, int]]:
+    """``min:cpu-count=1,.../max:...`` → ``{"min": {...}, "max": {...}}`` (one min/max pair)."""
+    out: dict[str, dict[str, int]] = {}
+    for part in text.split("/"):
+        bound, sep, specs = part.partition(":")
+        if not sep or bound not in ("min", "max") or bound in out:
+            raise ValueError(f"expected min:...,/max:... (got {part!r})")
+        values: dict[str, int] = {}
+        for item in specs.split(","):
+            key, eq, value = item.partition("=")
+            if not eq or key not in _ISPECS or not value.isdigit():
+                raise ValueError(f"bad spec {item!r} (keys: {', '.join(_ISPECS)})")
+            values[key] = int(value)
+        out[bound] = values
+    if set(out) != {"min", "max"}:
+        raise ValueError("both min: and max: are required")
+    return out
+
+
+def _unique(nodes: Sequence[NodeSpec]) -> None:
+    seen: dict[str, str] = {}
+    for node in nodes:
+        for kind, value in (("primary", node.primary), ("secondary", node.secondary)):
+            if value is None:
+                continue
+            if value in seen:
+                raise _err(f"nodes.{node.name}.{kind}", f"{value} is also {seen[value]}")
+            seen[value] = f"nodes.{node.name}.{kind}"
+    homed = {n.secondary is not None for n in nodes}
+    if len(homed) > 1:
+        lacking = next(n.name for n in nodes if n.secondary is None)
+        raise _err(
+            f"nodes.{lacking}.secondary",
+            "required: Ganeti wants every node multi-homed once one is",
+        )
+
+
+_VAR = re.compile(
+    r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*))?\}|\$(?P<bare>[A-Za-z_][A-Za-z0-9_]*)"
+)
+
+
+def expand(text: str, base: Path, key: str) -> Path:
+    """``~``, ``$VAR``, ``${VAR}`` and ``${VAR:-default}``; relative to ``base``."""
+
+    def one(match: re.Match[str]) -> str:
+        name = match.group("name") or match.group("bare")
+        value = os.environ.get(name)
+        if value:
+            return value
+        if match.group("default") is not None:
+            return match.group("default")
+        raise _err(key, f"{text!r}: environment variable {name} is not set")
+
+    path = Path(os.path.expanduser(_VAR.sub(one, text)))
+    return path if path.is_absolute() else base / path
