@@ -45,13 +45,21 @@ from ganetiops.bootstrap.verify import (
     VerifyReport,
     parse_verify,
 )
+from ganetiops.config.secrets import Secret
 from ganetiops.errors import ConfigError
 from ganetiops.ssh.connection import Host, SshSettings
 from ganetiops.ssh.facts import NodeFacts
 from ganetiops.ssh.hostkeys import HostKeys, key_line
 from ganetiops.ssh.nodes import Nodes
 
-__all__ = ["AppliedStep", "Bootstrap", "BootstrapReport", "resolve_users", "run_bootstrap"]
+__all__ = [
+    "AppliedStep",
+    "Bootstrap",
+    "BootstrapReport",
+    "nodes_for_inventory",
+    "resolve_users",
+    "run_bootstrap",
+]
 
 Progress = Callable[[str], None]
 
@@ -79,15 +87,26 @@ class BootstrapReport:
         return bool(self.applied)
 
 
-def resolve_users(inventory: Inventory) -> list[UserEntry]:
-    """The inventory's RAPI users with their HA1, reading each password from its source."""
+def resolve_users(inventory: Inventory, *, create: bool = True) -> list[UserEntry]:
+    """The inventory's RAPI users with their HA1, reading each password from its source.
+
+    A ``create = true`` password file that is missing is generated (mode 0600); with
+    ``create=False`` (planning only) a throw-away password stands in for it, so the plan
+    shows the user as to be written without creating anything.
+    """
     users = []
     for spec in inventory.rapi_users:
         if spec.ha1 is not None:
             digest = spec.ha1
         else:
             assert spec.password is not None
-            if spec.create:
+            if spec.create and not Path(spec.password.value).exists():
+                if not create:
+                    ephemeral = Secret(secrets.token_urlsafe(24))
+                    users.append(
+                        UserEntry.with_ha1(spec.name, ha1(spec.name, ephemeral), spec.rights)
+                    )
+                    continue
                 _create_password_file(Path(spec.password.value))
             try:
                 secret = spec.password.resolve(user=spec.name)
@@ -96,6 +115,35 @@ def resolve_users(inventory: Inventory) -> list[UserEntry]:
             digest = ha1(spec.name, secret)
         users.append(UserEntry.with_ha1(spec.name, digest, spec.rights))
     return users
+
+
+def nodes_for_inventory(
+    inventory: Inventory,
+    *,
+    host_keys: HostKeys | None = None,
+    client_keys: Sequence[str] | None = None,
+) -> Nodes:
+    """SSH to an inventory's nodes: its host keys (plus ``host_keys``), user, port, keys."""
+    inline = {n.name: list(n.host_keys) for n in inventory.nodes if n.host_keys}
+    keys = HostKeys(inline, inventory.ssh.known_hosts)
+    if host_keys is not None:
+        keys = keys.merged(host_keys)
+    settings = SshSettings(
+        host_keys=keys,
+        client_keys=tuple(client_keys if client_keys is not None else inventory.ssh.keys),
+        connect_timeout=inventory.ssh.connect_timeout,
+    )
+    hosts = [
+        Host(
+            name=n.name,
+            address=n.address,
+            port=inventory.ssh.port,
+            user=inventory.ssh.user,
+            aliases=(n.fqdn,),
+        )
+        for n in inventory.nodes
+    ]
+    return Nodes(hosts, settings)
 
 
 def _create_password_file(path: Path) -> None:
@@ -125,37 +173,21 @@ class Bootstrap:
         users: Sequence[UserEntry] | None = None,
         expected: Sequence[Expected] = EXPECTED,
         progress: Progress | None = None,
+        create_passwords: bool = True,
     ) -> None:
         self.inventory = inventory
-        inline = {n.name: list(n.host_keys) for n in inventory.nodes if n.host_keys}
-        keys = HostKeys(inline, inventory.ssh.known_hosts)
-        if host_keys is not None:
-            keys = keys.merged(host_keys)
-        self.host_keys = keys
-        settings = SshSettings(
-            host_keys=keys,
-            client_keys=tuple(client_keys if client_keys is not None else inventory.ssh.keys),
-            connect_timeout=inventory.ssh.connect_timeout,
-        )
-        self.hosts = [
-            Host(
-                name=n.name,
-                address=n.address,
-                port=inventory.ssh.port,
-                user=inventory.ssh.user,
-                aliases=(n.fqdn,),
-            )
-            for n in inventory.nodes
-        ]
-        self.nodes = Nodes(self.hosts, settings)
+        self.nodes = nodes_for_inventory(inventory, host_keys=host_keys, client_keys=client_keys)
+        self.host_keys = self.nodes.settings.host_keys
+        self.hosts = [self.nodes.host(name) for name in self.nodes.names]
         self._users = list(users) if users is not None else None
         self.expected = tuple(expected)
+        self._create_passwords = create_passwords
         self._progress = progress or (lambda _line: None)
 
     @property
     def users(self) -> list[UserEntry]:
         if self._users is None:
-            self._users = resolve_users(self.inventory)
+            self._users = resolve_users(self.inventory, create=self._create_passwords)
         return self._users
 
     def node_keys(self) -> dict[str, tuple[str, ...]]:

@@ -11,6 +11,7 @@ import click
 #: Command group name -> ("module:attribute", one-line help). Modules are imported on
 #: first use; the help line is here so that ``gnt-py --help`` imports none of them.
 COMMANDS: dict[str, tuple[str, str]] = {
+    "cluster": ("ganetiops.cli.cluster:cluster", "Bootstrap from an inventory, RAPI users."),
     "lab": ("ganetiops.cli.lab:lab", "The local namespace lab: 4 Ganeti nodes, boot server, OVN."),
 }
 
