@@ -11,9 +11,35 @@ import click
 #: Command group name -> ("module:attribute", one-line help). Modules are imported on
 #: first use; the help line is here so that ``gnt-py --help`` imports none of them.
 COMMANDS: dict[str, tuple[str, str]] = {
-    "cluster": ("ganetiops.cli.cluster:cluster", "Bootstrap from an inventory, RAPI users."),
+    "cluster": (
+        "ganetiops.cli.cluster:cluster",
+        "The cluster: info, verify, modify, master; bootstrap from an inventory, RAPI users.",
+    ),
+    "node": ("ganetiops.cli.node:node", "Nodes: list, info, role, evacuate, migrate, modify."),
+    "instance": (
+        "ganetiops.cli.instance:instance",
+        "Instances: list, info, create, start, stop, migrate, modify, remove.",
+    ),
+    "group": ("ganetiops.cli.group:group", "Node groups: list, add, modify, assign nodes."),
+    "network": ("ganetiops.cli.network:network", "Networks: list, add, connect to groups."),
+    "os": ("ganetiops.cli.os:os_group", "Operating system definitions."),
+    "job": ("ganetiops.cli.job:job", "Jobs: list, show, watch, cancel."),
+    "tags": ("ganetiops.cli.tags:tags", "Tags of the cluster and any object; search them."),
+    "query": ("ganetiops.cli.query:query", "Any field of any resource (Ganeti's query interface)."),
+    "filter": ("ganetiops.cli.filter:filter_group", "Job filter rules."),
     "lab": ("ganetiops.cli.lab:lab", "The local namespace lab: 4 Ganeti nodes, boot server, OVN."),
+    "context": ("ganetiops.cli.context:context", "Configuration contexts: list, use, add, show."),
+    "completion": ("ganetiops.cli.completion:completion", "Shell completion (bash, zsh, fish)."),
 }
+
+#: Used when the module of a COMMANDS entry is not installed (yet): name -> "module:attr".
+FALLBACKS: dict[str, str] = {"cluster": "ganetiops.cli.cluster_ops:cluster"}
+
+#: Called with the loaded group to add commands kept in other modules (idempotent).
+EXTENSIONS: dict[str, str] = {"cluster": "ganetiops.cli.cluster_ops:register"}
+
+#: Order of the groups in ``gnt-py --help``.
+ORDER = tuple(COMMANDS)
 
 
 class LazyGroup(click.Group):
@@ -29,22 +55,48 @@ class LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in self._lazy:
             target = self._lazy[cmd_name][0]
-            module_name, attr = target.split(":")
-            command = getattr(importlib.import_module(module_name), attr)
+            if not _module_exists(target) and cmd_name in FALLBACKS:
+                target = FALLBACKS[cmd_name]
+            command: click.Command = _load(target)
             if not isinstance(command, click.Command):  # pragma: no cover - programming error
                 raise TypeError(f"{target} is not a click command")
+            if cmd_name in EXTENSIONS and isinstance(command, click.Group):
+                _load(EXTENSIONS[cmd_name])(command)
             return command
         return super().get_command(ctx, cmd_name)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        rows = [(name, self._lazy[name][1]) for name in sorted(self._lazy)]
+        order = {name: i for i, name in enumerate(ORDER)}
+        names = sorted(self._lazy, key=lambda n: (order.get(n, len(order)), n))
+        rows = [(name, self._lazy[name][1]) for name in names]
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
 
 
+def _module_exists(target: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(target.split(":")[0]) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _load(target: str) -> Any:
+    module_name, attr = target.split(":")
+    return getattr(importlib.import_module(module_name), attr)
+
+
+EPILOG = (
+    "Exit codes: 0 ok, 1 job failed, 2 usage/bad input, 3 connection/auth, 4 timeout, "
+    "5 declined, 6 other error, 7 not found. See docs/cli.md."
+)
+
+
 @click.group(
     cls=LazyGroup,
+    epilog=EPILOG,
     lazy=COMMANDS,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )

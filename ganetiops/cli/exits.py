@@ -1,4 +1,19 @@
-"""Exit codes of ``gnt-py``, documented in docs/cli.md."""
+"""Exit codes of ``gnt-py``, documented in docs/cli.md.
+
+==== =============================================================================
+code meaning
+==== =============================================================================
+0    success
+1    a Ganeti job failed or was canceled, or a remote command (verify...) failed
+2    bad usage or input rejected before anything was sent
+3    the cluster or a node could not be reached or refused the credentials
+4    a deadline passed (``--timeout``); the job keeps running on the cluster
+5    the user declined a confirmation prompt
+6    any other ganetiops error (an HTTP error from RAPI, a lab error...)
+7    the named object (instance, node, job...) does not exist
+130  interrupted (Ctrl-C); a submitted job keeps running
+==== =============================================================================
+"""
 
 from __future__ import annotations
 
@@ -15,3 +30,20 @@ TIMEOUT = 4
 ABORTED = 5
 #: Anything else ganetiops reports as an error.
 ERROR = 6
+#: The named object does not exist (RAPI 404, unknown job id).
+NOT_FOUND = 7
+#: Interrupted by the user.
+INTERRUPTED = 130
+
+#: (code, name, meaning) for the documentation and ``gnt-py --help`` epilog.
+TABLE = (
+    (OK, "OK", "success"),
+    (JOB_FAILED, "JOB_FAILED", "a Ganeti job failed or was canceled, or a remote command failed"),
+    (USAGE, "USAGE", "bad usage or input, rejected before anything was sent"),
+    (CONNECTION, "CONNECTION", "cannot reach or authenticate to the cluster or a node"),
+    (TIMEOUT, "TIMEOUT", "a deadline passed; the job keeps running on the cluster"),
+    (ABORTED, "ABORTED", "a confirmation prompt was declined"),
+    (ERROR, "ERROR", "any other error (an HTTP error from RAPI, a lab error...)"),
+    (NOT_FOUND, "NOT_FOUND", "the named instance, node, group, job... does not exist"),
+    (INTERRUPTED, "INTERRUPTED", "interrupted (Ctrl-C); a submitted job keeps running"),
+)

@@ -12,6 +12,7 @@ from ganetiops.cli import exits
 
 if TYPE_CHECKING:
     from ganetiops.config import Context
+    from ganetiops.rapi import RapiClient
 
 
 @attrs.define
@@ -22,6 +23,7 @@ class State:
     output_format: str
     verbose: int = 0
     _context: Context | None = None
+    _client: RapiClient | None = None
 
     def __attrs_post_init__(self) -> None:
         level = logging.WARNING - 10 * min(self.verbose, 2)
@@ -33,8 +35,42 @@ class State:
         if self._context is None:
             from ganetiops.config import load_config
 
-            self._context = load_config().context(self.context_name)
+            self._context = load_config().resolve(self.context_name)
         return self._context
+
+    def client(self, **overrides: Any) -> RapiClient:
+        """The RAPI client for the context, made on first use and closed when the command ends.
+
+        A context with an ``ssh`` table reaches RAPI through an SSH tunnel to the
+        master; otherwise directly over HTTPS with the context's TLS pin.
+        """
+        if self._client is None:
+            self._client = make_client(self.context, **overrides)
+            ctx = click.get_current_context(silent=True)
+            if ctx is not None:
+                ctx.find_root().call_on_close(self._close_client)
+        return self._client
+
+    def _close_client(self) -> None:
+        if self._client is not None:
+            client, self._client = self._client, None
+            client.close()
+
+
+def make_client(context: Context, **overrides: Any) -> RapiClient:
+    """A blocking RAPI client for ``context``: direct HTTPS, or through SSH when configured."""
+    from ganetiops.rapi import RapiClient
+
+    if context.ssh is None or "transport" in overrides:
+        return RapiClient.from_context(context, **overrides)
+    from ganetiops.rapi import TlsPolicy
+    from ganetiops.ssh import transport_for_context
+
+    policy = TlsPolicy(
+        sha256=context.certificate_sha256, ca_file=context.ca_file, insecure=context.insecure
+    )
+    transport = transport_for_context(context, ssl_context=policy.ssl_context())
+    return RapiClient.from_context(context, transport=transport, **overrides)
 
 
 pass_state = click.make_pass_decorator(State)
@@ -56,7 +92,11 @@ def run(command: click.Command, argv: list[str] | None) -> int:
         return int(exc.exit_code)
     except errors.JobTimeout as exc:
         _error(exc)
+        echo_err(f"(the job keeps running: gnt-py job watch {exc.job_id})")
         return exits.TIMEOUT
+    except (errors.JobNotFound, errors.RapiNotFoundError) as exc:
+        _error(exc)
+        return exits.NOT_FOUND
     except errors.JobError as exc:
         _error(exc)
         return exits.JOB_FAILED
@@ -76,7 +116,7 @@ def run(command: click.Command, argv: list[str] | None) -> int:
         return exits.ERROR
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
-        return 130
+        return exits.INTERRUPTED
     return exits.OK
 
 

@@ -27,6 +27,19 @@ another file. It is written with mode 0600::
     user = "admin"
     key = "~/.ssh/id_ed25519"
     root = "/usb1-part1/http"
+
+Environment overrides (applied by :meth:`Config.resolve`, which ``gnt-py`` uses;
+``Config.context`` itself reads only the file and ``GNTPY_CONTEXT``)::
+
+    GNTPY_CONTEXT                      the context to use (like --context)
+    GANETIOPS_RAPI_URL                 replaces the context's url; with no
+                                       configuration file at all it defines an
+                                       ad-hoc context named "env"
+    GANETIOPS_RAPI_USER                replaces user
+    GANETIOPS_RAPI_PASSWORD            the password itself (never stored)
+    GANETIOPS_RAPI_CERTIFICATE_SHA256  replaces certificate-sha256
+    GANETIOPS_RAPI_CA_FILE             replaces ca-file
+    GANETIOPS_RAPI_INSECURE=1          turns TLS verification off (loudly)
 """
 
 from __future__ import annotations
@@ -50,12 +63,21 @@ __all__ = [
     "PasswordSource",
     "Secret",
     "SshVia",
+    "apply_env",
     "check_private_file",
     "config_path",
     "load_config",
 ]
 
 ENV_CONFIG = "GANETIOPS_CONFIG"
+ENV_URL = "GANETIOPS_RAPI_URL"
+ENV_USER = "GANETIOPS_RAPI_USER"
+ENV_PASSWORD = "GANETIOPS_RAPI_PASSWORD"  # noqa: S105 - a variable name
+ENV_CERTIFICATE = "GANETIOPS_RAPI_CERTIFICATE_SHA256"
+ENV_CA_FILE = "GANETIOPS_RAPI_CA_FILE"
+ENV_INSECURE = "GANETIOPS_RAPI_INSECURE"
+#: Name of the context made from the environment alone (no configuration file).
+ENV_CONTEXT_NAME = "env"
 
 
 def config_path() -> Path:
@@ -298,6 +320,24 @@ class Config:
             known = ", ".join(sorted(self.contexts)) or "none"
             raise ConfigError(f"unknown context {chosen!r} (known: {known})") from None
 
+    def resolve(self, name: str | None = None, environ: Mapping[str, str] | None = None) -> Context:
+        """The context to use, with the environment overrides applied (see the module doc).
+
+        Without any context in the file, ``GANETIOPS_RAPI_URL`` alone defines one
+        (named ``env``), so that ``gnt-py`` works from CI variables only.
+        """
+        env = os.environ if environ is None else environ
+        if not self.contexts and env.get(ENV_URL) and not (name or env.get("GNTPY_CONTEXT")):
+            return apply_env(Context(name=ENV_CONTEXT_NAME, url=env[ENV_URL]), env)
+        return apply_env(self.context(name), env)
+
+    def use(self, name: str) -> None:
+        """Make ``name`` the current context (call :meth:`save` to keep it)."""
+        if name not in self.contexts:
+            known = ", ".join(sorted(self.contexts)) or "none"
+            raise ConfigError(f"unknown context {name!r} (known: {known})")
+        self.current = name
+
     def set_context(self, context: Context, *, make_current: bool = False) -> None:
         self.contexts[context.name] = context
         if make_current or self.current is None:
@@ -332,6 +372,25 @@ class Config:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+
+def apply_env(context: Context, environ: Mapping[str, str] | None = None) -> Context:
+    """``context`` with the ``GANETIOPS_RAPI_*`` environment overrides applied."""
+    env = os.environ if environ is None else environ
+    changes: dict[str, Any] = {}
+    if env.get(ENV_URL):
+        changes["url"] = env[ENV_URL]
+    if env.get(ENV_USER):
+        changes["user"] = env[ENV_USER]
+    if ENV_PASSWORD in env:
+        changes["password"] = PasswordSource("env", ENV_PASSWORD)
+    if env.get(ENV_CERTIFICATE):
+        changes["certificate_sha256"] = env[ENV_CERTIFICATE]
+    if env.get(ENV_CA_FILE):
+        changes["ca_file"] = env[ENV_CA_FILE]
+    if env.get(ENV_INSECURE, "").lower() in ("1", "true", "yes"):
+        changes["insecure"] = True
+    return attrs.evolve(context, **changes) if changes else context
 
 
 def load_config(path: Path | None = None) -> Config:

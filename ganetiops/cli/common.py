@@ -1,0 +1,295 @@
+"""Pieces every command group shares: confirmation, list-by-query, key=value options,
+tag subcommands and dynamic completion of names."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
+
+import click
+
+from ganetiops.cli.output import OutputOptions, Table, check_known, echo, render_table
+from ganetiops.cli.state import State, pass_state
+from ganetiops.errors import ValidationError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+yes_option = click.option(
+    "-y", "--yes", "--force", "yes", is_flag=True, help="Do not ask for confirmation."
+)
+
+
+def confirm(message: str, yes: bool) -> None:
+    """Ask before a destructive step; ``--yes`` skips the question.
+
+    Declining (or having no terminal to answer on) aborts with exit code 5.
+    """
+    if yes:
+        return
+    click.confirm(message, abort=True, err=True)
+
+
+def check_call(namespace: Any, operation: str, *args: Any, **kwargs: Any) -> None:
+    """Run an operation's input checks without sending anything.
+
+    Builds the request (pure: no I/O) so that bad input fails before the user is
+    asked to confirm and before any job exists.
+    """
+    definition = getattr(type(namespace), operation)
+    definition.make_call(namespace, *args, **kwargs)
+
+
+# --- lists through the query interface -------------------------------------------
+
+
+def name_filter(names: Sequence[str], field: str = "name") -> list[Any] | None:
+    """A query filter matching any of ``names`` (``None`` for no names)."""
+    if not names:
+        return None
+    if len(names) == 1:
+        return ["=", field, names[0]]
+    return ["|", *(["=", field, n] for n in names)]
+
+
+def query_table(
+    state: State,
+    resource: str,
+    fields: Sequence[str],
+    qfilter: Any = None,
+    *,
+    names: Sequence[str] = (),
+    name_field: str = "name",
+) -> Table:
+    """Ask ``/2/query/<resource>`` for ``fields``; unknown fields and names are errors."""
+    wanted = list(fields)
+    if names and name_field not in wanted:
+        wanted.append(name_field)
+    combined = qfilter
+    by_name = name_filter(names, name_field)
+    if by_name is not None:
+        combined = by_name if combined is None else ["&", by_name, combined]
+    result = state.client().query.query(resource, wanted, combined)
+    table = Table.from_query(result)
+    check_known(table, resource)
+    if names:
+        found = {str(v) for v in result.column(name_field)}
+        missing = [n for n in names if n not in found]
+        if missing:
+            from ganetiops.errors import RapiNotFoundError
+
+            raise RapiNotFoundError(
+                404, "Not Found", f"unknown {resource}(s): {', '.join(missing)}"
+            )
+        if len(wanted) != len(fields):  # drop the name column we added
+            index = wanted.index(name_field)
+            table = Table(
+                table.columns[:index] + table.columns[index + 1 :],
+                tuple(row[:index] + row[index + 1 :] for row in table.rows),
+            )
+    return table
+
+
+def list_resource(
+    state: State,
+    resource: str,
+    output: OutputOptions,
+    defaults: Sequence[str],
+    names: Sequence[str] = (),
+    qfilter: Any = None,
+) -> None:
+    """The body of every ``list`` command: fields from ``-o``, rows from the query."""
+    from ganetiops.cli.output import select_fields
+
+    fields = select_fields(output.fields, defaults)
+    table = query_table(state, resource, fields, qfilter, names=names)
+    echo(render_table(table, output))
+
+
+def parse_filter(text: str | None, where: Sequence[str] = ()) -> Any:
+    """``--filter JSON`` (Ganeti's query filter as nested lists) and ``--where f=v`` (ANDed)."""
+    parts: list[Any] = []
+    if text:
+        try:
+            parts.append(json.loads(text))
+        except json.JSONDecodeError as exc:
+            raise ValidationError(
+                f'--filter: not JSON ({exc.msg}); e.g. \'["=", "status", "running"]\'',
+                field="filter",
+            ) from None
+        if not isinstance(parts[0], list):
+            raise ValidationError("--filter: expected a JSON list", field="filter")
+    for item in where:
+        field, sep, value = item.partition("=")
+        if not sep or not field:
+            raise ValidationError(f"--where {item!r}: expected FIELD=VALUE", field="where")
+        negate = field.endswith("!")
+        field = field.rstrip("!")
+        parsed: Any = _scalar(value)
+        clause: list[Any] = ["=", field, parsed]
+        parts.append(["!", clause] if negate else clause)
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else ["&", *parts]
+
+
+# --- key=value options (gnt-* -B, -H, --net...) ---------------------------------
+
+
+def _scalar(value: str) -> Any:
+    low = value.lower()
+    if low in ("true", "yes"):
+        return True
+    if low in ("false", "no"):
+        return False
+    try:
+        return int(value)
+    except ValueError:
+        return value
+
+
+def parse_kv(text: str | None, option: str, *, typed: bool = True) -> dict[str, Any]:
+    """``key=value,key2=value2`` -> dict; values become bool/int where they look so.
+
+    A bare ``key`` means ``True``; ``no_key`` means ``False`` (as gnt-* reads them).
+    """
+    if not text:
+        return {}
+    out: dict[str, Any] = {}
+    for part in text.split(","):
+        part = part.strip()
+        if not part:
+            raise ValidationError(f"{option}: empty item in {text!r}", field=option)
+        key, sep, value = part.partition("=")
+        key = key.strip()
+        if not key:
+            raise ValidationError(f"{option}: missing key in {part!r}", field=option)
+        if not sep:
+            if key.startswith("no_"):
+                out[key[3:]] = False
+            else:
+                out[key] = True
+            continue
+        out[key] = _scalar(value) if typed else value
+    return out
+
+
+def parse_indexed(
+    values: Iterable[str], option: str, *, typed: bool = False
+) -> list[dict[str, Any]]:
+    """Repeated ``--net 0:link=br0`` / ``--disk 0:size=10G`` (index optional) -> list of dicts."""
+    items: dict[int, dict[str, Any]] = {}
+    for position, value in enumerate(values):
+        head, sep, rest = value.partition(":")
+        if sep and head.isdigit():
+            index, body = int(head), rest
+        else:
+            index, body = position, value
+        if index in items:
+            raise ValidationError(f"{option}: index {index} given twice", field=option)
+        items[index] = parse_kv(body, option, typed=typed) if body else {}
+    expected = list(range(len(items)))
+    if sorted(items) != expected:
+        raise ValidationError(f"{option}: indexes must be 0..{len(items) - 1}", field=option)
+    return [items[i] for i in expected]
+
+
+def on_off(value: str | None) -> bool | None:
+    """``yes``/``no`` option values (gnt-* style) -> bool."""
+    if value is None:
+        return None
+    return value.lower() in ("yes", "y", "true", "on", "1")
+
+
+YES_NO = click.Choice(["yes", "no"], case_sensitive=False)
+
+
+# --- completion -------------------------------------------------------------------
+
+
+def _complete(kind: str) -> Callable[[click.Context, click.Parameter, str], list[Any]]:
+    def complete(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+        from ganetiops.cli.completion import complete_names
+
+        return complete_names(ctx, kind, incomplete)
+
+    return complete
+
+
+complete_instances = _complete("instances")
+complete_nodes = _complete("nodes")
+complete_groups = _complete("groups")
+complete_networks = _complete("networks")
+complete_contexts = _complete("contexts")
+
+
+# --- tags ---------------------------------------------------------------------------
+
+
+def add_tag_commands(
+    group: click.Group,
+    namespace: str,
+    what: str,
+    complete: Callable[[click.Context, click.Parameter, str], list[Any]],
+) -> None:
+    """``list-tags NAME``, ``add-tags NAME TAG...``, ``remove-tags NAME TAG...`` (gnt-* names)."""
+    from ganetiops.cli.jobs_ui import JobOptions, follow_job, job_options
+    from ganetiops.cli.output import output_options
+
+    @group.command("list-tags")
+    @click.argument("name", shell_complete=complete)
+    @output_options()
+    @pass_state
+    def list_tags(state: State, name: str, output: OutputOptions) -> None:
+        tags = getattr(state.client(), namespace).tags(name)
+        if output.format == "table":
+            echo("\n".join(sorted(tags)))
+        else:
+            from ganetiops.cli.output import dump
+
+            echo(dump(sorted(tags), output.format))
+
+    list_tags.help = f"The tags of {what}."
+
+    @group.command("add-tags")
+    @click.argument("name", shell_complete=complete)
+    @click.argument("tags", nargs=-1, required=True)
+    @job_options
+    @pass_state
+    def add_tags(state: State, name: str, tags: tuple[str, ...], jobs: JobOptions) -> None:
+        job = getattr(state.client(), namespace).add_tags(name, list(tags), **jobs.common())
+        follow_job(job, jobs, what=f"add tags to {name}")
+
+    add_tags.help = f"Add tags to {what}."
+
+    @group.command("remove-tags")
+    @click.argument("name", shell_complete=complete)
+    @click.argument("tags", nargs=-1, required=True)
+    @job_options
+    @pass_state
+    def remove_tags(state: State, name: str, tags: tuple[str, ...], jobs: JobOptions) -> None:
+        job = getattr(state.client(), namespace).remove_tags(name, list(tags), **jobs.common())
+        follow_job(job, jobs, what=f"remove tags from {name}")
+
+    remove_tags.help = f"Remove tags from {what}."
+
+
+__all__ = [
+    "YES_NO",
+    "add_tag_commands",
+    "check_call",
+    "complete_contexts",
+    "complete_groups",
+    "complete_instances",
+    "complete_networks",
+    "complete_nodes",
+    "confirm",
+    "list_resource",
+    "name_filter",
+    "on_off",
+    "parse_filter",
+    "parse_indexed",
+    "parse_kv",
+    "query_table",
+    "yes_option",
+]

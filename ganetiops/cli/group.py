@@ -1,0 +1,163 @@
+"""``gnt-py group``: node groups, their policies and members."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from ganetiops.cli.common import (
+    add_tag_commands,
+    check_call,
+    complete_groups,
+    complete_nodes,
+    confirm,
+    list_resource,
+    parse_filter,
+    parse_kv,
+    yes_option,
+)
+from ganetiops.cli.jobs_ui import JobOptions, follow_job, job_options
+from ganetiops.cli.output import OutputOptions, dump, echo, output_options, render_mapping
+from ganetiops.cli.state import State, pass_state
+
+#: ``gnt-group list`` defaults.
+DEFAULT_FIELDS = ("name", "node_cnt", "pinst_cnt", "alloc_policy")
+POLICIES = ("preferred", "last_resort", "unallocable")
+
+
+@click.group()
+def group() -> None:
+    """Node groups: list, create, assign nodes, change policies."""
+
+
+@group.command("list")
+@click.argument("names", nargs=-1, shell_complete=complete_groups)
+@click.option("--filter", "filter_", metavar="JSON", help="Ganeti query filter (JSON lists).")
+@click.option("--where", multiple=True, metavar="FIELD=VALUE")
+@output_options(DEFAULT_FIELDS)
+@pass_state
+def list_(
+    state: State,
+    names: tuple[str, ...],
+    filter_: str | None,
+    where: tuple[str, ...],
+    output: OutputOptions,
+) -> None:
+    """List node groups (gnt-group list fields)."""
+    list_resource(state, "group", output, DEFAULT_FIELDS, names, parse_filter(filter_, where))
+
+
+@group.command("info")
+@click.argument("names", nargs=-1, required=True, shell_complete=complete_groups)
+@output_options()
+@pass_state
+def info(state: State, names: tuple[str, ...], output: OutputOptions) -> None:
+    """Show node groups in detail."""
+    client = state.client()
+    documents = []
+    for name in names:
+        g = client.groups.get(name)
+        documents.append(g.to_dict())
+        if output.format == "table":
+            doc = {
+                "UUID": g.uuid,
+                "Allocation policy": g.alloc_policy,
+                "Nodes": ", ".join(g.node_list) or "-",
+                "Instance policy": g.ipolicy or "-",
+                "Node parameters": g.ndparams or "-",
+                "Tags": ", ".join(g.tags) or "-",
+            }
+            echo(render_mapping(doc, "table", title=f"Node group: {g.name}"))
+    if output.format != "table":
+        echo(dump(documents if len(documents) > 1 else documents[0], output.format))
+
+
+@group.command("add")
+@click.argument("name")
+@click.option("--alloc-policy", type=click.Choice(POLICIES))
+@click.option("--node-parameters", metavar="K=V,...")
+@job_options
+@pass_state
+def add(
+    state: State,
+    name: str,
+    alloc_policy: Any,
+    node_parameters: str | None,
+    jobs: JobOptions,
+) -> None:
+    """Create a node group."""
+    job = state.client().groups.create(
+        name,
+        alloc_policy=alloc_policy,
+        ndparams=parse_kv(node_parameters, "--node-parameters") or None,
+        **jobs.common(),
+    )
+    follow_job(job, jobs, what=f"add group {name}")
+
+
+@group.command("remove")
+@click.argument("name", shell_complete=complete_groups)
+@yes_option
+@job_options
+@pass_state
+def remove(state: State, name: str, yes: bool, jobs: JobOptions) -> None:
+    """Remove an empty node group."""
+    client = state.client()
+    check_call(client.groups, "remove", name, **jobs.common())
+    confirm(f"Remove node group {name}?", yes)
+    follow_job(client.groups.remove(name, **jobs.common()), jobs, what=f"remove group {name}")
+
+
+@group.command("rename")
+@click.argument("name", shell_complete=complete_groups)
+@click.argument("new_name")
+@job_options
+@pass_state
+def rename(state: State, name: str, new_name: str, jobs: JobOptions) -> None:
+    """Rename a node group."""
+    job = state.client().groups.rename(name, new_name, **jobs.common())
+    follow_job(job, jobs, what=f"rename group {name}")
+
+
+@group.command("modify")
+@click.argument("name", shell_complete=complete_groups)
+@click.option("--alloc-policy", type=click.Choice(POLICIES))
+@click.option("--node-parameters", metavar="K=V,...")
+@click.option("--ipolicy", "ipolicy", metavar="K=V,...", help="Instance policy values.")
+@job_options
+@pass_state
+def modify(
+    state: State,
+    name: str,
+    alloc_policy: Any,
+    node_parameters: str | None,
+    ipolicy: str | None,
+    jobs: JobOptions,
+) -> None:
+    """Change a node group's policy or parameters."""
+    job = state.client().groups.modify(
+        name,
+        alloc_policy=alloc_policy,
+        ndparams=parse_kv(node_parameters, "--node-parameters") or None,
+        ipolicy=parse_kv(ipolicy, "--ipolicy") or None,
+        **jobs.common(),
+    )
+    follow_job(job, jobs, what=f"modify group {name}")
+
+
+@group.command("assign-nodes")
+@click.argument("name", shell_complete=complete_groups)
+@click.argument("nodes", nargs=-1, required=True, shell_complete=complete_nodes)
+@click.option("--force", is_flag=True, help="Even if it splits DRBD pairs across groups.")
+@job_options
+@pass_state
+def assign_nodes(
+    state: State, name: str, nodes: tuple[str, ...], force: bool, jobs: JobOptions
+) -> None:
+    """Move NODES into the group."""
+    job = state.client().groups.assign_nodes(name, list(nodes), force=force, **jobs.common())
+    follow_job(job, jobs, what=f"assign nodes to {name}")
+
+
+add_tag_commands(group, "groups", "a node group", complete_groups)

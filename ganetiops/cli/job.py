@@ -1,0 +1,151 @@
+"""``gnt-py job``: the job queue. ``watch`` attaches to a running job and streams its log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from ganetiops.cli.common import confirm, list_resource, parse_filter, yes_option
+from ganetiops.cli.output import (
+    OutputOptions,
+    dump,
+    echo,
+    format_timestamp,
+    output_options,
+    render_mapping,
+)
+from ganetiops.cli.state import State, echo_err, pass_state
+
+#: ``gnt-job list`` defaults.
+DEFAULT_FIELDS = ("id", "status", "summary")
+STATUSES = ("queued", "waiting", "canceling", "running", "canceled", "success", "error")
+
+
+@click.group()
+def job() -> None:
+    """Jobs: list the queue, show one, watch it run, cancel it."""
+
+
+@job.command("list")
+@click.option(
+    "--status",
+    "statuses",
+    multiple=True,
+    type=click.Choice(STATUSES),
+    help="Only jobs with this status (repeat for several).",
+)
+@click.option("--running", is_flag=True, help="Only unfinished jobs.")
+@click.option("--filter", "filter_", metavar="JSON", help="Ganeti query filter (JSON lists).")
+@output_options(DEFAULT_FIELDS)
+@pass_state
+def list_(
+    state: State,
+    statuses: tuple[str, ...],
+    running: bool,
+    filter_: str | None,
+    output: OutputOptions,
+) -> None:
+    """List jobs in the queue (gnt-job list fields: id, status, summary, received_ts...)."""
+    wanted = list(statuses)
+    if running:
+        wanted += ["queued", "waiting", "canceling", "running"]
+    qfilter = parse_filter(filter_)
+    if wanted:
+        by_status: Any = ["|", *(["=", "status", s] for s in dict.fromkeys(wanted))]
+        qfilter = by_status if qfilter is None else ["&", by_status, qfilter]
+    list_resource(state, "job", output, DEFAULT_FIELDS, (), qfilter)
+
+
+def _ids(values: tuple[str, ...]) -> list[int]:
+    out = []
+    for value in values:
+        if not value.isdigit():
+            raise click.BadParameter(f"{value!r} is not a job id", param_hint="JOB_ID")
+        out.append(int(value))
+    return out
+
+
+def describe_job(info: Any) -> dict[str, Any]:
+    error = info.error
+    return {
+        "Status": info.status,
+        "Summary": "; ".join(info.summary) or "-",
+        "Received": format_timestamp(info.received_ts) if info.received_ts else None,
+        "Started": format_timestamp(info.start_ts) if info.start_ts else None,
+        "Ended": format_timestamp(info.end_ts) if info.end_ts else None,
+        "Duration": f"{info.duration:.1f}s" if info.duration is not None else None,
+        "Opcodes": [
+            {"summary": s, "status": st} for s, st in zip(info.summary, info.opstatus, strict=False)
+        ]
+        or "-",
+        "Error": f"{error.error_class}: {error.message}"
+        + (f" [{error.code}]" if error.code else "")
+        if error
+        else None,
+        "Child jobs": ", ".join(str(c.job_id) for c in info.children if c.job_id) or None,
+        "Log": [f"{format_timestamp(e.time)} {e.text}" for e in info.log] or "-",
+    }
+
+
+@job.command("show")
+@click.argument("job_ids", nargs=-1, required=True, metavar="JOB_ID...")
+@output_options()
+@pass_state
+def show(state: State, job_ids: tuple[str, ...], output: OutputOptions) -> None:
+    """Show jobs: status, opcodes, result or error, and their log (gnt-job info)."""
+    from ganetiops.errors import JobNotFound
+
+    client = state.client()
+    documents = []
+    for job_id in _ids(job_ids):
+        info = client.jobs.get(job_id)
+        if not info.exists:
+            raise JobNotFound(f"job {job_id} is unknown", job_id=job_id)
+        documents.append(info.to_dict())
+        if output.format == "table":
+            doc = {k: v for k, v in describe_job(info).items() if v is not None}
+            echo(render_mapping(doc, "table", title=f"Job ID: {info.id}"))
+    if output.format != "table":
+        echo(dump(documents if len(documents) > 1 else documents[0], output.format))
+
+
+@job.command("watch")
+@click.argument("job_id", type=click.IntRange(min=0))
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="SECONDS",
+    help="Stop watching after this long (exit 4).",
+)
+@pass_state
+def watch(state: State, job_id: int, timeout: float | None) -> None:
+    """Attach to a job: its log so far, then new lines until it ends.
+
+    Exits 0 when the job succeeds, 1 when it fails or is canceled.
+    """
+    from ganetiops.cli.jobs_ui import watch_job
+
+    result = watch_job(state.client().job(job_id), timeout=timeout)
+    if state.output_format != "table":
+        echo(dump({"job_id": job_id, "status": result.info.status}, state.output_format))
+
+
+@job.command("cancel")
+@click.argument("job_ids", nargs=-1, required=True, metavar="JOB_ID...")
+@yes_option
+@pass_state
+def cancel(state: State, job_ids: tuple[str, ...], yes: bool) -> None:
+    """Cancel queued or waiting jobs."""
+    ids = _ids(job_ids)
+    confirm(f"Cancel job(s) {', '.join(map(str, ids))}?", yes)
+    client = state.client()
+    failed = 0
+    for job_id in ids:
+        ok, message = client.jobs.cancel(job_id)
+        echo_err(f"job {job_id}: {message}")
+        failed += 0 if ok else 1
+    if failed:
+        from ganetiops.cli import exits
+
+        raise click.exceptions.Exit(exits.JOB_FAILED)

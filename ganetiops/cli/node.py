@@ -1,0 +1,321 @@
+"""``gnt-py node``: list nodes, change their role, move instances off them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from ganetiops.cli.common import (
+    YES_NO,
+    add_tag_commands,
+    check_call,
+    complete_nodes,
+    confirm,
+    list_resource,
+    on_off,
+    parse_filter,
+    parse_kv,
+    yes_option,
+)
+from ganetiops.cli.jobs_ui import JobOptions, follow_job, job_options
+from ganetiops.cli.output import (
+    OutputOptions,
+    Table,
+    dump,
+    echo,
+    format_timestamp,
+    output_options,
+    render_mapping,
+    render_table,
+)
+from ganetiops.cli.state import State, pass_state
+
+#: ``gnt-node list`` defaults.
+DEFAULT_FIELDS = ("name", "dtotal", "dfree", "mtotal", "mnode", "mfree", "pinst_cnt", "sinst_cnt")
+ROLES = ("regular", "master-candidate", "drained", "offline")
+
+
+@click.group()
+def node() -> None:
+    """Nodes: list, inspect, drain, evacuate, migrate, power-cycle."""
+
+
+@node.command("list")
+@click.argument("names", nargs=-1, shell_complete=complete_nodes)
+@click.option("--filter", "filter_", metavar="JSON", help="Ganeti query filter (JSON lists).")
+@click.option("--where", multiple=True, metavar="FIELD=VALUE", help="Only rows where FIELD=VALUE.")
+@output_options(DEFAULT_FIELDS)
+@pass_state
+def list_(
+    state: State,
+    names: tuple[str, ...],
+    filter_: str | None,
+    where: tuple[str, ...],
+    output: OutputOptions,
+) -> None:
+    """List nodes (all, or NAMES), with gnt-node list fields.
+
+    \b
+    Examples:
+      gnt-py node list
+      gnt-py node list -o name,role,pip,sip,pinst_list,drained,offline
+    """
+    list_resource(state, "node", output, DEFAULT_FIELDS, names, parse_filter(filter_, where))
+
+
+def describe_node(n: Any) -> dict[str, Any]:
+    def size(value: Any) -> str | None:
+        return value.human if value is not None else None
+
+    return {
+        "Role": n.role,
+        "UUID": n.uuid,
+        "Primary IP": n.pip,
+        "Secondary IP": n.sip,
+        "Group": n.raw.get("group") or n.group_uuid,
+        "Flags": ", ".join(
+            flag
+            for flag, on in (
+                ("master-capable", n.master_capable),
+                ("vm-capable", n.vm_capable),
+                ("drained", n.drained),
+                ("offline", n.offline),
+            )
+            if on
+        )
+        or "-",
+        "Memory": f"{size(n.mtotal)} total, {size(n.mnode)} node, {size(n.mfree)} free",
+        "Disk": f"{size(n.dtotal)} total, {size(n.dfree)} free",
+        "CPUs": n.ctotal,
+        "Primary instances": ", ".join(n.pinst_list) or "-",
+        "Secondary instances": ", ".join(n.sinst_list) or "-",
+        "Tags": ", ".join(n.tags) or "-",
+        "Modified": format_timestamp(n.mtime) if n.mtime else None,
+    }
+
+
+@node.command("info")
+@click.argument("names", nargs=-1, required=True, shell_complete=complete_nodes)
+@output_options()
+@pass_state
+def info(state: State, names: tuple[str, ...], output: OutputOptions) -> None:
+    """Show nodes in detail."""
+    client = state.client()
+    documents = []
+    for name in names:
+        n = client.nodes.get(name)
+        if output.format == "table":
+            echo(render_mapping(describe_node(n), "table", title=f"Node: {n.name}"))
+        documents.append(n.to_dict())
+    if output.format != "table":
+        echo(dump(documents if len(documents) > 1 else documents[0], output.format))
+
+
+@node.command("role")
+@click.argument("name", shell_complete=complete_nodes)
+@click.argument("role", required=False, type=click.Choice(ROLES))
+@click.option("--auto-promote", is_flag=True, help="Promote another node to keep the pool.")
+@click.option("--force", is_flag=True, help="Even if the change is not advisable.")
+@yes_option
+@job_options
+@pass_state
+def role(
+    state: State,
+    name: str,
+    role: str | None,
+    auto_promote: bool,
+    force: bool,
+    yes: bool,
+    jobs: JobOptions,
+) -> None:
+    """Show a node's role, or set it (regular, master-candidate, drained, offline)."""
+    client = state.client()
+    if role is None:
+        current = client.nodes.role(name)
+        if jobs.output_format != "table":
+            echo(dump({"name": name, "role": current}, jobs.output_format))
+        else:
+            echo(current)
+        return
+    kwargs: dict[str, Any] = {"force": force, "auto_promote": auto_promote, **jobs.common()}
+    check_call(client.nodes, "set_role", name, role, **kwargs)
+    if role in ("drained", "offline"):
+        confirm(f"Set node {name} to {role}?", yes)
+    job = client.nodes.set_role(name, role, **kwargs)  # type: ignore[arg-type]
+    follow_job(job, jobs, what=f"set role of {name} to {role}")
+
+
+@node.command("evacuate")
+@click.argument("name", shell_complete=complete_nodes)
+@click.option("-p", "--primary-only", "mode", flag_value="primary-only", help="Primaries only.")
+@click.option("-s", "--secondary-only", "mode", flag_value="secondary-only")
+@click.option("--all", "mode", flag_value="all", default=True, help="Both (default).")
+@click.option("-I", "--iallocator", help="Allocator choosing the new nodes.")
+@click.option("-n", "--new-secondary", shell_complete=complete_nodes, help="For -s: this node.")
+@click.option("--early-release", is_flag=True)
+@click.option("--ignore-soft-errors", is_flag=True)
+@yes_option
+@job_options
+@pass_state
+def evacuate(
+    state: State,
+    name: str,
+    mode: Any,
+    iallocator: str | None,
+    new_secondary: str | None,
+    early_release: bool,
+    ignore_soft_errors: bool,
+    yes: bool,
+    jobs: JobOptions,
+) -> None:
+    """Move every instance off a node; follows the child jobs Ganeti spawns."""
+    client = state.client()
+    kwargs: dict[str, Any] = {
+        "mode": mode,
+        "iallocator": iallocator,
+        "remote_node": new_secondary,
+        "early_release": early_release or None,
+        "ignore_soft_errors": ignore_soft_errors or None,
+        **jobs.common(),
+    }
+    check_call(client.nodes, "evacuate", name, **kwargs)
+    confirm(f"Evacuate ({mode}) all instances from node {name}?", yes)
+    follow_job(client.nodes.evacuate(name, **kwargs), jobs, what=f"evacuate {name}")
+
+
+@node.command("migrate")
+@click.argument("name", shell_complete=complete_nodes)
+@click.option("--mode", type=click.Choice(["live", "non-live"]))
+@click.option("-n", "--target-node", shell_complete=complete_nodes)
+@click.option("-I", "--iallocator")
+@click.option("--ignore-ipolicy", is_flag=True)
+@yes_option
+@job_options
+@pass_state
+def migrate(
+    state: State,
+    name: str,
+    mode: Any,
+    target_node: str | None,
+    iallocator: str | None,
+    ignore_ipolicy: bool,
+    yes: bool,
+    jobs: JobOptions,
+) -> None:
+    """Live-migrate every primary instance off a node (child jobs followed)."""
+    client = state.client()
+    kwargs: dict[str, Any] = {
+        "mode": mode,
+        "target_node": target_node,
+        "iallocator": iallocator,
+        "ignore_ipolicy": ignore_ipolicy or None,
+        **jobs.common(),
+    }
+    check_call(client.nodes, "migrate", name, **kwargs)
+    confirm(f"Migrate all primary instances off node {name}?", yes)
+    follow_job(client.nodes.migrate(name, **kwargs), jobs, what=f"migrate off {name}")
+
+
+@node.command("modify")
+@click.argument("name", shell_complete=complete_nodes)
+@click.option("-C", "--master-candidate", type=YES_NO)
+@click.option("-D", "--drained", type=YES_NO)
+@click.option("-O", "--offline", type=YES_NO)
+@click.option("--master-capable", type=YES_NO)
+@click.option("--vm-capable", type=YES_NO)
+@click.option("-s", "--secondary-ip", metavar="IP")
+@click.option("--node-parameters", metavar="K=V,...", help="ndparams (oob_program...).")
+@click.option("--auto-promote", is_flag=True)
+@click.option("--force", is_flag=True)
+@yes_option
+@job_options
+@pass_state
+def modify(
+    state: State,
+    name: str,
+    master_candidate: str | None,
+    drained: str | None,
+    offline: str | None,
+    master_capable: str | None,
+    vm_capable: str | None,
+    secondary_ip: str | None,
+    node_parameters: str | None,
+    auto_promote: bool,
+    force: bool,
+    yes: bool,
+    jobs: JobOptions,
+) -> None:
+    """Change node flags and parameters (gnt-node modify)."""
+    client = state.client()
+    kwargs: dict[str, Any] = {
+        "master_candidate": on_off(master_candidate),
+        "drained": on_off(drained),
+        "offline": on_off(offline),
+        "master_capable": on_off(master_capable),
+        "vm_capable": on_off(vm_capable),
+        "secondary_ip": secondary_ip,
+        "ndparams": parse_kv(node_parameters, "--node-parameters") or None,
+        "auto_promote": auto_promote or None,
+        "force": force or None,
+        **jobs.common(),
+    }
+    check_call(client.nodes, "modify", name, **kwargs)
+    if kwargs["offline"] or kwargs["drained"]:
+        confirm(f"Mark node {name} {'offline' if kwargs['offline'] else 'drained'}?", yes)
+    job = client.nodes.modify(name, **kwargs)
+    result = follow_job(job, jobs, what=f"modify {name}")
+    if result is not None and result.value and jobs.output_format == "table":
+        echo("\n".join(f" - {key} -> {value}" for key, value in result.value))
+
+
+@node.command("powercycle")
+@click.argument("name", shell_complete=complete_nodes)
+@click.option("--force", is_flag=True, help="Even the master node.")
+@yes_option
+@job_options
+@pass_state
+def powercycle(state: State, name: str, force: bool, yes: bool, jobs: JobOptions) -> None:
+    """Power-cycle a node through its hypervisor (everything on it stops hard)."""
+    client = state.client()
+    check_call(client.nodes, "powercycle", name, force=force, **jobs.common())
+    confirm(f"Power-cycle node {name}? Every instance on it stops at once.", yes)
+    follow_job(
+        client.nodes.powercycle(name, force=force, **jobs.common()), jobs, what=f"powercycle {name}"
+    )
+
+
+@node.command("storage")
+@click.argument("name", shell_complete=complete_nodes)
+@click.option(
+    "-t",
+    "--storage-type",
+    default="file",
+    show_default=True,
+    help="lvm-vg, lvm-pv, file, sharedfile...",
+)
+@click.option(
+    "-o",
+    "--output",
+    "fields",
+    default="name,size,used,free,allocatable",
+    show_default=True,
+    metavar="FIELDS",
+)
+@output_options()
+@pass_state
+def storage(state: State, name: str, storage_type: str, fields: str, output: OutputOptions) -> None:
+    """Storage units of a node (runs a job; needs a write user)."""
+    names = [f for f in fields.split(",") if f]
+    job = state.client().nodes.storage(name, storage_type=storage_type, output_fields=names)
+    units = job.wait().value
+    kinds = {"size": "unit", "used": "unit", "free": "unit", "allocatable": "bool"}
+    from ganetiops.cli.output import Column
+
+    table = Table.from_records(
+        [u.values for u in units], [Column(f, f.capitalize(), kinds.get(f, "text")) for f in names]
+    )
+    echo(render_table(table, output))
+
+
+add_tag_commands(node, "nodes", "a node", complete_nodes)

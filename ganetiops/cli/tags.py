@@ -1,0 +1,116 @@
+"""``gnt-py tags``: tags of the cluster and of any object, and a search across all of them."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import click
+
+from ganetiops.cli.jobs_ui import JobOptions, follow_job, job_options
+from ganetiops.cli.output import (
+    Column,
+    OutputOptions,
+    Table,
+    dump,
+    echo,
+    output_options,
+    render_table,
+)
+from ganetiops.cli.state import State, pass_state
+from ganetiops.errors import ValidationError
+
+#: Kind on the command line -> (client namespace, query resource).
+KINDS = {
+    "cluster": ("cluster", "cluster"),
+    "instance": ("instances", "instance"),
+    "node": ("nodes", "node"),
+    "group": ("groups", "group"),
+    "network": ("networks", "network"),
+}
+
+
+def _target(state: State, kind: str, name: str | None) -> tuple[Any, tuple[str, ...]]:
+    namespace = getattr(state.client(), KINDS[kind][0])
+    if kind == "cluster":
+        if name:
+            raise ValidationError("cluster tags take no object name", field="name")
+        return namespace, ()
+    if not name:
+        raise ValidationError(f"name the {kind}", field="name")
+    return namespace, (name,)
+
+
+@click.group()
+def tags() -> None:
+    """Tags: list, add and remove them on any object, or search them everywhere."""
+
+
+@tags.command("list")
+@click.argument("kind", type=click.Choice(tuple(KINDS)))
+@click.argument("name", required=False)
+@output_options()
+@pass_state
+def list_(state: State, kind: str, name: str | None, output: OutputOptions) -> None:
+    """The tags of the cluster (KIND=cluster) or of one object (KIND NAME)."""
+    namespace, args = _target(state, kind, name)
+    found = sorted(namespace.tags(*args))
+    echo(dump(found, output.format) if output.format != "table" else "\n".join(found))
+
+
+@tags.command("add")
+@click.argument("kind", type=click.Choice(tuple(KINDS)))
+@click.argument("args", nargs=-1, required=True, metavar="[NAME] TAG...")
+@job_options
+@pass_state
+def add(state: State, kind: str, args: tuple[str, ...], jobs: JobOptions) -> None:
+    """Add tags: ``tags add cluster T1 T2`` or ``tags add instance web1 T1``."""
+    name, values = (None, args) if kind == "cluster" else (args[0], args[1:])
+    if not values:
+        raise click.UsageError("name at least one tag")
+    namespace, target = _target(state, kind, name)
+    job = namespace.add_tags(*target, list(values), **jobs.common())
+    follow_job(job, jobs, what=f"add tags to {name or 'cluster'}")
+
+
+@tags.command("remove")
+@click.argument("kind", type=click.Choice(tuple(KINDS)))
+@click.argument("args", nargs=-1, required=True, metavar="[NAME] TAG...")
+@job_options
+@pass_state
+def remove(state: State, kind: str, args: tuple[str, ...], jobs: JobOptions) -> None:
+    """Remove tags: ``tags remove cluster T1`` or ``tags remove node aleph T1``."""
+    name, values = (None, args) if kind == "cluster" else (args[0], args[1:])
+    if not values:
+        raise click.UsageError("name at least one tag")
+    namespace, target = _target(state, kind, name)
+    job = namespace.remove_tags(*target, list(values), **jobs.common())
+    follow_job(job, jobs, what=f"remove tags from {name or 'cluster'}")
+
+
+@tags.command("search")
+@click.argument("pattern")
+@output_options()
+@pass_state
+def search(state: State, pattern: str, output: OutputOptions) -> None:
+    """Every tag matching the regular expression PATTERN, with its owner (gnt-cluster
+    search-tags)."""
+    try:
+        regex = re.compile(pattern)
+    except re.error as exc:
+        raise ValidationError(f"PATTERN: {exc}", field="pattern") from None
+    client = state.client()
+    rows: list[dict[str, Any]] = []
+    for tag in client.cluster.tags():
+        if regex.search(tag):
+            rows.append({"path": "/cluster", "tag": tag})
+    for kind, (_, resource) in KINDS.items():
+        if kind == "cluster":
+            continue
+        result = client.query.query(resource, ["name", "tags"])
+        for record in result.records():
+            for tag in record.get("tags") or ():
+                if regex.search(tag):
+                    rows.append({"path": f"/{resource}s/{record['name']}", "tag": tag})
+    table = Table.from_records(rows, [Column("path", "Object"), Column("tag", "Tag")])
+    echo(render_table(table, output))
