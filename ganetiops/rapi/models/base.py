@@ -157,6 +157,12 @@ class Model:
         """The server's answer as a plain dict (stable for JSON output)."""
         return dict(self.raw)
 
+    def _repr_html_(self) -> str:
+        """Jupyter display, drawn by :mod:`ganetiops.display` (imported only here)."""
+        from ganetiops.display.html import model_html
+
+        return model_html(self)
+
 
 def bind(model: T, namespace: Any) -> T:
     """Attach the namespace that produced ``model`` so its verbs can call back."""
