@@ -63,6 +63,9 @@ __all__ = [
 
 Progress = Callable[[str], None]
 
+#: Facts a bootstrap step can change; the others are read once per run.
+_CHANGING = ("ssconf_master", "ssconf_cluster", "daemons")
+
 
 @attrs.frozen
 class AppliedStep:
@@ -181,6 +184,7 @@ class Bootstrap:
         self.hosts = [self.nodes.host(name) for name in self.nodes.names]
         self._users = list(users) if users is not None else None
         self.expected = tuple(expected)
+        self._static: dict[str, NodeFacts] | None = None
         self._create_passwords = create_passwords
         self._progress = progress or (lambda _line: None)
 
@@ -197,9 +201,33 @@ class Bootstrap:
             for host in self.hosts
         }
 
-    async def facts(self) -> dict[str, NodeFacts]:
-        """Preflight facts of every node, all at once."""
-        return await self.nodes.facts(resolve=[self.inventory.cluster.name], extra=BOOTSTRAP_FACTS)
+    async def facts(self, *, full: bool = True) -> dict[str, NodeFacts]:
+        """Preflight facts of every node, all at once.
+
+        With ``full=False`` (re-planning between steps) only what bootstrap changes is
+        read again — ssconf, Ganeti's configuration and files; what it does not change
+        (versions, bridges, volume groups, DRBD, OS providers, addresses) is reused.
+        """
+        if full or self._static is None:
+            facts = await self.nodes.facts(
+                resolve=[self.inventory.cluster.name], extra=BOOTSTRAP_FACTS
+            )
+            self._static = facts
+            return facts
+        fresh = await self.nodes.facts(names=_CHANGING, extra=BOOTSTRAP_FACTS)
+        merged = {}
+        for name, node in fresh.items():
+            base = self._static.get(name)
+            if base is None or not base.reachable or not node.reachable:
+                merged[name] = node
+                continue
+            merged[name] = attrs.evolve(
+                base,
+                **{fact: getattr(node, fact) for fact in _CHANGING},
+                extra=node.extra,
+                problems={**base.problems, **node.problems},
+            )
+        return merged
 
     async def plan(self) -> Plan:
         """Gather the facts and compute the plan (nothing changes on any node)."""
@@ -239,7 +267,10 @@ class Bootstrap:
             applied.append(await self._run(step, current))
             self._progress(f"{step.id}: done in {applied[-1].duration:.1f} s")
             current = compute_plan(
-                self.inventory, await self.facts(), users=users, node_keys=self.node_keys()
+                self.inventory,
+                await self.facts(full=False),
+                users=users,
+                node_keys=self.node_keys(),
             )
             if current.blocked:
                 message = _blocked_message(current, changed=True)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import enum
 import shlex
+import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -149,7 +150,16 @@ class Plan:
         for s in self.steps:
             why = s.why
             if commands and s.state is StepState.TODO and s.actions:
-                why += "".join(f"\n  $ {a.describe()}" for a in s.actions)
+                for action in s.actions:
+                    lines = textwrap.wrap(
+                        action.describe(),
+                        width=80,
+                        break_long_words=False,
+                        break_on_hyphens=False,
+                        initial_indent="  $ ",
+                        subsequent_indent="      ",
+                    )
+                    why += "\n" + " \\\n".join(lines)
             rows.append((s.id, s.node, str(s.state), why))
         return rows
 
@@ -518,7 +528,7 @@ def parameter_changes(inv: Inventory, config: ClusterConfig) -> list[tuple[str, 
         bounds = parse_bounds_specs(c.ipolicy_bounds_specs)
         have = config.ipolicy_bounds
         if any(
-            not same_value(value, have.get(bound, {}).get(key))
+            not same_value(_ganeti_rounded(key, value), have.get(bound, {}).get(key))
             for bound, specs in bounds.items()
             for key, value in specs.items()
         ):
@@ -552,6 +562,13 @@ def parameter_changes(inv: Inventory, config: ClusterConfig) -> list[tuple[str, 
         if wanted is not None and not same_value(wanted, have):
             changes.append((f"{label} {have} → {wanted}", [option, format_value(wanted)]))
     return changes
+
+
+def _ganeti_rounded(key: str, value: int) -> int:
+    """Sizes as Ganeti stores them: its unit parser rounds MiB up to a multiple of 4."""
+    if key in ("memory-size", "disk-size") and value % 4:
+        return value + 4 - value % 4
+    return value
 
 
 def _cluster_params(ctx: _Ctx) -> Step:

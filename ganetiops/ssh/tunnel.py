@@ -184,14 +184,18 @@ def _retry_generation(exc: BaseException, tunnel: MasterTunnel) -> int | None:
     """The tunnel generation to re-look-up from, or ``None`` when a retry is not safe.
 
     Safe means the request was never sent: the channel could not be opened, or the TLS
-    handshake over it failed for a reason other than the certificate (RAPI stopping on
-    a node that is no longer the master). A certificate that does not verify is final.
+    handshake over it was cut short (RAPI stopping on a node that is no longer the
+    master). A TLS error the server did answer with — a certificate that does not
+    verify or match the pin — is final.
     """
     if isinstance(exc, TunnelConnectError):
         return exc.generation if exc.generation is not None else tunnel.generation
     if isinstance(exc, httpcore.ConnectError | httpcore.ConnectTimeout):
-        if isinstance(exc.__cause__, ssl.SSLCertVerificationError):
-            return None
+        cause = exc.__cause__
+        if isinstance(cause, ssl.SSLError) and not isinstance(
+            cause, ssl.SSLEOFError | ssl.SSLZeroReturnError
+        ):
+            return None  # the server answered: its certificate or TLS settings are final
         return tunnel.generation
     return None
 

@@ -37,6 +37,12 @@ def test_retry_decisions() -> None:
     bad_cert = httpcore.ConnectError("certificate verify failed")
     bad_cert.__cause__ = ssl.SSLCertVerificationError("nope")
     assert _retry_generation(bad_cert, tunnel) is None  # type: ignore[arg-type]
+    pin = httpcore.ConnectError("fingerprint does not match the pinned one")
+    pin.__cause__ = ssl.SSLError("pin mismatch")
+    assert _retry_generation(pin, tunnel) is None  # type: ignore[arg-type]
+    cut = httpcore.ConnectError("EOF")
+    cut.__cause__ = ssl.SSLEOFError("unexpected eof")
+    assert _retry_generation(cut, tunnel) == 7  # type: ignore[arg-type]
     # Once bytes may have left, never retry.
     assert _retry_generation(httpcore.ReadError("reset"), tunnel) is None  # type: ignore[arg-type]
     assert _retry_generation(httpcore.RemoteProtocolError("x"), tunnel) is None  # type: ignore[arg-type]
