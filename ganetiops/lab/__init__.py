@@ -1,0 +1,58 @@
+"""The lab: a namespace replica of the homelab, from Debian's real packages.
+
+Four Ganeti 3.0.2 nodes (aleph, bet, gimel, dalet), each its own network, mount and
+UTS namespace with its own sshd, ``/etc/hosts``, Ganeti state and host keys; the boot
+server ``boot.homelab.tel`` (nginx + SFTP for ``admin``); OVN's NB/SB databases and
+ovn-northd on dalet; and a host-side "workstation" veth through which code on the host
+reaches the lab as the owner's laptop reaches the homelab. Needs root.
+
+>>> from ganetiops.lab import Lab
+>>> lab = Lab("dev1", slot=1)                  # doctest: +SKIP
+>>> facts = lab.up()                           # doctest: +SKIP
+>>> facts.cluster.url                          # doctest: +SKIP
+'https://10.101.100.254:5080'
+>>> lab.run("aleph", ["gnt-node", "list"]).stdout   # doctest: +SKIP
+>>> lab.down()                                 # doctest: +SKIP
+
+Addresses and names: :mod:`ganetiops.lab.topology`; files on the host:
+:mod:`ganetiops.lab.layout`; what ``up`` records for ``down``:
+:mod:`ganetiops.lab.record`; the boot server's access log: :mod:`ganetiops.lab.boot`.
+"""
+
+from __future__ import annotations
+
+from ganetiops.errors import LabError
+from ganetiops.lab.boot import AccessLogEntry, read_access_log
+from ganetiops.lab.cluster import create_cluster
+from ganetiops.lab.facts import BootFacts, ClusterFacts, LabFacts, NodeFacts, RapiUser
+from ganetiops.lab.host import debian_packages
+from ganetiops.lab.lab import ENV_NAME, ENV_RAPI_BIND, ENV_SLOT, Lab
+from ganetiops.lab.layout import ENV_ROOT, Layout, lab_root
+from ganetiops.lab.machine import Machine
+from ganetiops.lab.status import LabStatus, MachineStatus
+from ganetiops.lab.topology import AddressPlan, LabNames
+
+__all__ = [
+    "ENV_NAME",
+    "ENV_RAPI_BIND",
+    "ENV_ROOT",
+    "ENV_SLOT",
+    "AccessLogEntry",
+    "AddressPlan",
+    "BootFacts",
+    "ClusterFacts",
+    "Lab",
+    "LabError",
+    "LabFacts",
+    "LabNames",
+    "LabStatus",
+    "Layout",
+    "Machine",
+    "MachineStatus",
+    "NodeFacts",
+    "RapiUser",
+    "create_cluster",
+    "debian_packages",
+    "lab_root",
+    "read_access_log",
+]
