@@ -1,0 +1,562 @@
+"""``instance create`` for netbooted NixOS classes: the sequence of homelab.md §3.5.
+
+:func:`plan_create` reads the cluster and the boot server and decides everything; it
+changes nothing and rejects bad or impossible input (an existing instance, a class not
+published, too little memory, no way to place a drbd disk...). :func:`apply_create`
+then carries the plan out:
+
+1. publish the class from a local directory (when asked; skipped if the sha256 matches);
+2. create the host identity ``keys/<host>.tar.gz`` (when asked and absent);
+3. create the instance (OS ``pxe``, not started) and wait for the job;
+4. read its MAC back and write ``by-mac/<mac>/ipxe`` with the provision flag;
+5. start the instance;
+6. wait until the boot server's access log shows the wrapper fetched (iPXE at boot);
+7. clear the provision flag, so that later boots keep the disk.
+
+>>> plan = plan_create(rapi, boot, CreateRequest("navidrome"))     # doctest: +SKIP
+>>> print("\\n".join(plan.lines()))
+>>> result = apply_create(rapi, boot, plan, on_event=print)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final, Literal
+
+import attrs
+
+from ganetiops.errors import ValidationError
+from ganetiops.netboot import keys as keymod
+from ganetiops.netboot import wrappers
+from ganetiops.netboot.classes import (
+    ClassInfo,
+    PublishPlan,
+    UploadProgress,
+    class_info,
+    find_local_class,
+    plan_publish,
+    publish,
+)
+from ganetiops.netboot.layout import class_name, host_label, mac_hyphens
+from ganetiops.netboot.server import BootServerClient, NetbootError
+from ganetiops.rapi import validate
+
+if TYPE_CHECKING:
+    from ganetiops.netboot.accesslog import AccessEntry
+    from ganetiops.rapi import RapiClient
+    from ganetiops.rapi.models.job import LogEntry
+
+KeysMode = Literal["create", "require", "skip"]
+KEYS_MODES: Final = ("create", "require", "skip")
+PXE_OS: Final = "pxe"
+#: Default size of disk 0.
+DEFAULT_DISK_MIB: Final = 10 * 1024
+#: The guest's own LVs besides /var: home 1 GiB and swap 1 GiB (homelab.md §3.1).
+GUEST_FIXED_MIB: Final = 2 * 1024
+#: Memory is rounded up to this step.
+MEMORY_STEP_MIB: Final = 256
+#: How long to wait for the first fetch of the wrapper.
+DEFAULT_BOOT_TIMEOUT: Final = 600.0
+
+#: ``on_event(step, message)``: progress of an apply, one line per event.
+EventSink = Callable[[str, str], Any]
+JobLog = Callable[["LogEntry"], Any]
+
+
+def _mib_ceil(size_bytes: int) -> int:
+    return -(-size_bytes // (1 << 20))
+
+
+def memory_floor(store_size: int) -> int:
+    """Least memory (MiB) for a first boot: twice ``store.squashfs``, rounded up.
+
+    The first boot downloads the store into the root tmpfs, which gets half the RAM,
+    before the guest's ``/var`` exists (homelab.md §3.1).
+    """
+    return _mib_ceil(2 * store_size)
+
+
+def default_memory(store_size: int, cluster_default: int | None) -> int:
+    floor = memory_floor(store_size)
+    rounded = -(-floor // MEMORY_STEP_MIB) * MEMORY_STEP_MIB
+    return max(rounded, cluster_default or 0)
+
+
+@attrs.frozen
+class CreateRequest:
+    """What the owner asked for; sizes in MiB (strings with units are accepted)."""
+
+    name: str
+    class_name: str | None = None
+    publish: Path | None = None
+    keys: KeysMode = "require"
+    memory: int | str | None = None
+    vcpus: int | None = None
+    disk: int | str | None = None
+    disk_template: str | None = None
+    pnode: str | None = None
+    snode: str | None = None
+    iallocator: str | None = None
+    network: str | None = None
+    start: bool = True
+    wait: bool = True
+    boot_timeout: float = DEFAULT_BOOT_TIMEOUT
+
+
+@attrs.frozen
+class PlanStep:
+    """One step of a plan: what it does, in a sentence."""
+
+    action: str
+    text: str
+
+
+@attrs.frozen
+class CreatePlan:
+    """Everything :func:`apply_create` will do, decided up front."""
+
+    name: str
+    short: str
+    class_name: str
+    publish: PublishPlan | None
+    class_info: ClassInfo | None
+    store_size: int
+    sha256: str | None
+    memory: int
+    vcpus: int | None
+    disk: int
+    disk_template: str
+    pnode: str | None
+    snode: str | None
+    iallocator: str | None
+    nics: tuple[dict[str, str], ...]
+    nic_text: str
+    create_keys: bool
+    keys_present: bool
+    start: bool
+    wait: bool
+    boot_timeout: float
+    steps: tuple[PlanStep, ...]
+    notes: tuple[str, ...] = ()
+
+    def lines(self) -> list[str]:
+        """The plan as text: numbered steps, then notes."""
+        out = [f"Plan for instance {self.name}:"]
+        out += [f"  {i}. {step.text}" for i, step in enumerate(self.steps, 1)]
+        out += [f"  note: {note}" for note in self.notes]
+        return out
+
+
+@attrs.frozen
+class CreateResult:
+    """What :func:`apply_create` did."""
+
+    name: str
+    class_name: str
+    mac: str
+    wrapper_url: str
+    sha256: str | None
+    memory: int
+    disk: int
+    disk_template: str
+    nodes: tuple[str, ...]
+    published: bool
+    identity: keymod.HostIdentity | None
+    started: bool
+    fetched: AccessEntry | None
+    flag_cleared: bool
+
+    def summary(self) -> list[str]:
+        out = [
+            f"instance {self.name}: OS {PXE_OS}, class {self.class_name}, "
+            f"{self.memory} MiB, disk {self.disk} MiB ({self.disk_template}), "
+            f"nodes {', '.join(self.nodes) or '?'}",
+            f"  MAC {self.mac}; wrapper {self.wrapper_url}",
+        ]
+        if self.sha256:
+            now = " (published now)" if self.published else ""
+            out.append(f"  class sha256 {self.sha256}{now}")
+        if self.identity is not None:
+            out.append("  new host identity; add the public keys to the secrets file and rekey:")
+            out += [f"    {line}" for line in self.identity.public_lines()]
+        if self.fetched is not None:
+            out.append(
+                f"  first boot: wrapper fetched by {self.fetched.client} at "
+                f"{self.fetched.time.isoformat()}"
+            )
+        if self.flag_cleared:
+            out.append("  provision flag cleared: later boots keep the disk")
+        else:
+            out.append(
+                f"  WARNING: the provision flag is still set: every boot wipes the disk until "
+                f"it is cleared (gnt-py netboot await-boot {self.name}, or "
+                f"gnt-py netboot clear-flag {self.name})"
+            )
+        return out
+
+
+def _existing_instance(rapi: RapiClient, name: str) -> str | None:
+    short = host_label(name)
+    for existing in rapi.instances.names():
+        if existing == name or host_label(existing) == short:
+            return existing
+    return None
+
+
+def refuse_existing(rapi: RapiClient, name: str) -> None:
+    """Raise a clear error when an instance of that name (or short name) exists."""
+    existing = _existing_instance(rapi, name)
+    if existing is None:
+        return
+    instance = rapi.instances.get(existing)
+    where = f"OS {instance.os or '?'}, primary {instance.pnode or '?'}"
+    raise ValidationError(
+        f"instance {existing} already exists ({where}); nothing was changed. "
+        f"To load a new image: gnt-py instance reimage {existing}; to wipe it: "
+        f"gnt-py instance wipe {existing}; to start over: gnt-py instance remove {existing}",
+        field="name",
+    )
+
+
+def _placement(
+    request: CreateRequest, template: str, default_iallocator: str | None
+) -> tuple[str | None, str | None, str | None, str]:
+    pnode, snode, iallocator = request.pnode, request.snode, request.iallocator
+    if pnode is not None and iallocator is not None:
+        raise ValidationError("give --pnode or --iallocator, not both", field="iallocator")
+    if snode is not None and pnode is None:
+        raise ValidationError("--snode needs --pnode", field="snode")
+    if template in validate.MIRRORED_INTERNALLY and pnode is not None and snode is None:
+        raise ValidationError(
+            f"a {template} instance needs a secondary node: give --snode, or --iallocator "
+            "instead of --pnode",
+            field="snode",
+        )
+    if template not in validate.MIRRORED_INTERNALLY and snode is not None:
+        raise ValidationError(f"the {template} template has no secondary node", field="snode")
+    if pnode is None and iallocator is None:
+        if not default_iallocator:
+            raise ValidationError(
+                "the cluster has no default iallocator: give --pnode (and --snode for drbd) "
+                "or --iallocator",
+                field="pnode",
+            )
+        return None, None, None, f"nodes chosen by the cluster's iallocator {default_iallocator}"
+    if iallocator is not None:
+        return None, None, iallocator, f"nodes chosen by iallocator {iallocator}"
+    text = f"on {pnode}" + (f" (secondary {snode})" if snode else "")
+    return pnode, snode, None, text
+
+
+def plan_create(rapi: RapiClient, boot: BootServerClient, request: CreateRequest) -> CreatePlan:
+    """Decide every step of a create; read-only. Raises on anything that would fail."""
+    name = validate.hostname(request.name, "name")
+    short = host_label(name)
+    cls = class_name(request.class_name or short)
+    if request.keys not in KEYS_MODES:
+        raise ValidationError(f"keys: expected one of {', '.join(KEYS_MODES)}", field="keys")
+    memory_req = validate.size_mib(request.memory, "memory") if request.memory else None
+    disk = validate.size_mib(request.disk or DEFAULT_DISK_MIB, "disk")
+    if request.vcpus is not None and (isinstance(request.vcpus, bool) or request.vcpus < 1):
+        raise ValidationError("vcpus: expected a positive integer", field="vcpus")
+    if request.boot_timeout <= 0:
+        raise ValidationError("boot timeout: expected a positive number", field="boot_timeout")
+    for field in ("pnode", "snode"):
+        value = getattr(request, field)
+        if value is not None:
+            validate.hostname(value, field)
+    local = find_local_class(request.publish, cls) if request.publish is not None else None
+
+    refuse_existing(rapi, name)
+    info = rapi.cluster.info()
+    enabled = info.enabled_disk_templates
+    template = request.disk_template or (enabled[0] if enabled else "")
+    if not template:
+        raise ValidationError("the cluster enables no disk template", field="disk_template")
+    validate.choice(template, validate.DISK_TEMPLATES, "disk_template")
+    if enabled and template not in enabled:
+        raise ValidationError(
+            f"disk template {template} is not enabled on this cluster "
+            f"(enabled: {', '.join(enabled)})",
+            field="disk_template",
+        )
+    if template == "diskless":
+        raise ValidationError(
+            "a pxe instance needs disk 0 for its iPXE image: choose another disk template",
+            field="disk_template",
+        )
+    pnode, snode, iallocator, place_text = _placement(request, template, info.default_iallocator)
+    os_names = {os.name for os in rapi.os.list()}
+    if PXE_OS not in os_names:
+        raise ValidationError(
+            f"OS {PXE_OS} is not installed on every node (the cluster offers "
+            f"{', '.join(sorted(os_names)) or 'none'}): gnt-py node install-os-provider",
+            field="os",
+        )
+    nics: tuple[dict[str, str], ...]
+    if request.network is not None:
+        network = validate.object_name(request.network, "network")
+        if network not in rapi.networks.names():
+            raise ValidationError(f"network {network} does not exist", field="network")
+        nics = ({"network": network},)
+        nic_text = f"NIC on network {network}"
+    else:
+        nics = ({},)
+        defaults = info.nic_defaults
+        shown = ",".join(f"{k}={defaults[k]}" for k in ("mode", "link") if defaults.get(k))
+        nic_text = f"NIC with the cluster defaults ({shown or 'none'})"
+
+    notes: list[str] = []
+    publish_plan = plan_publish(boot, local) if local is not None else None
+    current = publish_plan.current if publish_plan is not None else class_info(boot, cls)
+    sha: str | None
+    if local is not None:
+        store_size, sha = local.store_size, local.sha256
+    else:
+        if current is None or not current.complete:
+            missing = "" if current is None else f" (lacks {', '.join(current.missing)})"
+            raise ValidationError(
+                f"class {cls} is not published on the boot server{missing}: give --publish DIR "
+                f"or run gnt-py netboot publish DIR --class {cls}",
+                field="class",
+            )
+        assert current.store_size is not None
+        store_size, sha = current.store_size, current.sha256
+        served = boot.served_sha256(cls)
+        if served != sha:
+            raise ValidationError(
+                f"class {cls} is on the boot server, but {boot.layout.class_url(cls, 'ipxe')} "
+                f"serves sha256 {served or 'nothing'} instead of {sha}: check the context's "
+                "boot url and root",
+                field="class",
+            )
+
+    floor = memory_floor(store_size)
+    default_mem = info.beparams.get("default", {}).get("maxmem")
+    memory = memory_req or default_memory(
+        store_size, default_mem if isinstance(default_mem, int) else None
+    )
+    if memory < floor:
+        raise ValidationError(
+            f"memory: {memory} MiB is less than twice store.squashfs "
+            f"({_mib_ceil(store_size)} MiB), at least {floor} MiB: the first boot downloads the "
+            "store into a tmpfs of half the RAM",
+            field="memory",
+        )
+    disk_floor = GUEST_FIXED_MIB + _mib_ceil(store_size) + 1
+    if disk < disk_floor:
+        raise ValidationError(
+            f"disk: {disk} MiB cannot hold the guest's home and swap (2 GiB) plus the store "
+            f"cache in /var ({_mib_ceil(store_size)} MiB): at least {disk_floor} MiB",
+            field="disk",
+        )
+
+    keys_entry = boot.keys_entry(short) if request.keys != "skip" else None
+    create_keys = False
+    if request.keys == "require" and keys_entry is None:
+        raise ValidationError(
+            f"keys/{short}.tar.gz is not on the boot server: create it first with "
+            f"gnt-py netboot keys create {short} (then put its public host key in the "
+            "secrets file, rekey and rebuild the class), or pass --keys create",
+            field="keys",
+        )
+    if request.keys == "create" and keys_entry is None:
+        create_keys = True
+
+    wait = request.wait and request.start
+    if wait and not boot.config.access_log:
+        wait = False
+        notes.append(
+            "the boot server has no access log configured (boot.access-log): the first boot "
+            "cannot be seen, so the provision flag stays set until you clear it"
+        )
+    leftovers = [s.wrapper.mac for s in boot.find_wrappers(short)]
+    if leftovers:
+        notes.append(
+            f"wrapper(s) for {short} already exist at by-mac/{', by-mac/'.join(leftovers)} "
+            "(an earlier instance?); they are left alone"
+        )
+
+    steps: list[PlanStep] = []
+    if publish_plan is not None:
+        steps.append(PlanStep("publish", publish_plan.describe()))
+    else:
+        steps.append(PlanStep("class", f"class {cls} is published (sha256 {sha})"))
+    if create_keys:
+        steps.append(
+            PlanStep("keys", f"create host identity keys/{short}.tar.gz (RSA host, ed25519 root)")
+        )
+    elif request.keys == "skip":
+        steps.append(PlanStep("keys", f"keys/{short}.tar.gz not checked (--keys skip)"))
+    else:
+        steps.append(PlanStep("keys", f"keys/{short}.tar.gz is present"))
+    vcpu_text = f", {request.vcpus} vCPUs" if request.vcpus else ""
+    steps.append(
+        PlanStep(
+            "create",
+            f"create instance {name}: OS {PXE_OS}, {template} disk of {disk} MiB, "
+            f"{memory} MiB memory (at least {floor}){vcpu_text}, {nic_text}, {place_text}; "
+            "not started",
+        )
+    )
+    steps.append(
+        PlanStep(
+            "wrapper",
+            f"read its MAC, write nixos/by-mac/<mac>/ipxe: {boot.hostname_param}={short}, "
+            f"{wrappers.PROVISION_FLAG}, chain {boot.layout.class_url(cls)}",
+        )
+    )
+    if request.start:
+        steps.append(PlanStep("start", f"start instance {name}"))
+    if wait:
+        steps.append(
+            PlanStep(
+                "await",
+                f"wait up to {request.boot_timeout:g} s for the boot server's access log to "
+                "show the wrapper fetched (first boot)",
+            )
+        )
+        steps.append(PlanStep("clear", "clear the provision flag from the wrapper"))
+    else:
+        steps.append(
+            PlanStep("flag", "leave the provision flag set (clear it after the first boot)")
+        )
+    return CreatePlan(
+        name=name,
+        short=short,
+        class_name=cls,
+        publish=publish_plan,
+        class_info=current,
+        store_size=store_size,
+        sha256=sha,
+        memory=memory,
+        vcpus=request.vcpus,
+        disk=disk,
+        disk_template=template,
+        pnode=pnode,
+        snode=snode,
+        iallocator=iallocator,
+        nics=nics,
+        nic_text=nic_text,
+        create_keys=create_keys,
+        keys_present=keys_entry is not None,
+        start=request.start,
+        wait=wait,
+        boot_timeout=request.boot_timeout,
+        steps=tuple(steps),
+        notes=tuple(notes),
+    )
+
+
+def apply_create(
+    rapi: RapiClient,
+    boot: BootServerClient,
+    plan: CreatePlan,
+    *,
+    on_event: EventSink | None = None,
+    on_log: JobLog | None = None,
+    on_upload: UploadProgress | None = None,
+) -> CreateResult:
+    """Carry out a :class:`CreatePlan`. Stops at the first failure, saying what is done."""
+    say: EventSink = on_event or (lambda _step, _text: None)
+    done: list[str] = []
+
+    def failed(exc: BaseException) -> NetbootError:
+        state = "; ".join(done) or "nothing was changed"
+        kind = type(exc) if isinstance(exc, NetbootError) else NetbootError
+        return kind(f"create {plan.name} stopped: {exc}. Done so far: {state}")
+
+    refuse_existing(rapi, plan.name)
+    published = False
+    try:
+        if plan.publish is not None:
+            result = publish(boot, plan.publish, progress=on_upload)
+            published = not result.skipped
+            say(
+                "publish",
+                f"class {plan.class_name}: "
+                + ("skipped, sha256 matches" if result.skipped else f"published {result.sha256}"),
+            )
+            if published:
+                done.append(f"class {plan.class_name} published")
+        identity = None
+        if plan.create_keys:
+            identity = keymod.generate(plan.short)
+            boot.upload_identity(identity)
+            done.append(f"keys/{plan.short}.tar.gz created")
+            say("keys", f"keys/{plan.short}.tar.gz uploaded")
+        say("create", f"creating instance {plan.name}")
+        job = rapi.instances.create(
+            plan.name,
+            disk_template=plan.disk_template,
+            disks=[{"size": plan.disk}],
+            nics=[dict(n) for n in plan.nics],
+            os=PXE_OS,
+            pnode=plan.pnode,
+            snode=plan.snode,
+            iallocator=plan.iallocator,
+            beparams={
+                "minmem": plan.memory,
+                "maxmem": plan.memory,
+                **({"vcpus": plan.vcpus} if plan.vcpus else {}),
+            },
+            start=False,
+        )
+        outcome = job.wait(on_log=on_log)
+        done.append(f"instance {plan.name} created (job {job.id})")
+        nodes = tuple(outcome.value or ())
+        instance = rapi.instances.get(plan.name)
+        mac = instance.nics[0].mac if instance.nics else None
+        if not mac:
+            raise NetbootError(f"instance {plan.name} has no MAC address on its first NIC")
+        nodes = nodes or tuple(n for n in (instance.pnode, *instance.snodes) if n)
+        say("mac", f"MAC {mac}")
+        position = boot.log_position() if plan.wait else None
+        text = wrappers.render(
+            boot.layout,
+            mac=mac,
+            hostname=plan.short,
+            class_=plan.class_name,
+            provision=True,
+            hostname_parameter=boot.hostname_param,
+        )
+        boot.write_wrapper(mac, text)
+        done.append(f"wrapper by-mac/{mac_hyphens(mac)}/ipxe written with the flag")
+        say("wrapper", f"{boot.layout.wrapper_url(mac)} written with the provision flag")
+        if plan.start:
+            say("start", f"starting instance {plan.name}")
+            rapi.instances.startup(plan.name).wait(on_log=on_log)
+            done.append(f"instance {plan.name} started")
+        fetched = None
+        cleared = False
+        if plan.wait:
+            say("await", f"waiting for {plan.name} to fetch its wrapper")
+            fetched = boot.wait_fetch(
+                boot.layout.wrapper_rel(mac), position=position, timeout=plan.boot_timeout
+            )
+            say("await", f"wrapper fetched by {fetched.client} at {fetched.time.isoformat()}")
+            cleared = boot.set_flag(mac, False)
+            say("clear", "provision flag cleared")
+    except NetbootError as exc:
+        raise failed(exc) from exc
+    except Exception as exc:
+        if not done:
+            raise
+        raise failed(exc) from exc
+    return CreateResult(
+        name=plan.name,
+        class_name=plan.class_name,
+        mac=mac,
+        wrapper_url=boot.layout.wrapper_url(mac),
+        sha256=plan.sha256,
+        memory=plan.memory,
+        disk=plan.disk,
+        disk_template=plan.disk_template,
+        nodes=nodes,
+        published=published,
+        identity=identity,
+        started=plan.start,
+        fetched=fetched,
+        flag_cleared=cleared or (fetched is not None),
+    )

@@ -1,0 +1,445 @@
+"""After create: re-image, wipe, remove, and the first-boot wait — each planned, then applied.
+
+* **reimage** (homelab.md §3.5 "Re-image"): optionally publish a new build of the
+  class, then reboot; the guest sees the new ``.sha256`` and downloads the new store.
+  Refused while the wrapper carries the provision flag (that reboot would wipe).
+* **wipe** ("Full wipe"): set the provision flag, reboot, wait for the wrapper fetch,
+  clear the flag.
+* **remove**: remove the instance, its wrapper(s) and its key tarball.
+* **await_boot**: wait for the fetch of a flagged wrapper, then clear the flag (what
+  ``create --no-wait`` leaves for later).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import attrs
+
+from ganetiops.errors import RapiNotFoundError, ValidationError
+from ganetiops.netboot import wrappers
+from ganetiops.netboot.classes import (
+    PublishPlan,
+    UploadProgress,
+    class_info,
+    find_local_class,
+    plan_publish,
+    publish,
+)
+from ganetiops.netboot.create import (
+    DEFAULT_BOOT_TIMEOUT,
+    PXE_OS,
+    EventSink,
+    JobLog,
+    PlanStep,
+)
+from ganetiops.netboot.layout import class_name, host_label, mac_hyphens
+from ganetiops.netboot.server import BootServerClient, NetbootError, WrapperState
+from ganetiops.rapi import validate
+
+if TYPE_CHECKING:
+    from ganetiops.netboot.accesslog import AccessEntry
+    from ganetiops.rapi import RapiClient
+    from ganetiops.rapi.models.instance import Instance
+
+
+@attrs.frozen
+class Target:
+    """An instance as the cluster and the boot server know it."""
+
+    name: str
+    short: str
+    instance: Instance | None
+    mac: str | None
+    wrapper: WrapperState | None
+
+    @property
+    def running(self) -> bool:
+        return bool(self.instance is not None and self.instance.oper_state)
+
+
+def _silent(_step: str, _text: str) -> None:
+    return None
+
+
+def find_target(rapi: RapiClient, boot: BootServerClient, name: str) -> Target:
+    """The instance ``name`` (by full or short name) and its wrapper, if any."""
+    validate.hostname(name, "name")
+    short = host_label(name)
+    instance = None
+    for existing in rapi.instances.names():
+        if existing == name or host_label(existing) == short:
+            instance = rapi.instances.get(existing)
+            break
+    mac = instance.nics[0].mac if instance is not None and instance.nics else None
+    wrapper = boot.wrapper(mac) if mac else None
+    return Target(instance.name if instance else name, short, instance, mac, wrapper)
+
+
+def _require_pxe(target: Target) -> Instance:
+    if target.instance is None:
+        raise ValidationError(f"instance {target.name} does not exist", field="name")
+    if (target.instance.os or "").split("+")[0] != PXE_OS:
+        raise ValidationError(
+            f"instance {target.name} runs OS {target.instance.os}, not {PXE_OS}: it does not "
+            "netboot a class",
+            field="name",
+        )
+    if target.mac is None:
+        raise NetbootError(f"instance {target.name} has no MAC on its first NIC")
+    if target.wrapper is None:
+        raise ValidationError(
+            f"instance {target.name} has no wrapper at by-mac/{mac_hyphens(target.mac)}/ipxe",
+            field="name",
+        )
+    return target.instance
+
+
+def _boot_verb(target: Target) -> tuple[str, str]:
+    if target.running:
+        return "reboot", f"reboot instance {target.name} (hard)"
+    return "start", f"start instance {target.name} (it is not running)"
+
+
+def _power(rapi: RapiClient, target: Target, verb: str, on_log: JobLog | None) -> None:
+    if verb == "reboot":
+        rapi.instances.reboot(target.name, type="hard").wait(on_log=on_log)
+    else:
+        rapi.instances.startup(target.name).wait(on_log=on_log)
+
+
+# -- reimage ------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class ReimagePlan:
+    target: Target
+    class_name: str
+    publish: PublishPlan | None
+    sha256: str | None
+    verb: str
+    wait: bool
+    boot_timeout: float
+    steps: tuple[PlanStep, ...]
+    notes: tuple[str, ...] = ()
+
+    def lines(self) -> list[str]:
+        out = [f"Plan to re-image {self.target.name}:"]
+        out += [f"  {i}. {s.text}" for i, s in enumerate(self.steps, 1)]
+        return out + [f"  note: {n}" for n in self.notes]
+
+
+@attrs.frozen
+class ReimageResult:
+    name: str
+    class_name: str
+    sha256: str | None
+    published: bool
+    fetched: AccessEntry | None
+
+
+def plan_reimage(
+    rapi: RapiClient,
+    boot: BootServerClient,
+    name: str,
+    *,
+    publish_dir: Path | None = None,
+    class_: str | None = None,
+    wait: bool = True,
+    boot_timeout: float = DEFAULT_BOOT_TIMEOUT,
+) -> ReimagePlan:
+    target = find_target(rapi, boot, name)
+    _require_pxe(target)
+    assert target.wrapper is not None
+    chained = target.wrapper.wrapper.class_name
+    cls = class_name(class_ or chained or "", "class")
+    if chained and cls != chained:
+        raise ValidationError(
+            f"the wrapper of {target.name} chains class {chained}, not {cls}: re-imaging "
+            "loads a new build of the same class",
+            field="class",
+        )
+    if target.wrapper.wrapper.provision:
+        raise ValidationError(
+            f"the wrapper of {target.name} still carries the provision flag, so a reboot "
+            f"would wipe the disk: use gnt-py instance wipe {target.name}, or clear the flag "
+            f"first (gnt-py netboot clear-flag {target.name})",
+            field="name",
+        )
+    notes = []
+    plan_pub = None
+    sha: str | None
+    if publish_dir is not None:
+        plan_pub = plan_publish(boot, find_local_class(publish_dir, cls))
+        sha = plan_pub.local.sha256
+        if not plan_pub.needed:
+            notes.append("the boot server already has this build: the reboot reloads the same")
+    else:
+        info = class_info(boot, cls)
+        if info is None or not info.complete:
+            raise ValidationError(f"class {cls} is not published on the boot server")
+        sha = info.sha256
+    wait = wait and bool(boot.config.access_log)
+    verb, verb_text = _boot_verb(target)
+    steps = [
+        PlanStep("publish", plan_pub.describe())
+        if plan_pub is not None
+        else PlanStep("class", f"class {cls} as published (sha256 {sha})"),
+        PlanStep(verb, verb_text),
+    ]
+    if wait:
+        steps.append(PlanStep("await", "wait for the wrapper fetch in the access log"))
+    return ReimagePlan(
+        target, cls, plan_pub, sha, verb, wait, boot_timeout, tuple(steps), tuple(notes)
+    )
+
+
+def apply_reimage(
+    rapi: RapiClient,
+    boot: BootServerClient,
+    plan: ReimagePlan,
+    *,
+    on_event: EventSink | None = None,
+    on_log: JobLog | None = None,
+    on_upload: UploadProgress | None = None,
+) -> ReimageResult:
+    say = on_event or _silent
+    published = False
+    if plan.publish is not None:
+        result = publish(boot, plan.publish, progress=on_upload)
+        published = not result.skipped
+        say(
+            "publish",
+            f"class {plan.class_name}: "
+            + ("skipped, sha256 matches" if result.skipped else f"published {result.sha256}"),
+        )
+    assert plan.target.mac is not None
+    position = boot.log_position() if plan.wait else None
+    say(plan.verb, plan.steps[1].text)
+    _power(rapi, plan.target, plan.verb, on_log)
+    fetched = None
+    if plan.wait:
+        fetched = boot.wait_fetch(
+            boot.layout.wrapper_rel(plan.target.mac), position=position, timeout=plan.boot_timeout
+        )
+        say("await", f"wrapper fetched by {fetched.client} at {fetched.time.isoformat()}")
+    return ReimageResult(plan.target.name, plan.class_name, plan.sha256, published, fetched)
+
+
+# -- wipe ---------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class WipePlan:
+    target: Target
+    verb: str
+    wait: bool
+    boot_timeout: float
+    steps: tuple[PlanStep, ...]
+
+    def lines(self) -> list[str]:
+        out = [f"Plan to wipe {self.target.name} (its disk is formatted anew at boot):"]
+        return out + [f"  {i}. {s.text}" for i, s in enumerate(self.steps, 1)]
+
+
+@attrs.frozen
+class WipeResult:
+    name: str
+    fetched: AccessEntry | None
+    flag_cleared: bool
+
+
+def plan_wipe(
+    rapi: RapiClient,
+    boot: BootServerClient,
+    name: str,
+    *,
+    wait: bool = True,
+    boot_timeout: float = DEFAULT_BOOT_TIMEOUT,
+) -> WipePlan:
+    target = find_target(rapi, boot, name)
+    _require_pxe(target)
+    assert target.mac is not None
+    wait = wait and bool(boot.config.access_log)
+    verb, verb_text = _boot_verb(target)
+    steps = [
+        PlanStep("flag", f"set {wrappers.PROVISION_FLAG} in {boot.layout.wrapper_url(target.mac)}"),
+        PlanStep(verb, verb_text),
+    ]
+    if wait:
+        steps += [
+            PlanStep("await", "wait for the wrapper fetch in the access log"),
+            PlanStep("clear", "clear the provision flag"),
+        ]
+    else:
+        steps.append(PlanStep("flag", "leave the flag set (clear it after the boot)"))
+    return WipePlan(target, verb, wait, boot_timeout, tuple(steps))
+
+
+def apply_wipe(
+    rapi: RapiClient,
+    boot: BootServerClient,
+    plan: WipePlan,
+    *,
+    on_event: EventSink | None = None,
+    on_log: JobLog | None = None,
+) -> WipeResult:
+    say = on_event or _silent
+    mac = plan.target.mac
+    assert mac is not None
+    position = boot.log_position() if plan.wait else None
+    boot.set_flag(mac, True)
+    say("flag", "provision flag set")
+    say(plan.verb, plan.steps[1].text)
+    _power(rapi, plan.target, plan.verb, on_log)
+    fetched = None
+    cleared = False
+    if plan.wait:
+        fetched = boot.wait_fetch(
+            boot.layout.wrapper_rel(mac), position=position, timeout=plan.boot_timeout
+        )
+        say("await", f"wrapper fetched by {fetched.client} at {fetched.time.isoformat()}")
+        boot.set_flag(mac, False)
+        cleared = True
+        say("clear", "provision flag cleared")
+    return WipeResult(plan.target.name, fetched, cleared)
+
+
+# -- remove -------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class RemovePlan:
+    name: str
+    short: str
+    instance: bool
+    macs: tuple[str, ...]
+    keys: bool
+    steps: tuple[PlanStep, ...]
+
+    def lines(self) -> list[str]:
+        out = [f"Plan to remove {self.name}:"]
+        return out + [f"  {i}. {s.text}" for i, s in enumerate(self.steps, 1)]
+
+
+@attrs.frozen
+class RemoveResult:
+    name: str
+    instance_removed: bool
+    wrappers_removed: tuple[str, ...]
+    keys_removed: bool
+
+
+def plan_remove(
+    rapi: RapiClient, boot: BootServerClient, name: str, *, keep_keys: bool = False
+) -> RemovePlan:
+    """Remove the instance and what the boot server holds for it (leftovers too)."""
+    target = find_target(rapi, boot, name)
+    macs = []
+    if target.mac and target.wrapper is not None:
+        macs.append(mac_hyphens(target.mac))
+    for state in boot.find_wrappers(target.short):
+        if state.wrapper.mac not in macs:
+            macs.append(state.wrapper.mac)
+    has_keys = not keep_keys and boot.keys_entry(target.short) is not None
+    steps = []
+    if target.instance is not None:
+        steps.append(
+            PlanStep(
+                "remove",
+                f"remove instance {target.name} and its disks (OS "
+                f"{target.instance.os}, primary {target.instance.pnode})",
+            )
+        )
+    steps += [PlanStep("wrapper", f"remove wrapper by-mac/{mac}/ipxe") for mac in macs]
+    if has_keys:
+        steps.append(PlanStep("keys", f"remove keys/{target.short}.tar.gz"))
+    if not steps:
+        raise ValidationError(
+            f"nothing to remove: no instance {name}, no wrapper naming {target.short}"
+            + ("" if keep_keys else f", no keys/{target.short}.tar.gz"),
+            field="name",
+        )
+    return RemovePlan(
+        target.name, target.short, target.instance is not None, tuple(macs), has_keys, tuple(steps)
+    )
+
+
+def apply_remove(
+    rapi: RapiClient,
+    boot: BootServerClient,
+    plan: RemovePlan,
+    *,
+    on_event: EventSink | None = None,
+    on_log: JobLog | None = None,
+) -> RemoveResult:
+    say = on_event or _silent
+    removed_instance = False
+    if plan.instance:
+        say("remove", f"removing instance {plan.name}")
+        try:
+            rapi.instances.remove(plan.name).wait(on_log=on_log)
+            removed_instance = True
+        except RapiNotFoundError:
+            say("remove", f"instance {plan.name} was already gone")
+    gone = []
+    for mac in plan.macs:
+        if boot.remove_wrapper(mac):
+            gone.append(mac)
+            say("wrapper", f"wrapper by-mac/{mac}/ipxe removed")
+    keys_removed = False
+    if plan.keys:
+        keys_removed = boot.remove_identity(plan.short)
+        say("keys", f"keys/{plan.short}.tar.gz removed")
+    return RemoveResult(plan.name, removed_instance, tuple(gone), keys_removed)
+
+
+# -- first boot ---------------------------------------------------------------------------
+
+
+def resolve_mac(rapi: RapiClient | None, boot: BootServerClient, name_or_mac: str) -> str:
+    """A MAC (hyphenated) from a MAC, an instance name, or a wrapper's hostname."""
+    try:
+        return mac_hyphens(name_or_mac)
+    except ValidationError:
+        pass
+    validate.hostname(name_or_mac, "name")
+    if rapi is not None:
+        try:
+            instance = rapi.instances.get(name_or_mac)
+        except RapiNotFoundError:
+            instance = None
+        if instance is not None and instance.nics and instance.nics[0].mac:
+            return mac_hyphens(instance.nics[0].mac)
+    found = boot.find_wrappers(name_or_mac)
+    if len(found) == 1:
+        return found[0].wrapper.mac
+    if not found:
+        raise ValidationError(f"no instance and no wrapper named {name_or_mac}", field="name")
+    raise ValidationError(
+        f"several wrappers name {name_or_mac} ({', '.join(s.wrapper.mac for s in found)}): "
+        "give the MAC",
+        field="name",
+    )
+
+
+def await_boot(
+    boot: BootServerClient,
+    mac: str,
+    *,
+    timeout: float = DEFAULT_BOOT_TIMEOUT,
+    clear: bool = True,
+) -> tuple[AccessEntry, bool]:
+    """Wait for a fetch of the wrapper made since it was last written; then clear the flag.
+
+    Returns the fetch and whether the flag was cleared (``False`` when it was not set).
+    """
+    state = boot.wrapper(mac)
+    if state is None:
+        raise NetbootError(f"no wrapper for {mac_hyphens(mac)} on the boot server")
+    fetched = boot.wait_fetch(
+        boot.layout.wrapper_rel(mac), since_mtime=state.mtime, timeout=timeout
+    )
+    cleared = boot.set_flag(mac, False) if clear else False
+    return fetched, cleared
