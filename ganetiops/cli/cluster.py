@@ -113,6 +113,9 @@ def bootstrap(
     Running it again changes nothing; a run that stopped resumes where it stopped.
     A blocked plan (unreachable node, host key other than the inventory's...) runs
     nothing at all.
+
+    Exit status: 0 done (verify found nothing unexpected); 1 a step failed or verify
+    found something; 6 the plan is blocked (nothing was changed).
     """
     import asyncio
 
@@ -159,7 +162,9 @@ def bootstrap(
         code = asyncio.run(main())
     except BootstrapError as exc:
         click.secho(f"Error: {exc}", fg="red", err=True)
-        if exc.plan is not None and exc.step is not None:
+        if exc.step is None:  # blocked before anything ran
+            ctx.exit(exits.ERROR)
+        if exc.plan is not None:
             echo_err("Plan when it stopped (run again to resume):")
             _plan_table(state, exc.plan)
         ctx.exit(exits.JOB_FAILED)
