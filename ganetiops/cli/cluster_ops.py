@@ -29,7 +29,7 @@ from ganetiops.errors import ValidationError
 
 #: ``Tue Nov 27 18:00:00 2025 * Verifying ...`` / ``... - ERROR: node x: ...``
 _VERIFY_LINE = re.compile(
-    r"^(?P<time>\w{3} \w{3} +\d+ [\d:]{8} \d{4}) (?P<mark>[-*]) "
+    r"^(?P<time>\w{3} \w{3} +\d+ [\d:]{8} \d{4})\s+(?P<mark>[-*]) "
     r"(?:(?P<level>ERROR|WARNING): )?(?P<message>.*)$"
 )
 

@@ -81,7 +81,8 @@ def run(command: click.Command, argv: list[str] | None) -> int:
     from ganetiops import errors
 
     try:
-        command.main(args=argv, prog_name="gnt-py", standalone_mode=False)
+        # Without standalone mode click returns (not raises) the code of ``Exit``.
+        returned = command.main(args=argv, prog_name="gnt-py", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         return exits.ABORTED
@@ -117,6 +118,8 @@ def run(command: click.Command, argv: list[str] | None) -> int:
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         return exits.INTERRUPTED
+    if isinstance(returned, int) and not isinstance(returned, bool):
+        return returned
     return exits.OK
 
 

@@ -21,9 +21,9 @@ _LAZY: dict[str, str] = {
     "Collection": "ganetiops.display.collection",
     "table": "ganetiops.display.collection",
     "frame": "ganetiops.display.collection",
-    "to_dataframe": "ganetiops.display.records",
-    "records": "ganetiops.display.records",
-    "record_of": "ganetiops.display.records",
+    "to_dataframe": "ganetiops.display.rows",
+    "records": "ganetiops.display.rows",
+    "record_of": "ganetiops.display.rows",
     "model_html": "ganetiops.display.html",
     "collection_html": "ganetiops.display.html",
     "NodeCapacity": "ganetiops.display.capacity",
@@ -65,4 +65,4 @@ if TYPE_CHECKING:  # pragma: no cover
     from ganetiops.display.capacity import CapacityReport, NodeCapacity, capacity, plot_capacity
     from ganetiops.display.collection import Collection, frame, table
     from ganetiops.display.html import collection_html, model_html
-    from ganetiops.display.records import record_of, records, to_dataframe
+    from ganetiops.display.rows import record_of, records, to_dataframe

@@ -105,7 +105,7 @@ class CapacityReport(Collection[NodeCapacity]):
         return [n.record() for n in self]
 
     def to_dataframe(self) -> Any:
-        from ganetiops.display.records import to_dataframe
+        from ganetiops.display.rows import to_dataframe
 
         return to_dataframe(self.to_records())
 

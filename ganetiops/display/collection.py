@@ -29,12 +29,12 @@ class Collection(list[T]):
 
     def to_dataframe(self) -> Any:
         """A pandas DataFrame with one row per item (needs the ``[jupyter]`` extra)."""
-        from ganetiops.display.records import to_dataframe
+        from ganetiops.display.rows import to_dataframe
 
         return to_dataframe(list(self))
 
     def to_records(self) -> list[dict[str, Any]]:
-        from ganetiops.display.records import records
+        from ganetiops.display.rows import records
 
         return records(list(self))
 
@@ -62,7 +62,7 @@ def table(items: Iterable[T], caption: str | None = None) -> Collection[T]:
 
 def frame(items: Iterable[Any]) -> Any:
     """``table(items).to_dataframe()``: a pandas DataFrame of the models."""
-    from ganetiops.display.records import to_dataframe
+    from ganetiops.display.rows import to_dataframe
 
     return to_dataframe(list(items))
 

@@ -11,7 +11,7 @@ import html
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ganetiops.display.records import KINDS, record_of, records
+from ganetiops.display.rows import KINDS, record_of, records
 
 #: Status or role value -> colour (CSS).
 COLOURS: dict[str, str] = {

@@ -1,0 +1,404 @@
+"""gnt-py commands end to end against an in-memory RAPI (httpx.MockTransport).
+
+The fake answers only what these tests ask and records every request, so each
+test can check both what the user sees (stdout, stderr, exit code) and what was
+sent — in particular that nothing was sent when input was bad or a confirmation
+was declined. The real server is exercised by tests/integration/test_cli*.py.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from ganetiops.cli import exits
+from ganetiops.cli.app import cli
+from ganetiops.cli.state import run
+from ganetiops.rapi import RapiClient
+
+INSTANCE_FIELDS = {
+    "name": ("Instance", "text"),
+    "pnode": ("Primary_node", "text"),
+    "status": ("Status", "text"),
+    "oper_ram": ("Memory", "unit"),
+    "hypervisor": ("Hypervisor", "text"),
+    "os": ("OS", "text"),
+}
+INSTANCES = [
+    {
+        "name": "web1",
+        "pnode": "aleph",
+        "status": "running",
+        "oper_ram": 512,
+        "hypervisor": "fake",
+        "os": "noop",
+    },
+    {
+        "name": "db1",
+        "pnode": "bet",
+        "status": "ADMIN_down",
+        "oper_ram": None,
+        "hypervisor": "fake",
+        "os": "noop",
+    },
+]
+
+
+class FakeRapi:
+    """Just enough of ganeti-rapi: query, instances, jobs with logs."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, str, Any]] = []
+        self.next_job = 100
+        self.jobs: dict[int, dict[str, Any]] = {}
+        self.fail_next: tuple[str, str, str] | None = None
+        self.never_finish = False
+
+    def writes(self) -> list[tuple[str, str, Any]]:
+        return [r for r in self.requests if r[0] != "GET" and "/query/" not in r[1]]
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content) if request.content else None
+        path = request.url.path
+        self.requests.append((request.method, path, body))
+        if path == "/2/info":
+            return httpx.Response(
+                200,
+                json={
+                    "software_version": "3.0.2",
+                    "master": "aleph",
+                    "enabled_disk_templates": ["diskless"],
+                },
+            )
+        if path == "/2/query/instance":
+            return httpx.Response(200, json=self._query(body))
+        if path.startswith("/2/jobs/") and path.endswith("/wait"):
+            job = self._job(int(path.split("/")[3]))
+            if job is None:
+                return httpx.Response(200, json={"job_info": [None], "log_entries": []})
+            serial = body.get("previous_log_serial") or -1
+            entries = [e for e in job["oplog"][0] if e[0] > serial]
+            return httpx.Response(200, json={"job_info": [job["status"]], "log_entries": entries})
+        if path.startswith("/2/jobs/") and request.method == "GET":
+            job = self._job(int(path.split("/")[3]))
+            return httpx.Response(200, json=job or {"id": None, "status": None})
+        if path.startswith("/2/jobs/") and request.method == "DELETE":
+            known = int(path.split("/")[3]) in self.jobs
+            return httpx.Response(200, json=[known, "canceling" if known else "not found"])
+        if path.startswith("/2/instances") and request.method in ("PUT", "POST", "DELETE"):
+            return httpx.Response(200, json=self._submit(path))
+        if path == "/2/instances/web1":
+            return httpx.Response(
+                200,
+                json={
+                    "name": "web1",
+                    "status": "running",
+                    "pnode": "aleph",
+                    "beparams": {"maxmem": 512},
+                    "nic.macs": ["aa:00:00:00:00:01"],
+                    "disk.sizes": [1024],
+                },
+            )
+        return httpx.Response(404, json={"code": 404, "message": "Not Found", "explain": path})
+
+    def _query(self, body: dict[str, Any]) -> dict[str, Any]:
+        fields = body["fields"]
+        qfilter = body.get("qfilter")
+        wanted = None
+        if qfilter and qfilter[0] == "=" and qfilter[1] == "name":
+            wanted = {qfilter[2]}
+        elif qfilter and qfilter[0] == "|":
+            wanted = {c[2] for c in qfilter[1:]}
+        defs = [
+            {
+                "name": f,
+                "title": INSTANCE_FIELDS.get(f, (f, "unknown"))[0],
+                "kind": INSTANCE_FIELDS.get(f, (f, "unknown"))[1],
+                "doc": "",
+            }
+            for f in fields
+        ]
+        rows = []
+        for inst in INSTANCES:
+            if wanted is not None and inst["name"] not in wanted:
+                continue
+            rows.append([[0, inst[f]] if f in INSTANCE_FIELDS else [1, None] for f in fields])
+        return {"fields": defs, "data": rows}
+
+    def _submit(self, path: str) -> int:
+        job_id = self.next_job
+        self.next_job += 1
+        if self.fail_next:
+            cls, message, code = self.fail_next
+            self.fail_next = None
+            self.jobs[job_id] = {
+                "id": job_id,
+                "status": "error",
+                "summary": ["X"],
+                "opstatus": ["error"],
+                "opresult": [[cls, [message, code]]],
+                "oplog": [[[1, [1700000000, 0], "message", "* checking"]]],
+            }
+        else:
+            status = "running" if self.never_finish else "success"
+            self.jobs[job_id] = {
+                "id": job_id,
+                "status": status,
+                "summary": [path],
+                "opstatus": [status],
+                "opresult": [None],
+                "oplog": [
+                    [
+                        [1, [1700000000, 0], "message", "* doing it"],
+                        [2, [1700000001, 0], "message", "* done"],
+                    ]
+                ],
+            }
+        return job_id
+
+    def _job(self, job_id: int) -> dict[str, Any] | None:
+        return self.jobs.get(job_id)
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> Iterator[FakeRapi]:
+    server = FakeRapi()
+
+    def make_client(context: Any, **overrides: Any) -> RapiClient:
+        return RapiClient(
+            "https://rapi.test:5080",
+            user="u",
+            password="p",
+            retries=0,
+            transport=httpx.MockTransport(server.handler),
+        )
+
+    monkeypatch.setattr("ganetiops.cli.state.make_client", make_client)
+    config = tmp_path / "config.toml"
+    config.write_text('current-context = "t"\n[contexts.t]\nurl = "https://rapi.test:5080"\n')
+    config.chmod(0o600)
+    monkeypatch.setenv("GANETIOPS_CONFIG", str(config))
+    monkeypatch.delenv("GNTPY_CONTEXT", raising=False)
+    return server
+
+
+def gnt(*args: str, input: str | None = None) -> tuple[int, str, str]:
+    """Run gnt-py as the console script does (exit codes mapped by state.run)."""
+    runner = CliRunner()
+    code: list[int] = []
+    result = runner.invoke(_main, list(args), input=input, catch_exceptions=False, obj=code)
+    return (code[0] if code else result.exit_code), result.stdout, result.stderr
+
+
+import click  # noqa: E402 - after the helpers that document the fake
+
+
+@click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.pass_context
+def _main(ctx: click.Context) -> None:
+    ctx.obj.append(run(cli, list(ctx.args)))
+
+
+def test_list_uses_query_fields_and_prints_gnt_table(fake: FakeRapi) -> None:
+    code, out, _ = gnt("instance", "list", "-o", "name,pnode,status,oper_ram")
+    assert code == exits.OK
+    lines = out.splitlines()
+    assert lines[0].split() == ["Instance", "Primary_node", "Status", "Memory"]
+    assert lines[1].split() == ["web1", "aleph", "running", "512M"]
+    method, path, body = fake.requests[-1]
+    assert (method, path) == ("PUT", "/2/query/instance")
+    assert body["fields"] == ["name", "pnode", "status", "oper_ram"]
+
+
+def test_list_plus_field_and_json_parsed_back(fake: FakeRapi) -> None:
+    code, out, _ = gnt("--format", "json", "instance", "list", "-o", "+oper_ram", "web1")
+    assert code == exits.OK
+    data = json.loads(out)
+    assert data == [
+        {
+            "name": "web1",
+            "hypervisor": "fake",
+            "os": "noop",
+            "pnode": "aleph",
+            "status": "running",
+            "oper_ram": 512,
+        }
+    ]
+    assert fake.requests[-1][2]["qfilter"] == ["=", "name", "web1"]
+
+
+def test_unknown_field_is_a_usage_error(fake: FakeRapi) -> None:
+    code, _, err = gnt("instance", "list", "-o", "name,bogus")
+    assert code == exits.USAGE
+    assert "unknown instance field(s): bogus" in err
+
+
+def test_unknown_name_exits_not_found(fake: FakeRapi) -> None:
+    code, _, err = gnt("instance", "list", "nosuch")
+    assert code == exits.NOT_FOUND
+    assert "nosuch" in err
+
+
+def test_job_log_streams_to_stderr_and_result_exit_0(fake: FakeRapi) -> None:
+    code, out, err = gnt("instance", "start", "web1")
+    assert code == exits.OK
+    assert out == ""
+    assert "* doing it" in err
+    assert "* done" in err
+    assert "job 100 start web1: done" in err
+    assert fake.writes()[0][:2] == ("PUT", "/2/instances/web1/startup")
+
+
+def test_failed_job_exit_1_with_ganeti_message(fake: FakeRapi) -> None:
+    fake.fail_next = ("OpPrereqError", "Instance web1 is not running", "wrong_state")
+    code, _, err = gnt("instance", "migrate", "web1", "--yes")
+    assert code == exits.JOB_FAILED
+    assert "job 100 failed: OpPrereqError: Instance web1 is not running [wrong_state]" in err
+
+
+def test_no_wait_prints_only_the_job_id(fake: FakeRapi) -> None:
+    code, out, _ = gnt("instance", "reboot", "web1", "--no-wait")
+    assert code == exits.OK
+    assert out.strip() == "100"
+    assert not any("/wait" in path for _, path, _ in fake.requests)
+    code, out, _ = gnt("--format", "json", "instance", "stop", "web1", "--submit")
+    assert json.loads(out) == {"job_id": 101}
+
+
+def test_timeout_exit_4_and_says_how_to_follow(fake: FakeRapi) -> None:
+    fake.never_finish = True
+    code, _, err = gnt("instance", "start", "web1", "--timeout", "0.3")
+    assert code == exits.TIMEOUT
+    assert "gnt-py job watch 100" in err
+
+
+def test_declined_confirmation_sends_nothing(
+    fake: FakeRapi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The plain remove (netboot's own remove is tested with netboot)."""
+    from ganetiops.cli.instance import InstanceGroup
+
+    monkeypatch.setattr(InstanceGroup, "netboot_available", staticmethod(lambda: False))
+    code, _, err = gnt("instance", "remove", "web1", input="n\n")
+    assert code == exits.ABORTED
+    assert "Remove instance(s) web1" in err
+    assert fake.writes() == []
+    code, _, _ = gnt("instance", "remove", "web1", "--yes")
+    assert code == exits.OK
+    assert fake.writes()[0][:2] == ("DELETE", "/2/instances/web1")
+
+
+def test_bad_input_fails_before_anything_is_sent(fake: FakeRapi) -> None:
+    code, _, err = gnt("instance", "migrate", "web1", "-n", "bet", "-I", "hail", "--yes")
+    assert code == exits.USAGE
+    assert "not both" in err
+    code, _, err = gnt("instance", "grow-disk", "web1", "0", "lots")
+    assert code == exits.USAGE
+    assert "amount" in err
+    code, _, err = gnt("instance", "modify", "web1", "--net", "sideways")
+    assert code == exits.USAGE
+    assert fake.writes() == []
+
+
+def test_modify_sends_gnt_style_changes(fake: FakeRapi) -> None:
+    code, _, _ = gnt(
+        "instance",
+        "modify",
+        "web1",
+        "-B",
+        "memory=1G,vcpus=2",
+        "--net",
+        "add:link=br0",
+        "--disk",
+        "1:remove",
+    )
+    assert code == exits.OK
+    method, path, body = fake.writes()[0]
+    assert (method, path) == ("PUT", "/2/instances/web1/modify")
+    assert body["beparams"] == {"memory": 1024, "vcpus": 2}
+    assert body["nics"] == [["add", -1, {"link": "br0"}]]
+    assert body["disks"] == [["remove", 1, {}]]
+
+
+def test_info_table_and_json(fake: FakeRapi) -> None:
+    code, out, _ = gnt("instance", "info", "web1")
+    assert code == exits.OK
+    assert out.splitlines()[0] == "Instance: web1"
+    assert "Memory: 512M" in out
+    assert "mac: aa:00:00:00:00:01" in out
+    code, out, _ = gnt("--format", "yaml", "instance", "info", "web1")
+    import yaml
+
+    assert yaml.safe_load(out)["name"] == "web1"
+
+
+def test_job_show_unknown_exit_7_and_cancel(fake: FakeRapi) -> None:
+    code, _, err = gnt("job", "show", "999")
+    assert code == exits.NOT_FOUND
+    assert "999" in err
+    gnt("instance", "start", "web1", "--no-wait")
+    code, _, err = gnt("job", "cancel", "100", "--yes")
+    assert code == exits.OK
+    assert fake.requests[-1][:2] == ("DELETE", "/2/jobs/100")
+    code, _, err = gnt("job", "cancel", "555", "--yes")  # refused by the server: exit 1
+    assert code == exits.JOB_FAILED
+    assert "job 555: not found" in err
+
+
+def test_job_watch_follows_an_existing_job(fake: FakeRapi) -> None:
+    gnt("instance", "start", "web1", "--no-wait")
+    code, _, err = gnt("job", "watch", "100")
+    assert code == exits.OK
+    assert "* doing it" in err
+
+
+def test_connection_error_exit_3(monkeypatch: pytest.MonkeyPatch, fake: FakeRapi) -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    monkeypatch.setattr(
+        "ganetiops.cli.state.make_client",
+        lambda context, **o: RapiClient(
+            "https://rapi.test:5080",
+            retries=0,
+            user="u",
+            password="p",
+            transport=httpx.MockTransport(refuse),
+        ),
+    )
+    code, _, err = gnt("instance", "list")
+    assert code == exits.CONNECTION
+    assert "cannot connect" in err
+
+
+def test_auth_error_exit_3(monkeypatch: pytest.MonkeyPatch, fake: FakeRapi) -> None:
+    def deny(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(401, json={"code": 401, "message": "Unauthorized", "explain": ""})
+
+    monkeypatch.setattr(
+        "ganetiops.cli.state.make_client",
+        lambda context, **o: RapiClient(
+            "https://rapi.test:5080",
+            retries=0,
+            user="u",
+            password="p",
+            transport=httpx.MockTransport(deny),
+        ),
+    )
+    code, _, err = gnt("instance", "list")
+    assert code == exits.CONNECTION
+    assert "401" in err
+
+
+def test_usage_errors_exit_2(fake: FakeRapi) -> None:
+    code, _, err = gnt("instance", "reboot", "web1", "--type", "gentle")
+    assert code == exits.USAGE
+    assert "gentle" in err
+    code, _, err = gnt("nosuchgroup")
+    assert code == exits.USAGE
+    assert "No such command" in err

@@ -1,0 +1,165 @@
+"""Pure pieces of the command line: gnt-* key=value options, modifications, filters,
+create arguments, verify output, the instance group's lazy netboot commands."""
+
+from __future__ import annotations
+
+import types
+from typing import Any
+
+import click
+import pytest
+
+from ganetiops.cli.cluster_ops import COMMANDS, parse_verify, register
+from ganetiops.cli.common import parse_filter, parse_indexed, parse_kv
+from ganetiops.cli.instance import InstanceGroup, instance, parse_modifications
+from ganetiops.cli.instance_plain import create_arguments
+from ganetiops.errors import ValidationError
+
+
+def test_parse_kv_types_and_flags() -> None:
+    assert parse_kv("memory=1G,vcpus=2,auto_balance,no_always_failover", "-B") == {
+        "memory": "1G",
+        "vcpus": 2,
+        "auto_balance": True,
+        "always_failover": False,
+    }
+    assert parse_kv("vlan=100", "--net", typed=False) == {"vlan": "100"}
+    assert parse_kv(None, "-B") == {}
+    for bad in ("a=1,,b=2", "=1"):
+        with pytest.raises(ValidationError):
+            parse_kv(bad, "-B")
+
+
+def test_parse_indexed() -> None:
+    assert parse_indexed(["0:size=1G", "1:size=2G,name=data"], "--disk") == [
+        {"size": "1G"},
+        {"size": "2G", "name": "data"},
+    ]
+    assert parse_indexed(["link=br0", "link=br1"], "--net") == [{"link": "br0"}, {"link": "br1"}]
+    with pytest.raises(ValidationError, match="indexes"):
+        parse_indexed(["2:size=1G"], "--disk")
+    with pytest.raises(ValidationError, match="twice"):
+        parse_indexed(["0:size=1G", "0:size=2G"], "--disk")
+
+
+def test_parse_modifications_gnt_forms() -> None:
+    assert parse_modifications(
+        ("add:link=br0", "1:ip=10.0.0.5", "2:remove", "remove"), "--net"
+    ) == [
+        ("add", -1, {"link": "br0"}),
+        ("modify", 1, {"ip": "10.0.0.5"}),
+        ("remove", 2, {}),
+        ("remove", -1, {}),
+    ]
+    with pytest.raises(ValidationError):
+        parse_modifications(("sideways",), "--net")
+
+
+def test_parse_filter() -> None:
+    assert parse_filter(None) is None
+    assert parse_filter('["=", "status", "running"]') == ["=", "status", "running"]
+    assert parse_filter(None, ("pnode=aleph", "oper_vcpus=2")) == [
+        "&",
+        ["=", "pnode", "aleph"],
+        ["=", "oper_vcpus", 2],
+    ]
+    assert parse_filter(None, ("status!=running",)) == ["!", ["=", "status", "running"]]
+    for bad in ("not json", '{"a": 1}'):
+        with pytest.raises(ValidationError):
+            parse_filter(bad)
+    with pytest.raises(ValidationError):
+        parse_filter(None, ("novalue",))
+
+
+def _create(**overrides: Any) -> dict[str, Any]:
+    options: dict[str, Any] = {
+        "disk_template": "drbd",
+        "disk": (),
+        "os_size": "10G",
+        "os_name": "noop",
+        "node": "aleph:bet",
+        "iallocator": None,
+        "backend_parameters": "memory=2G",
+        "hypervisor_parameters": None,
+        "os_parameters": None,
+        "net": (),
+        "no_nics": False,
+        "hypervisor": None,
+        "no_start": False,
+        "no_install": False,
+        "name_check": False,
+        "ip_check": False,
+        "tags": "a,b",
+    }
+    options.update(overrides)
+    return create_arguments(**options)
+
+
+def test_create_arguments() -> None:
+    args = _create()
+    assert args["disks"] == [{"size": "10G"}]
+    assert (args["pnode"], args["snode"]) == ("aleph", "bet")
+    assert args["nics"] == [{}]  # one NIC with the cluster defaults, like gnt-instance add
+    assert args["beparams"] == {"memory": "2G"}
+    assert args["tags"] == ["a", "b"]
+    assert _create(no_nics=True)["nics"] == []
+    assert _create(net=("link=br0",))["nics"] == [{"link": "br0"}]
+    with pytest.raises(ValidationError):
+        _create(disk=("size=1G",))  # and -s
+    with pytest.raises(ValidationError):
+        _create(no_nics=True, net=("link=br0",))
+
+
+VERIFY = """\
+Mon Nov 27 18:00:00 2026 * Verifying cluster config
+Mon Nov 27 18:00:01 2026   - ERROR: node aleph.homelab.tel: procfs /proc/sysrq-trigger missing
+Mon Nov 27 18:00:02 2026   - WARNING: instance web1 has no secondary
+Mon Nov 27 18:00:03 2026 * Other checks
+"""
+
+
+def test_parse_verify() -> None:
+    lines = parse_verify(VERIFY)
+    assert [line["level"] for line in lines] == ["info", "ERROR", "WARNING", "info"]
+    assert lines[1]["message"].startswith("node aleph.homelab.tel: procfs")
+    assert lines[0]["time"] == "Mon Nov 27 18:00:00 2026"
+
+
+def test_register_adds_cluster_ops_once_and_keeps_existing() -> None:
+    group = click.Group("cluster")
+
+    @group.command("info")
+    def own_info() -> None:
+        """Someone else's info."""
+
+    register(group)
+    register(group)
+    assert group.commands["info"] is own_info
+    assert {"master", "verify", "verify-disks", "modify"} <= set(group.commands)
+    assert len(group.commands) == len(COMMANDS)
+
+
+def test_instance_group_prefers_netboot_commands(monkeypatch: pytest.MonkeyPatch) -> None:
+    ctx = click.Context(instance)
+    monkeypatch.setattr(InstanceGroup, "netboot_available", staticmethod(lambda: False))
+    plain = instance.get_command(ctx, "create")
+    assert plain is not None
+    assert plain.help
+    assert "gnt-instance add" in plain.help
+    assert "reimage" not in instance.list_commands(ctx)
+
+    netboot_create = click.Command("create", help="netboot create")
+    fake_module = types.SimpleNamespace(
+        create=netboot_create,
+        reimage=click.Command("reimage"),
+        wipe=click.Command("wipe"),
+        remove=click.Command("remove"),
+    )
+    monkeypatch.setattr(InstanceGroup, "netboot_available", staticmethod(lambda: True))
+    real_import = __import__("importlib").import_module
+    monkeypatch.setattr(
+        "ganetiops.cli.instance.importlib.import_module",
+        lambda name: fake_module if name.endswith("instance_netboot") else real_import(name),
+    )
+    assert instance.get_command(ctx, "create") is netboot_create
+    assert {"create", "reimage", "wipe", "remove", "start"} <= set(instance.list_commands(ctx))
