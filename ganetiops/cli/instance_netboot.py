@@ -833,7 +833,12 @@ def install_os_provider(
     async def go() -> Any:
         async with Nodes(hosts, settings) as connected:
             return await install(
-                connected, target=target, image=image, master=master, plan_only=plan
+                connected,
+                target=target,
+                image=image,
+                master=master,
+                hosts=chosen,
+                plan_only=plan,
             )
 
     report = run_sync(go())

@@ -141,10 +141,13 @@ def parse_check(node: str, output: str) -> NodeCheck:
 
 
 async def check_nodes(
-    nodes: Nodes, files: Sequence[tuple[str, bytes, int]], target: str
+    nodes: Nodes,
+    files: Sequence[tuple[str, bytes, int]],
+    target: str,
+    hosts: Sequence[str] | None = None,
 ) -> list[NodeCheck]:
     names = [name for name, _data, _mode in files]
-    report = await nodes.run(_check_script(target, names))
+    report = await nodes.run(_check_script(target, names), hosts=hosts)
     checks = []
     for result in report:
         if result.failed:
@@ -159,17 +162,21 @@ async def install_os_provider(
     target: str = DEFAULT_TARGET,
     image: Path | None = None,
     master: str | None = None,
+    hosts: Sequence[str] | None = None,
     plan_only: bool = False,
 ) -> InstallReport:
-    """Check every node, copy the provider where it differs, then verify on the master.
+    """Check the nodes, copy the provider where it differs, then verify on the master.
 
-    With ``plan_only`` nothing is copied; the report says what would change.
+    ``hosts`` limits the install to some of ``nodes`` (default: all); ``master``
+    (default: the first node) runs ``gnt-os diagnose`` and ``gnt-os list``, which must
+    list the OS named after the target directory. With ``plan_only`` nothing is
+    copied; the report says what would change.
     Raises :class:`ValidationError` when any node cannot run the provider (nothing is
     copied anywhere in that case).
     """
     target = check_target(target)
     files = provider_files(image)
-    checks = await check_nodes(nodes, files, target)
+    checks = await check_nodes(nodes, files, target, hosts)
     problems = [
         f"{c.node}: {p}" for c in checks for p in c.problems(uploading_image=image is not None)
     ]
@@ -193,9 +200,11 @@ async def install_os_provider(
     env = "export PATH=/sbin:/bin:/usr/sbin:/usr/bin:/run/current-system/sw/bin; "
     diagnose = await connection.run(env + "gnt-os diagnose", timeout=300)
     listing = (await connection.run(env + "gnt-os list --no-headers", timeout=300)).check()
-    if "pxe" not in listing.stdout.split():
+    os_name = posixpath.basename(target)
+    if os_name not in listing.stdout.split():
         raise SshError(
-            f"{verifier}: gnt-os list does not show pxe after the install; gnt-os diagnose "
+            f"{verifier}: gnt-os list does not show {os_name} after the install (is "
+            f"{posixpath.dirname(target)} on Ganeti's OS search path?); gnt-os diagnose "
             f"says: {(diagnose.stdout + diagnose.stderr).strip()[-800:]}"
         )
     return InstallReport(target, tuple(checks), changed, verifier, listing.stdout, diagnose.stdout)
