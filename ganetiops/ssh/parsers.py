@@ -108,12 +108,24 @@ def parse_getent_hosts(stdout: str, status: int | None) -> tuple[str, ...]:
 
 
 _VERSION = re.compile(r"\(ganeti v?(?P<package>[^)]+)\)\s+(?P<version>\S+)")
+_DAEMON_VERSION = re.compile(r"^\S+ \(ganeti\) version v?(?P<version>\S+)")
+_PACKAGE_REVISION = re.compile(r"^(?P<version>\d+\.\d+\.\d+)-\d+$")
 
 
 def parse_ganeti_version(stdout: str, status: int | None) -> str | None:
-    """``gnt-cluster --version`` → ``3.0.2``; ``None`` when Ganeti is not installed."""
+    """Ganeti's release (``3.0.2``); ``None`` when Ganeti is not installed.
+
+    Reads ``gnt-cluster --version`` (``gnt-cluster (ganeti 3.0.2-3) 3.0.2``) or, much
+    faster, a Haskell daemon's ``--version`` (``ganeti-confd (ganeti) version 3.0.2-3``,
+    whose Debian revision ``-3`` is dropped).
+    """
     if status == 127 or (status != 0 and not stdout.strip()):
         return None
+    daemon = _DAEMON_VERSION.search(stdout.strip())
+    if daemon:
+        version = daemon.group("version")
+        revision = _PACKAGE_REVISION.match(version)
+        return revision.group("version") if revision else version
     match = _VERSION.search(stdout)
     if not match:
         raise ValueError(f"unexpected gnt-cluster --version output: {stdout.strip()[:80]!r}")

@@ -91,6 +91,12 @@ def test_ganeti_version_debian_package() -> None:
     assert parsers.parse_ganeti_version("gnt-cluster (ganeti 3.0.2-3) 3.0.2\n", 0) == "3.0.2"
     assert parsers.parse_ganeti_version("gnt-cluster (ganeti v2.16.0) 2.16.0\n", 0) == "2.16.0"
     assert parsers.parse_ganeti_version("", 127) is None
+    # `ganeti-confd --version | head -1` on the same package, and an upstream build.
+    confd = "ganeti-confd (ganeti) version 3.0.2-3\n"
+    assert parsers.parse_ganeti_version(confd, 0) == "3.0.2"
+    assert parsers.parse_ganeti_version("ganeti-confd (ganeti) version v3.1.0~rc1\n", 0) == (
+        "3.1.0~rc1"
+    )
     with pytest.raises(ValueError, match="unexpected gnt-cluster"):
         parsers.parse_ganeti_version("weird\n", 0)
 
