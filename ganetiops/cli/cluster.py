@@ -6,6 +6,9 @@ Heavy modules are imported inside the functions so that ``gnt-py --help`` stays 
 
 * ``bootstrap INVENTORY [--plan] [--yes]`` — build or complete a cluster over SSH.
 * ``rapi-user list|add|remove`` — the RAPI users file on the master, over SSH.
+
+Other modules add their commands to this group (``ganetiops.cli.cluster_ops``:
+info, verify, modify, master...), through the ``EXTENSIONS`` of ``cli/app.py``.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ if TYPE_CHECKING:
 
 @click.group("cluster")
 def cluster() -> None:
-    """Cluster-wide operations: bootstrap from an inventory, RAPI users."""
+    """The cluster: bootstrap from an inventory, RAPI users, and cluster-wide commands."""
 
 
 # -- rendering shared by the subcommands ------------------------------------------------
