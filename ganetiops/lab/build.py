@@ -520,9 +520,11 @@ class Builder:
 
 
 _BRIDGES: Final = (topology.PRIMARY_BRIDGE, topology.SECONDARY_BRIDGE)
+#: No IPv6 in the lab, as in the homelab (``-e``: a kernel without IPv6 is fine too).
 _NO_IPV6: Final = (
     "sysctl",
     "-q",
+    "-e",
     "-w",
     "net.ipv6.conf.all.disable_ipv6=1",
     "net.ipv6.conf.default.disable_ipv6=1",

@@ -247,7 +247,10 @@ class Lab:
             except BaseException as exc:
                 record.set_phase("failed", error=str(exc) or type(exc).__name__)
                 if not keep_on_error:
-                    self._teardown(record)
+                    try:
+                        self._teardown(record)
+                    except (GanetiOpsError, OSError) as cleanup:
+                        exc.add_note(f"removing the failed lab: {cleanup}")
                 raise
         return facts
 
@@ -275,6 +278,7 @@ class Lab:
                 slot=slot,
                 options={"bare": bare, "rapi_bind": self._rapi_bind},
             )
+            self._remove_files()  # a directory without a record holds nothing running
             self.layout.dir.mkdir(mode=0o700)
             self.layout.logs.mkdir(mode=0o700)
             record.save()

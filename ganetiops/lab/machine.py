@@ -2,8 +2,10 @@
 
 A machine is a network, mount and UTS namespace kept alive by a *holder* process
 (``ip netns exec <ns> unshare --mount --uts --propagation private sleep infinity``).
-Commands enter all three with ``nsenter -t <holder> -m -u -n``; the boot server's
-commands then ``chroot`` into its root, where ``/usb1-part1/http`` exists.
+``ip netns exec`` mounts a fresh sysfs there, so ``/sys/class/net`` shows the machine's
+own interfaces (Ganeti's bridge checks read it). Commands enter all three namespaces
+with ``nsenter -t <holder> -m -u -n``; the boot server's commands then ``chroot`` into
+its root, where ``/usb1-part1/http`` exists.
 
 Every command gets a clean environment (:data:`ganetiops.lab.host.CLEAN_ENV`) and
 ``ulimit -n 1024``: Ganeti's daemons close every descriptor up to the limit when they

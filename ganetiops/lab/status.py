@@ -9,6 +9,7 @@ import attrs
 from ganetiops.errors import LabError
 from ganetiops.lab import procs, topology
 from ganetiops.lab.facts import LabFacts
+from ganetiops.lab.record import LabRecord
 
 if TYPE_CHECKING:
     from ganetiops.lab.lab import Lab
@@ -87,7 +88,7 @@ def lab_status(lab: Lab) -> LabStatus:
                 running=running,
                 primary_ip=lab.plan.primary_ip(name),
                 secondary_ip=secondary,
-                daemons=_daemons(lab, name) if running else (),
+                daemons=_daemons(lab, record, name) if running else (),
             )
         )
     return LabStatus(
@@ -129,11 +130,10 @@ def _roles(lab: Lab, facts: LabFacts | None, alive: dict[str, bool]) -> dict[str
     return roles
 
 
-def _daemons(lab: Lab, name: str) -> tuple[str, ...]:
-    record = lab.record()
+def _daemons(lab: Lab, record: LabRecord, name: str) -> tuple[str, ...]:
     own = [
         p.role
-        for p in (record.processes if record else [])
+        for p in record.processes
         if p.machine == name and p.role != "holder" and procs.is_alive(p)
     ]
     ganeti = []
