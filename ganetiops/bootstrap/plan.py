@@ -477,8 +477,17 @@ def _rapi_users(ctx: _Ctx) -> Step:
 
 def _node_add(ctx: _Ctx, node: NodeSpec) -> Step:
     step_id = f"node-add:{node.name}"
+    facts = ctx.facts.get(node.name)
     if ctx.config is not None and ctx.config.node(node.fqdn) is not None:
-        return Step(step_id, node.name, StepState.DONE, f"{node.fqdn} is in the cluster")
+        if facts is None or not facts.reachable or facts.ssconf_cluster is not None:
+            return Step(step_id, node.name, StepState.DONE, f"{node.fqdn} is in the cluster")
+        # Listed by Ganeti, but the node knows nothing of it: reinstalled (homelab.md §1.4).
+        blocked = _blocked_by(ctx, node.name)
+        if blocked:
+            return Step(step_id, node.name, StepState.BLOCKED, blocked)
+        action = RunCommand(ctx.master.name, shlex.join(["gnt-node", "add", "--readd", node.fqdn]))
+        why = f"{node.fqdn} is in the cluster but has no ssconf (reinstalled?): re-add it"
+        return Step(step_id, node.name, StepState.TODO, why, (action,))
     blocked = _blocked_by(ctx, node.name)
     if blocked:
         return Step(step_id, node.name, StepState.BLOCKED, blocked)

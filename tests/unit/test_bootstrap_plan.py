@@ -219,6 +219,15 @@ def test_half_added_cluster_resumes_with_the_next_node() -> None:
     assert step.id == "node-add:dalet"
 
 
+def test_a_reinstalled_member_is_re_added() -> None:
+    facts = cluster_facts(list(NODES))
+    facts["gimel"] = attrs.evolve(facts["gimel"], ssconf_cluster=None, ssconf_master=None)
+    step = plan(facts).step("node-add:gimel")
+    assert step.state is StepState.TODO
+    assert "reinstalled" in step.why
+    assert step.actions == (RunCommand("aleph", "gnt-node add --readd gimel.homelab.tel"),)
+
+
 def test_host_key_refused_blocks_everything_on_that_node() -> None:
     facts = fresh()
     facts["bet"] = NodeFacts(
