@@ -12,7 +12,6 @@ access log tells when a VM fetched its wrapper (its first boot has begun).
 from __future__ import annotations
 
 import datetime
-import posixpath
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
@@ -328,7 +327,3 @@ def parse_sha256(text: str) -> str | None:
     if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
         return None
     return digest
-
-
-def join(*parts: str) -> str:
-    return posixpath.join(*parts)
