@@ -69,15 +69,25 @@ def query_table(
     by_name = name_filter(names, name_field)
     if by_name is not None:
         combined = by_name if combined is None else ["&", by_name, combined]
-    result = state.client().query.query(resource, wanted, combined)
+    from ganetiops.errors import RapiNotFoundError, RapiServerError
+
+    try:
+        result = state.client().query.query(resource, wanted, combined)
+    except RapiServerError as exc:
+        # A name filter is resolved by Ganeti itself: an unknown name is a 500
+        # carrying ("... not found", "unknown_entity").
+        if "unknown_entity" in str(exc):
+            import re
+
+            named = re.search(r"\('(.*?)', 'unknown_entity'\)", exc.message)
+            raise RapiNotFoundError(404, named.group(1) if named else exc.message) from None
+        raise
     table = Table.from_query(result)
     check_known(table, resource)
     if names:
         found = {str(v) for v in result.column(name_field)}
         missing = [n for n in names if n not in found]
         if missing:
-            from ganetiops.errors import RapiNotFoundError
-
             raise RapiNotFoundError(
                 404, "Not Found", f"unknown {resource}(s): {', '.join(missing)}"
             )
