@@ -33,6 +33,7 @@ from ganetiops.bootstrap.plan import (
     Plan,
     RunCommand,
     Step,
+    StepState,
     WriteFile,
     compute_plan,
 )
@@ -46,7 +47,7 @@ from ganetiops.bootstrap.verify import (
     parse_verify,
 )
 from ganetiops.config.secrets import Secret
-from ganetiops.errors import ConfigError
+from ganetiops.errors import ConfigError, ValidationError
 from ganetiops.ssh.connection import Host, SshSettings
 from ganetiops.ssh.facts import NodeFacts
 from ganetiops.ssh.hostkeys import HostKeys, key_line
@@ -245,19 +246,28 @@ class Bootstrap:
         """Apply the plan step by step, re-planning after each one; then verify.
 
         ``stop_after`` (a step id such as ``init`` or ``node-add:bet``) stops the run once
-        that step is applied. Raises :class:`BootstrapError` when the plan is blocked
-        (before anything runs) or when a step fails (the run can be resumed).
+        that step is applied (at once if it is already done; an unknown id is a
+        ``ValidationError`` before anything runs). Raises :class:`BootstrapError` when
+        the plan is blocked (before anything runs) or when a step fails (the run can be
+        resumed).
         """
         started = time.monotonic()
         users = self.users  # resolve passwords before anything runs
         current = plan or await self.plan()
         initial = current
+        if stop_after is not None and stop_after not in {s.id for s in current.steps}:
+            known = ", ".join(s.id for s in current.steps if s.kind != "check")
+            raise ValidationError(
+                f"stop_after: no step {stop_after!r} (steps: {known})", field="stop_after"
+            )
         if current.blocked:
             raise BootstrapError(_blocked_message(current), plan=current)
         applied: list[AppliedStep] = []
         stopped = None
+        if stop_after is not None and current.step(stop_after).state is StepState.DONE:
+            stopped = stop_after  # already done: nothing after it runs either
         attempted: set[str] = set()
-        while (step := current.next_step()) is not None:
+        while stopped is None and (step := current.next_step()) is not None:
             if step.id in attempted:
                 raise BootstrapError(
                     f"step {step.id} ran but is still to do: {step.why}", plan=current, step=step.id
