@@ -201,7 +201,7 @@ def test_bad_input_is_refused_before_sending(client: RapiClient) -> None:
         client.instances.create(
             "bad name", disk_template="diskless", disks=[], os="noop", pnode=ALEPH
         )
-    with pytest.raises(errors.ValidationError, match="needs Ganeti 3.1"):
+    with pytest.raises(errors.ValidationError, match=r"needs Ganeti 3\.1"):
         client.networks.rename("net1", "net2")
     assert client.jobs.ids() == before
 

@@ -17,8 +17,9 @@ class PlanOnly(Executor):
         self.reason_tag = reason_tag
 
 
-def call(namespace: str, name: str, *args: Any, reason_tag: str | None = "ganetiops test",
-         **kwargs: Any) -> Call[Any]:
+def call(
+    namespace: str, name: str, *args: Any, reason_tag: str | None = "ganetiops test", **kwargs: Any
+) -> Call[Any]:
     cls = NAMESPACES[namespace]
     ns: Namespace[Any] = cls(PlanOnly(reason_tag))
     return operations_of(cls)[name].make_call(ns, *args, **kwargs)

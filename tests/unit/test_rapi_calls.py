@@ -66,7 +66,9 @@ def test_dry_run_goes_where_the_handler_reads_it() -> None:
 
 
 def test_common_job_options_go_in_the_body_where_it_passes_through() -> None:
-    c = call("instances", "failover", "web1", priority=-10, comment="hi", depends=[(7, ["success"])])
+    c = call(
+        "instances", "failover", "web1", priority=-10, comment="hi", depends=[(7, ["success"])]
+    )
     assert body(c) == {"priority": -10, "comment": "hi", "depends": [[7, ["success"]]]}
     c = call("instances", "startup", "web1", depends=[(7, ["success", "error"])])
     assert body(c) == {"depends": [[7, ["success", "error"]]]}
@@ -99,10 +101,17 @@ def test_job_ids_in_paths_accept_ints() -> None:
 
 def test_instance_create_body_is_version_1_with_explicit_checks() -> None:
     c = call(
-        "instances", "create", "navidrome.homelab.tel", disk_template="drbd",
-        disks=["10G"], nics=[{"mode": "openvswitch", "link": "br0"}], os="pxe",
-        pnode="aleph.homelab.tel", snode="bet.homelab.tel",
-        beparams={"minmem": "2G", "maxmem": "2G", "vcpus": 2}, start=False,
+        "instances",
+        "create",
+        "navidrome.homelab.tel",
+        disk_template="drbd",
+        disks=["10G"],
+        nics=[{"mode": "openvswitch", "link": "br0"}],
+        os="pxe",
+        pnode="aleph.homelab.tel",
+        snode="bet.homelab.tel",
+        beparams={"minmem": "2G", "maxmem": "2G", "vcpus": 2},
+        start=False,
     )
     b = body(c)
     assert b["__version__"] == 1
@@ -115,10 +124,24 @@ def test_instance_create_body_is_version_1_with_explicit_checks() -> None:
 
 def test_drbd_create_needs_a_secondary_or_an_iallocator() -> None:
     with pytest.raises(errors.ValidationError, match="secondary"):
-        call("instances", "create", "vm1", disk_template="drbd", disks=["1G"],
-             os="pxe", pnode="aleph")
-    ok = call("instances", "create", "vm1", disk_template="drbd", disks=["1G"],
-              os="pxe", iallocator="hail")
+        call(
+            "instances",
+            "create",
+            "vm1",
+            disk_template="drbd",
+            disks=["1G"],
+            os="pxe",
+            pnode="aleph",
+        )
+    ok = call(
+        "instances",
+        "create",
+        "vm1",
+        disk_template="drbd",
+        disks=["1G"],
+        os="pxe",
+        iallocator="hail",
+    )
     assert body(ok)["iallocator"] == "hail"
 
 
@@ -132,8 +155,11 @@ def test_create_precondition_checks_enabled_templates_and_default_iallocator() -
     assert c2.precondition is not None
     with pytest.raises(errors.ValidationError, match="default iallocator"):
         c2.precondition(facts)
-    c2.precondition(ClusterFacts(version=(3, 0, 2), enabled_disk_templates=("file",),
-                                 raw={"default_iallocator": "hail"}))
+    c2.precondition(
+        ClusterFacts(
+            version=(3, 0, 2), enabled_disk_templates=("file",), raw={"default_iallocator": "hail"}
+        )
+    )
 
 
 @pytest.mark.parametrize(
@@ -158,16 +184,28 @@ def test_create_rejects_bad_input_before_sending(kwargs: dict[str, object], mess
 
 
 def test_nic_values_are_strings() -> None:
-    c = call("instances", "create", "vm1", disk_template="diskless", disks=[], os="noop",
-             nics=[{"link": "br0", "vlan": 100, "mac": "AA:00:00:12:34:56"}])
+    c = call(
+        "instances",
+        "create",
+        "vm1",
+        disk_template="diskless",
+        disks=[],
+        os="noop",
+        nics=[{"link": "br0", "vlan": 100, "mac": "AA:00:00:12:34:56"}],
+    )
     assert body(c)["nics"] == [{"link": "br0", "vlan": "100", "mac": "aa:00:00:12:34:56"}]
 
 
 def test_modify_needs_a_change_and_upgrades_old_nic_forms() -> None:
     with pytest.raises(errors.ValidationError, match="nothing to change"):
         call("instances", "modify", "vm1", force=True)
-    c = call("instances", "modify", "vm1", nics=[("add", {"link": "br0"}), (0, {"ip": "none"})],
-             hotplug=True)
+    c = call(
+        "instances",
+        "modify",
+        "vm1",
+        nics=[("add", {"link": "br0"}), (0, {"ip": "none"})],
+        hotplug=True,
+    )
     assert body(c)["nics"] == [["add", -1, {"link": "br0"}], ["modify", 0, {"ip": "none"}]]
     with pytest.raises(errors.ValidationError, match="grow_disk"):
         call("instances", "modify", "vm1", disks=[("modify", 0, {"size": 5})])
@@ -177,7 +215,7 @@ def test_hotplug_if_possible_is_refused_on_3_1() -> None:
     c = call("instances", "modify", "vm1", beparams={"vcpus": 2}, hotplug_if_possible=True)
     assert c.precondition is not None
     c.precondition(ClusterFacts(version=(3, 0, 2)))
-    with pytest.raises(errors.ValidationError, match="removed in Ganeti 3.1"):
+    with pytest.raises(errors.ValidationError, match=r"removed in Ganeti 3\.1"):
         c.precondition(ClusterFacts(version=(3, 1, 1)))
 
 
@@ -218,14 +256,18 @@ def test_wait_for_change_is_a_get_with_a_json_body() -> None:
     c = call("jobs", "wait_for_change", 5, ["status"], None, None)
     assert c.method == "GET"
     assert json.loads(c.body or b"") == {
-        "fields": ["status"], "previous_job_info": None, "previous_log_serial": None,
+        "fields": ["status"],
+        "previous_job_info": None,
+        "previous_log_serial": None,
     }
 
 
 def test_query_put_and_get_forms() -> None:
     put = call("query", "query", "instance", ["name", "pnode"], ["=", "name", "x"])
-    assert put.method == "PUT" and body(put) == {"fields": ["name", "pnode"],
-                                                   "qfilter": ["=", "name", "x"]}
+    assert put.method == "PUT" and body(put) == {
+        "fields": ["name", "pnode"],
+        "qfilter": ["=", "name", "x"],
+    }
     get = call("query", "get", "node", ["name", "disk.size/0"])
     assert query(get)["fields"] == ["name,disk.size/0"]
     with pytest.raises(errors.ValidationError):
@@ -242,8 +284,14 @@ def test_cluster_modify_refuses_forbidden_and_unknown_keys() -> None:
 
 
 def test_filter_body_carries_a_ganetiops_trail_entry() -> None:
-    c = call("filters", "add", priority=1, predicates=[["jobid", [">", "id", 5]]],
-             action=["RATE_LIMIT", 2], reason="slow down")
+    c = call(
+        "filters",
+        "add",
+        priority=1,
+        predicates=[["jobid", [">", "id", 5]]],
+        action=["RATE_LIMIT", 2],
+        reason="slow down",
+    )
     b = body(c)
     assert b["action"] == ["RATE_LIMIT", 2]
     assert b["reason"][0][:2] == ["gnt:client:ganetiops", "slow down"]

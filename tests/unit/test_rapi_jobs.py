@@ -17,9 +17,16 @@ from ganetiops.rapi.call import Call
 from ganetiops.rapi.jobs import Sleep, _collect_children, check_result, wait_flow
 from ganetiops.rapi.models.job import JobInfo, LogEntry
 
-SUCCESS = {"id": 7, "status": "success", "opstatus": ["success"], "opresult": [["aleph"]],
-           "oplog": [[[1, [100, 0], "message", "hello"], [2, [101, 500000], "message", "bye"]]],
-           "start_ts": [100, 0], "end_ts": [101, 500000], "summary": ["INSTANCE_STARTUP(x)"]}
+SUCCESS = {
+    "id": 7,
+    "status": "success",
+    "opstatus": ["success"],
+    "opresult": [["aleph"]],
+    "oplog": [[[1, [100, 0], "message", "hello"], [2, [101, 500000], "message", "bye"]]],
+    "start_ts": [100, 0],
+    "end_ts": [101, 500000],
+    "summary": ["INSTANCE_STARTUP(x)"],
+}
 
 
 class Clock:
@@ -38,7 +45,9 @@ def test_long_poll_reports_log_entries_and_stops_on_a_final_status() -> None:
     flow = wait_flow(7, deadline=None)
     first = step(flow)
     assert isinstance(first, Call) and first.path == "/2/jobs/7/wait"
-    entry = step(flow, {"job_info": ["running"], "log_entries": [[1, [100, 0], "message", "hello"]]})
+    entry = step(
+        flow, {"job_info": ["running"], "log_entries": [[1, [100, 0], "message", "hello"]]}
+    )
     assert isinstance(entry, LogEntry) and entry.message == "hello" and entry.job_id == 7
     again = step(flow)
     assert isinstance(again, Call) and again.path == "/2/jobs/7/wait"
@@ -93,11 +102,17 @@ def test_deadline_raises_job_timeout_and_bounds_the_long_poll() -> None:
 
 
 def test_check_result_raises_typed_errors_with_ganeti_codes() -> None:
-    failed = JobInfo.from_api({
-        "id": 9, "status": "error", "opstatus": ["error", "error"],
-        "opresult": [["OpPrereqError", ["Missing bridges br9", "environment_error"]],
-                     ["OpExecError", ["Preceding opcode failed"]]],
-    })
+    failed = JobInfo.from_api(
+        {
+            "id": 9,
+            "status": "error",
+            "opstatus": ["error", "error"],
+            "opresult": [
+                ["OpPrereqError", ["Missing bridges br9", "environment_error"]],
+                ["OpExecError", ["Preceding opcode failed"]],
+            ],
+        }
+    )
     with pytest.raises(errors.JobFailed) as info:
         check_result(failed)
     assert info.value.error_code == "environment_error"
@@ -111,8 +126,12 @@ def test_children_are_followed_breadth_first() -> None:
     flow = _collect_children(1, None, __import__("ganetiops").rapi.Polling(), True, Clock())
     assert step(flow).path == "/2/jobs/1/wait"
     assert step(flow, {"job_info": ["success"], "log_entries": []}).path == "/2/jobs/1"
-    parent = {"id": 1, "status": "success", "opstatus": ["success"],
-              "opresult": [{"jobs": [[True, 2], [True, 3]]}]}
+    parent = {
+        "id": 1,
+        "status": "success",
+        "opstatus": ["success"],
+        "opresult": [{"jobs": [[True, 2], [True, 3]]}],
+    }
     assert step(flow, JobInfo.from_api(parent)).path == "/2/jobs/2/wait"
     assert step(flow, {"job_info": ["success"], "log_entries": []}).path == "/2/jobs/2"
     assert step(flow, JobInfo.from_api({"id": 2, "status": "success"})).path == "/2/jobs/3/wait"

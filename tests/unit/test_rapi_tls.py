@@ -39,9 +39,24 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     directory = tmp_path_factory.mktemp("tls")
     key, cert = directory / "key.pem", directory / "cert.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-         "-subj", "/CN=ganeti.example.com", "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=ganeti.example.com",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
     )
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -50,7 +65,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"https://127.0.0.1:{httpd.server_address[1]}", cert, pem_fingerprint(cert.read_text())
+        yield (
+            f"https://127.0.0.1:{httpd.server_address[1]}",
+            cert,
+            pem_fingerprint(cert.read_text()),
+        )
     finally:
         httpd.shutdown()
         httpd.server_close()
@@ -112,8 +131,9 @@ def test_fingerprint_forms_are_normalized() -> None:
 
 
 def test_secrets_do_not_appear_in_reprs() -> None:
-    client = RapiClient("https://10.1.100.254", user="gnt-py", password="s3cr3t-pw",
-                        certificate_sha256="AB" * 32)
+    client = RapiClient(
+        "https://10.1.100.254", user="gnt-py", password="s3cr3t-pw", certificate_sha256="AB" * 32
+    )
     try:
         assert "s3cr3t-pw" not in repr(client)
         assert "s3cr3t-pw" not in repr(client.auth)
