@@ -186,7 +186,7 @@ class Builder:
         machine.run(["sh", "-c", configs.namespace_script(hostname, steps)], timeout=60)
 
     def _start(
-        self, machine: Machine, role: str, command: list[str], ready: str, timeout: float = 20
+        self, machine: Machine, role: str, command: list[str], ready: str, timeout: float = 30
     ) -> None:
         """Start a daemon and wait until ``ready`` (a path inside the machine) exists."""
         log = self.layout.log(machine.name, role)
