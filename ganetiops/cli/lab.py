@@ -82,7 +82,11 @@ def up(bare: bool, slot: int | None, rapi_bind: str, keep_on_error: bool) -> Non
 
 @lab.command()
 def down() -> None:
-    """Take the lab down: every process, namespace, veth, route, file and its context."""
+    """Take the lab down, leaving nothing behind.
+
+    Stops every process of the lab, removes its namespaces, veth, routes, files and the
+    configuration context it wrote; also after an up that failed half-way.
+    """
     from ganetiops.lab.host import require_root
 
     require_root()
@@ -96,7 +100,11 @@ def down() -> None:
 @lab.command()
 @pass_state
 def status(state: State) -> None:
-    """Machines, roles, daemons and addresses (global --format json for everything)."""
+    """Show machines, roles, daemons and addresses.
+
+    With the global option (gnt-py --format json lab status): everything, including
+    host keys and the paths of keys and password files (never the secrets).
+    """
     from ganetiops.lab.host import require_root
 
     require_root()
