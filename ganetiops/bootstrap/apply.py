@@ -47,7 +47,7 @@ from ganetiops.bootstrap.verify import (
     parse_verify,
 )
 from ganetiops.config.secrets import Secret
-from ganetiops.errors import ConfigError, ValidationError
+from ganetiops.errors import ConfigError
 from ganetiops.ssh.connection import Host, SshSettings
 from ganetiops.ssh.facts import NodeFacts
 from ganetiops.ssh.hostkeys import HostKeys, key_line
@@ -255,11 +255,8 @@ class Bootstrap:
         users = self.users  # resolve passwords before anything runs
         current = plan or await self.plan()
         initial = current
-        if stop_after is not None and stop_after not in {s.id for s in current.steps}:
-            known = ", ".join(s.id for s in current.steps if s.kind != "check")
-            raise ValidationError(
-                f"stop_after: no step {stop_after!r} (steps: {known})", field="stop_after"
-            )
+        if stop_after is not None:
+            current.check_step_id(stop_after)
         if current.blocked:
             raise BootstrapError(_blocked_message(current), plan=current)
         applied: list[AppliedStep] = []

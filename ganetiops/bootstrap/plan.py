@@ -41,7 +41,7 @@ from ganetiops.bootstrap.users_file import (
     merge,
 )
 from ganetiops.config.secrets import Secret
-from ganetiops.errors import GanetiOpsError
+from ganetiops.errors import GanetiOpsError, ValidationError
 from ganetiops.ssh.facts import NodeFacts
 
 __all__ = [
@@ -127,6 +127,13 @@ class Plan:
             if step.id == step_id:
                 return step
         raise KeyError(step_id)
+
+    def check_step_id(self, step_id: str, *, field: str = "stop_after") -> str:
+        """``step_id`` if the plan has such a step; a ``ValidationError`` listing them if not."""
+        if step_id not in {s.id for s in self.steps}:
+            known = ", ".join(s.id for s in self.steps if s.kind != "check")
+            raise ValidationError(f"{field}: no step {step_id!r} (steps: {known})", field=field)
+        return step_id
 
     @property
     def blocked(self) -> tuple[Step, ...]:

@@ -141,6 +141,8 @@ def bootstrap(
         async with boot:
             echo_err(f"Gathering facts on {len(inv.nodes)} nodes of {inv.cluster.name}...")
             plan = await boot.plan()
+            if stop_after is not None:
+                plan.check_step_id(stop_after, field="--stop-after")
             _plan_table(state, plan, commands=commands or plan_only)
             if plan.blocked:
                 raise BootstrapError(
