@@ -63,6 +63,7 @@ REQUIRED_PATHS: Final = (
     "/var/lib/ovn",
     "/var/log/ovn",
     "/usr/bin/curl",
+    "/usr/sbin/sysctl",
 )
 
 
