@@ -16,7 +16,7 @@ from ganetiops.errors import ValidationError
 F = TypeVar("F", bound=Callable[..., Any])
 
 yes_option = click.option(
-    "-y", "--yes", "--force", "yes", is_flag=True, help="Do not ask for confirmation."
+    "-y", "--yes", "yes", is_flag=True, help="Do not ask for confirmation."
 )
 
 
