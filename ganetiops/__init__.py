@@ -1,7 +1,7 @@
 """ganetiops: run a Ganeti cluster from Python.
 
 >>> import ganetiops
->>> with ganetiops.RapiClient.from_context("lab") as client:   # doctest: +SKIP
+>>> with ganetiops.connect("lab") as client:                    # doctest: +SKIP
 ...     for instance in client.instances.list():
 ...         print(instance.name, instance.status)
 
@@ -30,6 +30,15 @@ _LAZY: dict[str, str] = {
     "JobNotFound": "ganetiops.errors",
     "SshError": "ganetiops.errors",
     "HostKeyError": "ganetiops.errors",
+    # clients
+    "connect": "ganetiops.connect",
+    "aconnect": "ganetiops.connect",
+    "RapiClient": "ganetiops.rapi",
+    "AsyncRapiClient": "ganetiops.rapi",
+    "Job": "ganetiops.rapi",
+    "AsyncJob": "ganetiops.rapi",
+    "JobResult": "ganetiops.rapi",
+    "instance_spec": "ganetiops.rapi",
     # configuration
     "Config": "ganetiops.config",
     "Context": "ganetiops.config",
@@ -38,23 +47,31 @@ _LAZY: dict[str, str] = {
 }
 
 __all__ = [
+    "AsyncJob",
+    "AsyncRapiClient",
     "CertificateError",
     "Config",
     "ConfigError",
     "Context",
     "GanetiOpsError",
     "HostKeyError",
+    "Job",
     "JobCanceled",
     "JobError",
     "JobFailed",
     "JobNotFound",
+    "JobResult",
     "JobTimeout",
+    "RapiClient",
     "RapiConnectionError",
     "RapiError",
     "Secret",
     "SshError",
     "ValidationError",
     "__version__",
+    "aconnect",
+    "connect",
+    "instance_spec",
     "load_config",
 ]
 
@@ -75,6 +92,7 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # pragma: no cover
     from ganetiops.config import Config, Context, load_config
     from ganetiops.config.secrets import Secret
+    from ganetiops.connect import aconnect, connect
     from ganetiops.errors import (
         CertificateError,
         ConfigError,
@@ -90,3 +108,4 @@ if TYPE_CHECKING:  # pragma: no cover
         SshError,
         ValidationError,
     )
+    from ganetiops.rapi import AsyncJob, AsyncRapiClient, Job, JobResult, RapiClient, instance_spec
