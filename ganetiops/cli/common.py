@@ -15,9 +15,7 @@ from ganetiops.errors import ValidationError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-yes_option = click.option(
-    "-y", "--yes", "yes", is_flag=True, help="Do not ask for confirmation."
-)
+yes_option = click.option("-y", "--yes", "yes", is_flag=True, help="Do not ask for confirmation.")
 
 
 def confirm(message: str, yes: bool) -> None:
