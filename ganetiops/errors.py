@@ -21,6 +21,8 @@
     │   └── JobNotFound          the job id is unknown to the cluster
     ├── SshError                 node SSH (connection, host key, command)
     │   └── HostKeyError         unknown or changed host key: refused
+    ├── NetbootError             the boot server lacks something or refused a change
+    │   └── BootTimeout          the expected first fetch never showed in the access log
     └── LabError                 the namespace lab
 
 Rooms raise the subclass that names what went wrong; callers catch
@@ -166,6 +168,14 @@ class SshError(GanetiOpsError):
 
 class HostKeyError(SshError):
     """The node presented a host key that is unknown or differs from the expected one."""
+
+
+class NetbootError(GanetiOpsError):
+    """The boot server is missing something, or refused a change."""
+
+
+class BootTimeout(NetbootError):
+    """The expected fetch did not show up in the boot server's access log in time."""
 
 
 class LabError(GanetiOpsError):

@@ -31,8 +31,8 @@ from typing import TYPE_CHECKING, Any
 
 _LAZY: dict[str, str] = {
     "BootServerClient": "ganetiops.netboot.server",
-    "NetbootError": "ganetiops.netboot.server",
-    "BootTimeout": "ganetiops.netboot.server",
+    "NetbootError": "ganetiops.errors",
+    "BootTimeout": "ganetiops.errors",
     "Layout": "ganetiops.netboot.layout",
     "list_classes": "ganetiops.netboot.classes",
     "find_local_class": "ganetiops.netboot.classes",
@@ -96,6 +96,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ganetiops.errors import BootTimeout, NetbootError
     from ganetiops.netboot.classes import (
         find_local_class,
         list_classes,
@@ -117,5 +118,5 @@ if TYPE_CHECKING:  # pragma: no cover
         plan_wipe,
     )
     from ganetiops.netboot.osprovider import install_os_provider
-    from ganetiops.netboot.server import BootServerClient, BootTimeout, NetbootError
+    from ganetiops.netboot.server import BootServerClient
     from ganetiops.netboot.standin import install_standin

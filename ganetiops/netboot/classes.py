@@ -27,7 +27,7 @@ from typing import Any
 
 import attrs
 
-from ganetiops.errors import ValidationError
+from ganetiops.errors import NetbootError, ValidationError
 from ganetiops.netboot.layout import (
     CLASS_FILES,
     INCOMING_PREFIX,
@@ -37,7 +37,7 @@ from ganetiops.netboot.layout import (
     UPLOAD_ORDER,
     class_name,
 )
-from ganetiops.netboot.server import BootServerClient, NetbootError, parse_sha256
+from ganetiops.netboot.server import BootServerClient, parse_sha256
 from ganetiops.netboot.store import Entry, remove_dir
 
 #: ``progress(file, bytes_done, bytes_total)`` during an upload.

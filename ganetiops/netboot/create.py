@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 
 import attrs
 
-from ganetiops.errors import ValidationError
+from ganetiops.errors import NetbootError, ValidationError
 from ganetiops.netboot import keys as keymod
 from ganetiops.netboot import wrappers
 from ganetiops.netboot.classes import (
@@ -39,7 +39,7 @@ from ganetiops.netboot.classes import (
     publish,
 )
 from ganetiops.netboot.layout import class_name, host_label, mac_hyphens
-from ganetiops.netboot.server import BootServerClient, NetbootError
+from ganetiops.netboot.server import BootServerClient
 from ganetiops.rapi import validate
 
 if TYPE_CHECKING:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from ganetiops.errors import RapiNotFoundError, ValidationError
+from ganetiops.errors import NetbootError, RapiNotFoundError, ValidationError
 from ganetiops.netboot import wrappers
 from ganetiops.netboot.classes import (
     PublishPlan,
@@ -35,7 +35,7 @@ from ganetiops.netboot.create import (
     PlanStep,
 )
 from ganetiops.netboot.layout import class_name, host_label, mac_hyphens
-from ganetiops.netboot.server import BootServerClient, NetbootError, WrapperState
+from ganetiops.netboot.server import BootServerClient, WrapperState
 from ganetiops.rapi import validate
 
 if TYPE_CHECKING:

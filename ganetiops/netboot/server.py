@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
-from ganetiops.errors import GanetiOpsError, ValidationError
+from ganetiops.errors import BootTimeout, NetbootError, ValidationError
 from ganetiops.netboot import accesslog, keys, wrappers
 from ganetiops.netboot.layout import Layout, host_label, mac_hyphens
 from ganetiops.netboot.store import Entry, Store
@@ -30,14 +30,6 @@ if TYPE_CHECKING:
 
 #: How much of the access log's end is read when no position is known.
 TAIL_BYTES: Final = 4 << 20
-
-
-class NetbootError(GanetiOpsError):
-    """The boot server is missing something, or refused a change."""
-
-
-class BootTimeout(NetbootError):
-    """The expected fetch did not show up in the boot server's access log in time."""
 
 
 @attrs.frozen

@@ -6,9 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from ganetiops.errors import ValidationError
+from ganetiops.errors import BootTimeout, NetbootError, ValidationError
 from ganetiops.netboot import classes, keys
-from ganetiops.netboot.server import BootTimeout, NetbootError
 from ganetiops.netboot.store import LocalStore
 from tests.unit.netboot_helpers import FakeBoot, make_class
 
