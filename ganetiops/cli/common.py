@@ -15,6 +15,11 @@ from ganetiops.errors import ValidationError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+FILTER_HELP = (
+    "Ganeti query language, e.g. 'status == \"running\" and pnode =~ m/^aleph/' "
+    "(or the nested-list form as JSON)."
+)
+
 yes_option = click.option("-y", "--yes", "yes", is_flag=True, help="Do not ask for confirmation.")
 
 
@@ -115,9 +120,14 @@ def list_resource(
 
 
 def parse_filter(text: str | None, where: Sequence[str] = ()) -> Any:
-    """``--filter JSON`` (Ganeti's query filter as nested lists) and ``--where f=v`` (ANDed)."""
+    """``-F/--filter`` and ``--where f=v`` (ANDed) -> a ``/2/query`` filter.
+
+    The filter is Ganeti's query language as gnt-* reads it
+    (``status == "running" and pnode =~ m/^aleph/``, see :mod:`ganetiops.cli.qlang`)
+    or, when it starts with ``[``, the nested-list form as JSON.
+    """
     parts: list[Any] = []
-    if text:
+    if text and text.lstrip().startswith("["):
         try:
             parts.append(json.loads(text))
         except json.JSONDecodeError as exc:
@@ -127,6 +137,10 @@ def parse_filter(text: str | None, where: Sequence[str] = ()) -> Any:
             ) from None
         if not isinstance(parts[0], list):
             raise ValidationError("--filter: expected a JSON list", field="filter")
+    elif text:
+        from ganetiops.cli.qlang import parse_qlang
+
+        parts.append(parse_qlang(text))
     for item in where:
         field, sep, value = item.partition("=")
         if not sep or not field:
@@ -283,6 +297,7 @@ def add_tag_commands(
 
 
 __all__ = [
+    "FILTER_HELP",
     "YES_NO",
     "add_tag_commands",
     "check_call",

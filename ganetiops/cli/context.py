@@ -103,7 +103,7 @@ def list_(state: State, output: OutputOptions) -> None:
         for name, ctx in sorted(config.contexts.items())
     ]
     columns = [
-        Column("current", ""),
+        Column("current", " "),
         Column("name", "Name"),
         Column("endpoint", "Endpoint"),
         Column("user", "User"),

@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from ganetiops.cli.common import (
+    FILTER_HELP,
     add_tag_commands,
     check_call,
     complete_groups,
@@ -33,7 +34,7 @@ def group() -> None:
 
 @group.command("list")
 @click.argument("names", nargs=-1, shell_complete=complete_groups)
-@click.option("--filter", "filter_", metavar="JSON", help="Ganeti query filter (JSON lists).")
+@click.option("-F", "--filter", "filter_", metavar="FILTER", help=FILTER_HELP)
 @click.option("--where", multiple=True, metavar="FIELD=VALUE")
 @output_options(DEFAULT_FIELDS)
 @pass_state

@@ -16,6 +16,7 @@ from typing import Any
 import click
 
 from ganetiops.cli.common import (
+    FILTER_HELP,
     add_tag_commands,
     check_call,
     complete_instances,
@@ -88,7 +89,7 @@ def instance() -> None:
 
 @instance.command("list")
 @click.argument("names", nargs=-1, shell_complete=complete_instances)
-@click.option("--filter", "filter_", metavar="JSON", help="Ganeti query filter (JSON lists).")
+@click.option("-F", "--filter", "filter_", metavar="FILTER", help=FILTER_HELP)
 @click.option("--where", multiple=True, metavar="FIELD=VALUE", help="Only rows where FIELD=VALUE.")
 @output_options(DEFAULT_FIELDS)
 @pass_state

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from ganetiops.cli.common import confirm, list_resource, parse_filter, yes_option
+from ganetiops.cli.common import FILTER_HELP, confirm, list_resource, parse_filter, yes_option
 from ganetiops.cli.output import (
     OutputOptions,
     dump,
@@ -36,7 +36,7 @@ def job() -> None:
     help="Only jobs with this status (repeat for several).",
 )
 @click.option("--running", is_flag=True, help="Only unfinished jobs.")
-@click.option("--filter", "filter_", metavar="JSON", help="Ganeti query filter (JSON lists).")
+@click.option("-F", "--filter", "filter_", metavar="FILTER", help=FILTER_HELP)
 @output_options(DEFAULT_FIELDS)
 @pass_state
 def list_(

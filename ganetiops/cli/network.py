@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from ganetiops.cli.common import (
+    FILTER_HELP,
     add_tag_commands,
     check_call,
     complete_groups,
@@ -34,7 +35,7 @@ def network() -> None:
 
 @network.command("list")
 @click.argument("names", nargs=-1, shell_complete=complete_networks)
-@click.option("--filter", "filter_", metavar="JSON", help="Ganeti query filter (JSON lists).")
+@click.option("-F", "--filter", "filter_", metavar="FILTER", help=FILTER_HELP)
 @click.option("--where", multiple=True, metavar="FIELD=VALUE")
 @output_options(DEFAULT_FIELDS)
 @pass_state

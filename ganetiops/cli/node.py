@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from ganetiops.cli.common import (
+    FILTER_HELP,
     YES_NO,
     add_tag_commands,
     check_call,
@@ -43,7 +44,7 @@ def node() -> None:
 
 @node.command("list")
 @click.argument("names", nargs=-1, shell_complete=complete_nodes)
-@click.option("--filter", "filter_", metavar="JSON", help="Ganeti query filter (JSON lists).")
+@click.option("-F", "--filter", "filter_", metavar="FILTER", help=FILTER_HELP)
 @click.option("--where", multiple=True, metavar="FIELD=VALUE", help="Only rows where FIELD=VALUE.")
 @output_options(DEFAULT_FIELDS)
 @pass_state

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ganetiops.cli.common import parse_filter, query_table
+from ganetiops.cli.common import FILTER_HELP, parse_filter, query_table
 from ganetiops.cli.output import (
     Column,
     OutputOptions,
@@ -38,12 +38,7 @@ def query() -> None:
 
 @query.command("list")
 @click.argument("resource", type=click.Choice(RESOURCES))
-@click.option(
-    "--filter",
-    "filter_",
-    metavar="JSON",
-    help='Filter as JSON lists, e.g. \'["=", "status", "running"]\'.',
-)
+@click.option("-F", "--filter", "filter_", metavar="FILTER", help=FILTER_HELP)
 @click.option(
     "--where",
     multiple=True,

@@ -100,6 +100,8 @@ def run(command: click.Command, argv: list[str] | None) -> int:
         return exits.NOT_FOUND
     except errors.JobError as exc:
         _error(exc)
+        if isinstance(exc, errors.JobFailed) and exc.error_code == "unknown_entity":
+            return exits.NOT_FOUND  # Ganeti refused the job: the object does not exist
         return exits.JOB_FAILED
     except (errors.ValidationError, errors.ConfigError) as exc:
         _error(exc)

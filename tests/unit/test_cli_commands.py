@@ -402,3 +402,20 @@ def test_usage_errors_exit_2(fake: FakeRapi) -> None:
     code, _, err = gnt("nosuchgroup")
     assert code == exits.USAGE
     assert "No such command" in err
+
+
+def test_job_refused_for_an_unknown_object_exits_not_found(fake: FakeRapi) -> None:
+    fake.fail_next = ("OpPrereqError", "Instance 'ghost' not known", "unknown_entity")
+    code, _, err = gnt("instance", "reboot", "ghost")
+    assert code == exits.NOT_FOUND
+    assert "Instance 'ghost' not known [unknown_entity]" in err
+
+
+def test_qlang_filter_is_sent_as_nested_lists(fake: FakeRapi) -> None:
+    code, _, _ = gnt("instance", "list", "-F", 'status == "running" and oper_ram > 256')
+    assert code == exits.OK
+    assert fake.requests[-1][2]["qfilter"] == [
+        "&",
+        ["=", "status", "running"],
+        [">", "oper_ram", 256],
+    ]

@@ -13,6 +13,7 @@ from ganetiops.cli.cluster_ops import COMMANDS, parse_verify, register
 from ganetiops.cli.common import parse_filter, parse_indexed, parse_kv
 from ganetiops.cli.instance import InstanceGroup, instance, parse_modifications
 from ganetiops.cli.instance_plain import create_arguments
+from ganetiops.cli.qlang import parse_qlang
 from ganetiops.errors import ValidationError
 
 
@@ -64,9 +65,51 @@ def test_parse_filter() -> None:
         ["=", "oper_vcpus", 2],
     ]
     assert parse_filter(None, ("status!=running",)) == ["!", ["=", "status", "running"]]
-    for bad in ("not json", '{"a": 1}'):
+    for bad in ("[1,", '{"a": 1}', "status =="):
         with pytest.raises(ValidationError):
             parse_filter(bad)
+    assert parse_filter('status == "running"', ("pnode=aleph",)) == [
+        "&",
+        ["=", "status", "running"],
+        ["=", "pnode", "aleph"],
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('status == "running"', ["=", "status", "running"]),
+        ("status == running", ["=", "status", "running"]),
+        ("oper_ram >= 512", [">=", "oper_ram", 512]),
+        ("be/vcpus != 2", ["!=", "be/vcpus", 2]),
+        ("name =~ m/^web/", ["=~", "name", "^web"]),
+        ("name =~ m{^WEB}i", ["=~", "name", "(?i)^WEB"]),
+        ('"prod" in tags', ["=[]", "tags", "prod"]),
+        ("'prod' not in tags", ["!", ["=[]", "tags", "prod"]]),
+        ("admin_up", ["?", "admin_up"]),
+        ("not admin_up", ["!", ["?", "admin_up"]]),
+        (
+            'status == "running" and (os == "noop" or os == "pxe") or drained == true',
+            [
+                "|",
+                ["&", ["=", "status", "running"], ["|", ["=", "os", "noop"], ["=", "os", "pxe"]]],
+                ["=", "drained", True],
+            ],
+        ),
+        ("nic.mac/0 == 'aa:00:00:00:00:01'", ["=", "nic.mac/0", "aa:00:00:00:00:01"]),
+        (r'name == "a\"b"', ["=", "name", 'a"b']),
+    ],
+)
+def test_qlang(text: str, expected: list[Any]) -> None:
+    assert parse_qlang(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text", ["", "status ==", "(status", "status == 1 1", "name =~ m/(/", "1 == status", "== 1"]
+)
+def test_qlang_errors_name_the_filter(text: str) -> None:
+    with pytest.raises(ValidationError, match="--filter"):
+        parse_qlang(text)
     with pytest.raises(ValidationError):
         parse_filter(None, ("novalue",))
 
