@@ -30,6 +30,10 @@ def confirm(message: str, yes: bool) -> None:
     """
     if yes:
         return
+    ctx = click.get_current_context(silent=True)
+    state = ctx.find_object(State) if ctx is not None else None
+    if state is not None and state.plan:
+        return  # --plan: nothing will be sent, so nothing to confirm
     click.confirm(message, abort=True, err=True)
 
 

@@ -62,6 +62,8 @@ class JobOptions:
     dry_run: bool = False
     priority: str | None = None
     output_format: str = "table"
+    #: ``--plan``: show the requests that would submit jobs, send none of them.
+    plan: bool = False
 
     def common(self) -> dict[str, Any]:
         """Keyword arguments for a job-submitting library call (``reason``, ``dry_run``...)."""
@@ -102,6 +104,11 @@ def job_options(fn: F | None = None, *, common: bool = True) -> Any:
                 metavar="SECONDS",
                 help="Stop waiting after this long (exit 4; the job keeps running).",
             ),
+            click.option(
+                "--plan",
+                is_flag=True,
+                help="Print the RAPI requests that would submit jobs; send none, ask nothing.",
+            ),
         ]
         if common:
             decorators += [
@@ -125,7 +132,11 @@ def job_options(fn: F | None = None, *, common: bool = True) -> Any:
             from ganetiops.cli.state import State
 
             state = click.get_current_context().find_object(State)
+            plan = kwargs.pop("plan")
+            if plan and state is not None:
+                state.plan = True
             kwargs["jobs"] = JobOptions(
+                plan=plan,
                 no_wait=kwargs.pop("no_wait"),
                 timeout=kwargs.pop("timeout"),
                 reason=kwargs.pop("reason", None),
@@ -252,11 +263,53 @@ def follow_job(
     :class:`~ganetiops.rapi.JobResult`, or ``None`` with ``--no-wait``.
     """
     options = options or JobOptions()
+    if getattr(job, "planned", False):
+        return None  # --plan: the request was printed, nothing was submitted
     if options.no_wait:
         print_job_id(job.id, options.output_format)
         return None
     with JobProgress(job.id, what, stream=stream) as progress:
         return job.wait(options.timeout, on_log=progress.log, follow=follow)
+
+
+class PlannedJob:
+    """What ``submit`` returns under ``--plan``: no job exists, nothing will be waited for."""
+
+    planned = True
+    id = 0
+
+    def __init__(self, call: Any) -> None:
+        self.call = call
+
+
+def describe_call(call: Any) -> dict[str, Any]:
+    """A job-submitting request as data: method, path, query, body (for ``--plan``)."""
+    import json
+
+    return {
+        "method": call.method,
+        "path": call.path,
+        "query": [list(pair) for pair in call.query],
+        "body": json.loads(call.body) if call.body else None,
+    }
+
+
+def print_plan(call: Any, output_format: str = "table") -> None:
+    """One planned request on stdout: ``PUT /2/instances/web1/migrate?... {body}``."""
+    data = describe_call(call)
+    if output_format in ("json", "yaml"):
+        from ganetiops.cli.output import dump
+
+        click.echo(dump(data, output_format))
+        return
+    import json
+    import urllib.parse
+
+    query = urllib.parse.urlencode(call.query)
+    line = f"{call.method} {call.path}" + (f"?{query}" if query else "")
+    if data["body"] is not None:
+        line += " " + json.dumps(data["body"], sort_keys=True)
+    click.echo(line)
 
 
 def print_job_id(job_id: int, output_format: str = "table") -> None:
@@ -280,8 +333,11 @@ def watch_job(
 __all__ = [
     "JobOptions",
     "JobProgress",
+    "PlannedJob",
+    "describe_call",
     "follow_job",
     "job_options",
     "print_job_id",
+    "print_plan",
     "watch_job",
 ]

@@ -22,6 +22,8 @@ class State:
     context_name: str | None
     output_format: str
     verbose: int = 0
+    #: ``--plan`` given: job submissions are printed, not sent; confirmations are skipped.
+    plan: bool = False
     _context: Context | None = None
     _client: RapiClient | None = None
 
@@ -46,6 +48,8 @@ class State:
         """
         if self._client is None:
             self._client = make_client(self.context, **overrides)
+            if self.plan:
+                _plan_only(self._client, self.output_format)
             ctx = click.get_current_context(silent=True)
             if ctx is not None:
                 ctx.find_root().call_on_close(self._close_client)
@@ -55,6 +59,23 @@ class State:
         if self._client is not None:
             client, self._client = self._client, None
             client.close()
+
+
+def _plan_only(client: RapiClient, output_format: str) -> None:
+    """Make ``client.submit`` check and print each job request instead of sending it.
+
+    Reads still go to the cluster (a plan may need them); the request's own
+    preconditions (enabled templates, version) are checked against the cluster.
+    """
+    from ganetiops.cli.jobs_ui import PlannedJob, print_plan
+
+    def submit(call: Any) -> PlannedJob:
+        if call.precondition is not None:
+            call.precondition(client.facts())
+        print_plan(call, output_format)
+        return PlannedJob(call)
+
+    setattr(client, "submit", submit)  # noqa: B010 - an instance override, on purpose
 
 
 def make_client(context: Context, **overrides: Any) -> RapiClient:

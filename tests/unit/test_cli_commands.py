@@ -419,3 +419,19 @@ def test_qlang_filter_is_sent_as_nested_lists(fake: FakeRapi) -> None:
         ["=", "status", "running"],
         [">", "oper_ram", 256],
     ]
+
+
+def test_plan_prints_the_requests_and_sends_no_job(fake: FakeRapi) -> None:
+    code, out, err = gnt("instance", "migrate", "web1", "-n", "bet", "--plan")
+    assert code == exits.OK
+    assert out.startswith("PUT /2/instances/web1/migrate?reason=")
+    assert '{"target_node": "bet"}' in out
+    assert "Migrate instance" not in err  # no question: nothing will be sent
+    assert fake.writes() == []
+    code, out, _ = gnt("--format", "json", "instance", "stop", "web1", "db1", "--plan")
+    plans = [json.loads(chunk) for chunk in out.replace("}\n{", "}\n\x00{").split("\x00")]
+    assert [p["path"] for p in plans] == [
+        "/2/instances/web1/shutdown",
+        "/2/instances/db1/shutdown",
+    ]
+    assert fake.writes() == []
