@@ -69,13 +69,16 @@ def cell_html(key: str, value: Any) -> tuple[str, bool]:
         colour = colour_of(value)
         text = html.escape(value)
         if colour:
-            return f'<span style="color:{colour};font-weight:600">● {text}</span>', False
+            style = f"color:{colour};font-weight:600;white-space:nowrap"
+            return f'<span style="{style}">● {text}</span>', False
         return text, False
     if kind == "time" and isinstance(value, int | float):
         stamp = datetime.datetime.fromtimestamp(value).strftime("%Y-%m-%d %H:%M:%S")
         return html.escape(stamp), False
+    if kind == "seconds" and isinstance(value, int | float):
+        return html.escape(f"{value:.1f}s"), True
     if isinstance(value, bool):
-        return ("✔" if value else "✘"), False
+        return ("✔" if value else '<span style="color:#8c959f">✗</span>'), False
     if isinstance(value, int | float):
         return html.escape(f"{value:g}" if isinstance(value, float) else str(value)), True
     if isinstance(value, list | tuple):
@@ -126,13 +129,31 @@ def model_html(obj: Any) -> str:
     )
 
 
+def repr_html(obj: Any) -> str:
+    """HTML for anything the clients return: a model, a list of models or a ``QueryResult``.
+
+    The one function ``_repr_html_`` hooks delegate to.
+    """
+    if isinstance(obj, list | tuple) or (hasattr(obj, "records") and hasattr(obj, "fields")):
+        return collection_html(obj)
+    return model_html(obj)
+
+
 def collection_html(items: Any, caption: str | None = None) -> str:
     """Many models (or a ``QueryResult``) as one table."""
     rows = records(items)
     if caption is None:
-        kinds = {type(i).__name__ for i in items} if isinstance(items, list) else set()
+        kinds = {type(i).__name__ for i in items} if isinstance(items, list | tuple) else set()
         caption = f"{len(rows)} × {kinds.pop()}" if len(kinds) == 1 else f"{len(rows)} rows"
     return rows_html(rows, caption)
 
 
-__all__ = ["COLOURS", "cell_html", "collection_html", "colour_of", "model_html", "rows_html"]
+__all__ = [
+    "COLOURS",
+    "cell_html",
+    "collection_html",
+    "colour_of",
+    "model_html",
+    "repr_html",
+    "rows_html",
+]

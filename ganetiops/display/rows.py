@@ -13,7 +13,7 @@ from typing import Any
 
 import attrs
 
-#: Column name -> how HTML shows it: "size" (MiB), "status", "time", "list" or "text".
+#: Column name -> how HTML shows it: "size" (MiB), "status", "time", "seconds" or "text".
 KINDS: dict[str, str] = {
     "memory": "size",
     "oper_ram": "size",
@@ -23,6 +23,11 @@ KINDS: dict[str, str] = {
     "mfree": "size",
     "dtotal": "size",
     "dfree": "size",
+    "mem_allocated": "size",
+    "disk_allocated": "size",
+    "n1_needed": "size",
+    "n1_headroom": "size",
+    "duration": "seconds",
     "status": "status",
     "role": "status",
     "received": "time",

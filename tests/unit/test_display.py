@@ -101,6 +101,14 @@ def test_frame_of_jobs_and_query_results() -> None:
     )
     assert display.records(result) == [{"name": "a", "mfree": 5}, {"name": "b", "mfree": None}]
     assert "2 rows" in display.collection_html(result)
+    from ganetiops.display.html import repr_html
+
+    assert "2 rows" in repr_html(result)  # what a QueryResult hook would show
+    assert "Instance web1" in repr_html(inst("web1", "a", "diskless", 128))
+    assert "1 × Node" in repr_html([node("a")])
+    assert "3.5s" in repr_html(
+        JobInfo.from_api({"id": 1, "start_ts": [10, 0], "end_ts": [13, 500000]})
+    )
 
 
 def test_capacity_memory_disk_and_overcommit() -> None:
