@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from ganetiops.lab.lab import free_slot
+from ganetiops.lab import free_slot
 
 GNT_PY = str(Path(sys.executable).with_name("gnt-py"))
 

@@ -26,7 +26,7 @@ from ganetiops.lab.boot import AccessLogEntry, read_access_log
 from ganetiops.lab.cluster import create_cluster
 from ganetiops.lab.facts import BootFacts, ClusterFacts, LabFacts, NodeFacts, RapiUser
 from ganetiops.lab.host import debian_packages
-from ganetiops.lab.lab import ENV_NAME, ENV_RAPI_BIND, ENV_SLOT, Lab
+from ganetiops.lab.lab import ENV_NAME, ENV_RAPI_BIND, ENV_SLOT, Lab, free_slot
 from ganetiops.lab.layout import ENV_ROOT, Layout, lab_root
 from ganetiops.lab.machine import Machine
 from ganetiops.lab.status import LabStatus, MachineStatus
@@ -53,6 +53,7 @@ __all__ = [
     "RapiUser",
     "create_cluster",
     "debian_packages",
+    "free_slot",
     "lab_root",
     "read_access_log",
 ]

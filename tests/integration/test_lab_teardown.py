@@ -15,9 +15,8 @@ import pytest
 
 from ganetiops.config import load_config
 from ganetiops.errors import LabError
-from ganetiops.lab import Lab, topology
+from ganetiops.lab import Lab, free_slot, topology
 from ganetiops.lab.host import conflicting_routes, host_routes, link_exists, netns_exists
-from ganetiops.lab.lab import free_slot
 from ganetiops.lab.procs import is_alive, is_running, start_time
 
 pytestmark = pytest.mark.integration
