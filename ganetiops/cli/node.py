@@ -298,16 +298,18 @@ def powercycle(state: State, name: str, force: bool, yes: bool, jobs: JobOptions
 @click.option(
     "-o",
     "--output",
-    "fields",
+    "storage_fields",
     default="name,size,used,free,allocatable",
     show_default=True,
     metavar="FIELDS",
 )
 @output_options()
 @pass_state
-def storage(state: State, name: str, storage_type: str, fields: str, output: OutputOptions) -> None:
+def storage(
+    state: State, name: str, storage_type: str, storage_fields: str, output: OutputOptions
+) -> None:
     """Storage units of a node (runs a job; needs a write user)."""
-    names = [f for f in fields.split(",") if f]
+    names = [f for f in storage_fields.split(",") if f]
     job = state.client().nodes.storage(name, storage_type=storage_type, output_fields=names)
     units = job.wait().value
     kinds = {"size": "unit", "used": "unit", "free": "unit", "allocatable": "bool"}

@@ -349,12 +349,12 @@ def output_options(defaults: Sequence[str] | None = None) -> Callable[[F], F]:
             ]
         for option in reversed(options):
             fn = option(fn)
-        return _collect(fn)
+        return _collect(fn, with_fields=defaults is not None)
 
     return decorate
 
 
-def _collect(fn: F) -> F:
+def _collect(fn: F, *, with_fields: bool) -> F:
     import functools
 
     @functools.wraps(fn)
@@ -364,13 +364,17 @@ def _collect(fn: F) -> F:
         ctx = click.get_current_context()
         state = ctx.find_object(State)
         global_format = state.output_format if state is not None else "table"
-        kwargs["output"] = OutputOptions(
-            format=kwargs.pop("format_", None) or global_format,
-            fields=kwargs.pop("fields", None),
-            no_headers=kwargs.pop("no_headers", False),
-            separator=kwargs.pop("separator", None),
-            units=kwargs.pop("units", None),
-        )
+        chosen = kwargs.pop("format_", None) or global_format
+        if with_fields:  # only the options this decorator added are taken
+            kwargs["output"] = OutputOptions(
+                format=chosen,
+                fields=kwargs.pop("fields"),
+                no_headers=kwargs.pop("no_headers"),
+                separator=kwargs.pop("separator"),
+                units=kwargs.pop("units"),
+            )
+        else:
+            kwargs["output"] = OutputOptions(format=chosen)
         return fn(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]

@@ -364,3 +364,10 @@ def test_node_migrate_and_evacuate_follow_child_jobs(gnt: Gnt, instance: str) ->
     if now != pnode:  # the allocator chose; put it back where the other tests expect it
         gnt.ok("instance", "migrate", instance, "-n", pnode, "--yes")
     assert gnt.json("instance", "list", instance, "-o", "pnode")[0]["pnode"] == pnode
+
+
+def test_node_storage_runs_a_job(gnt: Gnt, lab_facts: LabFacts) -> None:
+    rows = gnt.json("node", "storage", lab_facts.nodes[0].fqdn, "-t", "file", "-o", "name,size")
+    assert rows
+    assert rows[0]["name"].endswith("file-storage")
+    assert rows[0]["size"] > 0

@@ -206,3 +206,30 @@ def test_instance_group_prefers_netboot_commands(monkeypatch: pytest.MonkeyPatch
     )
     assert instance.get_command(ctx, "create") is netboot_create
     assert {"create", "reimage", "wipe", "remove", "start"} <= set(instance.list_commands(ctx))
+
+
+def _walk(command: click.Command, ctx: click.Context) -> list[tuple[str, click.Command]]:
+    found = [(ctx.command_path, command)]
+    if isinstance(command, click.Group):
+        for name in command.list_commands(ctx):
+            sub = command.get_command(ctx, name)
+            assert sub is not None, f"{ctx.command_path} {name} cannot be loaded"
+            found += _walk(sub, click.Context(sub, info_name=name, parent=ctx))
+    return found
+
+
+def test_every_command_loads_and_has_unique_options() -> None:
+    import warnings
+
+    from ganetiops.cli.app import cli
+
+    root = click.Context(cli, info_name="gnt-py")
+    commands = _walk(cli, root)
+    assert len(commands) > 80
+    for path, command in commands:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # click warns about an option given twice
+            command.get_help(click.Context(command, info_name=path))
+        flags = [flag for p in command.params for flag in (*p.opts, *p.secondary_opts)]
+        assert len(flags) == len(set(flags)), path
+        assert command.help or command.short_help or isinstance(command, click.Group), path
