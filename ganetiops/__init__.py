@@ -30,6 +30,13 @@ _LAZY: dict[str, str] = {
     "JobNotFound": "ganetiops.errors",
     "SshError": "ganetiops.errors",
     "HostKeyError": "ganetiops.errors",
+    "BootstrapError": "ganetiops.errors",
+    "NetbootError": "ganetiops.errors",
+    "BootTimeout": "ganetiops.errors",
+    "RapiTimeoutError": "ganetiops.errors",
+    # bootstrap
+    "load_inventory": "ganetiops.bootstrap",
+    "run_bootstrap": "ganetiops.bootstrap",
     # clients
     "connect": "ganetiops.connect",
     "aconnect": "ganetiops.connect",
@@ -49,6 +56,8 @@ _LAZY: dict[str, str] = {
 __all__ = [
     "AsyncJob",
     "AsyncRapiClient",
+    "BootTimeout",
+    "BootstrapError",
     "CertificateError",
     "Config",
     "ConfigError",
@@ -62,9 +71,11 @@ __all__ = [
     "JobNotFound",
     "JobResult",
     "JobTimeout",
+    "NetbootError",
     "RapiClient",
     "RapiConnectionError",
     "RapiError",
+    "RapiTimeoutError",
     "Secret",
     "SshError",
     "ValidationError",
@@ -73,6 +84,8 @@ __all__ = [
     "connect",
     "instance_spec",
     "load_config",
+    "load_inventory",
+    "run_bootstrap",
 ]
 
 
@@ -90,10 +103,13 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ganetiops.bootstrap import load_inventory, run_bootstrap
     from ganetiops.config import Config, Context, load_config
     from ganetiops.config.secrets import Secret
     from ganetiops.connect import aconnect, connect
     from ganetiops.errors import (
+        BootstrapError,
+        BootTimeout,
         CertificateError,
         ConfigError,
         GanetiOpsError,
@@ -103,8 +119,10 @@ if TYPE_CHECKING:  # pragma: no cover
         JobFailed,
         JobNotFound,
         JobTimeout,
+        NetbootError,
         RapiConnectionError,
         RapiError,
+        RapiTimeoutError,
         SshError,
         ValidationError,
     )

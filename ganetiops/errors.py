@@ -21,6 +21,7 @@
     │   └── JobNotFound          the job id is unknown to the cluster
     ├── SshError                 node SSH (connection, host key, command)
     │   └── HostKeyError         unknown or changed host key: refused
+    ├── BootstrapError           cluster bootstrap cannot go on (blocked plan, failed step)
     ├── NetbootError             the boot server lacks something or refused a change
     │   └── BootTimeout          the expected first fetch never showed in the access log
     └── LabError                 the namespace lab
@@ -168,6 +169,19 @@ class SshError(GanetiOpsError):
 
 class HostKeyError(SshError):
     """The node presented a host key that is unknown or differs from the expected one."""
+
+
+class BootstrapError(GanetiOpsError):
+    """Bootstrap cannot go on: a blocked plan or a step that failed.
+
+    ``plan`` is the :class:`ganetiops.bootstrap.plan.Plan` when known, ``step`` the
+    step that failed.
+    """
+
+    def __init__(self, message: str, *, plan: Any = None, step: str | None = None) -> None:
+        super().__init__(message)
+        self.plan = plan
+        self.step = step
 
 
 class NetbootError(GanetiOpsError):

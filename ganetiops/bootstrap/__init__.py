@@ -22,7 +22,7 @@ _LAZY: dict[str, str] = {
     "Plan": "ganetiops.bootstrap.plan",
     "Step": "ganetiops.bootstrap.plan",
     "StepState": "ganetiops.bootstrap.plan",
-    "BootstrapError": "ganetiops.bootstrap.plan",
+    "BootstrapError": "ganetiops.errors",
     "compute_plan": "ganetiops.bootstrap.plan",
     "Bootstrap": "ganetiops.bootstrap.apply",
     "BootstrapReport": "ganetiops.bootstrap.apply",
@@ -64,6 +64,7 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # pragma: no cover
     from ganetiops.bootstrap.apply import Bootstrap, BootstrapReport, run_bootstrap
     from ganetiops.bootstrap.inventory import Inventory, load_inventory, parse_inventory
-    from ganetiops.bootstrap.plan import BootstrapError, Plan, Step, StepState, compute_plan
+    from ganetiops.bootstrap.plan import Plan, Step, StepState, compute_plan
     from ganetiops.bootstrap.users_file import ha1
     from ganetiops.bootstrap.verify import VerifyReport
+    from ganetiops.errors import BootstrapError

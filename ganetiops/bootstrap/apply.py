@@ -29,7 +29,6 @@ import attrs
 
 from ganetiops.bootstrap.inventory import Inventory
 from ganetiops.bootstrap.plan import (
-    BootstrapError,
     Plan,
     RunCommand,
     Step,
@@ -47,7 +46,7 @@ from ganetiops.bootstrap.verify import (
     parse_verify,
 )
 from ganetiops.config.secrets import Secret
-from ganetiops.errors import ConfigError
+from ganetiops.errors import BootstrapError, ConfigError
 from ganetiops.ssh.connection import Host, SshSettings
 from ganetiops.ssh.facts import NodeFacts
 from ganetiops.ssh.hostkeys import HostKeys, key_line

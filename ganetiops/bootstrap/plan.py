@@ -41,7 +41,7 @@ from ganetiops.bootstrap.users_file import (
     merge,
 )
 from ganetiops.config.secrets import Secret
-from ganetiops.errors import GanetiOpsError, ValidationError
+from ganetiops.errors import BootstrapError, GanetiOpsError, ValidationError
 from ganetiops.ssh.facts import NodeFacts
 
 __all__ = [
@@ -57,15 +57,6 @@ __all__ = [
 
 KNOWN_HOSTS_OWNER = "gnt-masterd:gnt-masterd"
 KNOWN_HOSTS_MODE = 0o644
-
-
-class BootstrapError(GanetiOpsError):
-    """Bootstrap cannot go on: a blocked plan or a step that failed. Carries the plan."""
-
-    def __init__(self, message: str, *, plan: Plan | None = None, step: str | None = None):
-        super().__init__(message)
-        self.plan = plan
-        self.step = step
 
 
 class StepState(enum.StrEnum):

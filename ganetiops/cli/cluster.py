@@ -124,7 +124,7 @@ def bootstrap(
 
     from ganetiops.bootstrap.apply import Bootstrap
     from ganetiops.bootstrap.inventory import load_inventory
-    from ganetiops.bootstrap.plan import BootstrapError
+    from ganetiops.errors import BootstrapError
     from ganetiops.ssh.hostkeys import HostKeys
 
     inv = load_inventory(inventory)

@@ -23,7 +23,8 @@ import tomli_w
 
 from ganetiops.bootstrap.apply import Bootstrap
 from ganetiops.bootstrap.inventory import Inventory, load_inventory
-from ganetiops.bootstrap.plan import BootstrapError, StepState
+from ganetiops.bootstrap.plan import StepState
+from ganetiops.errors import BootstrapError
 from ganetiops.lab import Lab
 
 pytestmark = pytest.mark.integration

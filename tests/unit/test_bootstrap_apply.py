@@ -13,9 +13,9 @@ import attrs
 import pytest
 
 from ganetiops.bootstrap.apply import Bootstrap
-from ganetiops.bootstrap.plan import BootstrapError, StepState
+from ganetiops.bootstrap.plan import StepState
 from ganetiops.bootstrap.state import FileState
-from ganetiops.errors import ValidationError
+from ganetiops.errors import BootstrapError, ValidationError
 from ganetiops.ssh.connection import CommandResult
 from ganetiops.ssh.facts import NodeFacts
 from tests.unit.test_bootstrap_plan import NODES, USERS, cluster_facts, inventory
