@@ -14,7 +14,7 @@ import argparse
 import asyncio
 import time
 
-from ganetiops.rapi import AsyncRapiClient
+from ganetiops import aconnect
 
 
 async def main() -> None:
@@ -24,7 +24,7 @@ async def main() -> None:
     parser.add_argument("--prefix", default="batch")
     args = parser.parse_args()
 
-    async with AsyncRapiClient.from_context(args.context) as client:
+    async with aconnect(args.context) as client:
         info, nodes = await asyncio.gather(client.cluster.info(), client.nodes.list())
         templates = info.enabled_disk_templates
         template = "diskless" if "diskless" in templates else templates[0]

@@ -11,12 +11,12 @@ import sys
 
 from tabulate import tabulate
 
+from ganetiops import connect
 from ganetiops.display import capacity
-from ganetiops.rapi import RapiClient
 
 
 def main(context: str | None = None) -> None:
-    with RapiClient.from_context(context) as client:
+    with connect(context) as client:
         info = client.cluster.info()
         print(f"cluster {info.name} (Ganeti {info.software_version}), master {info.master}")
         print(

@@ -9,11 +9,11 @@ import asyncio
 import sys
 import time
 
-from ganetiops.rapi import AsyncRapiClient
+from ganetiops import aconnect
 
 
 async def main(context: str | None = None) -> None:
-    async with AsyncRapiClient.from_context(context) as client:
+    async with aconnect(context) as client:
         started = time.perf_counter()
         info, nodes, instances, groups, networks, jobs = await asyncio.gather(
             client.cluster.info(),

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 
+from ganetiops import connect
 from ganetiops.rapi import RapiClient
 from ganetiops.rapi.models import LogEntry
 
@@ -39,7 +40,7 @@ def main() -> None:
     parser.add_argument("--node")
     args = parser.parse_args()
 
-    with RapiClient.from_context(args.context) as client:
+    with connect(args.context) as client:
         node = choose_node(client, args.node)
         moved = [i.name for i in client.instances.list() if i.pnode == node and i.is_running]
         print(f"node {node}: running primaries {moved or 'none'}")

@@ -79,19 +79,11 @@ def _plan_only(client: RapiClient, output_format: str) -> None:
 
 
 def make_client(context: Context, **overrides: Any) -> RapiClient:
-    """A blocking RAPI client for ``context``: direct HTTPS, or through SSH when configured."""
-    from ganetiops.rapi import RapiClient
+    """A blocking RAPI client for ``context``: direct HTTPS, or through SSH when configured
+    (:func:`ganetiops.connect.connect`)."""
+    from ganetiops.connect import connect
 
-    if context.ssh is None or "transport" in overrides:
-        return RapiClient.from_context(context, **overrides)
-    from ganetiops.rapi import TlsPolicy
-    from ganetiops.ssh import transport_for_context
-
-    policy = TlsPolicy(
-        sha256=context.certificate_sha256, ca_file=context.ca_file, insecure=context.insecure
-    )
-    transport = transport_for_context(context, ssl_context=policy.ssl_context())
-    return RapiClient.from_context(context, transport=transport, **overrides)
+    return connect(context, **overrides)
 
 
 pass_state = click.make_pass_decorator(State)
