@@ -108,6 +108,9 @@ def run(command: click.Command, argv: list[str] | None) -> int:
         _error(exc)
         echo_err(f"(the job keeps running: gnt-py job watch {exc.job_id})")
         return exits.TIMEOUT
+    except errors.BootTimeout as exc:
+        _error(exc)
+        return exits.TIMEOUT
     except (errors.JobNotFound, errors.RapiNotFoundError) as exc:
         _error(exc)
         return exits.NOT_FOUND

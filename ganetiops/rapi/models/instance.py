@@ -54,6 +54,12 @@ class Nic:
         """The MAC as iPXE's ``${mac:hexhyp}`` writes it: ``aa-00-00-12-ab-cd``."""
         return self.mac.lower().replace(":", "-") if self.mac else None
 
+    def _repr_html_(self) -> str:
+        """Jupyter display, drawn by :mod:`ganetiops.display` (imported only here)."""
+        from ganetiops.display.html import repr_html
+
+        return repr_html(self)
+
 
 @attrs.frozen
 class Disk:
@@ -64,6 +70,12 @@ class Disk:
     spindles: int | None = None
     uuid: str | None = None
     name: str | None = None
+
+    def _repr_html_(self) -> str:
+        """Jupyter display, drawn by :mod:`ganetiops.display` (imported only here)."""
+        from ganetiops.display.html import repr_html
+
+        return repr_html(self)
 
 
 def _column(raw: Mapping[str, Any], key: str, index: int) -> Any:

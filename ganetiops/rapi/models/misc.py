@@ -22,6 +22,12 @@ class OperatingSystem:
     def full_names(self) -> tuple[str, ...]:
         return tuple(f"{self.name}+{v}" for v in self.variants) or (self.name,)
 
+    def _repr_html_(self) -> str:
+        """Jupyter display, drawn by :mod:`ganetiops.display` (imported only here)."""
+        from ganetiops.display.html import repr_html
+
+        return repr_html(self)
+
 
 def parse_os_list(data: Any) -> list[OperatingSystem]:
     """``GET /2/os``: strings (3.0, 3.1) or dicts (``?bulk=1`` on 3.2-dev)."""
@@ -119,6 +125,12 @@ class QueryResult:
     def column(self, name: str) -> list[Any]:
         index = self.names.index(name)
         return [row[index][1] if row[index][0] == 0 else None for row in self.rows]
+
+    def _repr_html_(self) -> str:
+        """Jupyter display, drawn by :mod:`ganetiops.display` (imported only here)."""
+        from ganetiops.display.html import repr_html
+
+        return repr_html(self)
 
 
 def parse_fields(data: Any) -> tuple[FieldDef, ...]:
