@@ -129,14 +129,23 @@ def _wait_for_rapi(lab: Lab, user: str, password: str) -> None:
     """Poll RAPI on the master's loopback until it accepts the write user."""
     master = lab.machine(topology.MASTER)
     url = f"https://127.0.0.1:{topology.RAPI_PORT}/2/info"
-    command = ["curl", "-sk", "-o", "/dev/null", "-w", "%{http_code}", "-K", "-", url]
+    command = ["curl", "-sSk", "-o", "/dev/null", "-w", "%{http_code}", "-K", "-", url]
     credentials = f'user = "{user}:{password}"\n'  # via stdin: never in argv
+    last: list[str] = []
 
     def ready() -> bool:
         done = master.run(command, input=credentials, timeout=10, check=False)
+        last[:] = [done.stdout.strip(), done.stderr.strip()]
         return done.stdout.strip() == "200"
 
-    procs.wait_for(ready, timeout=60, what="RAPI to accept the lab's user", interval=0.2)
+    try:
+        procs.wait_for(ready, timeout=60, what="RAPI to accept the lab's user", interval=0.2)
+    except LabError as exc:
+        log = lab.layout.machine(topology.MASTER) / "var-log-ganeti" / "rapi-daemon.log"
+        tail = log.read_text().splitlines()[-5:] if log.exists() else ["(no log)"]
+        exc.add_note(f"last answer: HTTP {last[0] if last else '?'} {last[1] if last else ''}")
+        exc.add_note("end of the master's rapi-daemon.log:\n" + "\n".join(tail))
+        raise
 
 
 def _write(path: Path, text: str, mode: int) -> None:
