@@ -100,8 +100,7 @@ def create_cluster(lab: Lab) -> ClusterFacts:
     owner = _ids("gnt-rapi", "gnt-masterd")
     for node in topology.NODE_NAMES:
         path = lab.layout.machine(node) / "var-lib-ganeti" / "rapi" / "users"
-        _write(path, users_file, 0o640)
-        os.chown(path, *owner)
+        _write(path, users_file, 0o640, owner=owner)
 
     write_user, write_password, _ = passwords[0]
     with procs.timed("RAPI ready"):
@@ -148,12 +147,24 @@ def _wait_for_rapi(lab: Lab, user: str, password: str) -> None:
         raise
 
 
-def _write(path: Path, text: str, mode: int) -> None:
+def _write(path: Path, text: str, mode: int, *, owner: tuple[int, int] = (0, 0)) -> None:
+    """Replace ``path`` atomically, with its final owner and mode from the start.
+
+    ganeti-rapi reloads its users file when a file of that name is written or moved
+    into its directory (inotify); a file that appeared with the wrong owner first
+    could be read, refused, and never read again.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(text)
-    os.chmod(path, mode)
+    temporary = path.with_name(f".{path.name}.tmp")
+    try:
+        with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+            os.fchown(f.fileno(), *owner)
+            os.fchmod(f.fileno(), mode)
+            f.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 def _ids(user: str, group: str) -> tuple[int, int]:
