@@ -20,6 +20,7 @@ under ``CI=true`` (tests/conftest.py).
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Iterator
 
@@ -48,11 +49,14 @@ def _announce(config: pytest.Config, lab: Lab, how: str) -> None:
     nodes = ", ".join(f"{n.name} {n.primary_ip}/{n.secondary_ip}" for n in facts.nodes)
     cluster = facts.cluster.url if facts.cluster else "no cluster"
     reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
     if reporter is not None:
-        reporter.write_line(
-            f"\nlab {facts.name} (slot {facts.slot}, {how}): {nodes}; boot {facts.boot.ip}; "
-            f"cluster {cluster}"
-        )
+        # Output capture is on during fixture setup: step past it for this one line.
+        with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+            reporter.write_line(
+                f"\nlab {facts.name} (slot {facts.slot}, {how}): {nodes}; "
+                f"boot {facts.boot.ip}; cluster {cluster}"
+            )
 
 
 @pytest.fixture(scope="session")
