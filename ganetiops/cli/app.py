@@ -33,12 +33,6 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "completion": ("ganetiops.cli.completion:completion", "Shell completion (bash, zsh, fish)."),
 }
 
-#: Used when the module of a COMMANDS entry is not installed (yet): name -> "module:attr".
-FALLBACKS: dict[str, str] = {"cluster": "ganetiops.cli.cluster_ops:cluster"}
-
-#: Called with the loaded group to add commands kept in other modules (idempotent).
-EXTENSIONS: dict[str, str] = {"cluster": "ganetiops.cli.cluster_ops:register"}
-
 #: Order of the groups in ``gnt-py --help``.
 ORDER = tuple(COMMANDS)
 
@@ -56,13 +50,9 @@ class LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in self._lazy:
             target = self._lazy[cmd_name][0]
-            if not _module_exists(target) and cmd_name in FALLBACKS:
-                target = FALLBACKS[cmd_name]
             command: click.Command = _load(target)
             if not isinstance(command, click.Command):  # pragma: no cover - programming error
                 raise TypeError(f"{target} is not a click command")
-            if cmd_name in EXTENSIONS and isinstance(command, click.Group):
-                _load(EXTENSIONS[cmd_name])(command)
             return command
         return super().get_command(ctx, cmd_name)
 
@@ -73,15 +63,6 @@ class LazyGroup(click.Group):
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
-
-
-def _module_exists(target: str) -> bool:
-    import importlib.util
-
-    try:
-        return importlib.util.find_spec(target.split(":")[0]) is not None
-    except (ImportError, ValueError):
-        return False
 
 
 def _load(target: str) -> Any:

@@ -337,3 +337,12 @@ def rapi_user_remove(state: State, name: str, yes: bool, inventory: str | None) 
 
     if not asyncio.run(main()):
         raise click.exceptions.Exit(getattr(exits, "NOT_FOUND", exits.ERROR))
+
+
+def _add_cluster_ops() -> None:
+    from ganetiops.cli.cluster_ops import register
+
+    register(cluster)
+
+
+_add_cluster_ops()

@@ -275,11 +275,4 @@ def register(group: click.Group) -> click.Group:
     return group
 
 
-@click.group("cluster")
-def cluster() -> None:
-    """The cluster as a whole: info, verify, modify, master."""
-
-
-register(cluster)
-
-__all__ = ["COMMANDS", "cluster", "parse_verify", "register"]
+__all__ = ["COMMANDS", "parse_verify", "register"]

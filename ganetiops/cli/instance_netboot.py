@@ -862,10 +862,18 @@ def install_os_provider(
     )
 
 
+def register_node(group: click.Group) -> click.Group:
+    """Add ``install-os-provider`` to the ``node`` group (``gnt-py node install-os-provider``)."""
+    if install_os_provider.name not in group.commands:
+        group.add_command(install_os_provider)
+    return group
+
+
 __all__ = [
     "create",
     "install_os_provider",
     "netboot",
+    "register_node",
     "reimage",
     "remove",
     "wipe",

@@ -322,3 +322,12 @@ def storage(
 
 
 add_tag_commands(node, "nodes", "a node", complete_nodes)
+
+
+def _add_netboot_commands() -> None:
+    from ganetiops.cli.instance_netboot import register_node
+
+    register_node(node)
+
+
+_add_netboot_commands()

@@ -1,21 +1,20 @@
-"""Creating the lab's Ganeti cluster on the prepared nodes.
+"""Creating the lab's Ganeti cluster on the prepared nodes, with the library's bootstrap.
 
-:func:`create_cluster` is the one place that turns a bare lab into a cluster. For now
-it runs Ganeti's own commands on the master, as homelab.md §1.2-1.4 describes the
-homelab's bootstrap (with the secondary address from the start, the homelab's TODO);
-once ganetiops has its own bootstrap (from an inventory file), this function's body
-becomes a call to it. Its contract: given a lab whose nodes are prepared
-(``Lab.facts()`` works, ``Lab.machine(name)`` runs commands), leave a running
-cluster with RAPI users ``gnt-py`` (write) and ``gnt-py-read`` (read) and return its
-:class:`~ganetiops.lab.facts.ClusterFacts`.
+:func:`create_cluster` turns a bare lab into a cluster exactly as ganetiops would
+bootstrap the homelab (homelab.md §1.4; ``gnt-py cluster bootstrap``): an
+inventory is built from the lab's facts (:func:`lab_inventory`, the same values as
+``examples/lab.toml``) and :func:`ganetiops.bootstrap.run_bootstrap` applies it
+over SSH from the host's workstation interface, verifying every node's host key
+against the lab's known_hosts. Only what is particular to the lab stays here:
+waiting for RAPI, root-owned pidfiles for bookworm's start-stop-daemon, and the
+certificate and users recorded in the lab's facts.
 """
 
 from __future__ import annotations
 
 import os
-import secrets
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from ganetiops.errors import LabError
 from ganetiops.lab import configs, procs, topology
@@ -35,92 +34,76 @@ IPOLICY_BOUNDS: Final = (
 )
 
 
-def init_argv(plan: topology.AddressPlan) -> list[str]:
-    """``gnt-cluster init`` for the lab: fake hypervisor, file-based disks, multi-homed."""
-    templates = ",".join(DISK_TEMPLATES)
-    return [
-        "gnt-cluster",
-        "init",
-        "-s",
-        plan.secondary_ip(topology.MASTER),
-        "--enabled-hypervisors=fake",
-        f"--enabled-disk-templates={templates}",
-        f"--ipolicy-disk-templates={templates}",
-        f"--ipolicy-bounds-specs={IPOLICY_BOUNDS}",
-        f"--file-storage-dir={configs.FILE_STORAGE_DIR}",
-        f"--shared-file-storage-dir={configs.SHARED_FILE_STORAGE_DIR}",
-        "--nic-parameters=mode=bridged,link=br0",
-        "--master-netdev=eth0",
-        "--no-etc-hosts",
-        "--no-ssh-init",
-        topology.fqdn(topology.CLUSTER),
-    ]
-
-
-def node_add_argv(plan: topology.AddressPlan, node: str) -> list[str]:
-    """``gnt-node add`` of one node with its secondary address."""
-    return ["gnt-node", "add", "-s", plan.secondary_ip(node), topology.fqdn(node)]
-
-
-def cluster_known_hosts(facts: LabFacts) -> str:
-    """Ganeti's known_hosts: every node's host keys under the cluster's name (§1.2)."""
-    alias = topology.fqdn(topology.CLUSTER)
-    lines = [
-        configs.known_hosts_line([alias], key)
-        for node in facts.nodes
-        for key in node.host_keys.values()
-    ]
-    return "\n".join(lines) + "\n"
+def lab_inventory(lab: Lab, facts: LabFacts) -> dict[str, Any]:
+    """The lab as a bootstrap inventory (the raw TOML structure, before validation)."""
+    plan = lab.plan
+    templates = list(DISK_TEMPLATES)
+    return {
+        "cluster": {
+            "name": topology.fqdn(topology.CLUSTER),
+            "address": plan.cluster_ip,
+            "initial-master": topology.MASTER,
+            "master-netdev": "eth0",
+            "enabled-hypervisors": ["fake"],
+            "enabled-disk-templates": templates,
+            "ipolicy-disk-templates": templates,
+            "ipolicy-bounds-specs": IPOLICY_BOUNDS,
+            "file-storage-dir": configs.FILE_STORAGE_DIR,
+            "shared-file-storage-dir": configs.SHARED_FILE_STORAGE_DIR,
+            "nic-params": {"mode": "bridged", "link": "br0"},
+            "os-providers": ["noop", "pxe"],
+        },
+        "ssh": {"user": "root", "key": facts.workstation_key, "known-hosts": facts.known_hosts},
+        "nodes": {
+            node: {"primary": plan.primary_ip(node), "secondary": plan.secondary_ip(node)}
+            for node in (topology.MASTER, *topology.JOIN_ORDER)
+        },
+        "rapi-users": {
+            name: {
+                "rights": [access],
+                "password": {"file": str(lab.layout.password_file(name)), "create": True},
+            }
+            for name, access in RAPI_USERS
+        },
+    }
 
 
 def create_cluster(lab: Lab) -> ClusterFacts:
-    """Initialise the cluster on aleph, add bet, dalet and gimel, set up RAPI."""
+    """Bootstrap the cluster on the lab's nodes; return what the lab records of it."""
+    from ganetiops.bootstrap import parse_inventory, run_bootstrap
+
     facts = lab.facts()
     plan = lab.plan
-    master = lab.machine(topology.MASTER)
-    master_dir = lab.layout.machine(topology.MASTER) / "var-lib-ganeti"
-
-    with procs.timed("gnt-cluster init"):
-        master.run(init_argv(plan))
-    _write(master_dir / "known_hosts", cluster_known_hosts(facts), 0o644)
-    for node in topology.JOIN_ORDER:
-        with procs.timed(f"gnt-node add {node}"):
-            master.run(node_add_argv(plan, node))
-
-    users = []
-    passwords = []
+    for fact in facts.nodes:
+        lab.check_route(fact.primary_ip)  # fail closed before SSH goes anywhere
     lab.layout.secrets.mkdir(mode=0o700, exist_ok=True)
-    for name, access in RAPI_USERS:
-        password = secrets.token_urlsafe(24)
-        path = lab.layout.password_file(name)
-        _write(path, password + "\n", 0o600)
-        users.append(RapiUser(name=name, access=access, password_file=str(path)))
-        passwords.append((name, password, access))
-    users_file = configs.rapi_users_file(passwords)
-    owner = _ids("gnt-rapi", "gnt-masterd")
-    for node in topology.NODE_NAMES:
-        path = lab.layout.machine(node) / "var-lib-ganeti" / "rapi" / "users"
-        _write(path, users_file, 0o640, owner=owner)
+    inventory = parse_inventory(lab_inventory(lab, facts))
+    with procs.timed("bootstrap (init, known_hosts, RAPI users, node adds)"):
+        run_bootstrap(inventory, verify=False)
 
-    write_user, write_password, _ = passwords[0]
+    users = tuple(
+        RapiUser(name=name, access=access, password_file=str(lab.layout.password_file(name)))
+        for name, access in RAPI_USERS
+    )
+    write = users[0]
     with procs.timed("RAPI ready"):
-        _wait_for_rapi(lab, write_user, write_password)
+        _wait_for_rapi(lab, write.name, Path(write.password_file).read_text().strip())
     for node in topology.NODE_NAMES:
         for pidfile in lab.machine(node).path("/run/ganeti").glob("*.pid"):
             os.chown(pidfile, 0, 0)  # bookworm's start-stop-daemon (peers.md §3.3)
 
+    master_dir = lab.layout.machine(topology.MASTER) / "var-lib-ganeti"
     pem = (master_dir / "rapi.pem").read_text()
     _write(lab.layout.rapi_certificate, configs.certificate_pem(pem), 0o644)
-    cluster_ip = plan.cluster_ip
     return ClusterFacts(
         name=topology.fqdn(topology.CLUSTER),
-        ip=cluster_ip,
+        ip=plan.cluster_ip,
         master=topology.fqdn(topology.MASTER),
-        url=f"https://{cluster_ip}:{topology.RAPI_PORT}",
+        url=f"https://{plan.cluster_ip}:{topology.RAPI_PORT}",
         rapi_bind=lab.rapi_bind,
         certificate=str(lab.layout.rapi_certificate),
         certificate_sha256=configs.certificate_sha256(pem),
-        users=tuple(users),
+        users=users,
     )
 
 

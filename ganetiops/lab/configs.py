@@ -18,7 +18,6 @@ from ganetiops.errors import LabError
 from ganetiops.lab import topology
 
 #: Realm of Ganeti's RAPI HTTP digest authentication (lib/http/auth.py).
-RAPI_REALM: Final = "Ganeti Remote API"
 #: ``rapi_bind`` option -> the address ganeti-rapi listens on.
 RAPI_BINDS: Final = {"all": "0.0.0.0", "loopback": "127.0.0.1"}  # noqa: S104 - documented
 
@@ -232,20 +231,6 @@ OS_DIR: Final = "/srv/ganeti/os"
 def file_storage_paths() -> str:
     """/etc/ganeti/file-storage-paths: must list both directories before init."""
     return f"{FILE_STORAGE_DIR}\n{SHARED_FILE_STORAGE_DIR}\n"
-
-
-def rapi_ha1(user: str, password: str) -> str:
-    """The ``{HA1}`` hash of a RAPI user: md5 of ``user:realm:password``, no newline."""
-    text = f"{user}:{RAPI_REALM}:{password}"
-    return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
-
-
-def rapi_users_file(users: Sequence[tuple[str, str, str]]) -> str:
-    """Ganeti's /var/lib/ganeti/rapi/users from ``(name, password, access)`` triples."""
-    for name, _password, access in users:
-        if access not in ("read", "write"):
-            raise LabError(f"RAPI user {name}: access must be read or write, not {access!r}")
-    return "".join(f"{name} {{HA1}}{rapi_ha1(name, pw)} {access}\n" for name, pw, access in users)
 
 
 def certificate_sha256(pem: str) -> str:

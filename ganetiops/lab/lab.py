@@ -236,6 +236,8 @@ class Lab:
                 facts = builder.facts()
                 builder.write_known_hosts(facts)
                 record.set_facts(facts.to_json())
+                with procs.timed("boot stand-in hooks"):
+                    self._install_boot_standin(facts)
                 if not bare:
                     from ganetiops.lab.cluster import create_cluster
 
@@ -286,9 +288,18 @@ class Lab:
             builder.fail_closed_routes()
         return record, builder
 
+    def _install_boot_standin(self, facts: LabFacts) -> None:
+        """The fake hypervisor boots nothing: a Ganeti hook on each node fetches what a
+        VM's iPXE would fetch from the boot server (a stand-in for firmware only,
+        see :mod:`ganetiops.netboot.standin`)."""
+        from ganetiops.netboot.standin import install_standin
+
+        install_standin([self.machine(node.name) for node in facts.nodes], facts.boot.url)
+
     def _write_context(self, record: LabRecord, cluster: ClusterFacts | None) -> None:
         """Record the configuration context ``<lab name>`` for the write user."""
         from ganetiops.config import Context, PasswordSource, SshVia, load_config
+        from ganetiops.netboot.labboot import boot_server_from_lab
 
         assert cluster is not None
         write = cluster.user("write")
@@ -307,6 +318,7 @@ class Lab:
             certificate_sha256=cluster.certificate_sha256,
             ssh=ssh,
             description=self._context_description(),
+            boot=boot_server_from_lab(self.facts()),
         )
         with _wait_flock(self.layout.root / ".config.lock"):
             config = load_config()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import ssl
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -75,22 +76,6 @@ def test_rapi_always_requires_authentication(bind: str, address: str) -> None:
 def test_unknown_rapi_bind_is_refused() -> None:
     with pytest.raises(LabError, match="rapi_bind"):
         configs.ganeti_defaults("everywhere")
-
-
-def test_ha1_matches_the_homelab_example() -> None:
-    """The hash verified in homelab.md §1.3 (printf, no trailing newline)."""
-    ha1 = configs.rapi_ha1("prometheus-ganeti-exporter", "0274833ae7ceb9be03abae36726ed487")
-    assert ha1 == "88e0f7738f841415b919ed9da1f40667"
-
-
-def test_rapi_users_file() -> None:
-    text = configs.rapi_users_file([("gnt-py", "pw1", "write"), ("ro", "pw2", "read")])
-    first, second = text.splitlines()
-    assert first == f"gnt-py {{HA1}}{configs.rapi_ha1('gnt-py', 'pw1')} write"
-    assert second.endswith(" read")
-    assert "pw1" not in text
-    with pytest.raises(LabError, match="read or write"):
-        configs.rapi_users_file([("x", "y", "admin")])
 
 
 def _self_signed_pem() -> tuple[str, bytes]:
@@ -183,45 +168,29 @@ def test_network_batch_wires_each_nic_into_the_switch() -> None:
     assert switch == ["link set aleph-p master pri up", "link set aleph-s master sec up"]
 
 
-def test_cluster_init_is_multi_homed_with_file_templates() -> None:
-    argv = cluster.init_argv(topology.AddressPlan.for_slot(0))
-    assert argv[:4] == ["gnt-cluster", "init", "-s", "10.1.97.2"]
-    assert argv[-1] == "gnt.homelab.tel"
-    assert "--enabled-hypervisors=fake" in argv
-    assert "--enabled-disk-templates=sharedfile,file,diskless" in argv
-    assert "--nic-parameters=mode=bridged,link=br0" in argv
-    assert {"--no-etc-hosts", "--no-ssh-init", "--master-netdev=eth0"} <= set(argv)
-    bounds = next(a for a in argv if a.startswith("--ipolicy-bounds-specs="))
-    assert "min:disk-size=0" in bounds
-    assert "memory-size=1," in bounds
-    assert "/max:" in bounds
-    assert cluster.node_add_argv(topology.AddressPlan.for_slot(3), "gimel") == [
-        "gnt-node",
-        "add",
-        "-s",
-        "10.103.97.4",
-        "gimel.homelab.tel",
-    ]
+def test_the_lab_cluster_is_bootstrapped_from_a_valid_multi_homed_inventory(
+    tmp_path: Path,
+) -> None:
+    from ganetiops.bootstrap import parse_inventory
+    from ganetiops.lab.lab import Lab
 
-
-def test_ganeti_known_hosts_lists_every_node_key_under_the_cluster_alias() -> None:
+    lab = Lab("utest", slot=3, root=tmp_path)
     nodes = tuple(
-        NodeFacts(
-            name=n,
-            fqdn=f"{n}.homelab.tel",
-            primary_ip="",
-            secondary_ip="",
-            host_keys={"ssh-ed25519": ED25519, "ssh-rsa": f"ssh-rsa AAAA{n}"},
-            netns=f"lab-{n}",
-        )
+        NodeFacts(n, f"{n}.homelab.tel", "", "", {"ssh-ed25519": ED25519}, f"utest-{n}")
         for n in topology.NODE_NAMES
     )
-    boot = BootFacts("boot", "", "", "", "", "", "", "admin", "", {}, "lab-boot")
-    facts = LabFacts("lab", 0, "homelab.tel", "", "", "", "", "", nodes, boot, "", "", "", "", "")
-    lines = cluster.cluster_known_hosts(facts).splitlines()
-    assert len(lines) == 8
-    assert all(line.startswith("gnt.homelab.tel ") for line in lines)
-    assert "gnt.homelab.tel ssh-rsa AAAAdalet" in lines
+    boot = BootFacts("boot", "", "", "", "", "", "", "admin", "", {}, "utest-boot")
+    facts = LabFacts(
+        "utest", 3, "homelab.tel", "", "", "", "", "", nodes, boot, "", "/k/ws", "/k/kh", "", ""
+    )
+    inventory = parse_inventory(cluster.lab_inventory(lab, facts))
+    assert inventory.cluster.name == "gnt.homelab.tel"
+    assert inventory.cluster.address == "10.103.100.254"
+    assert [n.name for n in inventory.nodes] == ["aleph", "bet", "dalet", "gimel"]
+    gimel = next(n for n in inventory.nodes if n.name == "gimel")
+    assert (gimel.primary, gimel.secondary) == ("10.103.100.4", "10.103.97.4")
+    assert [u.name for u in inventory.rapi_users] == ["gnt-py", "gnt-py-read"]
+    assert all(u.create for u in inventory.rapi_users)
     assert LabFacts.from_json(facts.to_json()) == facts
 
 

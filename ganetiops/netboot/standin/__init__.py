@@ -41,7 +41,8 @@ CONFIG_PATH: Final = "/etc/ganeti/ganetiops-boot-standin.json"
 class Runner(Protocol):
     """A lab machine as the lab's exec API offers it."""
 
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def run(
         self,
