@@ -203,6 +203,7 @@ _CONTEXT_KEYS = {
     "max-connections",
     "ssh",
     "description",
+    "boot",
 }
 
 

@@ -67,7 +67,7 @@ def check_private_file(path: Path, what: str) -> None:
         )
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class PasswordSource:
     """Where a password comes from; resolving it reads the secret, describing it does not."""
 
@@ -94,6 +94,10 @@ class PasswordSource:
             f"{key}: expected a string or one of "
             + ", ".join(f"{{ {k} = ... }}" for k in cls.KINDS)
         )
+
+    def __repr__(self) -> str:
+        # A literal password is the one source whose value is the secret itself.
+        return f"PasswordSource({self.describe()!r})"
 
     def to_config(self) -> Any:
         if self.kind == "inline":
