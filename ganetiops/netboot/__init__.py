@@ -26,8 +26,9 @@ docs/netboot.md.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ganetiops._lazy import exports
 
 _LAZY: dict[str, str] = {
     "BootServerClient": "ganetiops.netboot.server",
@@ -82,17 +83,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'ganetiops.netboot' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = exports(__name__, _LAZY, __all__)
 
 
 if TYPE_CHECKING:  # pragma: no cover
