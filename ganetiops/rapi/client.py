@@ -26,7 +26,7 @@ from ganetiops.rapi.call import Call, ClusterFacts
 from ganetiops.rapi.core import ClientCore, facts_from, should_retry
 from ganetiops.rapi.jobs import AsyncJob, Job, Sleep, Step, info_call
 from ganetiops.rapi.models.job import LogEntry
-from ganetiops.rapi.namespace import Async, Executor, Sync
+from ganetiops.rapi.namespace import Async, Sync
 from ganetiops.rapi.ops import (
     Cluster,
     Filters,
@@ -52,7 +52,7 @@ def _wait_strategy() -> Any:
     return tenacity.wait_exponential(multiplier=0.2, max=2.0)
 
 
-class RapiClient(ClientCore, Executor):
+class RapiClient(ClientCore):
     """Blocking RAPI client on ``httpx.Client``. Thread-safe; use as a context manager.
 
     Credentials come from the arguments, else ``GANETIOPS_RAPI_USER`` and
@@ -79,15 +79,7 @@ class RapiClient(ClientCore, Executor):
         self._http = httpx.Client(**self.client_kwargs(transport))
         self._slots = threading.BoundedSemaphore(self.max_connections)
         self._facts_lock = threading.Lock()
-        self.cluster = Cluster(self)
-        self.os = OperatingSystems(self)
-        self.instances = Instances(self)
-        self.nodes = Nodes(self)
-        self.groups = Groups(self)
-        self.networks = Networks(self)
-        self.jobs = Jobs(self)
-        self.query = Query(self)
-        self.filters = Filters(self)
+        self.attach_namespaces()
 
     @classmethod
     def from_context(cls, context: Context | str | None = None, **overrides: Any) -> RapiClient:
@@ -202,7 +194,7 @@ class _StepRunner:
             return True
 
 
-class AsyncRapiClient(ClientCore, Executor):
+class AsyncRapiClient(ClientCore):
     """Asyncio RAPI client on ``httpx.AsyncClient``; same namespaces, awaitable results.
 
     Concurrency is capped at ``max_connections`` (default 10) requests in flight,
@@ -226,15 +218,7 @@ class AsyncRapiClient(ClientCore, Executor):
         self._http = httpx.AsyncClient(**self.client_kwargs(transport))
         self._slots = asyncio.Semaphore(self.max_connections)
         self._facts_lock = asyncio.Lock()
-        self.cluster = Cluster(self)
-        self.os = OperatingSystems(self)
-        self.instances = Instances(self)
-        self.nodes = Nodes(self)
-        self.groups = Groups(self)
-        self.networks = Networks(self)
-        self.jobs = Jobs(self)
-        self.query = Query(self)
-        self.filters = Filters(self)
+        self.attach_namespaces()
 
     @classmethod
     def from_context(

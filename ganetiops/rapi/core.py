@@ -20,6 +20,7 @@ from ganetiops._version import __version__
 from ganetiops.config.secrets import Secret
 from ganetiops.rapi.call import Call, master_unreachable
 from ganetiops.rapi.jobs import Polling
+from ganetiops.rapi.namespace import Executor
 from ganetiops.rapi.tls import TlsPolicy, is_pin_mismatch
 
 log = logging.getLogger("ganetiops.rapi")
@@ -123,7 +124,7 @@ def _from_netrc(host: str) -> tuple[str | None, Secret | None]:
     return login or None, Secret(password or "")
 
 
-class ClientCore:
+class ClientCore(Executor):
     """Settings and pure logic shared by :class:`RapiClient` and :class:`AsyncRapiClient`."""
 
     def __init__(
@@ -173,6 +174,13 @@ class ClientCore:
     def __repr__(self) -> str:
         user = self.auth.user if self.auth else None
         return f"<{type(self).__name__} {self.url} user={user!r} tls={self.tls.describe()}>"
+
+    def attach_namespaces(self) -> None:
+        """``client.instances``, ``client.nodes``... (the class annotations give their types)."""
+        from ganetiops.rapi.ops import NAMESPACES
+
+        for attr, namespace in NAMESPACES.items():
+            setattr(self, attr, namespace(self))
 
     def client_kwargs(self, transport: Any) -> dict[str, Any]:
         """Arguments for ``httpx.Client`` / ``httpx.AsyncClient``."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from ganetiops.errors import ValidationError
@@ -268,29 +268,18 @@ def tags(values: Iterable[Any]) -> list[str]:
     return out
 
 
-def disk_template_enabled(template: str) -> Any:
-    """Precondition: the cluster enables this disk template."""
+def enabled_on_cluster(field: str, value: str) -> Callable[[ClusterFacts], None]:
+    """Precondition: the cluster enables ``value`` (``field``: ``disk_template`` or
+    ``hypervisor``). A cluster that reports nothing enabled is not second-guessed."""
+    plural = {"disk_template": "enabled_disk_templates", "hypervisor": "enabled_hypervisors"}
 
     def check(facts: ClusterFacts) -> None:
-        enabled = facts.enabled_disk_templates
-        if enabled and template not in enabled:
+        enabled: tuple[str, ...] = getattr(facts, plural[field])
+        if enabled and value not in enabled:
             raise ValidationError(
-                f"disk_template: {template!r} is not enabled on this cluster "
+                f"{field}: {value!r} is not enabled on this cluster "
                 f"(enabled: {', '.join(enabled)})",
-                field="disk_template",
-            )
-
-    return check
-
-
-def hypervisor_enabled(name: str) -> Any:
-    def check(facts: ClusterFacts) -> None:
-        enabled = facts.enabled_hypervisors
-        if enabled and name not in enabled:
-            raise ValidationError(
-                f"hypervisor: {name!r} is not enabled on this cluster "
-                f"(enabled: {', '.join(enabled)})",
-                field="hypervisor",
+                field=field,
             )
 
     return check

@@ -297,3 +297,24 @@ def test_filter_body_carries_a_ganetiops_trail_entry() -> None:
     assert b["reason"][0][:2] == ["gnt:client:ganetiops", "slow down"]
     with pytest.raises(errors.ValidationError, match="action"):
         call("filters", "add", action="DROP")
+
+
+def test_create_options_are_checked_at_run_time_too() -> None:
+    from ganetiops.rapi import instance_spec
+
+    with pytest.raises(TypeError, match="pnodes"):
+        call(
+            "instances",
+            "create",
+            "vm1",
+            disk_template="file",
+            disks=["1G"],
+            os="noop",
+            pnodes="aleph",
+        )
+    with pytest.raises(TypeError, match="disks"):
+        call("instances", "create", "vm1", disk_template="file", os="noop")
+    with pytest.raises(TypeError, match="reason"):
+        instance_spec("vm1", disk_template="file", disks=["1G"], os="noop", reason="x")  # type: ignore[call-arg]
+    spec = instance_spec("vm1", disk_template="file", disks=["1G"], os="noop", start=False)
+    assert spec["start"] is False and "__version__" not in spec

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar, Literal, Unpack
+from typing import Any, ClassVar, Literal, Required, TypedDict, Unpack
 
 from ganetiops.errors import ValidationError
 from ganetiops.rapi import validate
@@ -62,37 +62,66 @@ MODIFY_EXTRA_KEYS = (
 ModAction = Literal["add", "attach", "remove", "detach", "modify"]
 
 
-def instance_spec(
-    name: str,
-    *,
-    disk_template: str,
-    disks: Sequence[Any],
-    nics: Sequence[Mapping[str, Any]] = (),
-    os: str | None = None,
-    pnode: str | None = None,
-    snode: str | None = None,
-    iallocator: str | None = None,
-    beparams: Mapping[str, Any] | None = None,
-    hvparams: Mapping[str, Any] | None = None,
-    osparams: Mapping[str, Any] | None = None,
-    hypervisor: str | None = None,
-    start: bool = True,
-    no_install: bool | None = None,
-    wait_for_sync: bool | None = None,
-    name_check: bool = False,
-    ip_check: bool = False,
-    tags: Sequence[str] = (),
-    mode: Literal["create", "import", "remote-import"] = "create",
-    extra: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    """The body of an instance creation, validated (shared by create and multi-alloc).
+class InstanceOptions(TypedDict, total=False):
+    """Everything an instance creation takes besides its name.
 
-    ``disks`` are sizes (``"10G"``, ``10240``) or dicts (``{"size": "10G", "name": "root"}``);
-    ``nics`` are dicts (``{"link": "br0"}``, ``{"network": "prod", "ip": "pool"}``).
-    ``name_check`` and ``ip_check`` are always sent (their defaults changed in 3.1).
+    ``disk_template`` and ``disks`` are required. ``disks`` are sizes (``"10G"``,
+    ``10240``) or dicts (``{"size": "10G", "name": "root"}``); ``nics`` are dicts
+    (``{"link": "br0"}``, ``{"network": "prod", "ip": "pool"}``); ``beparams`` memory
+    values may carry units. ``start`` defaults to true, ``name_check`` and
+    ``ip_check`` to false (always sent: their defaults changed in Ganeti 3.1),
+    ``mode`` to ``create``. ``extra`` takes other OpInstanceCreate keys
+    (``ignore_ipolicy``, ``opportunistic_locking``, ``src_node``...).
     """
+
+    disk_template: Required[str]
+    disks: Required[Sequence[Any]]
+    nics: Sequence[Mapping[str, Any]]
+    os: str | None
+    pnode: str | None
+    snode: str | None
+    iallocator: str | None
+    beparams: Mapping[str, Any] | None
+    hvparams: Mapping[str, Any] | None
+    osparams: Mapping[str, Any] | None
+    hypervisor: str | None
+    start: bool
+    no_install: bool | None
+    wait_for_sync: bool | None
+    name_check: bool
+    ip_check: bool
+    tags: Sequence[str]
+    mode: Literal["create", "import", "remote-import"]
+    extra: Mapping[str, Any] | None
+
+
+class CreateOptions(InstanceOptions, JobCommon, total=False):
+    """:class:`InstanceOptions` plus the common job options (``reason``...)."""
+
+
+_INSTANCE_KEYS = frozenset(InstanceOptions.__required_keys__ | InstanceOptions.__optional_keys__)
+_COMMON_KEYS = frozenset(JobCommon.__optional_keys__)
+
+
+def instance_spec(name: str, **options: Unpack[InstanceOptions]) -> dict[str, Any]:
+    """The body of an instance creation, validated (shared by create and multi-alloc)."""
+    return _spec(name, options, allowed=_INSTANCE_KEYS)
+
+
+def _spec(name: str, options: Mapping[str, Any], *, allowed: frozenset[str]) -> dict[str, Any]:
+    unknown = sorted(set(options) - allowed)
+    if unknown:
+        raise TypeError(f"instance creation got unexpected option(s): {', '.join(unknown)}")
+    missing = sorted(k for k in ("disk_template", "disks") if k not in options)
+    if missing:
+        raise TypeError(f"instance creation needs {' and '.join(missing)}")
+    get = options.get
+    disks: Sequence[Any] = options["disks"]
+    pnode, snode, iallocator = get("pnode"), get("snode"), get("iallocator")
+    name_check, ip_check = get("name_check", False), get("ip_check", False)
+    mode = get("mode", "create")
     validate.hostname(name, "name")
-    template = validate.choice(disk_template, validate.DISK_TEMPLATES, "disk_template")
+    template = validate.choice(options["disk_template"], validate.DISK_TEMPLATES, "disk_template")
     if not disks and template != "diskless":
         raise ValidationError("disks: at least one disk is needed", field="disks")
     if ip_check and not name_check:
@@ -112,32 +141,34 @@ def instance_spec(
             f"a {template} instance needs a secondary node (snode) or an iallocator",
             field="snode",
         )
-    if mode == "create" and os is None and not no_install:
+    if mode == "create" and get("os") is None and not get("no_install"):
         raise ValidationError("os: an OS is needed to install the instance", field="os")
+    hvparams, osparams, hypervisor = get("hvparams"), get("osparams"), get("hypervisor")
+    tags = get("tags") or ()
     body = body_of(
         mode=mode,
         name=name,
         disk_template=template,
         disks=[validate.disk(d, i) for i, d in enumerate(disks)],
-        nics=[validate.nic(n, i) for i, n in enumerate(nics)],
-        os=os,
+        nics=[validate.nic(n, i) for i, n in enumerate(get("nics") or ())],
+        os=get("os"),
         pnode=pnode,
         snode=snode,
         iallocator=iallocator,
-        beparams=_beparams(beparams),
+        beparams=_beparams(get("beparams")),
         hvparams=dict(hvparams) if hvparams else None,
         osparams={k: str(v) for k, v in osparams.items()} if osparams else None,
         hypervisor=(
             validate.choice(hypervisor, validate.HYPERVISORS, "hypervisor") if hypervisor else None
         ),
-        start=start,
-        no_install=no_install,
-        wait_for_sync=wait_for_sync,
+        start=get("start", True),
+        no_install=get("no_install"),
+        wait_for_sync=get("wait_for_sync"),
         name_check=name_check,
         ip_check=ip_check,
         tags=validate.tags(tags) if tags else None,
     )
-    body.update(extra_keys(extra, CREATE_EXTRA_KEYS, "instance create"))
+    body.update(extra_keys(get("extra"), CREATE_EXTRA_KEYS, "instance create"))
     return body
 
 
@@ -157,9 +188,9 @@ def _beparams(beparams: Mapping[str, Any] | None) -> dict[str, Any] | None:
 
 def create_precondition(body: Mapping[str, Any]) -> Any:
     """Checks against the cluster: template and hypervisor enabled, placement possible."""
-    checks = [validate.disk_template_enabled(body["disk_template"])]
+    checks = [validate.enabled_on_cluster("disk_template", body["disk_template"])]
     if "hypervisor" in body:
-        checks.append(validate.hypervisor_enabled(body["hypervisor"]))
+        checks.append(validate.enabled_on_cluster("hypervisor", body["hypervisor"]))
 
     def check(facts: ClusterFacts) -> None:
         for one in checks:
@@ -227,60 +258,17 @@ class Instances(Tagged[M]):
         return Params(query=flags(lock=lock), parse=bound_one(self, Instance.from_api))
 
     @job_operation("POST", "/2/instances", dry_run="query")
-    def create(
-        self,
-        name: str,
-        *,
-        disk_template: str,
-        disks: Sequence[Any],
-        nics: Sequence[Mapping[str, Any]] = (),
-        os: str | None = None,
-        pnode: str | None = None,
-        snode: str | None = None,
-        iallocator: str | None = None,
-        beparams: Mapping[str, Any] | None = None,
-        hvparams: Mapping[str, Any] | None = None,
-        osparams: Mapping[str, Any] | None = None,
-        hypervisor: str | None = None,
-        start: bool = True,
-        no_install: bool | None = None,
-        wait_for_sync: bool | None = None,
-        name_check: bool = False,
-        ip_check: bool = False,
-        tags: Sequence[str] = (),
-        mode: Literal["create", "import", "remote-import"] = "create",
-        extra: Mapping[str, Any] | None = None,
-        **common: Unpack[JobCommon],
-    ) -> Params[builtins.list[str]]:
+    def create(self, name: str, **options: Unpack[CreateOptions]) -> Params[builtins.list[str]]:
         """Create an instance (``gnt-instance add``). The job's result: the nodes used.
 
-        Checked before sending: names, sizes, MACs, NIC modes, that the disk
-        template is enabled, and that a ``drbd`` instance gets ``snode`` or an
-        iallocator. ``extra`` takes other OpInstanceCreate keys
-        (``ignore_ipolicy``, ``opportunistic_locking``, ``src_node``...).
+        Options: :class:`InstanceOptions` (``disk_template``, ``disks``, ``nics``,
+        ``os``, ``pnode``/``snode`` or ``iallocator``, ``beparams``...) and the common
+        job options. Checked before sending: names, sizes, MACs, NIC modes, that
+        the disk template is enabled, and that a ``drbd`` instance gets ``snode``
+        or an iallocator.
         """
-        body = instance_spec(
-            name,
-            disk_template=disk_template,
-            disks=disks,
-            nics=nics,
-            os=os,
-            pnode=pnode,
-            snode=snode,
-            iallocator=iallocator,
-            beparams=beparams,
-            hvparams=hvparams,
-            osparams=osparams,
-            hypervisor=hypervisor,
-            start=start,
-            no_install=no_install,
-            wait_for_sync=wait_for_sync,
-            name_check=name_check,
-            ip_check=ip_check,
-            tags=tags,
-            mode=mode,
-            extra=extra,
-        )
+        body = _spec(name, options, allowed=_INSTANCE_KEYS | _COMMON_KEYS)
+        common = {k: v for k, v in options.items() if k in _COMMON_KEYS}
         return Params(
             body={"__version__": 1, **body},
             common=common,
