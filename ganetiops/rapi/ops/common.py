@@ -67,6 +67,17 @@ def extra_keys(
     return {k: v for k, v in extra.items() if v is not None}
 
 
+def migration(mode: str | None, target_node: str | None, iallocator: str | None) -> dict[str, Any]:
+    """Where and how instances move: a target node or an iallocator, never both."""
+    if target_node and iallocator:
+        raise ValidationError("give target_node or iallocator, not both", field="iallocator")
+    return body_of(
+        mode=validate.choice(mode, validate.MIGRATION_MODES, "mode") if mode else None,
+        target_node=validate.hostname(target_node, "target_node") if target_node else None,
+        iallocator=iallocator,
+    )
+
+
 def require_changes(body: Mapping[str, Any], what: str) -> None:
     if not body:
         raise ValidationError(f"{what}: nothing to change")

@@ -19,6 +19,7 @@ from ganetiops.rapi.ops.common import (
     bound_one,
     extra_keys,
     flags,
+    migration,
     names_from,
     require_changes,
 )
@@ -547,13 +548,9 @@ class Instances(Tagged[M]):
         **common: Unpack[JobCommon],
     ) -> Params[None]:
         """Move a running instance to its secondary (drbd) or ``target_node`` (shared storage)."""
-        if target_node and iallocator:
-            raise ValidationError("give target_node or iallocator, not both", field="iallocator")
         return Params(
-            body=body_of(
-                mode=validate.choice(mode, validate.MIGRATION_MODES, "mode") if mode else None,
-                target_node=validate.hostname(target_node, "target_node") if target_node else None,
-                iallocator=iallocator,
+            body=migration(mode, target_node, iallocator)
+            | body_of(
                 cleanup=cleanup,
                 allow_failover=allow_failover,
                 allow_runtime_changes=allow_runtime_changes,
@@ -577,12 +574,9 @@ class Instances(Tagged[M]):
         **common: Unpack[JobCommon],
     ) -> Params[None]:
         """Stop the instance and start it on its secondary (or ``target_node``)."""
-        if target_node and iallocator:
-            raise ValidationError("give target_node or iallocator, not both", field="iallocator")
         return Params(
-            body=body_of(
-                target_node=validate.hostname(target_node, "target_node") if target_node else None,
-                iallocator=iallocator,
+            body=migration(None, target_node, iallocator)
+            | body_of(
                 ignore_consistency=ignore_consistency,
                 shutdown_timeout=shutdown_timeout,
                 cleanup=cleanup,

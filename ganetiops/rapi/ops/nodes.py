@@ -18,6 +18,7 @@ from ganetiops.rapi.ops.common import (
     bound_list,
     bound_one,
     flags,
+    migration,
     names_from,
     require_changes,
 )
@@ -133,13 +134,9 @@ class Nodes(Tagged[M]):
         Sent with no query string at all: the server ignores the body when any
         query parameter is present, so no reason trail can be recorded here.
         """
-        if target_node and iallocator:
-            raise ValidationError("give target_node or iallocator, not both", field="iallocator")
         return Params(
-            body=body_of(
-                mode=validate.choice(mode, validate.MIGRATION_MODES, "mode") if mode else None,
-                target_node=validate.hostname(target_node, "target_node") if target_node else None,
-                iallocator=iallocator,
+            body=migration(mode, target_node, iallocator)
+            | body_of(
                 allow_runtime_changes=allow_runtime_changes,
                 ignore_ipolicy=ignore_ipolicy,
             ),
