@@ -20,7 +20,7 @@ then carries the plan out:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
 
@@ -112,6 +112,14 @@ class PlanStep:
     text: str
 
 
+def plan_lines(title: str, steps: Sequence[PlanStep], notes: Sequence[str] = ()) -> list[str]:
+    """A plan as text: its title, numbered steps, then notes."""
+    out = [title]
+    out += [f"  {i}. {step.text}" for i, step in enumerate(steps, 1)]
+    out += [f"  note: {note}" for note in notes]
+    return out
+
+
 @attrs.frozen
 class CreatePlan:
     """Everything :func:`apply_create` will do, decided up front."""
@@ -142,10 +150,7 @@ class CreatePlan:
 
     def lines(self) -> list[str]:
         """The plan as text: numbered steps, then notes."""
-        out = [f"Plan for instance {self.name}:"]
-        out += [f"  {i}. {step.text}" for i, step in enumerate(self.steps, 1)]
-        out += [f"  note: {note}" for note in self.notes]
-        return out
+        return plan_lines(f"Plan for instance {self.name}:", self.steps, self.notes)
 
 
 @attrs.frozen

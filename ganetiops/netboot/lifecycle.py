@@ -33,6 +33,7 @@ from ganetiops.netboot.create import (
     EventSink,
     JobLog,
     PlanStep,
+    plan_lines,
 )
 from ganetiops.netboot.layout import class_name, host_label, mac_hyphens
 from ganetiops.netboot.server import BootServerClient, WrapperState
@@ -125,9 +126,7 @@ class ReimagePlan:
     notes: tuple[str, ...] = ()
 
     def lines(self) -> list[str]:
-        out = [f"Plan to re-image {self.target.name}:"]
-        out += [f"  {i}. {s.text}" for i, s in enumerate(self.steps, 1)]
-        return out + [f"  note: {n}" for n in self.notes]
+        return plan_lines(f"Plan to re-image {self.target.name}:", self.steps, self.notes)
 
 
 @attrs.frozen
@@ -239,8 +238,8 @@ class WipePlan:
     steps: tuple[PlanStep, ...]
 
     def lines(self) -> list[str]:
-        out = [f"Plan to wipe {self.target.name} (its disk is formatted anew at boot):"]
-        return out + [f"  {i}. {s.text}" for i, s in enumerate(self.steps, 1)]
+        title = f"Plan to wipe {self.target.name} (its disk is formatted anew at boot):"
+        return plan_lines(title, self.steps)
 
 
 @attrs.frozen
@@ -319,8 +318,7 @@ class RemovePlan:
     steps: tuple[PlanStep, ...]
 
     def lines(self) -> list[str]:
-        out = [f"Plan to remove {self.name}:"]
-        return out + [f"  {i}. {s.text}" for i, s in enumerate(self.steps, 1)]
+        return plan_lines(f"Plan to remove {self.name}:", self.steps)
 
 
 @attrs.frozen
