@@ -1,19 +1,31 @@
-"""Pieces every command group shares: confirmation, list-by-query, key=value options,
-tag subcommands and dynamic completion of names."""
+"""Pieces every command group shares: confirmation, list-by-query, ``list`` and ``info``
+commands of named resources, key=value options, tag subcommands and dynamic completion
+of names."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import click
 
-from ganetiops.cli.output import OutputOptions, Table, check_known, echo, render_table
+from ganetiops.cli.output import (
+    OutputOptions,
+    Table,
+    check_known,
+    dump,
+    echo,
+    output_options,
+    render_mapping,
+    render_table,
+)
 from ganetiops.cli.state import State, pass_state
 from ganetiops.errors import ValidationError
 
 F = TypeVar("F", bound=Callable[..., Any])
+#: A ``shell_complete`` function (see :func:`_complete`).
+Completer = Callable[[click.Context, click.Parameter, str], list[Any]]
 
 FILTER_HELP = (
     "Ganeti query language, e.g. 'status == \"running\" and pnode =~ m/^aleph/' "
@@ -121,6 +133,80 @@ def list_resource(
     fields = select_fields(output.fields, defaults)
     table = query_table(state, resource, fields, qfilter, names=names)
     echo(render_table(table, output))
+
+
+def add_list_command(
+    group: click.Group,
+    resource: str,
+    defaults: Sequence[str],
+    complete: Completer,
+    help_text: str,
+    *,
+    where_help: str | None = None,
+) -> None:
+    """``list [NAMES]... [-F FILTER] [--where F=V] [-o FIELDS]``: ``/2/query/<resource>`` rows."""
+
+    @group.command("list", help=help_text)
+    @click.argument("names", nargs=-1, shell_complete=complete)
+    @click.option("-F", "--filter", "filter_", metavar="FILTER", help=FILTER_HELP)
+    @click.option("--where", multiple=True, metavar="FIELD=VALUE", help=where_help)
+    @output_options(defaults)
+    @pass_state
+    def list_(
+        state: State,
+        names: tuple[str, ...],
+        filter_: str | None,
+        where: tuple[str, ...],
+        output: OutputOptions,
+    ) -> None:
+        list_resource(state, resource, output, defaults, names, parse_filter(filter_, where))
+
+
+# --- showing objects in detail ----------------------------------------------------
+
+
+def show_models(
+    output: OutputOptions,
+    models: Iterable[Any],
+    describe: Callable[[Any], Mapping[str, Any]],
+    title: Callable[[Any], str] | None = None,
+) -> None:
+    """The body of every ``info``/``show`` command.
+
+    As a table, each model is printed as it comes (``describe`` picks the lines,
+    ``title`` heads them); with ``--format json|yaml`` the models' ``to_dict()`` are
+    printed at the end, one document, a list when there are several. ``models`` may
+    be lazy (``map(client.nodes.get, names)``): each is fetched just before it is shown.
+    """
+    documents = []
+    for model in models:
+        documents.append(model.to_dict())
+        if output.format == "table":
+            heading = title(model) if title is not None else None
+            echo(render_mapping(describe(model), "table", title=heading))
+    if output.format != "table":
+        echo(dump(documents if len(documents) > 1 else documents[0], output.format))
+
+
+def add_info_command(
+    group: click.Group,
+    namespace: str,
+    complete: Completer,
+    help_text: str,
+    *,
+    describe: Callable[[Any], Mapping[str, Any]],
+    label: str,
+) -> None:
+    """``info NAMES...``: each object of ``client.<namespace>`` in detail, titled
+    ``<label>: <name>``."""
+
+    @group.command("info", help=help_text)
+    @click.argument("names", nargs=-1, required=True, shell_complete=complete)
+    @output_options()
+    @pass_state
+    def info(state: State, names: tuple[str, ...], output: OutputOptions) -> None:
+        get = getattr(state.client(), namespace).get
+        show_models(output, map(get, names), describe, lambda model: f"{label}: {model.name}")
 
 
 def parse_filter(text: str | None, where: Sequence[str] = ()) -> Any:
@@ -233,7 +319,7 @@ YES_NO = click.Choice(["yes", "no"], case_sensitive=False)
 # --- completion -------------------------------------------------------------------
 
 
-def _complete(kind: str) -> Callable[[click.Context, click.Parameter, str], list[Any]]:
+def _complete(kind: str) -> Completer:
     def complete(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
         from ganetiops.cli.completion import complete_names
 
@@ -256,11 +342,10 @@ def add_tag_commands(
     group: click.Group,
     namespace: str,
     what: str,
-    complete: Callable[[click.Context, click.Parameter, str], list[Any]],
+    complete: Completer,
 ) -> None:
     """``list-tags NAME``, ``add-tags NAME TAG...``, ``remove-tags NAME TAG...`` (gnt-* names)."""
     from ganetiops.cli.jobs_ui import JobOptions, follow_job, job_options
-    from ganetiops.cli.output import output_options
 
     @group.command("list-tags")
     @click.argument("name", shell_complete=complete)
@@ -271,8 +356,6 @@ def add_tag_commands(
         if output.format == "table":
             echo("\n".join(sorted(tags)))
         else:
-            from ganetiops.cli.output import dump
-
             echo(dump(sorted(tags), output.format))
 
     list_tags.help = f"The tags of {what}."
@@ -303,6 +386,9 @@ def add_tag_commands(
 __all__ = [
     "FILTER_HELP",
     "YES_NO",
+    "Completer",
+    "add_info_command",
+    "add_list_command",
     "add_tag_commands",
     "check_call",
     "complete_contexts",
@@ -318,5 +404,6 @@ __all__ = [
     "parse_indexed",
     "parse_kv",
     "query_table",
+    "show_models",
     "yes_option",
 ]

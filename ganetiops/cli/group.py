@@ -7,19 +7,17 @@ from typing import Any
 import click
 
 from ganetiops.cli.common import (
-    FILTER_HELP,
+    add_info_command,
+    add_list_command,
     add_tag_commands,
     check_call,
     complete_groups,
     complete_nodes,
     confirm,
-    list_resource,
-    parse_filter,
     parse_kv,
     yes_option,
 )
 from ganetiops.cli.jobs_ui import JobOptions, follow_job, job_options
-from ganetiops.cli.output import OutputOptions, dump, echo, output_options, render_mapping
 from ganetiops.cli.state import State, pass_state
 
 #: ``gnt-group list`` defaults.
@@ -32,46 +30,28 @@ def group() -> None:
     """Node groups: list, create, assign nodes, change policies."""
 
 
-@group.command("list")
-@click.argument("names", nargs=-1, shell_complete=complete_groups)
-@click.option("-F", "--filter", "filter_", metavar="FILTER", help=FILTER_HELP)
-@click.option("--where", multiple=True, metavar="FIELD=VALUE")
-@output_options(DEFAULT_FIELDS)
-@pass_state
-def list_(
-    state: State,
-    names: tuple[str, ...],
-    filter_: str | None,
-    where: tuple[str, ...],
-    output: OutputOptions,
-) -> None:
-    """List node groups (gnt-group list fields)."""
-    list_resource(state, "group", output, DEFAULT_FIELDS, names, parse_filter(filter_, where))
+def describe_group(g: Any) -> dict[str, Any]:
+    return {
+        "UUID": g.uuid,
+        "Allocation policy": g.alloc_policy,
+        "Nodes": ", ".join(g.node_list) or "-",
+        "Instance policy": g.ipolicy or "-",
+        "Node parameters": g.ndparams or "-",
+        "Tags": ", ".join(g.tags) or "-",
+    }
 
 
-@group.command("info")
-@click.argument("names", nargs=-1, required=True, shell_complete=complete_groups)
-@output_options()
-@pass_state
-def info(state: State, names: tuple[str, ...], output: OutputOptions) -> None:
-    """Show node groups in detail."""
-    client = state.client()
-    documents = []
-    for name in names:
-        g = client.groups.get(name)
-        documents.append(g.to_dict())
-        if output.format == "table":
-            doc = {
-                "UUID": g.uuid,
-                "Allocation policy": g.alloc_policy,
-                "Nodes": ", ".join(g.node_list) or "-",
-                "Instance policy": g.ipolicy or "-",
-                "Node parameters": g.ndparams or "-",
-                "Tags": ", ".join(g.tags) or "-",
-            }
-            echo(render_mapping(doc, "table", title=f"Node group: {g.name}"))
-    if output.format != "table":
-        echo(dump(documents if len(documents) > 1 else documents[0], output.format))
+add_list_command(
+    group, "group", DEFAULT_FIELDS, complete_groups, "List node groups (gnt-group list fields)."
+)
+add_info_command(
+    group,
+    "groups",
+    complete_groups,
+    "Show node groups in detail.",
+    describe=describe_group,
+    label="Node group",
+)
 
 
 @group.command("add")

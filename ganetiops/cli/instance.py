@@ -16,14 +16,12 @@ from typing import Any
 import click
 
 from ganetiops.cli.common import (
-    FILTER_HELP,
+    add_list_command,
     add_tag_commands,
     check_call,
     complete_instances,
     complete_nodes,
     confirm,
-    list_resource,
-    parse_filter,
     parse_kv,
     yes_option,
 )
@@ -87,19 +85,11 @@ def instance() -> None:
 # --- reading -----------------------------------------------------------------------
 
 
-@instance.command("list")
-@click.argument("names", nargs=-1, shell_complete=complete_instances)
-@click.option("-F", "--filter", "filter_", metavar="FILTER", help=FILTER_HELP)
-@click.option("--where", multiple=True, metavar="FIELD=VALUE", help="Only rows where FIELD=VALUE.")
-@output_options(DEFAULT_FIELDS)
-@pass_state
-def list_(
-    state: State,
-    names: tuple[str, ...],
-    filter_: str | None,
-    where: tuple[str, ...],
-    output: OutputOptions,
-) -> None:
+add_list_command(
+    instance,
+    "instance",
+    DEFAULT_FIELDS,
+    complete_instances,
     """List instances (all, or NAMES), with gnt-instance list fields.
 
     \b
@@ -108,8 +98,9 @@ def list_(
       gnt-py instance list -o name,pnode,snodes,status,oper_ram,disk_template,nic.mac/0
       gnt-py instance list -o +be/vcpus --where status=running
       gnt-py --format json instance list web1
-    """
-    list_resource(state, "instance", output, DEFAULT_FIELDS, names, parse_filter(filter_, where))
+    """,
+    where_help="Only rows where FIELD=VALUE.",
+)
 
 
 def describe_instance(inst: Any) -> dict[str, Any]:

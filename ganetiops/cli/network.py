@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from ganetiops.cli.common import (
-    FILTER_HELP,
+    add_info_command,
+    add_list_command,
     add_tag_commands,
     check_call,
     complete_groups,
     complete_networks,
     confirm,
-    list_resource,
-    parse_filter,
     yes_option,
 )
 from ganetiops.cli.jobs_ui import JobOptions, follow_job, job_options
-from ganetiops.cli.output import OutputOptions, dump, echo, output_options, render_mapping
 from ganetiops.cli.state import State, pass_state
 
 #: ``gnt-network list`` defaults.
@@ -33,54 +33,40 @@ def network() -> None:
     """Networks: IP pools, reservations, connections to node groups."""
 
 
-@network.command("list")
-@click.argument("names", nargs=-1, shell_complete=complete_networks)
-@click.option("-F", "--filter", "filter_", metavar="FILTER", help=FILTER_HELP)
-@click.option("--where", multiple=True, metavar="FIELD=VALUE")
-@output_options(DEFAULT_FIELDS)
-@pass_state
-def list_(
-    state: State,
-    names: tuple[str, ...],
-    filter_: str | None,
-    where: tuple[str, ...],
-    output: OutputOptions,
-) -> None:
-    """List networks (gnt-network list fields)."""
-    list_resource(state, "network", output, DEFAULT_FIELDS, names, parse_filter(filter_, where))
+def describe_network(n: Any) -> dict[str, Any]:
+    return {
+        "UUID": n.uuid,
+        "Subnet": n.network,
+        "Gateway": n.gateway or "-",
+        "IPv6 subnet": n.network6 or "-",
+        "IPv6 gateway": n.gateway6 or "-",
+        "MAC prefix": n.mac_prefix or "-",
+        "Free / reserved": f"{n.free_count} / {n.reserved_count}",
+        "Connected to": [
+            {"group": c.group, "mode": c.mode, "link": c.link, "vlan": c.vlan}
+            for c in n.connections
+        ]
+        or "-",
+        "Instances": ", ".join(n.inst_list) or "-",
+        "Tags": ", ".join(n.tags) or "-",
+    }
 
 
-@network.command("info")
-@click.argument("names", nargs=-1, required=True, shell_complete=complete_networks)
-@output_options()
-@pass_state
-def info(state: State, names: tuple[str, ...], output: OutputOptions) -> None:
-    """Show networks in detail."""
-    client = state.client()
-    documents = []
-    for name in names:
-        n = client.networks.get(name)
-        documents.append(n.to_dict())
-        if output.format == "table":
-            doc = {
-                "UUID": n.uuid,
-                "Subnet": n.network,
-                "Gateway": n.gateway or "-",
-                "IPv6 subnet": n.network6 or "-",
-                "IPv6 gateway": n.gateway6 or "-",
-                "MAC prefix": n.mac_prefix or "-",
-                "Free / reserved": f"{n.free_count} / {n.reserved_count}",
-                "Connected to": [
-                    {"group": c.group, "mode": c.mode, "link": c.link, "vlan": c.vlan}
-                    for c in n.connections
-                ]
-                or "-",
-                "Instances": ", ".join(n.inst_list) or "-",
-                "Tags": ", ".join(n.tags) or "-",
-            }
-            echo(render_mapping(doc, "table", title=f"Network: {n.name}"))
-    if output.format != "table":
-        echo(dump(documents if len(documents) > 1 else documents[0], output.format))
+add_list_command(
+    network,
+    "network",
+    DEFAULT_FIELDS,
+    complete_networks,
+    "List networks (gnt-network list fields).",
+)
+add_info_command(
+    network,
+    "networks",
+    complete_networks,
+    "Show networks in detail.",
+    describe=describe_network,
+    label="Network",
+)
 
 
 @network.command("add")

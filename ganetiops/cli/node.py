@@ -7,15 +7,14 @@ from typing import Any
 import click
 
 from ganetiops.cli.common import (
-    FILTER_HELP,
     YES_NO,
+    add_info_command,
+    add_list_command,
     add_tag_commands,
     check_call,
     complete_nodes,
     confirm,
-    list_resource,
     on_off,
-    parse_filter,
     parse_kv,
     yes_option,
 )
@@ -27,7 +26,6 @@ from ganetiops.cli.output import (
     echo,
     format_timestamp,
     output_options,
-    render_mapping,
     render_table,
 )
 from ganetiops.cli.state import State, pass_state
@@ -42,27 +40,20 @@ def node() -> None:
     """Nodes: list, inspect, drain, evacuate, migrate, power-cycle."""
 
 
-@node.command("list")
-@click.argument("names", nargs=-1, shell_complete=complete_nodes)
-@click.option("-F", "--filter", "filter_", metavar="FILTER", help=FILTER_HELP)
-@click.option("--where", multiple=True, metavar="FIELD=VALUE", help="Only rows where FIELD=VALUE.")
-@output_options(DEFAULT_FIELDS)
-@pass_state
-def list_(
-    state: State,
-    names: tuple[str, ...],
-    filter_: str | None,
-    where: tuple[str, ...],
-    output: OutputOptions,
-) -> None:
+add_list_command(
+    node,
+    "node",
+    DEFAULT_FIELDS,
+    complete_nodes,
     """List nodes (all, or NAMES), with gnt-node list fields.
 
     \b
     Examples:
       gnt-py node list
       gnt-py node list -o name,role,pip,sip,pinst_list,drained,offline
-    """
-    list_resource(state, "node", output, DEFAULT_FIELDS, names, parse_filter(filter_, where))
+    """,
+    where_help="Only rows where FIELD=VALUE.",
+)
 
 
 def describe_node(n: Any) -> dict[str, Any]:
@@ -96,21 +87,14 @@ def describe_node(n: Any) -> dict[str, Any]:
     }
 
 
-@node.command("info")
-@click.argument("names", nargs=-1, required=True, shell_complete=complete_nodes)
-@output_options()
-@pass_state
-def info(state: State, names: tuple[str, ...], output: OutputOptions) -> None:
-    """Show nodes in detail."""
-    client = state.client()
-    documents = []
-    for name in names:
-        n = client.nodes.get(name)
-        if output.format == "table":
-            echo(render_mapping(describe_node(n), "table", title=f"Node: {n.name}"))
-        documents.append(n.to_dict())
-    if output.format != "table":
-        echo(dump(documents if len(documents) > 1 else documents[0], output.format))
+add_info_command(
+    node,
+    "nodes",
+    complete_nodes,
+    "Show nodes in detail.",
+    describe=describe_node,
+    label="Node",
+)
 
 
 @node.command("role")
