@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from ganetiops.cli import exits
-from ganetiops.cli.common import parse_kv, yes_option
+from ganetiops.cli.common import parse_kv, show_models, yes_option
 from ganetiops.cli.jobs_ui import JobOptions, follow_job, job_options
 from ganetiops.cli.output import (
     OutputOptions,
@@ -22,7 +22,6 @@ from ganetiops.cli.output import (
     echo,
     format_timestamp,
     output_options,
-    render_mapping,
 )
 from ganetiops.cli.state import State, echo_err, pass_state
 from ganetiops.errors import ValidationError
@@ -34,16 +33,8 @@ _VERIFY_LINE = re.compile(
 )
 
 
-@click.command("info")
-@output_options()
-@pass_state
-def info(state: State, output: OutputOptions) -> None:
-    """The cluster: name, master, versions, hypervisors, disk templates, defaults."""
-    cluster = state.client().cluster.info()
-    if output.format != "table":
-        echo(dump(cluster.to_dict(), output.format))
-        return
-    doc = {
+def describe_cluster(cluster: Any) -> dict[str, Any]:
+    return {
         "Cluster name": cluster.name,
         "Cluster UUID": cluster.uuid,
         "Master node": cluster.master,
@@ -66,7 +57,14 @@ def info(state: State, output: OutputOptions) -> None:
         "Created": format_timestamp(cluster.ctime) if cluster.ctime else None,
         "Modified": format_timestamp(cluster.mtime) if cluster.mtime else None,
     }
-    echo(render_mapping(doc, "table"))
+
+
+@click.command("info")
+@output_options()
+@pass_state
+def info(state: State, output: OutputOptions) -> None:
+    """The cluster: name, master, versions, hypervisors, disk templates, defaults."""
+    show_models(output, [state.client().cluster.info()], describe_cluster)
 
 
 @click.command("master")

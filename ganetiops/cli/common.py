@@ -176,7 +176,8 @@ def show_models(
     As a table, each model is printed as it comes (``describe`` picks the lines,
     ``title`` heads them); with ``--format json|yaml`` the models' ``to_dict()`` are
     printed at the end, one document, a list when there are several. ``models`` may
-    be lazy (``map(client.nodes.get, names)``): each is fetched just before it is shown.
+    be lazy (``map(client.nodes.get, names)``): each is fetched just before it is shown;
+    a command about one object passes ``[model]``.
     """
     documents = []
     for model in models:

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from ganetiops.cli.common import confirm, yes_option
+from ganetiops.cli.common import confirm, show_models, yes_option
 from ganetiops.cli.output import (
     Column,
     OutputOptions,
@@ -15,7 +15,6 @@ from ganetiops.cli.output import (
     dump,
     echo,
     output_options,
-    render_mapping,
     render_table,
 )
 from ganetiops.cli.state import State, pass_state
@@ -55,6 +54,16 @@ def list_(state: State, output: OutputOptions) -> None:
     echo(render_table(table, output))
 
 
+def describe_rule(rule: Any) -> dict[str, Any]:
+    return {
+        "Priority": rule.priority,
+        "Watermark": rule.watermark,
+        "Action": rule.action,
+        "Predicates": json.dumps(list(rule.predicates)),
+        "Reason trail": json.dumps(list(rule.reason_trail)),
+    }
+
+
 @filter_group.command("show")
 @click.argument("uuid")
 @output_options()
@@ -62,22 +71,7 @@ def list_(state: State, output: OutputOptions) -> None:
 def show(state: State, uuid: str, output: OutputOptions) -> None:
     """One filter rule."""
     rule = state.client().filters.get(uuid)
-    if output.format != "table":
-        echo(dump(rule.to_dict(), output.format))
-        return
-    echo(
-        render_mapping(
-            {
-                "Priority": rule.priority,
-                "Watermark": rule.watermark,
-                "Action": rule.action,
-                "Predicates": json.dumps(list(rule.predicates)),
-                "Reason trail": json.dumps(list(rule.reason_trail)),
-            },
-            "table",
-            title=f"Filter: {rule.uuid}",
-        )
-    )
+    show_models(output, [rule], describe_rule, lambda rule: f"Filter: {rule.uuid}")
 
 
 def _action(action: str, rate: int | None) -> Any:

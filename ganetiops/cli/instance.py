@@ -23,6 +23,7 @@ from ganetiops.cli.common import (
     complete_nodes,
     confirm,
     parse_kv,
+    show_models,
     yes_option,
 )
 from ganetiops.cli.jobs_ui import JobOptions, follow_job, job_options
@@ -175,16 +176,7 @@ def info(
         echo(dump(documents if len(documents) > 1 else documents[0], output.format))
 
 
-@instance.command("console")
-@click.argument("name", shell_complete=complete_instances)
-@output_options()
-@pass_state
-def console(state: State, name: str, output: OutputOptions) -> None:
-    """How to reach an instance's console (kind, host, port, command)."""
-    info = state.client().instances.console(name)
-    if output.format != "table":
-        echo(dump(info.to_dict(), output.format))
-        return
+def describe_console(info: Any) -> dict[str, Any]:
     doc = {
         "Kind": info.kind,
         "Host": info.host,
@@ -194,7 +186,16 @@ def console(state: State, name: str, output: OutputOptions) -> None:
         "Command": " ".join(info.command) or None,
         "Message": info.message,
     }
-    echo(render_mapping({k: v for k, v in doc.items() if v is not None}, "table"))
+    return {k: v for k, v in doc.items() if v is not None}
+
+
+@instance.command("console")
+@click.argument("name", shell_complete=complete_instances)
+@output_options()
+@pass_state
+def console(state: State, name: str, output: OutputOptions) -> None:
+    """How to reach an instance's console (kind, host, port, command)."""
+    show_models(output, [state.client().instances.console(name)], describe_console)
 
 
 # --- state changes ---------------------------------------------------------------

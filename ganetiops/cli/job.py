@@ -6,14 +6,20 @@ from typing import Any
 
 import click
 
-from ganetiops.cli.common import FILTER_HELP, confirm, list_resource, parse_filter, yes_option
+from ganetiops.cli.common import (
+    FILTER_HELP,
+    confirm,
+    list_resource,
+    parse_filter,
+    show_models,
+    yes_option,
+)
 from ganetiops.cli.output import (
     OutputOptions,
     dump,
     echo,
     format_timestamp,
     output_options,
-    render_mapping,
 )
 from ganetiops.cli.state import State, echo_err, pass_state
 
@@ -66,6 +72,15 @@ def _ids(values: tuple[str, ...]) -> list[int]:
     return out
 
 
+def _existing_job(client: Any, job_id: int) -> Any:
+    from ganetiops.errors import JobNotFound
+
+    info = client.jobs.get(job_id)
+    if not info.exists:
+        raise JobNotFound(f"job {job_id} is unknown", job_id=job_id)
+    return info
+
+
 def describe_job(info: Any) -> dict[str, Any]:
     error = info.error
     return {
@@ -94,20 +109,13 @@ def describe_job(info: Any) -> dict[str, Any]:
 @pass_state
 def show(state: State, job_ids: tuple[str, ...], output: OutputOptions) -> None:
     """Show jobs: status, opcodes, result or error, and their log (gnt-job info)."""
-    from ganetiops.errors import JobNotFound
-
     client = state.client()
-    documents = []
-    for job_id in _ids(job_ids):
-        info = client.jobs.get(job_id)
-        if not info.exists:
-            raise JobNotFound(f"job {job_id} is unknown", job_id=job_id)
-        documents.append(info.to_dict())
-        if output.format == "table":
-            doc = {k: v for k, v in describe_job(info).items() if v is not None}
-            echo(render_mapping(doc, "table", title=f"Job ID: {info.id}"))
-    if output.format != "table":
-        echo(dump(documents if len(documents) > 1 else documents[0], output.format))
+    show_models(
+        output,
+        (_existing_job(client, job_id) for job_id in _ids(job_ids)),
+        lambda info: {k: v for k, v in describe_job(info).items() if v is not None},
+        lambda info: f"Job ID: {info.id}",
+    )
 
 
 @job.command("watch")
