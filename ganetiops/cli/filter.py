@@ -21,6 +21,7 @@ from ganetiops.cli.state import State, pass_state
 from ganetiops.errors import ValidationError
 
 ACTIONS = ("ACCEPT", "CONTINUE", "PAUSE", "REJECT", "RATE_LIMIT")
+DEFAULT_FIELDS = ("uuid", "priority", "action", "predicates")
 
 
 @click.group("filter")
@@ -29,7 +30,7 @@ def filter_group() -> None:
 
 
 @filter_group.command("list")
-@output_options(("uuid", "priority", "action", "predicates"))
+@output_options(DEFAULT_FIELDS)
 @pass_state
 def list_(state: State, output: OutputOptions) -> None:
     """Every filter rule, by priority."""
@@ -49,7 +50,7 @@ def list_(state: State, output: OutputOptions) -> None:
     ]
     from ganetiops.cli.output import select_fields
 
-    fields = select_fields(output.fields, ("uuid", "priority", "action", "predicates"))
+    fields = select_fields(output.fields, DEFAULT_FIELDS)
     table = Table.from_records(records, [Column(f, f.capitalize()) for f in fields])
     echo(render_table(table, output))
 

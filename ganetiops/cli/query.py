@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ganetiops.cli.common import FILTER_HELP, parse_filter, query_table
+from ganetiops.cli.common import FILTER_HELP, list_resource, parse_filter
 from ganetiops.cli.output import (
     Column,
     OutputOptions,
@@ -12,7 +12,6 @@ from ganetiops.cli.output import (
     echo,
     output_options,
     render_table,
-    select_fields,
 )
 from ganetiops.cli.state import State, pass_state
 
@@ -62,9 +61,7 @@ def list_(
       gnt-py query list node -o name,mfree --filter '[">", "mfree", 1024]'
     """
     defaults = DEFAULTS.get(resource, ("name",))
-    fields = select_fields(output.fields, defaults)
-    table = query_table(state, resource, fields, parse_filter(filter_, where))
-    echo(render_table(table, output))
+    list_resource(state, resource, output, defaults, (), parse_filter(filter_, where))
 
 
 @query.command("fields")

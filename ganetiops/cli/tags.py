@@ -41,6 +41,14 @@ def _target(state: State, kind: str, name: str | None) -> tuple[Any, tuple[str, 
     return namespace, (name,)
 
 
+def _name_and_tags(kind: str, args: tuple[str, ...]) -> tuple[str | None, tuple[str, ...]]:
+    """``[NAME] TAG...``: the cluster's tags have no NAME before them."""
+    name, values = (None, args) if kind == "cluster" else (args[0], args[1:])
+    if not values:
+        raise click.UsageError("name at least one tag")
+    return name, values
+
+
 @click.group()
 def tags() -> None:
     """Tags: list, add and remove them on any object, or search them everywhere."""
@@ -65,9 +73,7 @@ def list_(state: State, kind: str, name: str | None, output: OutputOptions) -> N
 @pass_state
 def add(state: State, kind: str, args: tuple[str, ...], jobs: JobOptions) -> None:
     """Add tags: ``tags add cluster T1 T2`` or ``tags add instance web1 T1``."""
-    name, values = (None, args) if kind == "cluster" else (args[0], args[1:])
-    if not values:
-        raise click.UsageError("name at least one tag")
+    name, values = _name_and_tags(kind, args)
     namespace, target = _target(state, kind, name)
     job = namespace.add_tags(*target, list(values), **jobs.common())
     follow_job(job, jobs, what=f"add tags to {name or 'cluster'}")
@@ -80,9 +86,7 @@ def add(state: State, kind: str, args: tuple[str, ...], jobs: JobOptions) -> Non
 @pass_state
 def remove(state: State, kind: str, args: tuple[str, ...], jobs: JobOptions) -> None:
     """Remove tags: ``tags remove cluster T1`` or ``tags remove node aleph T1``."""
-    name, values = (None, args) if kind == "cluster" else (args[0], args[1:])
-    if not values:
-        raise click.UsageError("name at least one tag")
+    name, values = _name_and_tags(kind, args)
     namespace, target = _target(state, kind, name)
     job = namespace.remove_tags(*target, list(values), **jobs.common())
     follow_job(job, jobs, what=f"remove tags from {name or 'cluster'}")
