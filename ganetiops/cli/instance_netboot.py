@@ -116,6 +116,15 @@ def _show_plan(lines: list[str]) -> None:
         click.echo(line, err=True)
 
 
+def _plan_approved(lines: list[str], opts: dict[str, Any], question: str) -> bool:
+    """Show the plan; ``--plan`` stops there (False), else ask (``--yes`` skips)."""
+    _show_plan(lines)
+    if opts["plan"]:
+        return False
+    confirm(question, opts["yes"])
+    return True
+
+
 # -- instance create -------------------------------------------------------------------
 
 
@@ -240,10 +249,8 @@ def _netboot_create(state: State, name: str, opts: dict[str, Any]) -> None:
     client = state.client()
     boot = open_boot(state, opts["hostname_param"])
     plan = plan_create(client, boot, request)
-    _show_plan(plan.lines())
-    if opts["plan"]:
+    if not _plan_approved(plan.lines(), opts, f"Create instance {plan.name}?"):
         return
-    confirm(f"Create instance {plan.name}?", opts["yes"])
     result = apply_create(
         client, boot, plan, on_event=_say, on_log=_job_log, on_upload=_upload_progress()
     )
@@ -315,10 +322,9 @@ def _plain_create(state: State, name: str, os_name: str, opts: dict[str, Any]) -
 
     refuse_existing(client, name)
     shown = ", ".join(f"{k}={v}" for k, v in kwargs.items() if v not in (None, [], {}))
-    _show_plan([f"Plan: create instance {name} ({shown})"])
-    if opts["plan"]:
+    plan = [f"Plan: create instance {name} ({shown})"]
+    if not _plan_approved(plan, opts, f"Create instance {name}?"):
         return
-    confirm(f"Create instance {name}?", opts["yes"])
     job = client.instances.create(name, **kwargs)
     with JobProgress(job.id, f"create {name}") as progress:
         result = job.wait(on_log=progress.log)
@@ -365,10 +371,9 @@ def reimage(state: State, /, name: str, **opts: Any) -> None:
         wait=not opts["no_wait"],
         boot_timeout=opts["boot_timeout"],
     )
-    _show_plan(plan.lines())
-    if opts["plan"]:
+    question = f"Reboot {plan.target.name} into class {plan.class_name}?"
+    if not _plan_approved(plan.lines(), opts, question):
         return
-    confirm(f"Reboot {plan.target.name} into class {plan.class_name}?", opts["yes"])
     result = apply_reimage(
         client, boot, plan, on_event=_say, on_log=_job_log, on_upload=_upload_progress()
     )
@@ -406,10 +411,9 @@ def wipe(state: State, /, name: str, **opts: Any) -> None:
     plan = plan_wipe(
         client, boot, name, wait=not opts["no_wait"], boot_timeout=opts["boot_timeout"]
     )
-    _show_plan(plan.lines())
-    if opts["plan"]:
+    question = f"Wipe the disk of {plan.target.name}? Its data is lost."
+    if not _plan_approved(plan.lines(), opts, question):
         return
-    confirm(f"Wipe the disk of {plan.target.name}? Its data is lost.", opts["yes"])
     result = apply_wipe(client, boot, plan, on_event=_say, on_log=_job_log)
     lines = [f"instance {result.name}: rebooted with the provision flag"]
     lines.append(
@@ -434,13 +438,10 @@ def remove(state: State, /, names: tuple[str, ...], **opts: Any) -> None:
     client = state.client()
     boot = open_boot(state, opts["hostname_param"])
     plans = [plan_remove(client, boot, n, keep_keys=opts["keep_keys"]) for n in names]
-    for plan in plans:
-        _show_plan(plan.lines())
-    if opts["plan"]:
+    lines = [line for plan in plans for line in plan.lines()]
+    question = f"Remove {', '.join(p.name for p in plans)}? Disks and identities are lost."
+    if not _plan_approved(lines, opts, question):
         return
-    confirm(
-        f"Remove {', '.join(p.name for p in plans)}? Disks and identities are lost.", opts["yes"]
-    )
     done = []
     for plan in plans:
         result = apply_remove(client, boot, plan, on_event=_say, on_log=_job_log)
