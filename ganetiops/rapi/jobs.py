@@ -23,7 +23,7 @@ import attrs
 
 from ganetiops import errors
 from ganetiops.rapi.call import Call, Params, Route, build_call
-from ganetiops.rapi.models.job import FINALIZED, JobInfo, LogEntry
+from ganetiops.rapi.models.job import JobInfo, LogEntry
 from ganetiops.rapi.models.misc import parse_cancel
 
 if TYPE_CHECKING:
@@ -65,10 +65,28 @@ def info_call(job_id: int) -> Call[JobInfo]:
     return build_call(_INFO_ROUTE, {"job_id": job_id}, Params(parse=JobInfo.from_api), reason=None)
 
 
+#: What each long poll asks for: enough to finish without another request once the
+#: job is final (the log arrives as ``log_entries``, so ``oplog`` is not asked for).
+WAIT_FIELDS = (
+    "id",
+    "status",
+    "opstatus",
+    "opresult",
+    "summary",
+    "received_ts",
+    "start_ts",
+    "end_ts",
+)
+
+
 def wait_call(
     job_id: int, previous: list[Any] | None, serial: int | None, read_timeout: float
 ) -> Call[Any]:
-    body = {"fields": ["status"], "previous_job_info": previous, "previous_log_serial": serial}
+    body = {
+        "fields": list(WAIT_FIELDS),
+        "previous_job_info": previous,
+        "previous_log_serial": serial,
+    }
     call: Call[Any] = build_call(_WAIT_ROUTE, {"job_id": job_id}, Params(body=body), reason=None)
     return attrs.evolve(call, read_timeout=read_timeout)
 
@@ -98,12 +116,13 @@ def wait_flow(
     """
     state = state or _WaitState()
     previous: list[Any] | None = None
+    status = "pending"
     intervals = polling.intervals()
-    while True:
+    while True:  # returns the final info from inside
         remaining = None if deadline is None else deadline - clock()
         if remaining is not None and remaining <= 0:
             raise errors.JobTimeout(
-                f"job {job_id} still {(previous or ['pending'])[0]} at the deadline",
+                f"job {job_id} still {status} at the deadline",
                 job_id=job_id,
             )
         if state.long_poll:
@@ -130,13 +149,16 @@ def wait_flow(
                 state.serials[job_id] = max(state.serials.get(job_id, -1), entry.serial)
                 yield entry
             previous = list(answer.get("job_info") or [])
-            status = previous[0] if previous else None
-            if status is None:
+            current = JobInfo.from_api(dict(zip(WAIT_FIELDS, previous, strict=False)))
+            status = current.status or status
+            if current.status is None:
                 probe: JobInfo = yield info_call(job_id)
                 if not probe.exists:
                     raise errors.JobNotFound(f"job {job_id} is unknown", job_id=job_id)
-            if status in FINALIZED:
-                break
+            if current.finalized:
+                # Final: every log line came with this answer; the info is complete
+                # but for the log itself (``job.info()`` has it all).
+                return current
         else:
             polled: JobInfo = yield info_call(job_id)
             if not polled.exists:
@@ -145,20 +167,13 @@ def wait_flow(
                 if entry.serial > state.serials.get(job_id, -1):
                     state.serials[job_id] = entry.serial
                     yield entry
-            previous = [polled.status]
+            status = polled.status or status
             if polled.finalized:
-                break
+                return polled
             delay = next(intervals)
             if remaining is not None:
                 delay = min(delay, max(remaining, 0.0))
             yield Sleep(delay)
-    final: JobInfo = yield info_call(job_id)
-    # Log lines written between the last /wait answer and the end.
-    for entry in final.log:
-        if entry.serial > state.serials.get(job_id, -1):
-            state.serials[job_id] = entry.serial
-            yield entry
-    return final
 
 
 @attrs.frozen

@@ -14,7 +14,7 @@ import pytest
 
 from ganetiops import errors
 from ganetiops.rapi.call import Call
-from ganetiops.rapi.jobs import Sleep, _collect_children, check_result, wait_flow
+from ganetiops.rapi.jobs import WAIT_FIELDS, Sleep, _collect_children, check_result, wait_flow
 from ganetiops.rapi.models.job import JobInfo, LogEntry
 
 SUCCESS = {
@@ -27,6 +27,12 @@ SUCCESS = {
     "end_ts": [101, 500000],
     "summary": ["INSTANCE_STARTUP(x)"],
 }
+
+
+def answer(status: str, entries: list[Any] | None = None, **fields: Any) -> dict[str, Any]:
+    """A /wait answer as 3.0.2 sends it: job_info in the order of the requested fields."""
+    values = {"id": 7, "status": status, **fields}
+    return {"job_info": [values.get(f) for f in WAIT_FIELDS], "log_entries": entries or []}
 
 
 class Clock:
@@ -45,22 +51,28 @@ def test_long_poll_reports_log_entries_and_stops_on_a_final_status() -> None:
     flow = wait_flow(7, deadline=None)
     first = step(flow)
     assert isinstance(first, Call) and first.path == "/2/jobs/7/wait"
-    entry = step(
-        flow, {"job_info": ["running"], "log_entries": [[1, [100, 0], "message", "hello"]]}
-    )
+    entry = step(flow, answer("running", [[1, [100, 0], "message", "hello"]]))
     assert isinstance(entry, LogEntry) and entry.message == "hello" and entry.job_id == 7
     again = step(flow)
     assert isinstance(again, Call) and again.path == "/2/jobs/7/wait"
-    assert b'"previous_job_info":["running"]' in (again.body or b"")
     assert b'"previous_log_serial":1' in (again.body or b"")
-    final_call = step(flow, {"job_info": ["success"], "log_entries": []})
-    assert isinstance(final_call, Call) and final_call.path == "/2/jobs/7"
-    # The entry logged after the last /wait answer is reported from the final info.
-    late = step(flow, JobInfo.from_api(SUCCESS))
+    assert b'"running"' in (again.body or b"")  # the previous job_info goes back
+    late = step(
+        flow,
+        answer(
+            "success",
+            [[2, [101, 500000], "message", "bye"]],
+            opstatus=["success"],
+            opresult=[["aleph"]],
+            end_ts=[101, 500000],
+        ),
+    )
     assert isinstance(late, LogEntry) and late.serial == 2
     with pytest.raises(StopIteration) as stop:
         step(flow)
-    assert stop.value.value.status == "success"
+    final = stop.value.value
+    assert final.status == "success" and final.opresult == (["aleph"],)
+    assert final.end_ts == pytest.approx(101.5)  # no further request was needed
 
 
 def test_read_only_user_falls_back_to_polling_after_403() -> None:
@@ -97,8 +109,8 @@ def test_deadline_raises_job_timeout_and_bounds_the_long_poll() -> None:
     first = step(flow)
     assert first.read_timeout == pytest.approx(3.5)
     clock.now = 3.1
-    with pytest.raises(errors.JobTimeout):
-        step(flow, {"job_info": ["running"], "log_entries": []})
+    with pytest.raises(errors.JobTimeout, match="still running"):
+        step(flow, answer("running"))
 
 
 def test_check_result_raises_typed_errors_with_ganeti_codes() -> None:
@@ -125,18 +137,13 @@ def test_check_result_raises_typed_errors_with_ganeti_codes() -> None:
 def test_children_are_followed_breadth_first() -> None:
     flow = _collect_children(1, None, __import__("ganetiops").rapi.Polling(), True, Clock())
     assert step(flow).path == "/2/jobs/1/wait"
-    assert step(flow, {"job_info": ["success"], "log_entries": []}).path == "/2/jobs/1"
-    parent = {
-        "id": 1,
-        "status": "success",
-        "opstatus": ["success"],
-        "opresult": [{"jobs": [[True, 2], [True, 3]]}],
-    }
-    assert step(flow, JobInfo.from_api(parent)).path == "/2/jobs/2/wait"
-    assert step(flow, {"job_info": ["success"], "log_entries": []}).path == "/2/jobs/2"
-    assert step(flow, JobInfo.from_api({"id": 2, "status": "success"})).path == "/2/jobs/3/wait"
-    assert step(flow, {"job_info": ["error"], "log_entries": []}).path == "/2/jobs/3"
+    parent = answer(
+        "success", id=1, opstatus=["success"], opresult=[{"jobs": [[True, 2], [True, 3]]}]
+    )
+    assert step(flow, parent).path == "/2/jobs/2/wait"
+    assert step(flow, answer("success", id=2)).path == "/2/jobs/3/wait"
     with pytest.raises(StopIteration) as stop:
-        step(flow, JobInfo.from_api({"id": 3, "status": "error"}))
+        step(flow, answer("error", id=3))
     root, children = stop.value.value
     assert root.id == 1 and [c.id for c in children] == [2, 3]
+    assert [c.status for c in children] == ["success", "error"]

@@ -85,24 +85,27 @@ def _column(raw: Mapping[str, Any], key: str, index: int) -> Any:
     return None
 
 
+#: NIC columns of an instance answer, and the Nic field each fills.
+_NIC_COLUMNS = (
+    ("nic.macs", "mac"),
+    ("nic.ips", "ip"),
+    ("nic.modes", "mode"),
+    ("nic.links", "link"),
+    ("nic.uuids", "uuid"),
+    ("nic.names", "name"),
+    ("nic.networks", "network"),
+    ("nic.networks.names", "network_name"),
+    ("nic.bridges", "bridge"),
+)
+
+
 def _nics(raw: Mapping[str, Any]) -> tuple[Nic, ...]:
-    count = max(
-        (len(v) for k, v in raw.items() if k.startswith("nic.") and isinstance(v, list)),
-        default=0,
-    )
+    columns = [
+        (field, values) for key, field in _NIC_COLUMNS if isinstance(values := raw.get(key), list)
+    ]
+    count = max((len(values) for _field, values in columns), default=0)
     return tuple(
-        Nic(
-            index=i,
-            mac=_column(raw, "nic.macs", i),
-            ip=_column(raw, "nic.ips", i),
-            mode=_column(raw, "nic.modes", i),
-            link=_column(raw, "nic.links", i),
-            uuid=_column(raw, "nic.uuids", i),
-            name=_column(raw, "nic.names", i),
-            network=_column(raw, "nic.networks", i),
-            network_name=_column(raw, "nic.networks.names", i),
-            bridge=_column(raw, "nic.bridges", i),
-        )
+        Nic(index=i, **{field: values[i] for field, values in columns if i < len(values)})
         for i in range(count)
     )
 
