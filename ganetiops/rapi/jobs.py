@@ -155,6 +155,8 @@ def wait_flow(
                 probe: JobInfo = yield info_call(job_id)
                 if not probe.exists:
                     raise errors.JobNotFound(f"job {job_id} is unknown", job_id=job_id)
+                state.long_poll = False  # an answer without a status: poll instead
+                continue
             if current.finalized:
                 # Final: every log line came with this answer; the info is complete
                 # but for the log itself (``job.info()`` has it all).

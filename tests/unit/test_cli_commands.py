@@ -83,7 +83,8 @@ class FakeRapi:
                 return httpx.Response(200, json={"job_info": [None], "log_entries": []})
             serial = body.get("previous_log_serial") or -1
             entries = [e for e in job["oplog"][0] if e[0] > serial]
-            return httpx.Response(200, json={"job_info": [job["status"]], "log_entries": entries})
+            info = [job.get(field) for field in body["fields"]]  # the fields asked, in order
+            return httpx.Response(200, json={"job_info": info, "log_entries": entries})
         if path.startswith("/2/jobs/") and request.method == "GET":
             job = self._job(int(path.split("/")[3]))
             return httpx.Response(200, json=job or {"id": None, "status": None})

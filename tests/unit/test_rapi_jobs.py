@@ -147,3 +147,13 @@ def test_children_are_followed_breadth_first() -> None:
     root, children = stop.value.value
     assert root.id == 1 and [c.id for c in children] == [2, 3]
     assert [c.status for c in children] == ["success", "error"]
+
+
+def test_an_answer_without_status_switches_to_polling() -> None:
+    """Stand-in for a server fault (a /wait answer that lacks the status field)."""
+    flow = wait_flow(7, deadline=None)
+    step(flow)
+    probe = step(flow, {"job_info": [7], "log_entries": []})
+    assert isinstance(probe, Call) and probe.path == "/2/jobs/7"
+    polled = step(flow, JobInfo.from_api({"id": 7, "status": "running"}))
+    assert isinstance(polled, Call) and polled.path == "/2/jobs/7"  # polling now, not /wait
