@@ -7,6 +7,7 @@ pinned certificate; nothing is mocked.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import time
 from collections.abc import Iterator
@@ -86,35 +87,32 @@ def flavour(request: pytest.FixtureRequest) -> Iterator[asyncio.Runner | None]:
         yield runner
 
 
-def _client(runner: asyncio.Runner | None, url: str, **options: Any) -> Any:
+@contextlib.contextmanager
+def _lab_client(facts: LabFacts, access: str, runner: asyncio.Runner | None) -> Iterator[Any]:
+    """A client for the lab's ``access`` user: ``RapiClient``, or the wrapped async one."""
+    assert facts.cluster is not None
+    user, password = _password(facts, access)
+    options: dict[str, Any] = {
+        "user": user,
+        "password": password,
+        "certificate_sha256": facts.cluster.certificate_sha256,
+    }
     if runner is None:
-        return RapiClient(url, **options)
-    return Blocking(AsyncRapiClient(url, **options), runner)
-
-
-def _close(client: Any) -> None:
-    if isinstance(client, Blocking):
-        client.aclose()
-    else:
-        client.close()
+        with RapiClient(facts.cluster.url, **options) as rapi:
+            yield rapi
+        return
+    rapi = Blocking(AsyncRapiClient(facts.cluster.url, **options), runner)
+    try:
+        yield rapi
+    finally:
+        rapi.aclose()
 
 
 @pytest.fixture(scope="module")
 def client(lab: Lab, lab_facts: LabFacts, flavour: asyncio.Runner | None) -> Iterator[Any]:
     """``RapiClient`` or (wrapped) ``AsyncRapiClient`` for the lab's write user."""
-    assert lab_facts.cluster is not None
-    user, password = _password(lab_facts, "write")
-    rapi = _client(
-        flavour,
-        lab_facts.cluster.url,
-        user=user,
-        password=password,
-        certificate_sha256=lab_facts.cluster.certificate_sha256,
-    )
-    try:
+    with _lab_client(lab_facts, "write", flavour) as rapi:
         yield rapi
-    finally:
-        _close(rapi)
 
 
 @pytest.fixture
@@ -125,19 +123,9 @@ async def aclient(lab: Lab) -> AsyncRapiClient:
 
 @pytest.fixture(scope="module")
 def readonly(lab_facts: LabFacts, flavour: asyncio.Runner | None) -> Iterator[Any]:
-    assert lab_facts.cluster is not None
-    user, password = _password(lab_facts, "read")
-    rapi = _client(
-        flavour,
-        lab_facts.cluster.url,
-        user=user,
-        password=password,
-        certificate_sha256=lab_facts.cluster.certificate_sha256,
-    )
-    try:
+    """The same, for the lab's read-only user."""
+    with _lab_client(lab_facts, "read", flavour) as rapi:
         yield rapi
-    finally:
-        _close(rapi)
 
 
 def _cleanup(client: RapiClient, name: str) -> None:
