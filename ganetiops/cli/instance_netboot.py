@@ -116,8 +116,15 @@ def _show_plan(lines: list[str]) -> None:
         click.echo(line, err=True)
 
 
-def _plan_approved(lines: list[str], opts: dict[str, Any], question: str) -> bool:
-    """Show the plan; ``--plan`` stops there (False), else ask (``--yes`` skips)."""
+def _plan_approved(state: State, lines: list[str], opts: dict[str, Any], question: str) -> bool:
+    """Show the plan; ``--plan`` stops there (False), else ask (``--yes`` skips).
+
+    With ``--plan --format json|yaml`` the plan goes to stdout as data (its lines, and
+    ``applied: false``); otherwise it is text on stderr, so stdout keeps only the result.
+    """
+    if opts["plan"] and state.output_format != "table":
+        _out(state, {"plan": [line.strip() for line in lines], "applied": False}, [])
+        return False
     _show_plan(lines)
     if opts["plan"]:
         return False
@@ -249,7 +256,7 @@ def _netboot_create(state: State, name: str, opts: dict[str, Any]) -> None:
     client = state.client()
     boot = open_boot(state, opts["hostname_param"])
     plan = plan_create(client, boot, request)
-    if not _plan_approved(plan.lines(), opts, f"Create instance {plan.name}?"):
+    if not _plan_approved(state, plan.lines(), opts, f"Create instance {plan.name}?"):
         return
     result = apply_create(
         client, boot, plan, on_event=_say, on_log=_job_log, on_upload=_upload_progress()
@@ -323,7 +330,7 @@ def _plain_create(state: State, name: str, os_name: str, opts: dict[str, Any]) -
     refuse_existing(client, name)
     shown = ", ".join(f"{k}={v}" for k, v in kwargs.items() if v not in (None, [], {}))
     plan = [f"Plan: create instance {name} ({shown})"]
-    if not _plan_approved(plan, opts, f"Create instance {name}?"):
+    if not _plan_approved(state, plan, opts, f"Create instance {name}?"):
         return
     job = client.instances.create(name, **kwargs)
     with JobProgress(job.id, f"create {name}") as progress:
@@ -372,7 +379,7 @@ def reimage(state: State, /, name: str, **opts: Any) -> None:
         boot_timeout=opts["boot_timeout"],
     )
     question = f"Reboot {plan.target.name} into class {plan.class_name}?"
-    if not _plan_approved(plan.lines(), opts, question):
+    if not _plan_approved(state, plan.lines(), opts, question):
         return
     result = apply_reimage(
         client, boot, plan, on_event=_say, on_log=_job_log, on_upload=_upload_progress()
@@ -412,7 +419,7 @@ def wipe(state: State, /, name: str, **opts: Any) -> None:
         client, boot, name, wait=not opts["no_wait"], boot_timeout=opts["boot_timeout"]
     )
     question = f"Wipe the disk of {plan.target.name}? Its data is lost."
-    if not _plan_approved(plan.lines(), opts, question):
+    if not _plan_approved(state, plan.lines(), opts, question):
         return
     result = apply_wipe(client, boot, plan, on_event=_say, on_log=_job_log)
     lines = [f"instance {result.name}: rebooted with the provision flag"]
@@ -440,7 +447,7 @@ def remove(state: State, /, names: tuple[str, ...], **opts: Any) -> None:
     plans = [plan_remove(client, boot, n, keep_keys=opts["keep_keys"]) for n in names]
     lines = [line for plan in plans for line in plan.lines()]
     question = f"Remove {', '.join(p.name for p in plans)}? Disks and identities are lost."
-    if not _plan_approved(lines, opts, question):
+    if not _plan_approved(state, lines, opts, question):
         return
     done = []
     for plan in plans:

@@ -12,6 +12,7 @@ at the end whatever happens).
 from __future__ import annotations
 
 import hashlib
+import json
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -116,6 +117,13 @@ def test_plan_changes_nothing(lab: Lab, facts: LabFacts, class_v1: Path) -> None
     assert f"Plan for instance {NAME}" in done.stderr
     assert "publish" in done.stderr
     assert "create host identity" in done.stderr
+    as_data = gnt(
+        lab, "--format", "json", "instance", "create", NAME, "--publish", str(class_v1), "--plan"
+    )
+    plan = json.loads(as_data.stdout)
+    assert plan["applied"] is False
+    assert plan["plan"][0] == f"Plan for instance {NAME}:"
+    assert any("publish" in line for line in plan["plan"][1:])
     assert snapshot(lab, facts) == before
 
 

@@ -93,6 +93,9 @@ class FakeRapi:
             return httpx.Response(200, json=[known, "canceling" if known else "not found"])
         if path.startswith("/2/instances") and request.method in ("PUT", "POST", "DELETE"):
             return httpx.Response(200, json=self._submit(path))
+        if path == "/2/instances" and request.method == "GET":
+            names = [inst["name"] for inst in INSTANCES]
+            return httpx.Response(200, json=[{"id": n, "uri": f"/2/instances/{n}"} for n in names])
         if path == "/2/instances/web1":
             return httpx.Response(
                 200,
@@ -435,4 +438,26 @@ def test_plan_prints_the_requests_and_sends_no_job(fake: FakeRapi) -> None:
         "/2/instances/web1/shutdown",
         "/2/instances/db1/shutdown",
     ]
+    assert fake.writes() == []
+
+
+def test_plain_create_plan_as_json_sends_nothing(fake: FakeRapi) -> None:
+    code, out, err = gnt(
+        "--format",
+        "json",
+        "instance",
+        "create",
+        "new1",
+        "-o",
+        "noop",
+        "-t",
+        "diskless",
+        "-n",
+        "aleph",
+        "--plan",
+    )
+    assert code == exits.OK, err
+    plan = json.loads(out)
+    assert plan["applied"] is False
+    assert plan["plan"][0].startswith("Plan: create instance new1 (disk_template=diskless")
     assert fake.writes() == []
