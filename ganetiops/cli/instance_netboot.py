@@ -179,6 +179,12 @@ def _plan_approved(state: State, lines: list[str], opts: dict[str, Any], questio
 @click.option("-B", "--backend-parameters", metavar="K=V,...", help="Plain create: beparams.")
 @click.option("-H", "--hypervisor-parameters", metavar="K=V,...", help="Plain create: hvparams.")
 @click.option("-O", "--os-parameters", metavar="K=V,...", help="Plain create: OS parameters.")
+@click.option("--no-nics", is_flag=True, help="Plain create: no NIC at all.")
+@click.option("--hypervisor", help="Plain create: hypervisor (default: the cluster's).")
+@click.option("--no-install", is_flag=True, help="Plain create: skip the OS create script.")
+@click.option("--name-check/--no-name-check", default=False, help="Plain create: resolve it.")
+@click.option("--ip-check/--no-ip-check", default=False, help="Plain create: its IP is free.")
+@click.option("--tags", metavar="T1,T2", help="Plain create: tags to set.")
 @click.option("--no-start", is_flag=True, help="Create but do not start.")
 @click.option(
     "--no-wait",
@@ -212,7 +218,18 @@ def create(state: State, /, name: str, os_name: str, **opts: Any) -> None:
     _netboot_create(state, name, opts)
 
 
-_PLAIN_ONLY = ("net", "backend_parameters", "hypervisor_parameters", "os_parameters")
+_PLAIN_ONLY = (
+    "net",
+    "backend_parameters",
+    "hypervisor_parameters",
+    "os_parameters",
+    "no_nics",
+    "hypervisor",
+    "no_install",
+    "name_check",
+    "ip_check",
+    "tags",
+)
 _NETBOOT_ONLY = ("class_", "publish")
 
 
@@ -285,7 +302,9 @@ def _netboot_create(state: State, name: str, opts: dict[str, Any]) -> None:
 
 
 def _plain_create(state: State, name: str, os_name: str, opts: dict[str, Any]) -> None:
-    from ganetiops.cli.common import check_call, parse_indexed, parse_kv
+    """``-o OS`` other than pxe: gnt-instance add, through instance_plain's arguments."""
+    from ganetiops.cli.common import check_call, parse_indexed
+    from ganetiops.cli.instance_plain import create_arguments
     from ganetiops.cli.jobs_ui import JobProgress
 
     used = [o for o in _NETBOOT_ONLY if opts[o]]
@@ -298,37 +317,36 @@ def _plain_create(state: State, name: str, os_name: str, opts: dict[str, Any]) -
     disks: list[Any] = []
     for spec in opts["disk"]:
         disks += parse_indexed((spec,), "--disk") if "=" in spec else [{"size": spec}]
-    beparams = parse_kv(opts["backend_parameters"], "-B") or {}
+    kwargs = create_arguments(
+        disk_template=opts["disk_template"] or "",
+        disk=(),
+        os_size=None,
+        os_name=os_name,
+        node=None,
+        **{key: opts[key] for key in (*_PLAIN_ONLY, "iallocator", "no_start")},
+    )
+    beparams = kwargs["beparams"] or {}
     if opts["memory"]:
         beparams.setdefault("maxmem", opts["memory"])
         beparams.setdefault("minmem", opts["memory"])
     if opts["vcpus"]:
         beparams.setdefault("vcpus", opts["vcpus"])
+    kwargs.update(disks=disks, pnode=pnode, snode=snode, beparams=beparams or None)
     client = state.client()
-    template = opts["disk_template"]
-    if template is None:
+    if not kwargs["disk_template"]:
         enabled = client.cluster.info().enabled_disk_templates
         if not enabled:
             raise ValidationError("the cluster enables no disk template", field="disk_template")
-        template = enabled[0]
-    kwargs: dict[str, Any] = {
-        "disk_template": template,
-        "disks": disks,
-        "nics": parse_indexed(opts["net"], "--net") if opts["net"] else [{}],
-        "os": os_name,
-        "pnode": pnode,
-        "snode": snode,
-        "iallocator": opts["iallocator"],
-        "beparams": beparams or None,
-        "hvparams": parse_kv(opts["hypervisor_parameters"], "-H") or None,
-        "osparams": parse_kv(opts["os_parameters"], "-O", typed=False) or None,
-        "start": not opts["no_start"],
-    }
+        kwargs["disk_template"] = enabled[0]
     check_call(client.instances, "create", name, **kwargs)
     from ganetiops.netboot.create import refuse_existing
 
     refuse_existing(client, name)
-    shown = ", ".join(f"{k}={v}" for k, v in kwargs.items() if v not in (None, [], {}))
+    shown = ", ".join(
+        f"{k}={v}"
+        for k, v in kwargs.items()
+        if v not in (None, [], {}) and (v is not False or k == "start")
+    )
     plan = [f"Plan: create instance {name} ({shown})"]
     if not _plan_approved(state, plan, opts, f"Create instance {name}?"):
         return

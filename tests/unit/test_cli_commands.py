@@ -443,21 +443,24 @@ def test_plan_prints_the_requests_and_sends_no_job(fake: FakeRapi) -> None:
 
 def test_plain_create_plan_as_json_sends_nothing(fake: FakeRapi) -> None:
     code, out, err = gnt(
-        "--format",
-        "json",
-        "instance",
-        "create",
-        "new1",
-        "-o",
-        "noop",
-        "-t",
-        "diskless",
-        "-n",
-        "aleph",
-        "--plan",
-    )
+        "--format", "json", "instance", "create", "new1", "-o", "noop", "-t", "diskless",
+        "-n", "aleph", "--no-nics", "--tags", "a,b", "--no-install", "--no-start", "--plan",
+    )  # fmt: skip
     assert code == exits.OK, err
     plan = json.loads(out)
     assert plan["applied"] is False
-    assert plan["plan"][0].startswith("Plan: create instance new1 (disk_template=diskless")
+    (line,) = plan["plan"]
+    assert line.startswith("Plan: create instance new1 (disk_template=diskless")
+    assert "tags=['a', 'b']" in line and "no_install=True" in line and "start=False" in line
+    assert "nics=" not in line  # --no-nics: an empty NIC list
+    assert fake.writes() == []
+
+
+def test_plain_only_flags_are_refused_for_pxe(fake: FakeRapi) -> None:
+    code, _, err = gnt("instance", "create", "navidrome", "--tags", "a", "--plan")
+    assert code == exits.USAGE
+    assert "--tags: only for a plain create" in err
+    code, _, err = gnt("instance", "create", "web2", "-o", "noop", "--no-nics", "--net", "link=x")
+    assert code == exits.USAGE
+    assert "--net or --no-nics" in err
     assert fake.writes() == []
