@@ -118,8 +118,9 @@ def test_plan_changes_nothing(lab: Lab, facts: LabFacts, class_v1: Path) -> None
     assert "publish" in done.stderr
     assert "create host identity" in done.stderr
     as_data = gnt(
-        lab, "--format", "json", "instance", "create", NAME, "--publish", str(class_v1), "--plan"
-    )
+        lab, "--format", "json", "instance", "create", NAME,
+        "--publish", str(class_v1), "--keys", "create", "--plan",
+    )  # fmt: skip
     plan = json.loads(as_data.stdout)
     assert plan["applied"] is False
     assert plan["plan"][0] == f"Plan for instance {NAME}:"
