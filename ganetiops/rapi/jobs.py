@@ -116,6 +116,7 @@ def wait_flow(
     """
     state = state or _WaitState()
     previous: list[Any] | None = None
+    seen: list[Any] = []  # raw log entries the long poll delivered
     status = "pending"
     intervals = polling.intervals()
     while True:  # returns the final info from inside
@@ -147,6 +148,7 @@ def wait_flow(
             for raw in answer.get("log_entries") or ():
                 entry = LogEntry.from_api(job_id, raw)
                 state.serials[job_id] = max(state.serials.get(job_id, -1), entry.serial)
+                seen.append(raw)
                 yield entry
             previous = list(answer.get("job_info") or [])
             current = JobInfo.from_api(dict(zip(WAIT_FIELDS, previous, strict=False)))
@@ -158,9 +160,10 @@ def wait_flow(
                 state.long_poll = False  # an answer without a status: poll instead
                 continue
             if current.finalized:
-                # Final: every log line came with this answer; the info is complete
-                # but for the log itself (``job.info()`` has it all).
-                return current
+                # Final: every log line came with the answers. The long poll does not
+                # say which opcode wrote which line, so the log seen by this wait is
+                # kept as one group (``job.info()`` has Ganeti's per-opcode oplog).
+                return attrs.evolve(current, oplog=(tuple(seen),)) if seen else current
         else:
             polled: JobInfo = yield info_call(job_id)
             if not polled.exists:

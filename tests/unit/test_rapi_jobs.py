@@ -73,6 +73,7 @@ def test_long_poll_reports_log_entries_and_stops_on_a_final_status() -> None:
     final = stop.value.value
     assert final.status == "success" and final.opresult == (["aleph"],)
     assert final.end_ts == pytest.approx(101.5)  # no further request was needed
+    assert [(e.serial, e.message) for e in final.log] == [(1, "hello"), (2, "bye")]
 
 
 def test_read_only_user_falls_back_to_polling_after_403() -> None:
