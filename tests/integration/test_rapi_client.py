@@ -177,6 +177,9 @@ def test_instance_lifecycle(client: RapiClient) -> None:
         result = job.wait(timeout=300, on_log=logs.append)
         assert result.value == [ALEPH]
         assert any("starting instance" in e.text for e in logs)
+        # The final info carries the log the wait delivered: Ganeti's whole log, in order.
+        full = [e.serial for e in client.jobs.get(job.id).log]
+        assert [e.serial for e in result.info.log] == [e.serial for e in logs] == full
         trail = client.jobs.get(job.id).ops[0]["reason"]
         assert trail[0][:2] == ["gnt:user", "lifecycle test [ganetiops 0.1.0]"]
 
