@@ -37,9 +37,9 @@ def test_expected_failure():
 """
 
 
-def _run(tmp_path: Path, ci: str | None) -> str:
+def _run(tmp_path: Path, ci: str | None, tests: str = TESTS) -> str:
     (tmp_path / "conftest.py").write_text(CONFTEST.read_text())
-    (tmp_path / "test_inner.py").write_text(TESTS)
+    (tmp_path / "test_inner.py").write_text(tests)
     (tmp_path / "pytest.ini").write_text(
         "[pytest]\nasyncio_default_fixture_loop_scope = function\nmarkers =\n    integration: lab\n"
     )
@@ -74,3 +74,15 @@ def test_skips_stay_skips_elsewhere(tmp_path: Path, ci: str | None) -> None:
     out = _run(tmp_path, ci)
     assert "3 skipped, 1 xfailed in" in out
     assert not re.search(r"\d+ (failed|error)", out)
+
+
+def test_a_unit_test_needing_ci_setup_fails_its_skip_under_ci(tmp_path: Path) -> None:
+    tests = """
+import pytest
+
+@pytest.mark.ci_setup
+def test_docs():
+    pytest.importorskip("no_such_docs_tool")
+"""
+    assert "1 failed" in _run(tmp_path, "true", tests)
+    assert "1 skipped" in _run(tmp_path, None, tests)
