@@ -254,13 +254,12 @@ class Bootstrap:
         users = self.users  # resolve passwords before anything runs
         current = plan or await self.plan()
         initial = current
-        if stop_after is not None:
-            current.check_step_id(stop_after)
+        stop_step = current.check_step_id(stop_after) if stop_after is not None else None
         if current.blocked:
             raise BootstrapError(_blocked_message(current), plan=current)
         applied: list[AppliedStep] = []
         stopped = None
-        if stop_after is not None and current.step(stop_after).state is StepState.DONE:
+        if stop_step is not None and stop_step.state is StepState.DONE:
             stopped = stop_after  # already done: nothing after it runs either
         attempted: set[str] = set()
         while stopped is None and (step := current.next_step()) is not None:

@@ -119,12 +119,15 @@ class Plan:
                 return step
         raise KeyError(step_id)
 
-    def check_step_id(self, step_id: str, *, field: str = "stop_after") -> str:
-        """``step_id`` if the plan has such a step; a ``ValidationError`` listing them if not."""
-        if step_id not in {s.id for s in self.steps}:
+    def check_step_id(self, step_id: str, *, field: str = "stop_after") -> Step:
+        """The step ``step_id``; a ``ValidationError`` listing the steps if there is none."""
+        try:
+            return self.step(step_id)
+        except KeyError:
             known = ", ".join(s.id for s in self.steps if s.kind != "check")
-            raise ValidationError(f"{field}: no step {step_id!r} (steps: {known})", field=field)
-        return step_id
+            raise ValidationError(
+                f"{field}: no step {step_id!r} (steps: {known})", field=field
+            ) from None
 
     @property
     def blocked(self) -> tuple[Step, ...]:

@@ -30,7 +30,6 @@ from ganetiops.errors import NetbootError, ValidationError
 from ganetiops.netboot import keys as keymod
 from ganetiops.netboot import wrappers
 from ganetiops.netboot.classes import (
-    ClassInfo,
     PublishPlan,
     UploadProgress,
     class_info,
@@ -128,7 +127,6 @@ class CreatePlan:
     short: str
     class_name: str
     publish: PublishPlan | None
-    class_info: ClassInfo | None
     store_size: int
     sha256: str | None
     memory: int
@@ -141,7 +139,6 @@ class CreatePlan:
     nics: tuple[dict[str, str], ...]
     nic_text: str
     create_keys: bool
-    keys_present: bool
     start: bool
     wait: bool
     boot_timeout: float
@@ -222,6 +219,32 @@ def refuse_existing(rapi: RapiClient, name: str) -> None:
         f"gnt-py instance wipe {existing}; to start over: gnt-py instance remove {existing}",
         field="name",
     )
+
+
+def _publish(
+    boot: BootServerClient,
+    plan: PublishPlan,
+    class_: str,
+    say: EventSink,
+    on_upload: UploadProgress | None,
+) -> bool:
+    """Publish ``plan`` and report it; return whether anything was uploaded."""
+    result = publish(boot, plan, progress=on_upload)
+    say(
+        "publish",
+        f"class {class_}: "
+        + ("skipped, sha256 matches" if result.skipped else f"published {result.sha256}"),
+    )
+    return not result.skipped
+
+
+def _await_fetch(
+    boot: BootServerClient, mac: str, position: int | None, timeout: float, say: EventSink
+) -> AccessEntry:
+    """Wait for the wrapper of ``mac`` to be fetched (after ``position``) and report it."""
+    fetched = boot.wait_fetch(boot.layout.wrapper_rel(mac), position=position, timeout=timeout)
+    say("await", f"wrapper fetched by {fetched.client} at {fetched.time.isoformat()}")
+    return fetched
 
 
 def _placement(
@@ -432,7 +455,6 @@ def plan_create(rapi: RapiClient, boot: BootServerClient, request: CreateRequest
         short=short,
         class_name=cls,
         publish=publish_plan,
-        class_info=current,
         store_size=store_size,
         sha256=sha,
         memory=memory,
@@ -445,7 +467,6 @@ def plan_create(rapi: RapiClient, boot: BootServerClient, request: CreateRequest
         nics=nics,
         nic_text=nic_text,
         create_keys=create_keys,
-        keys_present=keys_entry is not None,
         start=request.start,
         wait=wait,
         boot_timeout=request.boot_timeout,
@@ -476,13 +497,7 @@ def apply_create(
     published = False
     try:
         if plan.publish is not None:
-            result = publish(boot, plan.publish, progress=on_upload)
-            published = not result.skipped
-            say(
-                "publish",
-                f"class {plan.class_name}: "
-                + ("skipped, sha256 matches" if result.skipped else f"published {result.sha256}"),
-            )
+            published = _publish(boot, plan.publish, plan.class_name, say, on_upload)
             if published:
                 done.append(f"class {plan.class_name} published")
         identity = None
@@ -534,14 +549,10 @@ def apply_create(
             rapi.instances.startup(plan.name).wait(on_log=on_log)
             done.append(f"instance {plan.name} started")
         fetched = None
-        cleared = False
         if plan.wait:
             say("await", f"waiting for {plan.name} to fetch its wrapper")
-            fetched = boot.wait_fetch(
-                boot.layout.wrapper_rel(mac), position=position, timeout=plan.boot_timeout
-            )
-            say("await", f"wrapper fetched by {fetched.client} at {fetched.time.isoformat()}")
-            cleared = boot.set_flag(mac, False)
+            fetched = _await_fetch(boot, mac, position, plan.boot_timeout, say)
+            boot.set_flag(mac, False)
             say("clear", "provision flag cleared")
     except NetbootError as exc:
         raise failed(exc) from exc
@@ -563,5 +574,5 @@ def apply_create(
         identity=identity,
         started=plan.start,
         fetched=fetched,
-        flag_cleared=cleared or (fetched is not None),
+        flag_cleared=fetched is not None,
     )

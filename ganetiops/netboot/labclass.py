@@ -21,7 +21,6 @@ download`` needs the network (Debian's archive); ``mksquashfs`` must be installe
 from __future__ import annotations
 
 import gzip
-import hashlib
 import io
 import json
 import os
@@ -34,6 +33,7 @@ from pathlib import Path
 from typing import Final
 
 from ganetiops.errors import GanetiOpsError
+from ganetiops.netboot.classes import _file_sha256
 from ganetiops.netboot.layout import STORE, STORE_SHA256, class_name
 
 KERNEL_META: Final = "linux-image-cloud-amd64"
@@ -102,8 +102,8 @@ def _kernel_package(debs: Path) -> Path:
     raise LabClassError(f"{KERNEL_META} depends on no linux-image-*-cloud-amd64 ({depends})")
 
 
-def _deb_member(deb: Path, wanted: Iterable[str]) -> tuple[str, bytes]:
-    """The first file of ``deb`` whose path starts with one of ``wanted``."""
+def _deb_member(deb: Path, wanted: Iterable[str]) -> bytes:
+    """The content of the first file of ``deb`` whose path starts with one of ``wanted``."""
     prefixes = tuple(f"./{w.lstrip('/')}" for w in wanted)
     with subprocess.Popen(
         ["dpkg-deb", "--fsys-tarfile", str(deb)],
@@ -117,7 +117,7 @@ def _deb_member(deb: Path, wanted: Iterable[str]) -> tuple[str, bytes]:
                     if info.isfile() and info.name.startswith(prefixes):
                         handle = tar.extractfile(info)
                         assert handle is not None
-                        return info.name, handle.read()
+                        return handle.read()
         finally:
             proc.stdout.close()
             proc.wait()
@@ -270,12 +270,11 @@ def build_lab_class(
         work = Path(tmp)
         klass = work / "out" / "by-class" / name
         klass.mkdir(parents=True)
-        _member, kernel = _deb_member(kernel_deb, ["boot/vmlinuz-"])
-        (klass / "bzImage").write_bytes(kernel)
-        _member, busybox = _deb_member(busybox_deb, ["bin/busybox"])
+        (klass / "bzImage").write_bytes(_deb_member(kernel_deb, ["boot/vmlinuz-"]))
+        busybox = _deb_member(busybox_deb, ["bin/busybox"])
         (klass / "initrd").write_bytes(_initrd(busybox, name, generation))
         _squashfs(klass / STORE, name, generation, work)
-        digest = hashlib.sha256((klass / STORE).read_bytes()).hexdigest()
+        digest = _file_sha256(klass / STORE)
         (klass / STORE_SHA256).write_text(digest + "\n")
         (klass / "ipxe").write_text(IPXE_SCRIPT.format(name=name, store_hash=digest[:32]))
         (work / "out" / "stamp.json").write_text(json.dumps(inputs, sort_keys=True) + "\n")

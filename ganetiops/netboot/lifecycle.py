@@ -25,7 +25,6 @@ from ganetiops.netboot.classes import (
     class_info,
     find_local_class,
     plan_publish,
-    publish,
 )
 from ganetiops.netboot.create import (
     DEFAULT_BOOT_TIMEOUT,
@@ -33,6 +32,9 @@ from ganetiops.netboot.create import (
     EventSink,
     JobLog,
     PlanStep,
+    _await_fetch,
+    _existing_instance,
+    _publish,
     plan_lines,
 )
 from ganetiops.netboot.layout import class_name, host_label, mac_hyphens
@@ -68,17 +70,14 @@ def find_target(rapi: RapiClient, boot: BootServerClient, name: str) -> Target:
     """The instance ``name`` (by full or short name) and its wrapper, if any."""
     validate.hostname(name, "name")
     short = host_label(name)
-    instance = None
-    for existing in rapi.instances.names():
-        if existing == name or host_label(existing) == short:
-            instance = rapi.instances.get(existing)
-            break
+    existing = _existing_instance(rapi, name)
+    instance = rapi.instances.get(existing) if existing is not None else None
     mac = instance.nics[0].mac if instance is not None and instance.nics else None
     wrapper = boot.wrapper(mac) if mac else None
     return Target(instance.name if instance else name, short, instance, mac, wrapper)
 
 
-def _require_pxe(target: Target) -> Instance:
+def _require_pxe(target: Target) -> None:
     if target.instance is None:
         raise ValidationError(f"instance {target.name} does not exist", field="name")
     if (target.instance.os or "").split("+")[0] != PXE_OS:
@@ -94,7 +93,6 @@ def _require_pxe(target: Target) -> Instance:
             f"instance {target.name} has no wrapper at by-mac/{mac_hyphens(target.mac)}/ipxe",
             field="name",
         )
-    return target.instance
 
 
 def _boot_verb(target: Target) -> tuple[str, str]:
@@ -206,23 +204,14 @@ def apply_reimage(
     say = on_event or _silent
     published = False
     if plan.publish is not None:
-        result = publish(boot, plan.publish, progress=on_upload)
-        published = not result.skipped
-        say(
-            "publish",
-            f"class {plan.class_name}: "
-            + ("skipped, sha256 matches" if result.skipped else f"published {result.sha256}"),
-        )
+        published = _publish(boot, plan.publish, plan.class_name, say, on_upload)
     assert plan.target.mac is not None
     position = boot.log_position() if plan.wait else None
     say(plan.verb, plan.steps[1].text)
     _power(rapi, plan.target, plan.verb, on_log)
     fetched = None
     if plan.wait:
-        fetched = boot.wait_fetch(
-            boot.layout.wrapper_rel(plan.target.mac), position=position, timeout=plan.boot_timeout
-        )
-        say("await", f"wrapper fetched by {fetched.client} at {fetched.time.isoformat()}")
+        fetched = _await_fetch(boot, plan.target.mac, position, plan.boot_timeout, say)
     return ReimageResult(plan.target.name, plan.class_name, plan.sha256, published, fetched)
 
 
@@ -293,16 +282,11 @@ def apply_wipe(
     say(plan.verb, plan.steps[1].text)
     _power(rapi, plan.target, plan.verb, on_log)
     fetched = None
-    cleared = False
     if plan.wait:
-        fetched = boot.wait_fetch(
-            boot.layout.wrapper_rel(mac), position=position, timeout=plan.boot_timeout
-        )
-        say("await", f"wrapper fetched by {fetched.client} at {fetched.time.isoformat()}")
+        fetched = _await_fetch(boot, mac, position, plan.boot_timeout, say)
         boot.set_flag(mac, False)
-        cleared = True
         say("clear", "provision flag cleared")
-    return WipeResult(plan.target.name, fetched, cleared)
+    return WipeResult(plan.target.name, fetched, plan.wait)
 
 
 # -- remove -------------------------------------------------------------------------------

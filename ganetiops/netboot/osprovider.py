@@ -38,6 +38,8 @@ DATA: Final = ("common.sh", "ganeti_api_version")
 #: Tools the scripts need on the node; zstd is optional.
 REQUIRED_TOOLS: Final = ("bash", "dd", "blockdev", "stat", "gzip", "od", "sed", "tr")
 IMAGE_NAME: Final = "ipxe.img"
+#: PATH for the commands run on a node (Debian and NixOS).
+_NODE_PATH: Final = "/sbin:/bin:/usr/sbin:/usr/bin:/run/current-system/sw/bin"
 DEBIAN_IMAGES: Final = ("/usr/lib/ipxe/ipxe.usb", "/usr/lib/ipxe/ipxe.iso")
 
 
@@ -110,7 +112,7 @@ def _check_script(target: str, names: Sequence[str]) -> str:
     images = " ".join(q(p) for p in (posixpath.join(target, IMAGE_NAME), *DEBIAN_IMAGES))
     files = " ".join(q(n) for n in names)
     return (
-        "export PATH=/sbin:/bin:/usr/sbin:/usr/bin:/run/current-system/sw/bin\n"
+        f"export PATH={_NODE_PATH}\n"
         f"for t in {tools}; do command -v $t >/dev/null 2>&1 || echo missing $t; done\n"
         "command -v zstd >/dev/null 2>&1 && echo zstd\n"
         f'for i in {images}; do [ -f "$i" ] && {{ echo image $i; break; }}; done\n'
@@ -197,7 +199,7 @@ async def install_os_provider(
                 await connection.write_file(posixpath.join(target, name), data, mode=mode)
     verifier = master or nodes.names[0]
     connection = await nodes.connection(verifier)
-    env = "export PATH=/sbin:/bin:/usr/sbin:/usr/bin:/run/current-system/sw/bin; "
+    env = f"export PATH={_NODE_PATH}; "
     diagnose = await connection.run(env + "gnt-os diagnose", timeout=300)
     listing = (await connection.run(env + "gnt-os list --no-headers", timeout=300)).check()
     os_name = posixpath.basename(target)

@@ -13,9 +13,9 @@ Files written on each node::
     /etc/ganeti/hooks/instance-add-post.d/ganetiops-boot-standin      (0755)
     /etc/ganeti/ganetiops-boot-standin.json                           {"boot_url": ...}
 
-Two installers share that list: :func:`install_standin` through the lab's exec API
-(anything with ``name`` and ``run(argv, input=..., timeout=..., check=...)``, such as
-:class:`ganetiops.lab.machine.Machine`), and :func:`install_standin_ssh` over SSH.
+:func:`install_standin` writes them through the lab's exec API (anything with ``name``
+and ``run(argv, input=..., timeout=..., check=...)``, such as
+:class:`ganetiops.lab.machine.Machine`).
 """
 
 from __future__ import annotations
@@ -25,12 +25,9 @@ import posixpath
 import shlex
 from collections.abc import Iterable, Sequence
 from importlib import resources
-from typing import TYPE_CHECKING, Any, Final, Protocol
+from typing import Any, Final, Protocol
 
 from ganetiops.errors import ValidationError
-
-if TYPE_CHECKING:
-    from ganetiops.ssh.nodes import Nodes
 
 HOOK_NAME: Final = "ganetiops-boot-standin"
 HOOKS_DIR: Final = "/etc/ganeti/hooks"
@@ -95,25 +92,4 @@ def install_standin(machines: Iterable[Runner], boot_url: str) -> list[str]:
         for path, content, mode in files:
             machine.run(["sh", "-c", _install_command(path, mode)], input=content, timeout=30)
         done.append(machine.name)
-    return done
-
-
-def uninstall_standin(machines: Iterable[Runner]) -> None:
-    """Remove the stand-in's files from every node."""
-    paths = [path for path, _content, _mode in standin_files("http://unused")]
-    command = "rm -f " + " ".join(shlex.quote(p) for p in paths)
-    for machine in machines:
-        machine.run(["sh", "-c", command], timeout=30)
-
-
-async def install_standin_ssh(nodes: Nodes, boot_url: str) -> list[str]:
-    """The same over SSH (root on each node), for labs reached only through SSH."""
-    files = standin_files(boot_url)
-    done = []
-    for name in nodes.names:
-        connection = await nodes.connection(name)
-        for path, content, mode in files:
-            (await connection.run(f"mkdir -p {shlex.quote(posixpath.dirname(path))}")).check()
-            await connection.write_file(path, content, mode=mode)
-        done.append(name)
     return done

@@ -164,6 +164,17 @@ class Model:
         return model_html(self)
 
 
+def html_repr(self: object) -> str:
+    """Jupyter display, drawn by :mod:`ganetiops.display` (imported only here).
+
+    Shared ``_repr_html_`` of the plain (non-:class:`Model`) classes:
+    ``_repr_html_ = html_repr``.
+    """
+    from ganetiops.display.html import repr_html
+
+    return repr_html(self)
+
+
 def bind(model: T, namespace: Any) -> T:
     """Attach the namespace that produced ``model`` so its verbs can call back."""
     object.__setattr__(model, "_namespace", namespace)

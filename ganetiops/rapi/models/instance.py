@@ -12,6 +12,7 @@ from ganetiops.rapi.models.base import (
     Model,
     api,
     bound_namespace,
+    html_repr,
     to_bool,
     to_dict,
     to_int,
@@ -54,11 +55,7 @@ class Nic:
         """The MAC as iPXE's ``${mac:hexhyp}`` writes it: ``aa-00-00-12-ab-cd``."""
         return self.mac.lower().replace(":", "-") if self.mac else None
 
-    def _repr_html_(self) -> str:
-        """Jupyter display, drawn by :mod:`ganetiops.display` (imported only here)."""
-        from ganetiops.display.html import repr_html
-
-        return repr_html(self)
+    _repr_html_ = html_repr
 
 
 @attrs.frozen
@@ -71,11 +68,7 @@ class Disk:
     uuid: str | None = None
     name: str | None = None
 
-    def _repr_html_(self) -> str:
-        """Jupyter display, drawn by :mod:`ganetiops.display` (imported only here)."""
-        from ganetiops.display.html import repr_html
-
-        return repr_html(self)
+    _repr_html_ = html_repr
 
 
 def _column(raw: Mapping[str, Any], key: str, index: int) -> Any:

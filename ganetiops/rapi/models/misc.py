@@ -7,7 +7,7 @@ from typing import Any, NamedTuple
 
 import attrs
 
-from ganetiops.rapi.models.base import Model, api, to_int, to_str_tuple, to_tuple
+from ganetiops.rapi.models.base import Model, api, html_repr, to_int, to_str_tuple, to_tuple
 
 
 @attrs.frozen
@@ -22,11 +22,7 @@ class OperatingSystem:
     def full_names(self) -> tuple[str, ...]:
         return tuple(f"{self.name}+{v}" for v in self.variants) or (self.name,)
 
-    def _repr_html_(self) -> str:
-        """Jupyter display, drawn by :mod:`ganetiops.display` (imported only here)."""
-        from ganetiops.display.html import repr_html
-
-        return repr_html(self)
+    _repr_html_ = html_repr
 
 
 def parse_os_list(data: Any) -> list[OperatingSystem]:
@@ -126,11 +122,7 @@ class QueryResult:
         index = self.names.index(name)
         return [row[index][1] if row[index][0] == 0 else None for row in self.rows]
 
-    def _repr_html_(self) -> str:
-        """Jupyter display, drawn by :mod:`ganetiops.display` (imported only here)."""
-        from ganetiops.display.html import repr_html
-
-        return repr_html(self)
+    _repr_html_ = html_repr
 
 
 def parse_fields(data: Any) -> tuple[FieldDef, ...]:
