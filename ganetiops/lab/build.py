@@ -47,8 +47,8 @@ from ganetiops.lab import configs, host, procs, topology
 from ganetiops.lab.configs import Bind, Command, Mkdir, Step, Symlink, Tmpfs
 from ganetiops.lab.facts import BootFacts, LabFacts, NodeFacts
 from ganetiops.lab.layout import Layout
-from ganetiops.lab.machine import Machine
-from ganetiops.lab.record import LabRecord, ProcessEntry, RouteEntry
+from ganetiops.lab.machine import Machine, spawn_recorded
+from ganetiops.lab.record import LabRecord, RouteEntry
 
 #: The boot server's ``admin`` user (SFTP publishing), unknown to the host.
 ADMIN_UID: Final = 61000
@@ -150,14 +150,15 @@ class Builder:
         netns = self.names.netns(machine)
         self._add_netns(netns)
         argv = ["ip", "netns", "exec", netns, "unshare", "--mount", "--uts"]
-        pid = procs.spawn(
-            [*argv, "--propagation", "private", "sleep", "infinity"], env=host.CLEAN_ENV, log=None
+        entry = spawn_recorded(
+            [*argv, "--propagation", "private", "sleep", "infinity"],
+            machine=machine,
+            role=HOLDER,
+            log=None,
+            record=self.record,
+            what=f"the namespace holder of {machine}",
         )
-        started = procs.start_time(pid)
-        if started is None:
-            raise LabError(f"the namespace holder of {machine} ended at once")
-        entry = ProcessEntry(pid, started, machine, HOLDER)
-        self.record.add_process(entry)
+        pid = entry.pid
         sleep = os.path.realpath(shutil.which("sleep") or "/usr/bin/sleep")
 
         def holding() -> bool:

@@ -34,9 +34,15 @@ IPOLICY_BOUNDS: Final = (
 )
 
 
-def lab_inventory(lab: Lab, facts: LabFacts) -> dict[str, Any]:
-    """The lab as a bootstrap inventory (the raw TOML structure, before validation)."""
-    plan = lab.plan
+def lab_inventory(
+    lab: Lab, facts: LabFacts, *, plan: topology.AddressPlan | None = None
+) -> dict[str, Any]:
+    """The lab as a bootstrap inventory (the raw TOML structure, before validation).
+
+    ``plan`` is the lab's address plan when the caller has it (else read from the record).
+    """
+    if plan is None:
+        plan = lab.plan
     templates = list(DISK_TEMPLATES)
     return {
         "cluster": {
@@ -77,7 +83,7 @@ def create_cluster(lab: Lab) -> ClusterFacts:
     for fact in facts.nodes:
         lab.check_route(fact.primary_ip)  # fail closed before SSH goes anywhere
     lab.layout.secrets.mkdir(mode=0o700, exist_ok=True)
-    inventory = parse_inventory(lab_inventory(lab, facts))
+    inventory = parse_inventory(lab_inventory(lab, facts, plan=plan))
     with procs.timed("bootstrap (init, known_hosts, RAPI users, node adds)"):
         run_bootstrap(inventory, verify=False)
 
@@ -130,31 +136,15 @@ def _wait_for_rapi(lab: Lab, user: str, password: str) -> None:
         raise
 
 
-def _write(path: Path, text: str, mode: int, *, owner: tuple[int, int] = (0, 0)) -> None:
-    """Replace ``path`` atomically, with its final owner and mode from the start.
-
-    ganeti-rapi reloads its users file when a file of that name is written or moved
-    into its directory (inotify); a file that appeared with the wrong owner first
-    could be read, refused, and never read again.
-    """
+def _write(path: Path, text: str, mode: int) -> None:
+    """Replace ``path`` atomically, with its final mode from the start."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.tmp")
     try:
         with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
-            os.fchown(f.fileno(), *owner)
             os.fchmod(f.fileno(), mode)
             f.write(text)
         os.replace(temporary, path)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
-
-
-def _ids(user: str, group: str) -> tuple[int, int]:
-    import grp
-    import pwd
-
-    try:
-        return pwd.getpwnam(user).pw_uid, grp.getgrnam(group).gr_gid
-    except KeyError as exc:
-        raise LabError(f"the host lacks Ganeti's user or group: {exc}") from None

@@ -14,10 +14,9 @@ from typing import Final
 
 import attrs
 
-from ganetiops.errors import LabError
+from ganetiops.errors import LabError, ValidationError
 from ganetiops.lab import topology
 
-#: Realm of Ganeti's RAPI HTTP digest authentication (lib/http/auth.py).
 #: ``rapi_bind`` option -> the address ganeti-rapi listens on.
 RAPI_BINDS: Final = {"all": "0.0.0.0", "loopback": "127.0.0.1"}  # noqa: S104 - documented
 
@@ -225,7 +224,6 @@ def ganeti_defaults(rapi_bind: str) -> str:
 
 FILE_STORAGE_DIR: Final = "/srv/ganeti/file-storage"
 SHARED_FILE_STORAGE_DIR: Final = "/srv/ganeti/shared-file-storage"
-OS_DIR: Final = "/srv/ganeti/os"
 
 
 def file_storage_paths() -> str:
@@ -235,22 +233,26 @@ def file_storage_paths() -> str:
 
 def certificate_sha256(pem: str) -> str:
     """SHA-256 fingerprint of the first certificate in ``pem``: ``AB:CD:...`` (uppercase)."""
-    return ":".join(f"{b:02X}" for b in hashlib.sha256(certificate_der(pem)).digest())
+    from ganetiops.rapi.tls import pem_fingerprint  # deferred: ganetiops.rapi loads httpx
 
-
-def certificate_der(pem: str) -> bytes:
-    """The DER bytes of the first certificate in ``pem`` (which may also hold a key)."""
-    begin, end = "-----BEGIN CERTIFICATE-----", "-----END CERTIFICATE-----"
-    start = pem.find(begin)
-    stop = pem.find(end, start)
-    if start < 0 or stop < 0:
-        raise LabError("no certificate in the PEM text")
-    return ssl.PEM_cert_to_DER_cert(pem[start : stop + len(end)] + "\n")
+    try:
+        return pem_fingerprint(pem)
+    except ValidationError:
+        raise LabError(_NO_CERTIFICATE) from None
 
 
 def certificate_pem(pem: str) -> str:
-    """Only the first certificate of ``pem``, without any private key."""
-    return ssl.DER_cert_to_PEM_cert(certificate_der(pem))
+    """Only the first certificate of ``pem`` (which may also hold a key), without the key."""
+    from ganetiops.rapi.tls import first_certificate  # deferred: ganetiops.rapi loads httpx
+
+    try:
+        first = first_certificate(pem)
+    except ValidationError:
+        raise LabError(_NO_CERTIFICATE) from None
+    return ssl.DER_cert_to_PEM_cert(ssl.PEM_cert_to_DER_cert(first))
+
+
+_NO_CERTIFICATE: Final = "no certificate in the PEM text"
 
 
 # -- scripts run inside a machine's namespaces ------------------------------------------------

@@ -29,27 +29,16 @@ ENV_RAPI_BIND: Final = "GANETIOPS_LAB_RAPI_BIND"
 
 
 @contextlib.contextmanager
-def _flock(path: Path, what: str) -> Iterator[None]:
-    """Hold an exclusive lock on ``path``; fail at once if another process holds it."""
+def _flock(path: Path, *, blocking: bool = False, what: str = "the lock") -> Iterator[None]:
+    """Hold an exclusive lock on ``path``: with ``blocking``, wait for it (short critical
+    sections); else fail at once, naming ``what``, if another process holds it."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_EX if blocking else fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise LabError(f"{what} is busy: another gnt-py lab command is running") from None
-        yield
-    finally:
-        os.close(fd)
-
-
-@contextlib.contextmanager
-def _wait_flock(path: Path) -> Iterator[None]:
-    """Hold an exclusive lock on ``path``, waiting for it (short critical sections)."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
         yield
     finally:
         os.close(fd)
@@ -215,7 +204,7 @@ class Lab:
         host.preflight()
         self.layout.root.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.layout.root.chmod(0o700)
-        with _flock(self.layout.lock, f"lab {self.name}"):
+        with _flock(self.layout.lock, what=f"lab {self.name}"):
             existing = self.record()
             if existing is not None:
                 if existing.phase == "up" and self._holders_alive(existing):
@@ -244,7 +233,7 @@ class Lab:
                     with procs.timed("cluster"):
                         facts = attrs.evolve(facts, cluster=create_cluster(self))
                     record.set_facts(facts.to_json())
-                    self._write_context(record, facts.cluster)
+                    self._write_context(record, facts)
                 record.set_phase("up")
             except BaseException as exc:
                 record.set_phase("failed", error=str(exc) or type(exc).__name__)
@@ -258,7 +247,7 @@ class Lab:
 
     def _claim(self, bare: bool) -> tuple[LabRecord, Builder]:
         """Choose the slot, check its prefixes are free, write the record, close routes."""
-        with _wait_flock(self.layout.root / ".slots.lock"):
+        with _flock(self.layout.root / ".slots.lock", blocking=True):
             taken = slots_in_use(self.layout.root, but=self.name)
             routes = host.host_routes()
             if self._slot is not None or self.name == topology.DEFAULT_NAME:
@@ -296,17 +285,18 @@ class Lab:
 
         install_standin([self.machine(node.name) for node in facts.nodes], facts.boot.url)
 
-    def _write_context(self, record: LabRecord, cluster: ClusterFacts | None) -> None:
+    def _write_context(self, record: LabRecord, facts: LabFacts) -> None:
         """Record the configuration context ``<lab name>`` for the write user."""
         from ganetiops.config import Context, PasswordSource, SshVia, load_config
         from ganetiops.netboot.labboot import boot_server_from_lab
 
+        cluster = facts.cluster
         assert cluster is not None
         write = cluster.user("write")
         ssh = None
         if cluster.rapi_bind == "loopback":
             ssh = SshVia(
-                nodes=tuple(n.primary_ip for n in self.facts().nodes),
+                nodes=tuple(n.primary_ip for n in facts.nodes),
                 key=str(self.layout.workstation_key),
                 known_hosts=str(self.layout.known_hosts),
             )
@@ -318,9 +308,9 @@ class Lab:
             certificate_sha256=cluster.certificate_sha256,
             ssh=ssh,
             description=self._context_description(),
-            boot=boot_server_from_lab(self.facts()),
+            boot=boot_server_from_lab(facts),
         )
-        with _wait_flock(self.layout.root / ".config.lock"):
+        with _flock(self.layout.root / ".config.lock", blocking=True):
             config = load_config()
             record.set_context(ContextEntry(self.name, str(config.path), cluster.url))
             config.set_context(context)
@@ -336,7 +326,7 @@ class Lab:
         host.require_root()
         if not self.layout.record.exists():
             return False
-        with _flock(self.layout.lock, f"lab {self.name}"):
+        with _flock(self.layout.lock, what=f"lab {self.name}"):
             record = self.record()
             if record is None:
                 return False
@@ -391,7 +381,7 @@ class Lab:
             return
         from ganetiops.config import load_config
 
-        with _wait_flock(self.layout.root / ".config.lock"):
+        with _flock(self.layout.root / ".config.lock", blocking=True):
             config = load_config(Path(record.context.config_path))
             ours = config.contexts.get(record.context.name)
             if ours is not None and ours.description == self._context_description():

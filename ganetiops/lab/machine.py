@@ -80,9 +80,31 @@ class Machine:
         ``nsenter``, ``chroot``, ``env`` and ``prlimit`` all exec, so the PID is the
         daemon's own (it must run in the foreground).
         """
-        pid = procs.spawn(self.argv(command), env=host.CLEAN_ENV, log=log)
-        started = procs.start_time(pid)
-        if started is None:
-            raise LabError(f"{command[0]} on {self.name} ended at once; see {log}")
-        record.add_process(ProcessEntry(pid, started, self.name, role))
-        return pid
+        argv = self.argv(command)
+        what = f"{command[0]} on {self.name}"
+        return spawn_recorded(
+            argv, machine=self.name, role=role, log=log, record=record, what=what
+        ).pid
+
+
+def spawn_recorded(
+    argv: Sequence[str],
+    *,
+    machine: str,
+    role: str,
+    log: Path | None,
+    record: LabRecord,
+    what: str,
+) -> ProcessEntry:
+    """Start ``argv`` detached (clean environment) and record it by PID and start time.
+
+    :class:`LabError` naming ``what`` if it ended at once.
+    """
+    pid = procs.spawn(argv, env=host.CLEAN_ENV, log=log)
+    started = procs.start_time(pid)
+    if started is None:
+        see = f"; see {log}" if log else ""
+        raise LabError(f"{what} ended at once{see}")
+    entry = ProcessEntry(pid, started, machine, role)
+    record.add_process(entry)
+    return entry

@@ -56,7 +56,10 @@ def is_running(pid: int) -> bool:
 
 def is_alive(entry: ProcessEntry) -> bool:
     """True if the recorded process still runs (same PID *and* same start time)."""
-    return start_time(entry.pid) == entry.start_time and is_running(entry.pid)
+    fields = _stat_fields(entry.pid)  # one read: start time and state of the same process
+    if fields is None:
+        return False
+    return int(fields[19]) == entry.start_time and fields[0] not in ("Z", "X")
 
 
 def spawn(argv: Sequence[str], *, env: Mapping[str, str], log: Path | None) -> int:

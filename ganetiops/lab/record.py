@@ -15,14 +15,14 @@ import os
 import tempfile
 import threading
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import attrs
 
 from ganetiops.errors import LabError
 
 FORMAT: Final = 1
-RECORD_FILE: Final = "lab.json"
+_T = TypeVar("_T")
 
 #: Lifecycle of a record: ``creating`` while ``up`` runs, ``up`` when done,
 #: ``failed`` when ``up`` stopped on an error, ``removing`` while ``down`` runs.
@@ -169,23 +169,20 @@ class LabRecord:
             self.error = error
             self._save_locked()
 
-    def add_netns(self, name: str) -> None:
+    def _add_unique(self, items: list[_T], item: _T) -> None:
         with self._lock:
-            if name not in self.netns:
-                self.netns.append(name)
+            if item not in items:
+                items.append(item)
             self._save_locked()
+
+    def add_netns(self, name: str) -> None:
+        self._add_unique(self.netns, name)
 
     def add_link(self, name: str) -> None:
-        with self._lock:
-            if name not in self.links:
-                self.links.append(name)
-            self._save_locked()
+        self._add_unique(self.links, name)
 
     def add_route(self, route: RouteEntry) -> None:
-        with self._lock:
-            if route not in self.routes:
-                self.routes.append(route)
-            self._save_locked()
+        self._add_unique(self.routes, route)
 
     def add_process(self, process: ProcessEntry) -> None:
         with self._lock:

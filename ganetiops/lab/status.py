@@ -8,6 +8,7 @@ import attrs
 
 from ganetiops.errors import LabError
 from ganetiops.lab import procs, topology
+from ganetiops.lab.build import HOLDER
 from ganetiops.lab.facts import LabFacts
 from ganetiops.lab.record import LabRecord
 
@@ -69,9 +70,10 @@ def lab_status(lab: Lab) -> LabStatus:
     if record is None:
         return LabStatus(name=lab.name, slot=None, phase="down", running=False)
     facts = LabFacts.from_json(record.facts) if record.facts else None
-    holders = {p.machine: p for p in record.processes if p.role == "holder"}
+    holders = {p.machine: p for p in record.processes if p.role == HOLDER}
     alive = {name: procs.is_alive(entry) for name, entry in holders.items()}
     roles = _roles(lab, facts, alive)
+    plan = topology.AddressPlan.for_slot(record.slot)
     machines = []
     for name in (*topology.NODE_NAMES, topology.BOOT):
         running = alive.get(name, False)
@@ -79,14 +81,14 @@ def lab_status(lab: Lab) -> LabStatus:
             role, secondary = "boot server", None
         else:
             role = roles.get(topology.fqdn(name), "-")
-            secondary = lab.plan.secondary_ip(name)
+            secondary = plan.secondary_ip(name)
         machines.append(
             MachineStatus(
                 name=name,
                 fqdn=topology.fqdn(name),
                 role=role,
                 running=running,
-                primary_ip=lab.plan.primary_ip(name),
+                primary_ip=plan.primary_ip(name),
                 secondary_ip=secondary,
                 daemons=_daemons(lab, record, name) if running else (),
             )
@@ -134,7 +136,7 @@ def _daemons(lab: Lab, record: LabRecord, name: str) -> tuple[str, ...]:
     own = [
         p.role
         for p in record.processes
-        if p.machine == name and p.role != "holder" and procs.is_alive(p)
+        if p.machine == name and p.role != HOLDER and procs.is_alive(p)
     ]
     ganeti = []
     if name != topology.BOOT:

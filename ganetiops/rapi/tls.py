@@ -63,6 +63,10 @@ def _first_certificate(pem: str) -> str:
     return pem[start : stop + len(end)] + "\n"
 
 
+#: The first certificate of a PEM text (which may also hold a key), as PEM.
+first_certificate = _first_certificate
+
+
 def _optional_fingerprint(value: str | None) -> str | None:
     return normalize_fingerprint(value) if value else None
 
