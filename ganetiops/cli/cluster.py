@@ -7,8 +7,8 @@ Heavy modules are imported inside the functions so that ``gnt-py --help`` stays 
 * ``bootstrap INVENTORY [--plan] [--yes]`` — build or complete a cluster over SSH.
 * ``rapi-user list|add|remove`` — the RAPI users file on the master, over SSH.
 
-Other modules add their commands to this group (``ganetiops.cli.cluster_ops``:
-info, verify, modify, master...), through the ``EXTENSIONS`` of ``cli/app.py``.
+The cluster-wide commands of :mod:`ganetiops.cli.cluster_ops` (info, verify, modify,
+master...) are added to this group when this module is imported.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ganetiops.cli import exits
+from ganetiops.cli.cluster_ops import register
 from ganetiops.cli.state import State, echo_err, pass_state
 
 if TYPE_CHECKING:
@@ -339,10 +340,4 @@ def rapi_user_remove(state: State, name: str, yes: bool, inventory: str | None) 
         raise click.exceptions.Exit(getattr(exits, "NOT_FOUND", exits.ERROR))
 
 
-def _add_cluster_ops() -> None:
-    from ganetiops.cli.cluster_ops import register
-
-    register(cluster)
-
-
-_add_cluster_ops()
+register(cluster)

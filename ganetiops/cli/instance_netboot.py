@@ -1,5 +1,5 @@
-"""Netboot commands: ``instance create|reimage|wipe|remove``, ``netboot ...`` and
-``node install-os-provider``.
+"""Netboot commands: ``instance create|reimage|wipe|remove`` and ``netboot ...``
+(``node install-os-provider`` lives in :mod:`ganetiops.cli.node`; re-exported here).
 
 ``instance create NAME`` runs the netboot sequence (OS ``pxe``, homelab.md §3.5)
 unless ``-o/--os`` names another OS, in which case it is a plain ``gnt-instance add``.
@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ganetiops.cli.common import confirm, yes_option
+from ganetiops.cli.node import install_os_provider
 from ganetiops.cli.state import State, pass_state
 from ganetiops.errors import ConfigError, ValidationError
 
@@ -305,7 +306,7 @@ def _plain_create(state: State, name: str, os_name: str, opts: dict[str, Any]) -
     """``-o OS`` other than pxe: gnt-instance add, through instance_plain's arguments."""
     from ganetiops.cli.common import check_call, parse_indexed
     from ganetiops.cli.instance_plain import create_arguments
-    from ganetiops.cli.jobs_ui import JobProgress
+    from ganetiops.cli.jobs_ui import follow_job
 
     used = [o for o in _NETBOOT_ONLY if opts[o]]
     if used or opts["keys"] != "require" or opts["network"] or opts["no_wait"]:
@@ -314,9 +315,8 @@ def _plain_create(state: State, name: str, os_name: str, opts: dict[str, Any]) -
             "instances; use --net network=NAME for a plain create"
         )
     pnode, snode = _placement(opts)
-    disks: list[Any] = []
-    for spec in opts["disk"]:
-        disks += parse_indexed((spec,), "--disk") if "=" in spec else [{"size": spec}]
+    specs = [spec if "=" in spec else f"size={spec}" for spec in opts["disk"]]
+    disks = parse_indexed(specs, "--disk")
     kwargs = create_arguments(
         disk_template=opts["disk_template"] or "",
         disk=(),
@@ -334,7 +334,7 @@ def _plain_create(state: State, name: str, os_name: str, opts: dict[str, Any]) -
     kwargs.update(disks=disks, pnode=pnode, snode=snode, beparams=beparams or None)
     client = state.client()
     if not kwargs["disk_template"]:
-        enabled = client.cluster.info().enabled_disk_templates
+        enabled = client.facts().enabled_disk_templates
         if not enabled:
             raise ValidationError("the cluster enables no disk template", field="disk_template")
         kwargs["disk_template"] = enabled[0]
@@ -351,12 +351,12 @@ def _plain_create(state: State, name: str, os_name: str, opts: dict[str, Any]) -
     if not _plan_approved(state, plan, opts, f"Create instance {name}?"):
         return
     job = client.instances.create(name, **kwargs)
-    with JobProgress(job.id, f"create {name}") as progress:
-        result = job.wait(on_log=progress.log)
+    result = follow_job(job, what=f"create {name}")
+    nodes = result.value if result is not None else None
     _out(
         state,
-        {"name": name, "job_id": job.id, "nodes": result.value},
-        [f"instance {name} created on {', '.join(result.value or []) or '?'}"],
+        {"name": name, "job_id": job.id, "nodes": nodes},
+        [f"instance {name} created on {', '.join(nodes or []) or '?'}"],
     )
 
 
@@ -807,99 +807,10 @@ def lab_class(class_: str, generation: int) -> None:
     click.echo(str(build_lab_class(class_, generation=generation)))
 
 
-# -- node install-os-provider ------------------------------------------------------------
-
-
-@click.command("install-os-provider")
-@click.option(
-    "--node",
-    "nodes",
-    multiple=True,
-    metavar="NODE",
-    help="Nodes to install on (default: every node of the cluster).",
-)
-@click.option(
-    "--path",
-    "target",
-    default="/srv/ganeti/os/pxe",
-    show_default=True,
-    help="OS directory on the nodes.",
-)
-@click.option(
-    "--image",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="An iPXE disk image to install beside the scripts (ipxe.img).",
-)
-@plan_option
-@pass_state
-def install_os_provider(
-    state: State, nodes: tuple[str, ...], target: str, image: Path | None, plan: bool
-) -> None:
-    """Install the project's pxe OS provider on the nodes over SSH; check with gnt-os."""
-    from ganetiops.cli.remote import ssh_login
-    from ganetiops.netboot.osprovider import install_os_provider as install
-    from ganetiops.ssh import Host, Nodes, run_sync
-
-    client = state.client()
-    info = client.cluster.info()
-    cluster_nodes = {n.name: n for n in client.nodes.list()}
-    chosen = list(nodes) or sorted(cluster_nodes)
-    unknown = [n for n in chosen if n not in cluster_nodes]
-    if unknown:
-        raise ValidationError(f"not nodes of the cluster: {', '.join(unknown)}", field="node")
-    settings, user, port = ssh_login(state.context)
-    hosts = [Host(name=n, address=cluster_nodes[n].pip, user=user, port=port) for n in chosen]
-    master = info.master if info.master in chosen else None
-    if master is None and info.master:
-        hosts.append(
-            Host(name=info.master, address=cluster_nodes[info.master].pip, user=user, port=port)
-        )
-        master = info.master
-
-    async def go() -> Any:
-        async with Nodes(hosts, settings) as connected:
-            return await install(
-                connected,
-                target=target,
-                image=image,
-                master=master,
-                hosts=chosen,
-                plan_only=plan,
-            )
-
-    report = run_sync(go())
-    lines = []
-    for check in report.checks:
-        changed = report.changed.get(check.node, ())
-        verb = "would update" if plan else "updated"
-        zstd = "zstd" if check.has_zstd else "no zstd (export uses gzip)"
-        what = f"{verb} {', '.join(changed)}" if changed else "up to date"
-        lines.append(f"{check.node}: {what}; image {check.image or 'uploaded'}; {zstd}")
-    if not plan:
-        lines.append(f"gnt-os list on {report.master}: {' '.join(report.os_list.split())}")
-    _out(
-        state,
-        {
-            "target": report.target,
-            "changed": {k: list(v) for k, v in report.changed.items()},
-            "os_list": report.os_list.split(),
-        },
-        lines,
-    )
-
-
-def register_node(group: click.Group) -> click.Group:
-    """Add ``install-os-provider`` to the ``node`` group (``gnt-py node install-os-provider``)."""
-    if install_os_provider.name not in group.commands:
-        group.add_command(install_os_provider)
-    return group
-
-
 __all__ = [
     "create",
     "install_os_provider",
     "netboot",
-    "register_node",
     "reimage",
     "remove",
     "wipe",

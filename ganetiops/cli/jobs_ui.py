@@ -62,8 +62,6 @@ class JobOptions:
     dry_run: bool = False
     priority: str | None = None
     output_format: str = "table"
-    #: ``--plan``: show the requests that would submit jobs, send none of them.
-    plan: bool = False
 
     def common(self) -> dict[str, Any]:
         """Keyword arguments for a job-submitting library call (``reason``, ``dry_run``...)."""
@@ -132,11 +130,9 @@ def job_options(fn: F | None = None, *, common: bool = True) -> Any:
             from ganetiops.cli.state import State
 
             state = click.get_current_context().find_object(State)
-            plan = kwargs.pop("plan")
-            if plan and state is not None:
+            if kwargs.pop("plan") and state is not None:
                 state.plan = True
             kwargs["jobs"] = JobOptions(
-                plan=plan,
                 no_wait=kwargs.pop("no_wait"),
                 timeout=kwargs.pop("timeout"),
                 reason=kwargs.pop("reason", None),
@@ -277,9 +273,6 @@ class PlannedJob:
 
     planned = True
     id = 0
-
-    def __init__(self, call: Any) -> None:
-        self.call = call
 
 
 def describe_call(call: Any) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -109,14 +108,12 @@ def status(state: State) -> None:
 
     require_root()
     current = _lab().status()
-    if state.output_format == "json":
-        click.echo(json.dumps(current.to_json(), indent=2))
-    elif state.output_format == "yaml":
-        import yaml
-
-        click.echo(yaml.safe_dump(current.to_json(), sort_keys=False), nl=False)
-    else:
+    if state.output_format == "table":
         click.echo(_table(current))
+    else:
+        from ganetiops.cli.output import dump
+
+        click.echo(dump(current.to_json(), state.output_format))
 
 
 def _table(current: LabStatus) -> str:

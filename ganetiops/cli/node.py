@@ -1,7 +1,9 @@
-"""``gnt-py node``: list nodes, change their role, move instances off them."""
+"""``gnt-py node``: list nodes, change their role, move instances off them, install the
+pxe OS provider on them."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
@@ -29,6 +31,7 @@ from ganetiops.cli.output import (
     render_table,
 )
 from ganetiops.cli.state import State, pass_state
+from ganetiops.errors import ValidationError
 
 #: ``gnt-node list`` defaults.
 DEFAULT_FIELDS = ("name", "dtotal", "dfree", "mtotal", "mnode", "mfree", "pinst_cnt", "sinst_cnt")
@@ -308,10 +311,77 @@ def storage(
 add_tag_commands(node, "nodes", "a node", complete_nodes)
 
 
-def _add_netboot_commands() -> None:
-    from ganetiops.cli.instance_netboot import register_node
+@node.command("install-os-provider")
+@click.option(
+    "--node",
+    "nodes",
+    multiple=True,
+    metavar="NODE",
+    help="Nodes to install on (default: every node of the cluster).",
+)
+@click.option(
+    "--path",
+    "target",
+    default="/srv/ganeti/os/pxe",
+    show_default=True,
+    help="OS directory on the nodes.",
+)
+@click.option(
+    "--image",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="An iPXE disk image to install beside the scripts (ipxe.img).",
+)
+@click.option("--plan", is_flag=True, help="Show the plan and change nothing.")
+@pass_state
+def install_os_provider(
+    state: State, nodes: tuple[str, ...], target: str, image: Path | None, plan: bool
+) -> None:
+    """Install the project's pxe OS provider on the nodes over SSH; check with gnt-os."""
+    from ganetiops.cli.remote import ssh_login
+    from ganetiops.netboot.osprovider import install_os_provider as install
+    from ganetiops.ssh import Host, Nodes, run_sync
 
-    register_node(node)
+    client = state.client()
+    info = client.cluster.info()
+    cluster_nodes = {n.name: n for n in client.nodes.list()}
+    chosen = list(nodes) or sorted(cluster_nodes)
+    unknown = [n for n in chosen if n not in cluster_nodes]
+    if unknown:
+        raise ValidationError(f"not nodes of the cluster: {', '.join(unknown)}", field="node")
+    settings, user, port = ssh_login(state.context)
+    hosts = [Host(name=n, address=cluster_nodes[n].pip, user=user, port=port) for n in chosen]
+    master = info.master if info.master in chosen else None
+    if master is None and info.master:
+        hosts.append(
+            Host(name=info.master, address=cluster_nodes[info.master].pip, user=user, port=port)
+        )
+        master = info.master
 
+    async def go() -> Any:
+        async with Nodes(hosts, settings) as connected:
+            return await install(
+                connected,
+                target=target,
+                image=image,
+                master=master,
+                hosts=chosen,
+                plan_only=plan,
+            )
 
-_add_netboot_commands()
+    report = run_sync(go())
+    if state.output_format != "table":
+        data = {
+            "target": report.target,
+            "changed": {k: list(v) for k, v in report.changed.items()},
+            "os_list": report.os_list.split(),
+        }
+        click.echo(dump(data, state.output_format))
+        return
+    for check in report.checks:
+        changed = report.changed.get(check.node, ())
+        verb = "would update" if plan else "updated"
+        zstd = "zstd" if check.has_zstd else "no zstd (export uses gzip)"
+        what = f"{verb} {', '.join(changed)}" if changed else "up to date"
+        click.echo(f"{check.node}: {what}; image {check.image or 'uploaded'}; {zstd}")
+    if not plan:
+        click.echo(f"gnt-os list on {report.master}: {' '.join(report.os_list.split())}")

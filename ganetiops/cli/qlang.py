@@ -17,6 +17,7 @@ the nested-list filter ``/2/query`` takes (``["&", ["=", "status", "running"], .
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from ganetiops.errors import ValidationError
@@ -97,18 +98,18 @@ class _Parser:
         return result
 
     def or_expr(self) -> list[Any]:
-        parts = [self.and_expr()]
-        while self.is_op("or"):
-            self.take()
-            parts.append(self.and_expr())
-        return parts[0] if len(parts) == 1 else ["|", *parts]
+        return self.chain("or", "|", self.and_expr)
 
     def and_expr(self) -> list[Any]:
-        parts = [self.not_expr()]
-        while self.is_op("and"):
+        return self.chain("and", "&", self.not_expr)
+
+    def chain(self, word: str, symbol: str, operand: Callable[[], list[Any]]) -> list[Any]:
+        """``operand (word operand)*``: the one operand, or ``[symbol, *operands]``."""
+        parts = [operand()]
+        while self.is_op(word):
             self.take()
-            parts.append(self.not_expr())
-        return parts[0] if len(parts) == 1 else ["&", *parts]
+            parts.append(operand())
+        return parts[0] if len(parts) == 1 else [symbol, *parts]
 
     def not_expr(self) -> list[Any]:
         if self.is_op("not"):

@@ -73,7 +73,7 @@ def _plan_only(client: RapiClient, output_format: str) -> None:
         if call.precondition is not None:
             call.precondition(client.facts())
         print_plan(call, output_format)
-        return PlannedJob(call)
+        return PlannedJob()
 
     setattr(client, "submit", submit)  # noqa: B010 - an instance override, on purpose
 
