@@ -126,9 +126,9 @@ def test_root_key_logs_in_from_node_to_node(lab: Lab, lab_facts: LabFacts) -> No
     assert done.stdout.strip() == bet.fqdn
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def instance(lab: Lab) -> Iterator[str]:
-    """A sharedfile instance with the pxe OS on aleph, removed afterwards."""
+    """A sharedfile instance with the pxe OS on aleph for this module, removed afterwards."""
     name = "inst1.homelab.tel"
     lab.run(
         "aleph",

@@ -225,22 +225,13 @@ def test_reimage_and_rollback_by_served_sha256(
 
 
 def test_install_os_provider_repairs_a_node(lab: Lab, facts: LabFacts) -> None:
-    from click.testing import CliRunner
-
-    from ganetiops.cli.app import cli
-    from ganetiops.cli.instance_netboot import install_os_provider
-
     lab.run("gimel", ["sh", "-c", "echo broken > /srv/ganeti/os/pxe/export"])
-    cli.add_command(install_os_provider, "install-os-provider")
-    runner = CliRunner()
-    planned = runner.invoke(cli, ["--context", lab.name, "install-os-provider", "--plan"])
-    assert planned.exit_code == 0, planned.output
-    assert "gimel.homelab.tel: would update export" in planned.output
-    done = runner.invoke(cli, ["--context", lab.name, "install-os-provider"])
-    assert done.exit_code == 0, done.output
+    planned = gnt(lab, "node", "install-os-provider", "--plan")
+    assert "gimel.homelab.tel: would update export" in planned.stdout + planned.stderr
+    done = gnt(lab, "node", "install-os-provider")
     shipped = (Path(__file__).parents[2] / "ganetiops/netboot/provider/pxe/export").read_text()
     assert lab.run("gimel", ["cat", "/srv/ganeti/os/pxe/export"]).stdout == shipped
-    assert "pxe" in done.output
+    assert "pxe" in done.stdout + done.stderr
 
 
 def test_remove_leaves_no_wrapper_or_keys(lab: Lab, facts: LabFacts) -> None:

@@ -365,16 +365,7 @@ def test_connection_error_exit_3(monkeypatch: pytest.MonkeyPatch, fake: FakeRapi
     def refuse(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("refused", request=request)
 
-    monkeypatch.setattr(
-        "ganetiops.cli.state.make_client",
-        lambda context, **o: RapiClient(
-            "https://rapi.test:5080",
-            retries=0,
-            user="u",
-            password="p",
-            transport=httpx.MockTransport(refuse),
-        ),
-    )
+    monkeypatch.setattr(fake, "handler", refuse)
     code, _, err = gnt("instance", "list")
     assert code == exits.CONNECTION
     assert "cannot connect" in err
@@ -384,16 +375,7 @@ def test_auth_error_exit_3(monkeypatch: pytest.MonkeyPatch, fake: FakeRapi) -> N
     def deny(request: httpx.Request) -> httpx.Response:
         return httpx.Response(401, json={"code": 401, "message": "Unauthorized", "explain": ""})
 
-    monkeypatch.setattr(
-        "ganetiops.cli.state.make_client",
-        lambda context, **o: RapiClient(
-            "https://rapi.test:5080",
-            retries=0,
-            user="u",
-            password="p",
-            transport=httpx.MockTransport(deny),
-        ),
-    )
+    monkeypatch.setattr(fake, "handler", deny)
     code, _, err = gnt("instance", "list")
     assert code == exits.CONNECTION
     assert "401" in err

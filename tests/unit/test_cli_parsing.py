@@ -68,6 +68,8 @@ def test_parse_filter() -> None:
     for bad in ("[1,", '{"a": 1}', "status =="):
         with pytest.raises(ValidationError):
             parse_filter(bad)
+    with pytest.raises(ValidationError):
+        parse_filter(None, ("novalue",))
     assert parse_filter('status == "running"', ("pnode=aleph",)) == [
         "&",
         ["=", "status", "running"],
@@ -110,8 +112,6 @@ def test_qlang(text: str, expected: list[Any]) -> None:
 def test_qlang_errors_name_the_filter(text: str) -> None:
     with pytest.raises(ValidationError, match="--filter"):
         parse_qlang(text)
-    with pytest.raises(ValidationError):
-        parse_filter(None, ("novalue",))
 
 
 def _create(**overrides: Any) -> dict[str, Any]:

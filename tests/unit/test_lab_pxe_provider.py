@@ -11,6 +11,9 @@ import pytest
 
 from ganetiops.lab.build import pxe_provider
 
+#: The tools below (zstd included) come from the lab's Debian packages, which CI installs.
+pytestmark = pytest.mark.ci_setup
+
 MIB = 1024 * 1024
 #: What the scripts need besides bash builtins (zstd is added where a test wants it).
 TOOLS = ("dirname", "dd", "stat", "od", "tr", "sed", "cat", "gzip")

@@ -17,17 +17,6 @@ from ganetiops.rapi.call import Call
 from ganetiops.rapi.jobs import WAIT_FIELDS, Sleep, _collect_children, check_result, wait_flow
 from ganetiops.rapi.models.job import JobInfo, LogEntry
 
-SUCCESS = {
-    "id": 7,
-    "status": "success",
-    "opstatus": ["success"],
-    "opresult": [["aleph"]],
-    "oplog": [[[1, [100, 0], "message", "hello"], [2, [101, 500000], "message", "bye"]]],
-    "start_ts": [100, 0],
-    "end_ts": [101, 500000],
-    "summary": ["INSTANCE_STARTUP(x)"],
-}
-
 
 def answer(status: str, entries: list[Any] | None = None, **fields: Any) -> dict[str, Any]:
     """A /wait answer as 3.0.2 sends it: job_info in the order of the requested fields."""

@@ -131,4 +131,7 @@ def test_os_list_and_query_records() -> None:
 )
 def test_sizes_render_like_ganeti(mib: int, text: str) -> None:
     assert format_mib(mib) == text
+
+
+def test_sizes_render_in_a_fixed_unit() -> None:
     assert format_mib(2048, "M") == "2048M"
