@@ -57,34 +57,9 @@ def main() -> None:
             _timed(name, "instance", "remove", INSTANCE, "--yes", check=False)
             note("netboot publish (new class)", _timed(name, "netboot", "publish", str(v1)))
             note("netboot publish (same sha256)", _timed(name, "netboot", "publish", str(v1)))
-            note(
-                "instance create --plan",
-                _timed(
-                    name,
-                    "instance",
-                    "create",
-                    INSTANCE,
-                    "--class",
-                    CLASS,
-                    "--keys",
-                    "create",
-                    "--plan",
-                ),
-            )
-            note(
-                "instance create (whole sequence)",
-                _timed(
-                    name,
-                    "instance",
-                    "create",
-                    INSTANCE,
-                    "--class",
-                    CLASS,
-                    "--keys",
-                    "create",
-                    "--yes",
-                ),
-            )
+            create = ("instance", "create", INSTANCE, "--class", CLASS, "--keys", "create")
+            note("instance create --plan", _timed(name, *create, "--plan"))
+            note("instance create (whole sequence)", _timed(name, *create, "--yes"))
             note(
                 "instance reimage --publish",
                 _timed(name, "instance", "reimage", INSTANCE, "--publish", str(v2), "--yes"),
