@@ -1,16 +1,12 @@
 """``gnt-py instance``: the life of an instance, as gnt-instance knows it.
 
-``create``, ``remove``, ``reimage`` and ``wipe`` come from
-:mod:`ganetiops.cli.instance_netboot` when that module is installed (the netboot
-flow, which also does plain creates); until then the plain ``create`` and
-``remove`` of :mod:`ganetiops.cli.instance_plain` stand in. The switch is made
-when the command is looked up, so nothing here changes when netboot lands.
+``create``, ``remove``, ``reimage`` and ``wipe`` are in
+:mod:`ganetiops.cli.instance_netboot` (the boot server may take part in them);
+the rest is here.
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from typing import Any
 
 import click
@@ -26,61 +22,23 @@ from ganetiops.cli.common import (
     show_models,
     yes_option,
 )
+from ganetiops.cli.instance_netboot import create, reimage, remove, wipe
 from ganetiops.cli.jobs_ui import JobOptions, follow_job, job_options
 from ganetiops.cli.output import OutputOptions, dump, echo, output_options, render_mapping
 from ganetiops.cli.state import State, pass_state
 from ganetiops.errors import ValidationError
 
-NETBOOT_MODULE = "ganetiops.cli.instance_netboot"
-#: Commands the netboot module provides (and that replace the plain ones here).
-NETBOOT_COMMANDS = ("create", "reimage", "wipe", "remove")
-#: The plain stand-ins, used while the netboot module is absent.
-PLAIN_MODULE = "ganetiops.cli.instance_plain"
-PLAIN_COMMANDS = ("create", "remove")
-
 #: ``gnt-instance list`` defaults.
 DEFAULT_FIELDS = ("name", "hypervisor", "os", "pnode", "status", "oper_ram")
 
 
-class InstanceGroup(click.Group):
-    """The ``instance`` group: own commands, plus create/remove/reimage/wipe looked up
-    lazily in the netboot module (preferred) or the plain stand-ins."""
-
-    @staticmethod
-    def netboot_available() -> bool:
-        try:
-            return importlib.util.find_spec(NETBOOT_MODULE) is not None
-        except (ImportError, ValueError):
-            return False
-
-    def _lazy(self, name: str) -> click.Command | None:
-        if name in NETBOOT_COMMANDS and self.netboot_available():
-            command = getattr(importlib.import_module(NETBOOT_MODULE), name, None)
-            if isinstance(command, click.Command):
-                return command
-        if name in PLAIN_COMMANDS:
-            command = getattr(importlib.import_module(PLAIN_MODULE), name)
-            if isinstance(command, click.Command):
-                return command
-        return None
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        names = set(super().list_commands(ctx)) | set(PLAIN_COMMANDS)
-        if self.netboot_available():
-            names |= set(NETBOOT_COMMANDS)
-        return sorted(names)
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name in NETBOOT_COMMANDS:
-            command = self._lazy(cmd_name)
-            if command is not None:
-                return command
-        return super().get_command(ctx, cmd_name)
-
-
-@click.group(cls=InstanceGroup)
+@click.group()
 def instance() -> None:
     """Instances: list, inspect, create, start, stop, move and change them."""
+
+
+for _command in (create, remove, reimage, wipe):
+    instance.add_command(_command)
 
 
 # --- reading -----------------------------------------------------------------------
