@@ -34,7 +34,6 @@ from ganetiops.cli.bootserver import (
     upload_progress,
 )
 from ganetiops.cli.common import (
-    check_call,
     complete_instances,
     complete_nodes,
     parse_indexed,
@@ -319,7 +318,7 @@ def _plain_create(state: State, name: str, os_name: str, opts: dict[str, Any]) -
         if not enabled:
             raise ValidationError("the cluster enables no disk template", field="disk_template")
         kwargs["disk_template"] = enabled[0]
-    check_call(client.instances, "create", name, **kwargs)
+    call = client.instances.create.call(name, **kwargs)  # bad input fails before any read
     refuse_existing(client, name)
     shown = ", ".join(
         f"{k}={v}"
@@ -329,7 +328,7 @@ def _plain_create(state: State, name: str, os_name: str, opts: dict[str, Any]) -
     plan = [f"Plan: create instance {name} ({shown})"]
     if not plan_approved(state, plan, opts, f"Create instance {name}?"):
         return
-    job = client.instances.create(name, **kwargs)
+    job = client.submit(call)  # the plan above is this command's --plan
     if opts["no_wait"]:
         print_job_id(job.id, state.output_format)
         return
@@ -481,8 +480,8 @@ def remove(state: State, /, names: tuple[str, ...], **opts: Any) -> None:
 def _plain_remove(state: State, names: tuple[str, ...], opts: dict[str, Any]) -> None:
     """No boot server in the context: remove the instances only."""
     client = state.client()
-    for name in names:
-        check_call(client.instances, "remove", name, shutdown_timeout=opts["shutdown_timeout"])
+    timeout = opts["shutdown_timeout"]
+    calls = [client.instances.remove.call(name, shutdown_timeout=timeout) for name in names]
     lines = []
     for name in names:
         lines += [f"Plan to remove {name}:", f"  1. remove instance {name} and its disks"]
@@ -491,9 +490,8 @@ def _plain_remove(state: State, names: tuple[str, ...], opts: dict[str, Any]) ->
     if not plan_approved(state, lines, opts, question):
         return
     done = []
-    for name in names:
-        job = client.instances.remove(name, shutdown_timeout=opts["shutdown_timeout"])
-        follow_job(job, what=f"remove {name}")
+    for name, call in zip(names, calls, strict=True):
+        follow_job(client.submit(call), what=f"remove {name}")
         done.append({"name": name, "instance": True, "wrappers": [], "keys": False})
     out(state, {"removed": done}, [f"removed {d['name']}" for d in done])
 

@@ -446,6 +446,29 @@ def test_plan_prints_the_requests_and_sends_no_job(fake: FakeRapi) -> None:
     assert fake.writes() == []
 
 
+@pytest.mark.parametrize("plan", [False, True])
+def test_a_job_command_builds_its_request_once(
+    fake: FakeRapi, monkeypatch: pytest.MonkeyPatch, plan: bool
+) -> None:
+    from ganetiops.rapi.namespace import _Operation
+
+    built: list[str] = []
+    real = _Operation.make_call
+
+    def counting(self: Any, namespace: Any, *args: Any, **kwargs: Any) -> Any:
+        built.append(self.__name__)
+        return real(self, namespace, *args, **kwargs)
+
+    monkeypatch.setattr(_Operation, "make_call", counting)
+    extra = ["--plan"] if plan else ["--yes"]
+    code, out, err = gnt("instance", "migrate", "web1", "-n", "bet", *extra)
+    assert code == exits.OK, err
+    assert built.count("migrate") == 1
+    assert out.startswith("PUT /2/instances/web1/migrate") is plan
+    sent = [w[:2] for w in fake.writes()]
+    assert sent == ([] if plan else [("PUT", "/2/instances/web1/migrate")])
+
+
 def test_plain_create_plan_as_json_sends_nothing(fake: FakeRapi) -> None:
     code, out, err = gnt(
         "--format", "json", "instance", "create", "new1", "-o", "noop", "-t", "diskless",
