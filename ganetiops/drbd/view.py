@@ -241,7 +241,7 @@ def judge_disk(
         ahead = next((d for d in syncing if d.sync_percent is not None), syncing[0])
         percent = ahead.sync_percent
         paused = next((d for d in syncing if d.paused), None)
-        target = secondary if sdev is not None and sdev.disk != GOOD_DISK else primary
+        target = _sync_target(primary, pdev, secondary, sdev)
         text = f"resync to {target}"
         if percent is not None:
             text += f" {percent:.1f}%"
@@ -298,6 +298,16 @@ def judge_disk(
             speed_kib=verify.speed_kib,
         )
     return DiskHealth(**base, state="healthy", detail="UpToDate/UpToDate")
+
+
+def _sync_target(
+    primary: str, pdev: DrbdDevice | None, secondary: str, sdev: DrbdDevice | None
+) -> str:
+    """The node being written by the resync (the ``...T`` side, or the peer of ``...S``)."""
+    for name, other, dev in ((primary, secondary, pdev), (secondary, primary, sdev)):
+        if dev is not None and dev.syncing:
+            return name if (dev.connection or "").endswith("T") else other
+    return secondary
 
 
 def _as_int(value: Any) -> int | None:
