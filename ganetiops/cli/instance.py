@@ -299,6 +299,9 @@ def reboot(
 @click.option("--cleanup", is_flag=True, help="Recover from a failed migration.")
 @click.option("--allow-failover", is_flag=True, help="Fail over if migration is impossible.")
 @click.option("--ignore-ipolicy", is_flag=True)
+@click.option(
+    "--force", is_flag=True, help="Even if DRBD is not healthy (overrides the DRBD guard)."
+)
 @yes_option
 @job_options
 @pass_state
@@ -311,6 +314,7 @@ def migrate(
     cleanup: bool,
     allow_failover: bool,
     ignore_ipolicy: bool,
+    force: bool,
     yes: bool,
     jobs: JobOptions,
 ) -> None:
@@ -325,6 +329,9 @@ def migrate(
     }
     client = state.client()
     check_call(client.instances, "migrate", name, **job_kwargs, **jobs.common())
+    from ganetiops.cli.drbd import guard_instance
+
+    guard_instance(state, "migrate", name, force=force, target=target_node)
     where = f" to {target_node}" if target_node else ""
     confirm(f"Migrate instance {name}{where}?", yes)
     job = client.instances.migrate(name, **job_kwargs, **jobs.common())
@@ -339,6 +346,9 @@ def migrate(
 @click.option("--shutdown-timeout", type=click.IntRange(min=0), metavar="SECONDS")
 @click.option("--cleanup", is_flag=True)
 @click.option("--ignore-ipolicy", is_flag=True)
+@click.option(
+    "--force", is_flag=True, help="Even if DRBD is not healthy (overrides the DRBD guard)."
+)
 @yes_option
 @job_options
 @pass_state
@@ -351,6 +361,7 @@ def failover(
     shutdown_timeout: int | None,
     cleanup: bool,
     ignore_ipolicy: bool,
+    force: bool,
     yes: bool,
     jobs: JobOptions,
 ) -> None:
@@ -365,6 +376,9 @@ def failover(
     }
     client = state.client()
     check_call(client.instances, "failover", name, **job_kwargs, **jobs.common())
+    from ganetiops.cli.drbd import guard_instance
+
+    guard_instance(state, "failover", name, force=force, target=target_node)
     confirm(f"Fail over instance {name}? It will be stopped and started again.", yes)
     job = client.instances.failover(name, **job_kwargs, **jobs.common())
     follow_job(job, jobs, what=f"failover {name}")
@@ -482,6 +496,9 @@ def deactivate_disks(state: State, name: str, force: bool, jobs: JobOptions) -> 
 @click.option("-I", "--iallocator", help="Choose the new secondary with this allocator.")
 @click.option("--disks", metavar="0,1", help="Only these disk indexes.")
 @click.option("--early-release", is_flag=True)
+@click.option(
+    "--force", is_flag=True, help="Even if DRBD is not healthy (overrides the DRBD guard)."
+)
 @job_options
 @pass_state
 def replace_disks(
@@ -492,12 +509,16 @@ def replace_disks(
     iallocator: str | None,
     disks: str | None,
     early_release: bool,
+    force: bool,
     jobs: JobOptions,
 ) -> None:
     """Replace the DRBD disks of an instance (-p, -s, -n NODE, -I ALLOC or -a)."""
     if new_secondary or iallocator:
         mode = "replace_new_secondary"
     indexes = _indexes(disks)
+    from ganetiops.cli.drbd import guard_replace_disks
+
+    guard_replace_disks(state, name, mode, force=force)
     job = state.client().instances.replace_disks(
         name,
         mode=mode,  # type: ignore[arg-type]

@@ -32,6 +32,7 @@ from ganetiops.ssh.nodes import Nodes
 __all__ = [
     "DRBD_TEMPLATES",
     "ClusterDrbd",
+    "HealthReader",
     "cluster_hosts",
     "drbd_infos",
     "drbd_instances",
@@ -227,6 +228,95 @@ def nodes_of(infos: Mapping[str, Mapping[str, Any]]) -> list[str]:
     return found
 
 
+class HealthReader:
+    """Reads DRBD health again and again over the same SSH connections (``drbd watch``).
+
+    Which instances and minors to look at is asked of RAPI once, at the first read;
+    each :meth:`read` then costs one command per node, all nodes at once.
+    """
+
+    def __init__(
+        self,
+        client: Any,
+        settings: SshSettings,
+        *,
+        user: str = "root",
+        port: int = 22,
+        instances: Sequence[str] | None = None,
+        all_nodes: bool = False,
+        timeout: float = 30.0,
+    ) -> None:
+        self.client = client
+        self.settings = settings
+        self.user, self.port = user, port
+        self.wanted = list(instances) if instances else None
+        self.all_nodes = all_nodes
+        self.timeout = timeout
+        self._models: list[Any] | None = None
+        self._infos: dict[str, dict[str, Any]] = {}
+        self._skipped: dict[str, str] = {}
+        self._loop: Any = None
+        self._nodes: Nodes | None = None
+        self.rapi_seconds = 0.0
+
+    def refresh(self) -> None:
+        """Ask RAPI again which DRBD instances exist and where their minors are."""
+        started = time.monotonic()
+        self._models = drbd_instances(self.client, self.wanted)
+        self._infos = drbd_infos(self.client, self._models) if self._models else {}
+        wanted = nodes_of(self._infos)
+        hosts: list[Host] = []
+        self._skipped = {}
+        if wanted or self.all_nodes:
+            node_models = self.client.nodes.list()
+            if not self.all_nodes:
+                node_models = [n for n in node_models if n.name in wanted]
+            hosts, self._skipped = cluster_hosts(node_models, user=self.user, port=self.port)
+        self._close_nodes()
+        self._nodes = Nodes(hosts, self.settings) if hosts else None
+        self.rapi_seconds = time.monotonic() - started
+
+    def read(self) -> ClusterDrbd:
+        if self._models is None:
+            self.refresh()
+        states: dict[str, NodeDrbd] = {}
+        started = time.monotonic()
+        if self._nodes is not None:
+            if self._loop is None:
+                from ganetiops.ssh.sync import LoopThread
+
+                self._loop = LoopThread("ganetiops-drbd")
+            states.update(self._loop.call(read_nodes(self._nodes, timeout=self.timeout)))
+        ssh_seconds = time.monotonic() - started
+        for name, why in self._skipped.items():
+            states[name] = NodeDrbd(host=name, problems={"connect": why})
+        return ClusterDrbd(
+            nodes=states,
+            instances=judge(self._infos, states, self._models or ()),
+            ssh_seconds=ssh_seconds,
+            rapi_seconds=self.rapi_seconds,
+        )
+
+    def _close_nodes(self) -> None:
+        if self._nodes is not None and self._loop is not None:
+            self._loop.call(self._nodes.aclose(), timeout=15)
+        self._nodes = None
+
+    def close(self) -> None:
+        try:
+            self._close_nodes()
+        finally:
+            if self._loop is not None:
+                self._loop.stop()
+                self._loop = None
+
+    def __enter__(self) -> HealthReader:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
 def health(
     client: Any,
     settings: SshSettings,
@@ -243,33 +333,13 @@ def health(
     ``all_nodes``); a cluster without DRBD instances costs one RAPI request and no
     SSH at all.
     """
-    from ganetiops.ssh.sync import run_sync
-
-    started = time.monotonic()
-    chosen = drbd_instances(client, instances)
-    infos = drbd_infos(client, chosen) if chosen else {}
-    wanted = nodes_of(infos)
-    if not wanted and not all_nodes:
-        return ClusterDrbd(nodes={}, instances=(), rapi_seconds=time.monotonic() - started)
-    node_models = client.nodes.list()
-    if not all_nodes:
-        node_models = [n for n in node_models if n.name in wanted]
-    hosts, skipped = cluster_hosts(node_models, user=user, port=port)
-    rapi_seconds = time.monotonic() - started
-
-    async def go() -> dict[str, NodeDrbd]:
-        async with Nodes(hosts, settings) as connected:
-            return await read_nodes(connected, timeout=timeout)
-
-    started = time.monotonic()
-    read = run_sync(go()) if hosts else {}
-    ssh_seconds = time.monotonic() - started
-    states = dict(read)
-    for name, why in skipped.items():
-        states[name] = NodeDrbd(host=name, problems={"connect": why})
-    return ClusterDrbd(
-        nodes=states,
-        instances=judge(infos, states, chosen),
-        ssh_seconds=ssh_seconds,
-        rapi_seconds=rapi_seconds,
-    )
+    with HealthReader(
+        client,
+        settings,
+        user=user,
+        port=port,
+        instances=instances,
+        all_nodes=all_nodes,
+        timeout=timeout,
+    ) as reader:
+        return reader.read()
