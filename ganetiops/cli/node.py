@@ -410,3 +410,9 @@ def install_os_provider(
         click.echo(f"{check.node}: {what}; image {check.image or 'uploaded'}; {zstd}")
     if not plan:
         click.echo(f"gnt-os list on {report.master}: {' '.join(report.os_list.split())}")
+
+
+from ganetiops.cli.drbd_ops import maintenance, return_  # noqa: E402 - the DRBD room's commands
+
+node.add_command(maintenance)
+node.add_command(return_)
