@@ -399,7 +399,7 @@ def follow(state: State, instance: str, switch_map: tuple[str, ...]) -> None:
 
 # -- chassis over SSH ----------------------------------------------------------------------
 
-CHASSIS_FIELDS = ("node", "chassis", "ok", "registered", "drift", "ovn-encap-ip", "ovn-remote")
+CHASSIS_FIELDS = ("node", "chassis", "ok", "registered", "drift", "ovn-encap-ip", "error")
 
 
 def _chassis_options(fn: Any) -> Any:
