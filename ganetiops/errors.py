@@ -24,6 +24,9 @@
     ├── BootstrapError           cluster bootstrap cannot go on (blocked plan, failed step)
     ├── NetbootError             the boot server lacks something or refused a change
     │   └── BootTimeout          the expected first fetch never showed in the access log
+    ├── OvnError                 an OVN database refused or failed a change
+    │   ├── OvnConnectionError   an OVN database (NB/SB) cannot be reached
+    │   └── OvnConflictError     a concurrent change got in the way: nothing was applied
     └── LabError                 the namespace lab
 
 Rooms raise the subclass that names what went wrong; callers catch
@@ -190,6 +193,18 @@ class NetbootError(GanetiOpsError):
 
 class BootTimeout(NetbootError):
     """The expected fetch did not show up in the boot server's access log in time."""
+
+
+class OvnError(GanetiOpsError):
+    """An OVN database refused or failed a change (the transaction was not applied)."""
+
+
+class OvnConnectionError(OvnError):
+    """An OVN northbound or southbound database cannot be reached."""
+
+
+class OvnConflictError(OvnError):
+    """The database changed under a planned change: nothing of the plan was applied."""
 
 
 class LabError(GanetiOpsError):

@@ -22,6 +22,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "group": ("ganetiops.cli.group:group", "Node groups: list, add, modify, assign nodes."),
     "network": ("ganetiops.cli.network:network", "Networks: list, add, connect to groups."),
+    "ovn": (
+        "ganetiops.cli.ovn:ovn",
+        "OVN: switches, ports, chassis; check and repair Ganeti's ports.",
+    ),
     "os": ("ganetiops.cli.os:os_group", "Operating system definitions."),
     "job": ("ganetiops.cli.job:job", "Jobs: list, show, watch, cancel."),
     "drbd": (

@@ -43,7 +43,7 @@ from typing import Final
 import attrs
 
 from ganetiops.errors import LabError
-from ganetiops.lab import configs, host, procs, topology
+from ganetiops.lab import configs, host, ovn_chassis, procs, topology
 from ganetiops.lab.configs import Bind, Command, Mkdir, Step, Symlink, Tmpfs
 from ganetiops.lab.facts import BootFacts, LabFacts, NodeFacts
 from ganetiops.lab.layout import Layout
@@ -204,7 +204,8 @@ class Builder:
     # -- nodes ----------------------------------------------------------------------------
 
     def node(self, name: str) -> None:
-        """One Ganeti node: files, namespaces, NICs, mounts, sshd (and OVN on dalet)."""
+        """One Ganeti node: files, namespaces, NICs, mounts, sshd, its OVN chassis (and OVN
+        central on dalet)."""
         directory = self.layout.machine(name)
         self._node_files(name, directory)
         machine = self._holder(name)
@@ -225,6 +226,7 @@ class Builder:
         )
         if name == topology.OVN_NODE:
             self._ovn(machine)
+        ovn_chassis.start(self, machine)
 
     def _node_files(self, name: str, d: Path) -> None:
         d.mkdir(parents=True, mode=0o700)
@@ -256,6 +258,7 @@ class Builder:
         shutil.copytree(pxe_provider(), ganeti_srv / "os" / "pxe")
         for script in ("create", "export", "import", "rename"):
             (ganeti_srv / "os" / "pxe" / script).chmod(0o755)
+        ovn_chassis.prepare(d)
         if name == topology.OVN_NODE:
             for sub in ("var-lib-ovn", "var-log-ovn"):
                 (d / sub).mkdir(mode=0o755)
