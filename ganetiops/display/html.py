@@ -228,7 +228,7 @@ def capacity_html(report: Any) -> str:
     """The capacity report as one table, its columns grouped: Memory, Disk, N+1."""
     shared_pool = report.disk_pool == "shared"
     any_shared = any(n.disk_shared for n in report)
-    disk_cols = ["on pool"] if shared_pool else ["allocated", "of", "free"]
+    disk_cols = ["on pool"] if shared_pool else ["allocated", "free of total"]
     if any_shared and not shared_pool:
         disk_cols.append("shared")
     disk_title = f"Disk: shared pool ({report.disk_template})" if shared_pool else "Local disk"
@@ -274,8 +274,7 @@ def capacity_html(report: Any) -> str:
         else:
             cells += [
                 td(_size(n.disk_allocated), right=True),
-                td(_size(n.disk_total), right=True),
-                td(_size(n.disk_free), right=True),
+                td(f"{_size(n.disk_free)} of {_size(n.disk_total)}", right=True),
             ]
             if any_shared:
                 cells.append(td(_size(n.disk_shared), right=True))
