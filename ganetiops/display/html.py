@@ -60,7 +60,7 @@ STYLE = (
     "table.gnt-table td.num{font-variant-numeric:tabular-nums;white-space:nowrap}"
     "table.gnt-table th.grp{text-align:center;border-bottom:1px solid #8c959f}"
     "table.gnt-card th{font-weight:500;color:#57606a;white-space:nowrap}"
-    "table.gnt-card td,table.gnt-card th{border-bottom:none}"
+    "table.gnt-card tbody td,table.gnt-card tbody th{border-bottom:none}"
     ".gnt-caption{font-weight:600;margin:4px 0}"
     ".gnt-note{color:#6e7781;font-size:.8em}"
     "</style>"
@@ -116,6 +116,8 @@ def cell_html(key: str, value: Any) -> tuple[str, bool]:
     if isinstance(value, int | float):
         return html.escape(f"{value:g}" if isinstance(value, float) else str(value)), True
     if isinstance(value, list | tuple):
+        if not value:
+            return muted("–"), False
         return html.escape(", ".join(str(v) for v in value)), False
     if isinstance(value, Mapping):
         inner = ", ".join(f"{k}={v}" for k, v in value.items())
@@ -251,7 +253,10 @@ def capacity_html(report: Any) -> str:
     body = []
     for n in report:
         role = cell_html("role", n.role)[0] if n.role else ""
-        name = f'{html.escape(n.name)} <span style="font-size:0.85em">{role}</span>'
+        name = (
+            f'<span style="white-space:nowrap">{html.escape(n.name)} '
+            f'<span style="font-size:0.85em">{role}</span></span>'
+        )
         over = n.mem_overcommit
         allocated = _size(n.mem_allocated)
         if over is not None:

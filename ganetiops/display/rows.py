@@ -242,7 +242,8 @@ def to_dataframe(items: Any, units: Mapping[str, str] | None = None) -> Any:
         kind = KINDS.get(column, "text")
         unit = (units or {}).get(column)
         if kind == "time":
-            df[column] = pd.to_datetime(pd.to_numeric(df[column]), unit="s", utc=True)
+            stamps = pd.to_datetime(pd.to_numeric(df[column]), unit="s", utc=True)
+            df[column] = stamps.dt.floor("s")  # durations keep the fractions
             continue
         if column in CATEGORICAL and df[column].map(lambda v: isinstance(v, str | None)).all():
             df[column] = df[column].astype("category")

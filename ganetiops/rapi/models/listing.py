@@ -38,6 +38,13 @@ class ModelList(list[T]):
 
         return to_dataframe(list(self))
 
+    def styled(self) -> Any:
+        """:meth:`to_dataframe` as a pandas ``Styler``: sizes readable (``1.5G``), text
+        left and numbers right in every front end, the numbers underneath unchanged."""
+        from ganetiops.display.rows import styled
+
+        return styled(self.to_dataframe())
+
     def to_records(self) -> list[dict[str, Any]]:
         """The flat rows a table or a DataFrame shows."""
         from ganetiops.display.rows import records
