@@ -234,7 +234,7 @@ def capacity_html(report: Any) -> str:
     if any_shared and not shared_pool:
         disk_cols.append("shared")
     disk_title = f"Disk: shared pool ({report.disk_template})" if shared_pool else "Local disk"
-    memory_cols = ["usable", "allocated", "free", "N+1 reserve"]
+    memory_cols = ["usable", "allocated", "free", "reserve"]
     n1_cols = ["needs", "verdict"]
     head = (
         "<tr>"
@@ -252,7 +252,12 @@ def capacity_html(report: Any) -> str:
     )
     body = []
     for n in report:
-        role = cell_html("role", n.role)[0] if n.role else ""
+        short_role = {"master-candidate": "candidate"}.get(n.role or "", n.role)
+        role = ""
+        if n.role:
+            colour = colour_of(n.role) or MUTED
+            role = f'<span style="color:{colour}">● {html.escape(short_role or "")}</span>'
+
         name = (
             f'<span style="white-space:nowrap">{html.escape(n.name)} '
             f'<span style="font-size:0.85em">{role}</span></span>'
@@ -312,7 +317,7 @@ def _capacity_note(report: Any, shared_pool: bool) -> str:
         "allocated: maxmem of the running primaries (in brackets: % of usable; over 100 % "
         "is overcommit).",
         "free: what the node reports free; it includes memory allocated but not yet used.",
-        "N+1 reserve: the most this node takes in when another node fails.",
+        "reserve: the most this node takes in when another node fails (N+1).",
     ]
     if shared_pool and len(report):
         first = report[0]

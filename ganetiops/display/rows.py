@@ -285,6 +285,9 @@ def styled(df: Any) -> Any:
             formats[column] = lambda v: "–" if v is None or v != v else f"{v:.0%}"
         elif unit == "s":
             formats[column] = lambda v: "–" if v is None or v != v else f"{v:.1f}s"
+    for column in df.columns:
+        if column not in formats and any(isinstance(v, list) for v in df[column]):
+            formats[column] = lambda v: ", ".join(map(str, v)) if isinstance(v, list) else v
     styler = df.style.format(formats)
     flags = [c for c in df.columns if df[c].dtype == bool]
     if flags:
