@@ -175,6 +175,12 @@ class ClientCore(Executor):
         user = self.auth.user if self.auth else None
         return f"<{type(self).__name__} {self.url} user={user!r} tls={self.tls.describe()}>"
 
+    def _repr_html_(self) -> str:
+        """Jupyter display, drawn by :mod:`ganetiops.display` (imported only here)."""
+        from ganetiops.display.html import client_html
+
+        return client_html(self)
+
     def attach_namespaces(self) -> None:
         """``client.instances``, ``client.nodes``... (the class annotations give their types)."""
         from ganetiops.rapi.ops import NAMESPACES

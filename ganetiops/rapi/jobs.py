@@ -193,6 +193,12 @@ class JobResult:
     def id(self) -> int:
         return self.info.id
 
+    def _repr_html_(self) -> str:
+        """Jupyter display, drawn by :mod:`ganetiops.display` (imported only here)."""
+        from ganetiops.display.html import job_result_html
+
+        return job_result_html(self)
+
 
 def check_result(info: JobInfo) -> None:
     """Raise the typed error for a job that did not succeed."""
@@ -288,6 +294,12 @@ class _JobBase:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.id}>"
+
+    def _repr_html_(self) -> str:
+        """Jupyter display (no request sent), drawn by :mod:`ganetiops.display`."""
+        from ganetiops.display.html import job_html
+
+        return job_html(self)
 
     def __int__(self) -> int:
         return self.id

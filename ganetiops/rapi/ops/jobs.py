@@ -8,6 +8,7 @@ from typing import Any
 
 from ganetiops.rapi.call import Params
 from ganetiops.rapi.models.job import JobInfo
+from ganetiops.rapi.models.listing import ModelList
 from ganetiops.rapi.models.misc import parse_cancel
 from ganetiops.rapi.namespace import M, Namespace, operation
 
@@ -17,7 +18,7 @@ def _ids(data: Any) -> list[int]:
 
 
 def _infos(data: Any) -> list[JobInfo]:
-    return [JobInfo.from_api(item) for item in data or ()]
+    return ModelList(JobInfo.from_api(item) for item in data or ())
 
 
 class Jobs(Namespace[M]):
