@@ -225,7 +225,6 @@ _PLAIN_ONLY = (
     "hypervisor_parameters",
     "os_parameters",
     "no_nics",
-    "hypervisor",
     "no_install",
     "name_check",
     "ip_check",
@@ -246,6 +245,7 @@ def _placement(opts: dict[str, Any]) -> tuple[str | None, str | None]:
 
 def _netboot_create(state: State, name: str, opts: dict[str, Any]) -> None:
     from ganetiops.netboot.create import CreateRequest, apply_create, plan_create
+    from ganetiops.netboot.report import report_summary
 
     used = [o for o in _PLAIN_ONLY if opts[o]]
     if used:
@@ -267,6 +267,7 @@ def _netboot_create(state: State, name: str, opts: dict[str, Any]) -> None:
         snode=snode,
         iallocator=opts["iallocator"],
         network=opts["network"],
+        hypervisor=opts["hypervisor"],
         start=not opts["no_start"],
         wait=not opts["no_wait"],
         boot_timeout=opts["boot_timeout"],
@@ -277,7 +278,13 @@ def _netboot_create(state: State, name: str, opts: dict[str, Any]) -> None:
     if not _plan_approved(state, plan.lines(), opts, f"Create instance {plan.name}?"):
         return
     result = apply_create(
-        client, boot, plan, on_event=_say, on_log=_job_log, on_upload=_upload_progress()
+        client,
+        boot,
+        plan,
+        on_event=_say,
+        on_log=_job_log,
+        on_upload=_upload_progress(),
+        diagnose=_console_tail(state, plan.name),
     )
     data = {
         "name": result.name,
@@ -298,8 +305,28 @@ def _netboot_create(state: State, name: str, opts: dict[str, Any]) -> None:
             else None
         ),
         "provision_flag": not result.flag_cleared,
+        "report": report_summary(result.report) if result.report else None,
+        "pinned": result.pinned,
     }
     _out(state, data, result.summary())
+
+
+def _console_tail(state: State, name: str) -> Any:
+    """For a lab context: a function giving the VM's last serial console lines (the
+    lab's kvm wrapper keeps them in a file on the node); ``None`` elsewhere."""
+    from ganetiops.cli.remote import lab_facts_for
+
+    facts = lab_facts_for(state.context)
+    if facts is None:
+        return None
+
+    def tail() -> list[str]:
+        from ganetiops.lab.kvm import serial_tail
+
+        node = state.client().instances.get(name).pnode or ""
+        return serial_tail(facts, node, name)
+
+    return tail
 
 
 def _plain_create(state: State, name: str, os_name: str, opts: dict[str, Any]) -> None:
@@ -323,7 +350,7 @@ def _plain_create(state: State, name: str, os_name: str, opts: dict[str, Any]) -
         os_size=None,
         os_name=os_name,
         node=None,
-        **{key: opts[key] for key in (*_PLAIN_ONLY, "iallocator", "no_start")},
+        **{key: opts[key] for key in (*_PLAIN_ONLY, "hypervisor", "iallocator", "no_start")},
     )
     beparams = kwargs["beparams"] or {}
     if opts["memory"]:
@@ -815,3 +842,22 @@ __all__ = [
     "remove",
     "wipe",
 ]
+
+
+@netboot.command("root-script")
+@plan_option
+@pass_state
+def root_script_cmd(state: State, /, plan: bool) -> None:
+    """Publish the root script netboot.ipxe that DHCP hands to iPXE (it chains
+    nixos/by-mac/<mac>/ipxe from DHCP's next-server; homelab.md §3.3)."""
+    from ganetiops.netboot.report import ROOT_SCRIPT, publish_root_script, root_script
+
+    boot = open_boot(state)
+    url = boot.layout.url_of(ROOT_SCRIPT)
+    if plan:
+        click.echo(f"would publish {url}:", err=True)
+        click.echo(root_script(), nl=False)
+        return
+    changed = publish_root_script(boot)
+    shown = f"{url}: {'published' if changed else 'unchanged'}"
+    _out(state, {"url": url, "changed": changed}, [shown])

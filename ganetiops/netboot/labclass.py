@@ -216,7 +216,8 @@ tries=0
 while [ ! -e /sys/class/net/$iface ] && [ $tries -lt 50 ]; do sleep 0.1; tries=$((tries + 1)); done
 mac=$(cat /sys/class/net/$iface/address)
 say "DHCP on $iface ($mac)"
-udhcpc -i $iface -s /etc/udhcpc.script -x hostname:"$host" -t 10 -T 3 -n -q -f || say "no DHCP lease"
+udhcpc -i $iface -s /etc/udhcpc.script -x hostname:"$host" -t 10 -T 3 -n -q -f \\
+  || say "no DHCP lease"
 . /run/dhcp.env 2>/dev/null
 boot="${{siaddr:-$router}}"
 say "address $ip, boot server $boot"
@@ -245,7 +246,7 @@ if [ -n "$host" ] && wget -q -O /tmp/keys.tar.gz "http://$boot/keys/$host.tar.gz
   keys=yes
   /usr/sbin/sshd -f /etc/ssh/sshd_config -E /run/sshd.log && sshd=yes
 fi
-query="class={name}&generation={generation}&hostname=$host&mac=$mac&ip=$ip"
+query="class={name}&generation={generation}&store={store}&hostname=$host&mac=$mac&ip=$ip"
 query="$query&provisioned=$provisioned&disk=$(echo "$disk" | tr ' =' '+:')&keys=$keys&sshd=$sshd"
 mac_path=$(echo "$mac" | tr ':' '-')
 if wget -q -O /dev/null "http://$boot/nixos/report/$mac_path?$query"; then
@@ -343,9 +344,27 @@ def _initrd(
     generation: int,
     modules: dict[str, bytes],
     host_files: dict[str, bytes],
+    store: str,
 ) -> bytes:
-    dirs = {"bin", "dev", "etc", "etc/ssh", "lib", "lib/modules", "proc", "root", "run",
-            "sbin", "sys", "tmp", "usr", "usr/bin", "usr/sbin", "var", "var/empty"}
+    dirs = {
+        "bin",
+        "dev",
+        "etc",
+        "etc/ssh",
+        "lib",
+        "lib/modules",
+        "proc",
+        "root",
+        "run",
+        "sbin",
+        "sys",
+        "tmp",
+        "usr",
+        "usr/bin",
+        "usr/sbin",
+        "var",
+        "var/empty",
+    }
     for path in [*host_files, *(f"/lib/modules/{m}" for m in modules)]:
         parent = Path(path.lstrip("/")).parent
         while str(parent) not in (".", ""):
@@ -371,7 +390,7 @@ def _initrd(
         entries.append((path, 0o100644, text.encode(), (0, 0)))
     entries.append(("etc/udhcpc.script", 0o100755, UDHCPC_SCRIPT.encode(), (0, 0)))
     init = INIT_SCRIPT.format(
-        name=name, generation=generation, modules=flat, marker=MARKER_SECTOR
+        name=name, generation=generation, modules=flat, marker=MARKER_SECTOR, store=store
     ).encode()
     entries.append(("init", 0o100755, init, (0, 0)))
     return gzip.compress(cpio_newc(entries), mtime=_FIXED_MTIME, compresslevel=6)
@@ -453,13 +472,12 @@ def build_lab_class(
         klass = work / "out" / "by-class" / name
         klass.mkdir(parents=True)
         (klass / "bzImage").write_bytes(_deb_member(kernel_deb, ["boot/vmlinuz-"]))
-        busybox = _deb_member(busybox_deb, ["bin/busybox"])
-        initrd = _initrd(
-            busybox, name, generation, _kernel_modules(kernel_deb), _host_files(HOST_PROGRAMS)
-        )
-        (klass / "initrd").write_bytes(initrd)
         _squashfs(klass / STORE, name, generation, work)
         digest = _file_sha256(klass / STORE)
+        busybox = _deb_member(busybox_deb, ["bin/busybox"])
+        modules = _kernel_modules(kernel_deb)
+        initrd = _initrd(busybox, name, generation, modules, _host_files(HOST_PROGRAMS), digest)
+        (klass / "initrd").write_bytes(initrd)
         (klass / STORE_SHA256).write_text(digest + "\n")
         (klass / "ipxe").write_text(IPXE_SCRIPT.format(name=name, store_hash=digest[:32]))
         (work / "out" / "stamp.json").write_text(json.dumps(inputs, sort_keys=True) + "\n")
