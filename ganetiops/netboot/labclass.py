@@ -21,6 +21,7 @@ download`` needs the network (Debian's archive); ``mksquashfs`` must be installe
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
 import json
 import os
@@ -177,6 +178,8 @@ MODULES: Final = (
     "drivers/net/net_failover.ko",
     "drivers/net/virtio_net.ko",
     "drivers/block/virtio_blk.ko",
+    "drivers/input/evdev.ko",
+    "drivers/acpi/button.ko",
 )
 #: Programs copied from the host's Debian packages (openssh-server, openssh-client)
 #: with the libraries ``ldd`` names: the class's sshd.
@@ -194,7 +197,7 @@ INIT_SCRIPT: Final = """\
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
-mkdir -p /dev/pts /run /tmp /var/empty /root/.ssh
+mkdir -p /dev/pts /run/sshd /tmp /var/empty /root/.ssh
 mount -t devpts devpts /dev/pts
 say() {{ echo "ganetiops-lab: $*"; }}
 host=
@@ -210,6 +213,9 @@ say "class {name} generation {generation}: hostname=$host provision=$flag"
 for module in {modules}; do
   insmod "/lib/modules/$module" || say "insmod $module failed"
 done
+# The ACPI power button (Ganeti's shutdown) powers off; the serial console gets a shell.
+acpid -c /etc/acpi -a /etc/acpid.conf -l /run/acpid.log
+(while :; do setsid -c sh -l </dev/ttyS0 >/dev/ttyS0 2>&1; done) &
 ip link set lo up
 iface=eth0
 tries=0
@@ -244,7 +250,11 @@ if [ -n "$host" ] && wget -q -O /tmp/keys.tar.gz "http://$boot/keys/$host.tar.gz
   ssh-keygen -yf /root/.ssh/id_ed25519 > /root/.ssh/authorized_keys
   rm -rf /tmp/keys /tmp/keys.tar.gz
   keys=yes
-  /usr/sbin/sshd -f /etc/ssh/sshd_config -E /run/sshd.log && sshd=yes
+  if /usr/sbin/sshd -f /etc/ssh/sshd_config -E /run/sshd.log; then
+    sshd=yes
+  else
+    say "sshd did not start:"; cat /run/sshd.log
+  fi
 fi
 query="class={name}&generation={generation}&store={store}&hostname=$host&mac=$mac&ip=$ip"
 query="$query&provisioned=$provisioned&disk=$(echo "$disk" | tr ' =' '+:')&keys=$keys&sshd=$sshd"
@@ -389,6 +399,10 @@ def _initrd(
     for path, text in etc.items():
         entries.append((path, 0o100644, text.encode(), (0, 0)))
     entries.append(("etc/udhcpc.script", 0o100755, UDHCPC_SCRIPT.encode(), (0, 0)))
+    entries.append(("etc/acpid.conf", 0o100644, b"PWRF power\n", (0, 0)))
+    entries.append(("etc/acpi", 0o040755, b"", (0, 0)))
+    power = b"#!/bin/sh\necho 'ganetiops-lab: power button: powering off'\nsync\npoweroff -f\n"
+    entries.append(("etc/acpi/power", 0o100755, power, (0, 0)))
     init = INIT_SCRIPT.format(
         name=name, generation=generation, modules=flat, marker=MARKER_SECTOR, store=store
     ).encode()
@@ -396,7 +410,17 @@ def _initrd(
     return gzip.compress(cpio_newc(entries), mtime=_FIXED_MTIME, compresslevel=6)
 
 
-def _squashfs(target: Path, name: str, generation: int, work: Path) -> None:
+def build_tag(inputs: dict[str, object]) -> str:
+    """A digest of everything the class is built from (inputs and scripts): it goes into
+    the store, so that any change to the system changes the store's sha256, as a
+    NixOS store does (publishing skips a class whose sha256 is unchanged)."""
+    digest = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode())
+    for text in (INIT_SCRIPT, UDHCPC_SCRIPT, SSHD_CONFIG, IPXE_SCRIPT, " ".join(MODULES)):
+        digest.update(text.encode())
+    return digest.hexdigest()
+
+
+def _squashfs(target: Path, name: str, generation: int, work: Path, tag: str) -> None:
     mksquashfs = shutil.which("mksquashfs") or (
         "/usr/bin/mksquashfs" if Path("/usr/bin/mksquashfs").exists() else None
     )
@@ -407,7 +431,9 @@ def _squashfs(target: Path, name: str, generation: int, work: Path) -> None:
         )
     tree = work / "store"
     (tree / "etc").mkdir(parents=True)
-    (tree / "etc" / "ganetiops-lab-class").write_text(f"class={name}\ngeneration={generation}\n")
+    (tree / "etc" / "ganetiops-lab-class").write_text(
+        f"class={name}\ngeneration={generation}\nbuild={tag}\n"
+    )
     (tree / "nix-path-registration").write_text(f"/nix/store/ganetiops-lab-{name}-{generation}\n")
     for path in (tree / "etc" / "ganetiops-lab-class", tree / "nix-path-registration"):
         os.utime(path, (_FIXED_MTIME, _FIXED_MTIME))
@@ -464,6 +490,7 @@ def build_lab_class(
         "name": name,
         "generation": generation,
     }
+    inputs["build"] = build_tag(inputs)
     if stamp.exists() and json.loads(stamp.read_text()) == inputs:
         return root
     root.parent.mkdir(parents=True, exist_ok=True)
@@ -472,7 +499,7 @@ def build_lab_class(
         klass = work / "out" / "by-class" / name
         klass.mkdir(parents=True)
         (klass / "bzImage").write_bytes(_deb_member(kernel_deb, ["boot/vmlinuz-"]))
-        _squashfs(klass / STORE, name, generation, work)
+        _squashfs(klass / STORE, name, generation, work, str(inputs["build"]))
         digest = _file_sha256(klass / STORE)
         busybox = _deb_member(busybox_deb, ["bin/busybox"])
         modules = _kernel_modules(kernel_deb)
