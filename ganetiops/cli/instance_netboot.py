@@ -398,7 +398,17 @@ def _plain_create(state: State, name: str, os_name: str, opts: dict[str, Any]) -
     metavar="DIR",
     help="Publish this build of the instance's class first.",
 )
-@click.option("--class", "class_", metavar="CLASS", help="Class name (default: from the wrapper).")
+@click.option(
+    "--class",
+    "class_",
+    metavar="CLASS",
+    help="Class to run (default: the wrapper's); another class re-points the wrapper.",
+)
+@click.option(
+    "--rollback",
+    is_flag=True,
+    help="Return to the class's previous generation (by-class/<class>.old), then reboot.",
+)
 @click.option("--no-wait", is_flag=True, help="Do not wait for the wrapper fetch.")
 @boot_timeout_option
 @hostname_param_option
@@ -406,7 +416,8 @@ def _plain_create(state: State, name: str, os_name: str, opts: dict[str, Any]) -
 @yes_option
 @pass_state
 def reimage(state: State, /, name: str, **opts: Any) -> None:
-    """Load a new build of the instance's class: publish (optional), then reboot.
+    """Load a new build of the instance's class, another class, or (--rollback) the
+    previous generation; then reboot and check the machine's own boot report.
 
     The guest compares its cached store with the served sha256 and downloads the new one.
     """
@@ -420,6 +431,7 @@ def reimage(state: State, /, name: str, **opts: Any) -> None:
         name,
         publish_dir=opts["publish"],
         class_=opts["class_"],
+        rollback=opts["rollback"],
         wait=not opts["no_wait"],
         boot_timeout=opts["boot_timeout"],
     )
@@ -427,11 +439,21 @@ def reimage(state: State, /, name: str, **opts: Any) -> None:
     if not _plan_approved(state, plan.lines(), opts, question):
         return
     result = apply_reimage(
-        client, boot, plan, on_event=_say, on_log=_job_log, on_upload=_upload_progress()
+        client,
+        boot,
+        plan,
+        on_event=_say,
+        on_log=_job_log,
+        on_upload=_upload_progress(),
+        diagnose=_console_tail(state, plan.target.name),
     )
+    from ganetiops.netboot.report import report_summary
+
     lines = [f"instance {result.name}: class {result.class_name}, sha256 {result.sha256}"]
     if result.fetched:
         lines.append(f"  wrapper fetched by {result.fetched.client} at {result.fetched.time}")
+    if result.report:
+        lines.append(f"  boot report from {result.report.client}: {result.report.describe()}")
     _out(
         state,
         {
@@ -439,6 +461,8 @@ def reimage(state: State, /, name: str, **opts: Any) -> None:
             "class": result.class_name,
             "sha256": result.sha256,
             "published": result.published,
+            "rolled_back": result.rolled_back,
+            "report": report_summary(result.report) if result.report else None,
         },
         lines,
     )
