@@ -144,6 +144,7 @@ class ClientCore(Executor):
         reason: Any = _USE_DEFAULT,
         polling: Polling | None = None,
         facts_ttl: float = 60.0,
+        lookup_window: float = 10.0,
     ) -> None:
         self.url = normalize_url(url)
         if tls is None:
@@ -168,6 +169,8 @@ class ClientCore(Executor):
         )
         self.polling = polling or Polling()
         self.facts_ttl = facts_ttl
+        #: Seconds a write whose answer was lost is looked up by request id.
+        self.lookup_window = lookup_window
         self._facts: Any = None
         self._facts_at = float("-inf")
 
