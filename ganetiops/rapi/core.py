@@ -249,7 +249,9 @@ class ClientCore(Executor):
 def should_retry(call: Call[Any], exc: BaseException) -> bool:
     """May this failure be retried without risking a second job?
 
-    Reads are retried on connection failures and 502/503/504. Writes are retried
+    Reads are retried on connection failures and 502/503. A 504 is not retried:
+    ganeti-rapi answers it after it has itself waited about 30 s for the master
+    daemon (ganeti-luxid down), so a retry would only multiply the wait. Writes are retried
     only when nothing can have reached the server: the connection never opened,
     or ganeti-rapi said it could not reach the master daemon (502) before
     submitting anything. Long polls that ran into the caller's deadline are not
@@ -264,7 +266,7 @@ def should_retry(call: Call[Any], exc: BaseException) -> bool:
     if isinstance(exc, errors.RapiServerError):
         if master_unreachable(exc):
             return True
-        return call.idempotent and exc.status in (502, 503, 504)
+        return call.idempotent and exc.status in (502, 503)
     return False
 
 
