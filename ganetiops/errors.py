@@ -13,7 +13,8 @@
     │   └── RapiServerError      5xx
     ├── RapiConnectionError      no answer: connect, TLS or read failure
     │   ├── RapiTimeoutError     no answer in time
-    │   └── CertificateError     the server's certificate does not match the pin
+    │   ├── CertificateError     the server's certificate does not match the pin
+    │   └── OutcomeUnknown       a write's answer was lost and its job was not found
     ├── JobError                 a Ganeti job did not succeed
     │   ├── JobFailed            status "error": Ganeti's error class, message, code
     │   ├── JobCanceled          status "canceled"
@@ -116,6 +117,18 @@ class RapiTimeoutError(RapiConnectionError):
 
 class CertificateError(RapiConnectionError):
     """The server's certificate does not match the pinned one."""
+
+
+class OutcomeUnknown(RapiConnectionError):
+    """A job-submitting request was sent, its answer was lost, and no job with its
+    request id was found (yet). The job may exist: look it up by ``request_id``
+    (``client.jobs.find(request_id)``, ``gnt-py job find REQUEST_ID``) before trying
+    again. ``request_id`` is ``None`` for the few operations that cannot carry one.
+    """
+
+    def __init__(self, message: str, *, request_id: str | None) -> None:
+        super().__init__(message, sent=True)
+        self.request_id = request_id
 
 
 class JobError(GanetiOpsError):
