@@ -328,6 +328,7 @@ def _context_options(context: Context | str | None, overrides: dict[str, Any]) -
         "password": ctx.resolve_password(),
         "certificate_sha256": ctx.certificate_sha256,
         "ca_file": ctx.ca_file,
+        "tls_server_name": ctx.tls_server_name,
         "insecure": ctx.insecure,
         "connect_timeout": ctx.connect_timeout,
         "read_timeout": ctx.read_timeout,

@@ -136,6 +136,7 @@ class ClientCore(Executor):
         tls: TlsPolicy | None = None,
         certificate_sha256: str | None = None,
         ca_file: str | None = None,
+        tls_server_name: str | None = None,
         insecure: bool = False,
         connect_timeout: float = 10.0,
         read_timeout: float = 60.0,
@@ -147,9 +148,16 @@ class ClientCore(Executor):
     ) -> None:
         self.url = normalize_url(url)
         if tls is None:
-            tls = TlsPolicy(sha256=certificate_sha256, ca_file=ca_file, insecure=insecure)
-        elif certificate_sha256 or ca_file or insecure:
-            raise errors.ValidationError("give tls= or certificate_sha256/ca_file/insecure")
+            tls = TlsPolicy(
+                sha256=certificate_sha256,
+                ca_file=ca_file,
+                insecure=insecure,
+                server_name=tls_server_name,
+            )
+        elif certificate_sha256 or ca_file or insecure or tls_server_name:
+            raise errors.ValidationError(
+                "give tls= or certificate_sha256/ca_file/tls_server_name/insecure"
+            )
         if self.url.startswith("http://"):
             log.warning("RAPI over plain HTTP to %s: credentials travel in clear", self.url)
         self.tls = tls
@@ -233,7 +241,9 @@ class ClientCore(Executor):
         if mismatch:
             return errors.CertificateError(f"{where}: {mismatch}")
         if isinstance(exc, httpx.ConnectError) and "CERTIFICATE_VERIFY_FAILED" in str(exc):
-            return errors.CertificateError(f"{where}: certificate not trusted ({exc})")
+            from ganetiops.rapi.tls import verify_failure_hint
+
+            return errors.CertificateError(f"{where}: {verify_failure_hint(str(exc))} ({exc})")
         if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
             return errors.RapiTimeoutError(f"{where}: timed out connecting", sent=False)
         if isinstance(exc, httpx.ConnectError):
