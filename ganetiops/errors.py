@@ -10,9 +10,11 @@
     │   ├── RapiForbiddenError   403
     │   ├── RapiNotFoundError    404
     │   ├── RapiConflictError    409
-    │   └── RapiServerError      5xx
+    │   ├── RapiServerError      5xx
+    │   └── RapiProtocolError    a 200 answer of the wrong shape (not JSON, wrong type)
     ├── RapiConnectionError      no answer: connect, TLS or read failure
     │   ├── RapiTimeoutError     no answer in time
+    │   ├── RapiOutcomeUnknown   a write was sent and its answer lost: a job may exist
     │   └── CertificateError     the server's certificate does not match the pin
     ├── JobError                 a Ganeti job did not succeed
     │   ├── JobFailed            status "error": Ganeti's error class, message, code
@@ -98,6 +100,20 @@ class RapiServerError(RapiError):
     """5xx: the server failed (502: master daemon unreachable, 500: queue drained...)."""
 
 
+class RapiProtocolError(RapiError):
+    """The server answered 200, but not what the operation expects (``expected`` says what).
+
+    Seen with a proxy or another service on the RAPI port, or a server speaking another
+    protocol version. Nothing is assumed: no empty list or empty object stands in.
+    """
+
+    def __init__(self, expected: str, *, method: str = "", path: str = "") -> None:
+        super().__init__(200, f"malformed answer: {expected}", method=method, path=path)
+        self.expected = expected
+        where = f"{method} {path}: " if method else ""
+        self.args = (f"{where}malformed answer: {expected}",)
+
+
 class RapiConnectionError(GanetiOpsError):
     """No HTTP answer: connection refused, TLS failure, timeout or a dropped connection."""
 
@@ -109,6 +125,19 @@ class RapiConnectionError(GanetiOpsError):
 
 class RapiTimeoutError(RapiConnectionError):
     """Connecting or reading took longer than the configured timeout."""
+
+
+class RapiOutcomeUnknown(RapiConnectionError):
+    """A write reached (or may have reached) the server and no answer came back.
+
+    A job may exist. ``reason`` is the unique reason tag the request carried: the
+    job, if there is one, has it in its reason trail (``gnt-py job list --reason``).
+    Sending the request again could make a second job.
+    """
+
+    def __init__(self, message: str, *, reason: str | None = None) -> None:
+        super().__init__(message, sent=True)
+        self.reason = reason
 
 
 class CertificateError(RapiConnectionError):

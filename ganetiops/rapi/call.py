@@ -366,9 +366,10 @@ def master_unreachable(error: errors.RapiError) -> bool:
 
 def parse_job_id(value: Any) -> int:
     """Job ids are JSON numbers on 3.x, strings on older masters: normalise to int."""
-    try:
-        if isinstance(value, bool):
-            raise TypeError
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    if isinstance(value, str) and value.isascii() and value.isdigit():
         return int(value)
-    except (TypeError, ValueError):
-        raise errors.RapiError(200, f"expected a job id, got {value!r}") from None
+    from ganetiops.rapi.shapes import fail
+
+    raise fail("a job id (a number)", value)

@@ -97,7 +97,7 @@ class RapiClient(ClientCore):
             retry=tenacity.retry_if_exception(lambda exc: should_retry(call, exc)),
             reraise=True,
         )
-        return call.parse(retrying(self._send_once, call))
+        return self.parse_answer(call, retrying(self._send_once, call))  # type: ignore[no-any-return]
 
     def submit(self, call: Call[int]) -> Job:
         """Send a job-submitting call; return the handle of the new job."""
@@ -236,7 +236,7 @@ class AsyncRapiClient(ClientCore):
             reraise=True,
         )
         value: Any = await retrying(self._send_once, call)
-        return call.parse(value)
+        return self.parse_answer(call, value)  # type: ignore[no-any-return]
 
     async def submit(self, call: Call[int]) -> AsyncJob:
         return AsyncJob(self, await self.send(call), call.result)

@@ -170,14 +170,26 @@ class ClientCore(Executor):
         self.max_connections = max_connections
         self.timeout = httpx.Timeout(read_timeout, connect=connect_timeout)
         self.retries = retries
-        #: Tag appended to every job's reason trail (``None`` to send none).
-        self.reason_tag: str | None = (
+        #: Base of the tag appended to every job's reason trail (``None`` to send none);
+        #: each request adds its own id, so that a job can be found by its request.
+        self.reason_base: str | None = (
             f"ganetiops {__version__}" if reason is _USE_DEFAULT else reason
         )
         self.polling = polling or Polling()
         self.facts_ttl = facts_ttl
         self._facts: Any = None
         self._facts_at = float("-inf")
+
+    @property
+    def reason_tag(self) -> str | None:
+        """A fresh tag for each request: ``ganetiops <version> req-<12 hex digits>``."""
+        if self.reason_base is None:
+            return None
+        return f"{self.reason_base} {new_request_id()}"
+
+    @reason_tag.setter
+    def reason_tag(self, value: str | None) -> None:
+        self.reason_base = value
 
     def __repr__(self) -> str:
         user = self.auth.user if self.auth else None
@@ -230,9 +242,18 @@ class ClientCore(Executor):
         try:
             return decode_json(response.content)
         except ValueError:
-            raise errors.RapiError(
-                200, "the answer is not JSON", method=call.method, path=call.path
+            raise errors.RapiProtocolError(
+                "expected JSON, got " + repr(response.content[:60]),
+                method=call.method,
+                path=call.path,
             ) from None
+
+    @staticmethod
+    def parse_answer(call: Call[Any], value: Any) -> Any:
+        """``call.parse(value)``; a wrong shape becomes one :class:`RapiProtocolError`."""
+        from ganetiops.rapi.shapes import parse_checked
+
+        return parse_checked(call.parse, value, call.method, call.path)
 
     @staticmethod
     def map_transport_error(call: Call[Any], exc: httpx.HTTPError) -> errors.GanetiOpsError:
@@ -248,9 +269,49 @@ class ClientCore(Executor):
             return errors.RapiTimeoutError(f"{where}: timed out connecting", sent=False)
         if isinstance(exc, httpx.ConnectError):
             return errors.RapiConnectionError(f"{where}: cannot connect ({exc})", sent=False)
+        if not call.idempotent:
+            return outcome_unknown(call, exc)
         if isinstance(exc, httpx.TimeoutException):
             return errors.RapiTimeoutError(f"{where}: no answer in time", sent=True)
         return errors.RapiConnectionError(f"{where}: {type(exc).__name__}: {exc}", sent=True)
+
+
+def new_request_id() -> str:
+    """``req-`` and 12 random hex digits: the per-request part of the reason tag."""
+    import secrets
+
+    return f"req-{secrets.token_hex(6)}"
+
+
+def request_id(call: Call[Any]) -> str | None:
+    """The request id in the call's reason (``None`` when it carries none)."""
+    for key, value in call.query:
+        if key == "reason":
+            for word in reversed(value.rstrip("]").split()):
+                if word.startswith("req-"):
+                    return word
+    return None
+
+
+def outcome_unknown(call: Call[Any], exc: BaseException) -> errors.RapiOutcomeUnknown:
+    """A write whose answer was lost: say so, and how to find the job it may have made."""
+    where = f"{call.method} {call.path}"
+    request = request_id(call)
+    kind = "no answer in time" if isinstance(exc, httpx.TimeoutException) else "connection lost"
+    find = (
+        f"look for it with: gnt-py job list --reason {request}"
+        if request
+        else "look for it with: gnt-py job list"
+    )
+    if call.route.job:
+        advice = f"A job may exist; do not simply re-run it: {find}"
+    else:
+        advice = "The change may have been made; check before re-running it"
+    return errors.RapiOutcomeUnknown(
+        f"{where}: the request was sent; its outcome is unknown ({kind}: "
+        f"{type(exc).__name__}). {advice}",
+        reason=request,
+    )
 
 
 def should_retry(call: Call[Any], exc: BaseException) -> bool:

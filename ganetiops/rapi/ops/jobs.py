@@ -6,6 +6,7 @@ import builtins
 from collections.abc import Sequence
 from typing import Any
 
+from ganetiops.rapi import shapes
 from ganetiops.rapi.call import Params
 from ganetiops.rapi.models.job import JobInfo
 from ganetiops.rapi.models.misc import parse_cancel
@@ -13,11 +14,11 @@ from ganetiops.rapi.namespace import M, Namespace, operation
 
 
 def _ids(data: Any) -> list[int]:
-    return [int(item["id"]) for item in data or () if isinstance(item, dict)]
+    return [shapes.integer(shapes.field(item, "id")) for item in shapes.seq(data)]
 
 
 def _infos(data: Any) -> list[JobInfo]:
-    return [JobInfo.from_api(item) for item in data or ()]
+    return [JobInfo.from_api(shapes.obj(item)) for item in shapes.seq(data)]
 
 
 class Jobs(Namespace[M]):
@@ -37,7 +38,7 @@ class Jobs(Namespace[M]):
     @operation("GET", "/2/jobs/{job_id}")
     def get(self, job_id: int) -> Params[JobInfo]:
         """A job with its log and results. An unknown id gives ``exists == False``."""
-        return Params(parse=JobInfo.from_api)
+        return Params(parse=shapes.model(JobInfo.from_api))
 
     @operation("DELETE", "/2/jobs/{job_id}")
     def cancel(self, job_id: int) -> Params[tuple[bool, str]]:
