@@ -161,7 +161,7 @@ def check_name(value: object, what: str) -> str:
     """A name as the server matches it in a path: ASCII ``[A-Za-z0-9_.-]+``."""
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return str(value)
-    if not isinstance(value, str) or not _NAME_RE.match(value):
+    if not isinstance(value, str) or not _NAME_RE.fullmatch(value):
         raise errors.ValidationError(
             f"{what} {value!r} is not a valid Ganeti name (letters, digits, '.', '_' and '-' only)",
             field=what,

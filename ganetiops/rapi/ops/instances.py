@@ -190,6 +190,10 @@ def _beparams(beparams: Mapping[str, Any] | None) -> dict[str, Any] | None:
 def create_precondition(body: Mapping[str, Any]) -> Any:
     """Checks against the cluster: template and hypervisor enabled, placement possible."""
     checks = [validate.enabled_on_cluster("disk_template", body["disk_template"])]
+    sizes = [d["size"] for d in body.get("disks") or () if isinstance(d.get("size"), int)]
+    if sizes and body["disk_template"] != "diskless" and not body.get("ignore_ipolicy"):
+        # Ganeti checks the policy at create time; say so before a job exists.
+        checks.append(validate.within_ipolicy(sizes))
     if "hypervisor" in body:
         checks.append(validate.enabled_on_cluster("hypervisor", body["hypervisor"]))
 

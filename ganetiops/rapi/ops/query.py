@@ -17,7 +17,7 @@ _FIELD = re.compile(r"^[A-Za-z0-9_./-]+$")
 
 def _fields(fields: Sequence[str]) -> list[str]:
     out = list(fields)
-    bad = [f for f in out if not isinstance(f, str) or not _FIELD.match(f)]
+    bad = [f for f in out if not isinstance(f, str) or not _FIELD.fullmatch(f)]
     if bad:
         raise ValidationError(f"fields: {bad[0]!r} is not a field name", field="fields")
     if not out:
