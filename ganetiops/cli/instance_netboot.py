@@ -461,6 +461,11 @@ def remove(state: State, /, names: tuple[str, ...], **opts: Any) -> None:
     from ganetiops.netboot.lifecycle import apply_remove, plan_remove
 
     client = state.client()
+    try:
+        boot_config(state)
+    except ConfigError as no_boot:
+        _remove_without_boot(state, names, opts["yes"], no_boot)
+        return
     boot = open_boot(state, opts["hostname_param"])
     plans = [plan_remove(client, boot, n, keep_keys=opts["keep_keys"]) for n in names]
     lines = [line for plan in plans for line in plan.lines()]
@@ -479,6 +484,26 @@ def remove(state: State, /, names: tuple[str, ...], **opts: Any) -> None:
             }
         )
     _out(state, {"removed": done}, [f"removed {d['name']}" for d in done])
+
+
+def _remove_without_boot(
+    state: State, names: tuple[str, ...], yes: bool, no_boot: ConfigError
+) -> None:
+    """No boot server configured: instances that do not netboot are removed as
+    ``gnt-instance remove`` does; one that netboots needs the boot server (its wrapper
+    and identity live there)."""
+    from ganetiops.netboot.create import PXE_OS
+    from ganetiops.rapi import validate
+
+    client = state.client()
+    for name in names:
+        instance = client.instances.get(validate.hostname(name, "name"))
+        if (instance.os or "").split("+")[0] == PXE_OS:
+            raise ConfigError(f"instance {name} netboots (OS {instance.os}): {no_boot}")
+    confirm(f"Remove instance(s) {', '.join(names)} and all their disks?", yes)
+    for name in names:
+        client.instances.remove(name).wait(on_log=_job_log)
+        _say("remove", f"instance {name} removed")
 
 
 # -- netboot group -----------------------------------------------------------------------

@@ -485,3 +485,15 @@ def test_bad_names_fail_before_the_question(fake: FakeRapi) -> None:
     assert code == exits.USAGE
     assert "Stop instance" not in err
     assert fake.writes() == []
+
+
+def test_remove_needs_no_boot_server_for_an_instance_that_does_not_netboot(
+    fake: FakeRapi,
+) -> None:
+    """The context has no [boot] table and no lab: a plain instance is still removed."""
+    from ganetiops.cli.instance import InstanceGroup
+
+    assert InstanceGroup.netboot_available()
+    code, _, err = gnt("instance", "remove", "web1", "--yes")
+    assert code == exits.OK, err
+    assert fake.writes()[0][:2] == ("DELETE", "/2/instances/web1")
