@@ -254,7 +254,7 @@ def _cluster(raw: Mapping[str, Any], domain: str, nodes: Sequence[NodeSpec]) -> 
         except ValueError as exc:
             raise _err("cluster.ipolicy-bounds-specs", str(exc)) from None
     mac_prefix = _str(raw, "mac-prefix", where)
-    if mac_prefix is not None and not _MAC_PREFIX.match(mac_prefix):
+    if mac_prefix is not None and not _MAC_PREFIX.fullmatch(mac_prefix):
         raise _err("cluster.mac-prefix", f"{mac_prefix!r} is not like aa:00:00")
     return ClusterSpec(
         name=name,
@@ -283,7 +283,7 @@ def _node(name: str, raw: Any, domain: str, base: Path) -> NodeSpec:
     where = f"nodes.{name}"
     if not isinstance(raw, Mapping):
         raise _err(where, "expected a table")
-    if not re.match(r"^[a-z0-9][a-z0-9-]*$", name):
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", name):
         raise _err(where, f"{name!r} is not a short host name")
     _known(raw, {"fqdn", "primary", "secondary", "address", "host-key"}, where)
     fqdn = _str(raw, "fqdn", where) or f"{name}.{domain}"
@@ -374,7 +374,7 @@ def _user(name: str, raw: Any, path: Path | None, base: Path) -> RapiUserSpec:
         raise _err(where, "give exactly one of password (a source) or ha1")
     if "ha1" in raw:
         digest = raw["ha1"]
-        if not isinstance(digest, str) or not re.match(r"^[0-9a-fA-F]{32}$", digest):
+        if not isinstance(digest, str) or not re.fullmatch(r"[0-9a-fA-F]{32}", digest):
             raise _err(f"{where}.ha1", "expected 32 hexadecimal digits")
         return RapiUserSpec(name=name, rights=tuple(rights), ha1=digest.lower())
     password_raw = raw["password"]
@@ -468,7 +468,7 @@ def _ipv4(text: str, key: str) -> str:
 
 
 def _hostname(text: str, key: str) -> None:
-    if not _HOSTNAME.match(text):
+    if not _HOSTNAME.fullmatch(text):
         raise _err(key, f"{text!r} is not a valid host name")
 
 
@@ -491,7 +491,7 @@ def _params(value: Any, where: str) -> dict[str, Any]:
         raise _err(where, "expected a table of parameters")
     out: dict[str, Any] = {}
     for name, param in value.items():
-        if not _PARAM_NAME.match(name):
+        if not _PARAM_NAME.fullmatch(name):
             raise _err(f"{where}.{name}", "not a Ganeti parameter name")
         if not isinstance(param, str | int | float | bool):
             raise _err(f"{where}.{name}", "expected a string, number or boolean")
