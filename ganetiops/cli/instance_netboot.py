@@ -326,9 +326,12 @@ def _plain_create(state: State, name: str, os_name: str, opts: dict[str, Any]) -
         **{key: opts[key] for key in (*_PLAIN_ONLY, "iallocator", "no_start")},
     )
     beparams = kwargs["beparams"] or {}
-    if opts["memory"]:
-        beparams.setdefault("maxmem", opts["memory"])
-        beparams.setdefault("minmem", opts["memory"])
+    if opts["memory"] is not None:  # --memory "" is bad input, not "no --memory"
+        from ganetiops.rapi.validate import size_mib
+
+        memory = size_mib(opts["memory"], "memory")  # not sent raw: Ganeti rounds "0.5"
+        beparams.setdefault("maxmem", memory)
+        beparams.setdefault("minmem", memory)
     if opts["vcpus"]:
         beparams.setdefault("vcpus", opts["vcpus"])
     kwargs.update(disks=disks, pnode=pnode, snode=snode, beparams=beparams or None)
