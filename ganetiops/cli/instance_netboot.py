@@ -224,9 +224,12 @@ def create_arguments(name: str, os_name: str, opts: dict[str, Any]) -> dict[str,
         nics = [] if opts["no_nics"] else [{}]
     pnode, snode = placement(opts)
     beparams = parse_kv(opts["backend_parameters"], "-B")
-    if opts["memory"]:
-        beparams.setdefault("maxmem", opts["memory"])
-        beparams.setdefault("minmem", opts["memory"])
+    if opts["memory"] is not None:  # --memory "" is bad input, not "no --memory"
+        from ganetiops.rapi.validate import size_mib
+
+        memory = size_mib(opts["memory"], "memory")  # not sent raw: Ganeti rounds "0.5"
+        beparams.setdefault("maxmem", memory)
+        beparams.setdefault("minmem", memory)
     if opts["vcpus"]:
         beparams.setdefault("vcpus", opts["vcpus"])
     return {

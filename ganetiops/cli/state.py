@@ -106,6 +106,10 @@ def run(command: click.Command, argv: list[str] | None) -> int:
     from ganetiops import errors
 
     _VERBOSITY[0] = 0
+    if argv is not None and any("\x00" in arg for arg in argv):
+        # A shell cannot pass one (execve ends arguments at NUL); callers in-process can.
+        click.echo("Error: an argument contains a NUL character", err=True)
+        return exits.USAGE
     try:
         # Without standalone mode click returns (not raises) the code of ``Exit``.
         returned = command.main(args=argv, prog_name="gnt-py", standalone_mode=False)
