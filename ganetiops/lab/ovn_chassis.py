@@ -118,6 +118,9 @@ def start(builder: Builder, machine: Machine) -> None:
             "ovn-controller",
             "unix:/run/openvswitch/db.sock",
             "--pidfile=/run/ovn/ovn-controller.pid",
+            # Seen here: an ovn-controller ending without a word a second after its
+            # start on some nodes; the monitor restarts it and logs how it ended.
+            "--monitor",
             *_QUIET,
         ],
         ready="/run/ovn/ovn-controller.pid",
