@@ -267,3 +267,54 @@ def test_chassis_desired_parse_and_drift() -> None:
     assert "'external-ids:ovn-bridge-mappings=\"a:br0,b:br1\"'" in command
     with pytest.raises(ValidationError):
         chassis.set_command({"x": 'a"b'})
+
+
+# -- the notebook picture and the CLI's checks before any I/O ----------------------------
+
+
+def test_topology_svg_draws_switches_ports_and_chassis() -> None:
+    from ganetiops.ovn.view import Topology
+
+    snap = snapshot_from_rows(_rows())
+    sb = SbSnapshot(
+        chassis=(Chassis("c1", "aleph"), Chassis("c2", "<bet>")),
+        bindings=(PortBinding("b1", U1, chassis="aleph"),),
+    )
+    svg = Topology.of(snap, sb, flagged=[ORPHAN])._repr_svg_()
+    assert svg.startswith("<svg") and svg.endswith("</svg>")
+    assert "switch lan" in svg and "switch other" in svg
+    assert "&lt;bet&gt;" in svg and "<bet>" not in svg  # escaped
+    assert svg.count("<title>") == 3  # the three ports of lan
+    assert "#cf222e" in svg  # the flagged orphan
+    assert "stroke-dasharray" not in svg  # U1 is bound where it is requested
+
+
+def _gnt(*args: str) -> tuple[int, str, str]:
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GNTPY_OVN")}
+    done = subprocess.run(
+        [sys.executable, "-m", "ganetiops.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
+    )
+    return done.returncode, done.stdout, done.stderr
+
+
+def test_cli_unreachable_nb_is_exit_3_without_traceback() -> None:
+    code, _out, err = _gnt("ovn", "--nb", "tcp:127.0.0.1:1", "list-ports")
+    assert code == 3
+    assert "cannot reach the northbound database at tcp:127.0.0.1:1" in err
+    assert "Traceback" not in err
+
+
+def test_cli_refuses_bad_input_before_connecting() -> None:
+    code, _out, err = _gnt("ovn", "--nb", "tcp:127.0.0.1:1", "repair", "--kind", "sb-unbound")
+    assert code == 2 and "not repairable" in err
+    code, _out, err = _gnt("ovn", "--nb", "not-a-remote", "list-ports")
+    assert code == 2 and "not an OVSDB remote" in err
