@@ -525,3 +525,57 @@ def test_concurrent_change_fails_cleanly(
     state, report = _check(client, nb)
     ops.apply_plan(nb, ops.plan_repair(state, report))
     assert ops.check_state(ops.gather(client, nb)).ok
+
+
+def test_router_ports_and_nat_in_one_transaction(
+    lab: Lab, nb: Northbound, routed: LabFacts
+) -> None:
+    try:
+        done = gnt(
+            routed,
+            "ovn",
+            "add-router",
+            "ovnrtr1",
+            "--port",
+            "ovnrtr1-lan,c0:ff:ee:00:00:10,203.0.113.1/24",
+            "--nat",
+            "snat,192.0.2.10,203.0.113.0/24",
+        )
+        assert done.returncode == 0, done.stderr
+        snap = nb.snapshot()
+        router = next(r for r in snap.routers if r.name == "ovnrtr1")
+        assert router.ports == ("ovnrtr1-lan",)
+        port = next(p for p in snap.router_ports if p.name == "ovnrtr1-lan")
+        assert (port.router, port.mac, port.networks) == (
+            "ovnrtr1",
+            "c0:ff:ee:00:00:10",
+            ("203.0.113.1/24",),
+        )
+        nat = next(n for n in snap.nats if n.router == "ovnrtr1")
+        assert (nat.type, nat.external_ip, nat.logical_ip) == (
+            "snat",
+            "192.0.2.10",
+            "203.0.113.0/24",
+        )
+        assert "192.0.2.10" in nbctl(lab, "lr-nat-list", "ovnrtr1")
+        # a bad NAT rule: refused before sending, and nothing of the router is made
+        bad = gnt(
+            routed,
+            "ovn",
+            "add-router",
+            "ovnrtr2",
+            "--port",
+            "ovnrtr2-lan,c0:ff:ee:00:00:11,203.0.113.2/24",
+            "--nat",
+            "snat,nope,203.0.113.0/24",
+        )
+        assert bad.returncode == 2 and "nat.external_ip" in bad.stderr
+        assert "ovnrtr2" not in nbctl(lab, "lr-list")
+        # the same name again: refused by the transaction's own check, nothing changed
+        again = gnt(routed, "ovn", "add-router", "ovnrtr1")
+        assert again.returncode == 6 and "already exists" in again.stderr
+        listed = json.loads(gnt(routed, "--format", "json", "ovn", "list-nat").stdout)
+        assert any(n["external_ip"] == "192.0.2.10" for n in listed)
+    finally:
+        nbctl(lab, "--if-exists", "lr-del", "ovnrtr1")
+        nbctl(lab, "--if-exists", "lr-del", "ovnrtr2")
