@@ -579,3 +579,23 @@ def test_router_ports_and_nat_in_one_transaction(
     finally:
         nbctl(lab, "--if-exists", "lr-del", "ovnrtr1")
         nbctl(lab, "--if-exists", "lr-del", "ovnrtr2")
+
+
+def test_migrate_and_failover_through_the_library_follow_the_primary(
+    lab: Lab, client: RapiClient, nb: Northbound, ovn_instances: list[str]
+) -> None:
+    """The opt-in: ops.migrate/ops.failover move requested-chassis with the instance."""
+    state, report = _check(client, nb)
+    ops.apply_plan(nb, ops.plan_repair(state, report))
+    name = INSTANCES[0]
+    nic = next(n for n in state.nics if n.instance == name)
+    start = client.instances.get(name).pnode
+    assert start is not None
+    target = "bet.homelab.tel" if start != "bet.homelab.tel" else "gimel.homelab.tel"
+    moved = ops.migrate(client, nb, name, target_node=target)
+    assert [c.values for c in moved.changes] == [{"options:requested-chassis": target[:-12]}]
+    assert nbctl(lab, "lsp-get-options", nic.uuid) == f"requested-chassis={target[:-12]}"
+    back = ops.failover(client, nb, name, target_node=start)
+    assert [c.values for c in back.changes] == [{"options:requested-chassis": start[:-12]}]
+    assert nbctl(lab, "lsp-get-options", nic.uuid) == f"requested-chassis={start[:-12]}"
+    assert ops.check_state(ops.gather(client, nb)).ok
