@@ -434,13 +434,30 @@ class Northbound(Database):
             for p, mac, nets in ports
         ]
         rules = [_nat(t, ext, logical) for t, ext, logical in nats]
+        ids = {str(k): str(v) for k, v in (external_ids or {}).items()}
+
+        def make(api: Any, txn: Any) -> None:
+            router = txn.insert(api.tables["Logical_Router"])
+            router.name = name
+            router.external_ids = ids
+            router.ports = []
+            router.nat = []
+            for port, mac, networks in checked:
+                lrp = txn.insert(api.tables["Logical_Router_Port"])
+                lrp.name = port
+                lrp.mac = mac
+                lrp.networks = networks
+                router.addvalue("ports", lrp)
+            for nat_type, external_ip, logical_ip in rules:
+                nat = txn.insert(api.tables["NAT"])
+                nat.type = nat_type
+                nat.external_ip = external_ip
+                nat.logical_ip = logical_ip
+                router.addvalue("nat", nat)
+
         commands: list[Any] = [Expect(self.api, "Logical_Router", name, absent=True)]
-        commands.append(self.api.lr_add(name, external_ids=dict(external_ids or {})))
-        for port, mac, networks in checked:
-            commands.append(Expect(self.api, "Logical_Router_Port", port, absent=True))
-            commands.append(self.api.lrp_add(name, port, mac, networks))
-        for nat_type, external_ip, logical_ip in rules:
-            commands.append(self.api.lr_nat_add(name, nat_type, external_ip, logical_ip))
+        commands += [Expect(self.api, "Logical_Router_Port", p, absent=True) for p, _, _ in checked]
+        commands.append(Function(self.api, make, f"router {name}"))
         self.commit(commands, what=f"create router {name}")
 
     def delete_router(self, name: str) -> None:
