@@ -599,3 +599,25 @@ def test_migrate_and_failover_through_the_library_follow_the_primary(
     assert [c.values for c in back.changes] == [{"options:requested-chassis": start[:-12]}]
     assert nbctl(lab, "lsp-get-options", nic.uuid) == f"requested-chassis={start[:-12]}"
     assert ops.check_state(ops.gather(client, nb)).ok
+
+
+def test_nb_and_sb_through_ssh(lab: Lab, routed: LabFacts) -> None:
+    """The databases reached through an SSH channel to dalet instead of direct TCP."""
+    from ganetiops.ovn.tunnel import SshForward
+
+    dalet = routed.node("dalet")
+    settings = SshSettings(
+        HostKeys(known_hosts=[routed.known_hosts]), client_keys=(routed.workstation_key,)
+    )
+    host = Host(dalet.fqdn, dalet.primary_ip, aliases=(dalet.name,))
+    with SshForward(host, settings, routed.ovn_sb) as fwd:
+        assert fwd.remote.startswith("tcp:127.0.0.1:")
+        with Southbound(fwd.remote) as sb:
+            assert set(sb.snapshot().chassis_names) >= set(NODES)
+    with SshForward(host, settings, routed.ovn_nb) as fwd, Northbound(fwd.remote) as nb:
+        nb.create_switch("ovnssh1")
+        try:
+            assert nbctl(lab, "get", "Logical_Switch", "ovnssh1", "name") == "ovnssh1"
+        finally:
+            nb.delete_switch("ovnssh1")
+    assert not nbctl(lab, "--bare", "--columns=name", "find", "Logical_Switch", "name=ovnssh1")
