@@ -184,13 +184,13 @@ def status(
         columns = _columns(output.fields, DEFAULT_FIELDS, FIELDS)
         records = [instance_record(i) for i in report.instances]
         echo(render_table(Table.from_records(records, columns), output))
-    if output.format == "table":
-        for name in sorted(report.nodes):
-            node = report.nodes[name]
-            if not node.loaded or node.problems or node.unknown_lines:
-                echo_err(f"{name}: {node.summary}{_node_notes(node)}")
-        if not report.instances:
-            echo_err("no DRBD instances")
+    # Notes go to stderr whatever the format (stdout holds only the data).
+    for name in sorted(report.nodes):
+        node = report.nodes[name]
+        if not node.loaded or node.problems or node.unknown_lines:
+            echo_err(f"{name}: {node.summary}{_node_notes(node)}")
+    if not report.instances:
+        echo_err("no DRBD instances")
 
 
 def _node_notes(node: Any) -> str:
