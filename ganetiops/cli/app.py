@@ -31,7 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "tags": ("ganetiops.cli.tags:tags", "Tags of the cluster and any object; search them."),
     "query": ("ganetiops.cli.query:query", "Any field of any resource (Ganeti's query interface)."),
     "filter": ("ganetiops.cli.filter:filter_group", "Job filter rules."),
-    "netboot": ("ganetiops.cli.instance_netboot:netboot", "Boot server: classes, wrappers, keys."),
+    "netboot": ("ganetiops.cli.netboot:netboot", "Boot server: classes, wrappers, keys."),
     "lab": ("ganetiops.cli.lab:lab", "The local namespace lab: 4 Ganeti nodes, boot server, OVN."),
     "context": ("ganetiops.cli.context:context", "Configuration contexts: list, use, add, show."),
     "completion": ("ganetiops.cli.completion:completion", "Shell completion (bash, zsh, fish)."),

@@ -12,12 +12,12 @@ if TYPE_CHECKING:
     from ganetiops.lab import Lab, LabStatus
 
 
-def _lab(slot: int | None = None, rapi_bind: str = "all") -> Lab:
+def _lab(slot: int | None = None, rapi_bind: str = "all", nodes: int | None = None) -> Lab:
     """The lab the group's ``--name`` selects."""
     from ganetiops.lab import Lab
 
     name = str(click.get_current_context().meta["lab_name"])
-    return Lab(name, slot, rapi_bind=rapi_bind)
+    return Lab(name, slot, rapi_bind=rapi_bind, nodes=nodes)
 
 
 @click.group()
@@ -55,15 +55,22 @@ def lab(ctx: click.Context, name: str) -> None:
     show_default=True,
     help="RAPI on every address (lab convenience) or the master's 127.0.0.1 only (homelab).",
 )
+@click.option(
+    "--nodes",
+    type=click.IntRange(4, 36),
+    default=4,
+    show_default=True,
+    help="Ganeti nodes: the homelab's four, then node05, node06... (a large lab).",
+)
 @click.option("--keep-on-error", is_flag=True, help="Leave a failed lab for inspection.")
-def up(bare: bool, slot: int | None, rapi_bind: str, keep_on_error: bool) -> None:
+def up(bare: bool, slot: int | None, rapi_bind: str, nodes: int, keep_on_error: bool) -> None:
     """Bring the lab up (and create the cluster unless --bare)."""
     import time
 
     from ganetiops.lab.host import require_root
 
     require_root()
-    target = _lab(slot, rapi_bind)
+    target = _lab(slot, rapi_bind, nodes)
     if target.is_up():
         echo_err(f"lab {target.name} is already up (slot {target.slot}); nothing changed.")
         return
@@ -94,6 +101,62 @@ def down() -> None:
         echo_err(f"lab {target.name} is down.")
     else:
         echo_err(f"lab {target.name} is not up; nothing to do.")
+
+
+@lab.command()
+@click.option(
+    "--instances",
+    "count",
+    type=click.IntRange(1, 9999),
+    required=True,
+    help="How many instances the lab should hold (the missing ones are created).",
+)
+@click.option("--prefix", default="fill", show_default=True, help="Instance name prefix.")
+@click.option("--remove", is_flag=True, help="Remove every <prefix>NNNN instance instead.")
+@click.option("--yes", is_flag=True, help="Do not ask before removing.")
+def fill(count: int, prefix: str, remove: bool, yes: bool) -> None:
+    """Fill the lab with many real diskless instances (scale tests, benchmarks).
+
+    Creates <prefix>0001... up to --instances through the library's async fan-out,
+    spread over the nodes, not started; --remove takes them all away again.
+    """
+    import asyncio
+
+    from ganetiops.cli.progress import FanoutProgress
+    from ganetiops.errors import LabError
+    from ganetiops.lab import fill as lab_fill
+    from ganetiops.rapi import AsyncRapiClient
+
+    lab_fill.instance_names(count, prefix)  # bad input refused before anything is sent
+    record = _lab().record()
+    if record is None or record.context is None:
+        raise LabError(f"lab {_lab().name} is not up with a cluster")
+    context = record.context.name
+    if remove and not yes:
+        click.confirm(f"Remove every {prefix}NNNN instance of lab {record.name}?", abort=True)
+    progress = FanoutProgress("remove" if remove else "create")
+
+    async def go() -> tuple[list[Any], int]:
+        async with AsyncRapiClient.from_context(context) as client:
+            if remove:
+                return await lab_fill.empty(client, prefix=prefix, on_progress=progress), 0
+            return await lab_fill.fill(client, count, prefix=prefix, on_progress=progress)
+
+    try:
+        outcomes, existing = asyncio.run(go())
+    finally:
+        progress.close()
+    failed = [o for o in outcomes if not o.ok]
+    verb = "removed" if remove else "created"
+    echo_err(
+        f"{len(outcomes) - len(failed)} {verb}"
+        + (f", {existing} existed already" if existing else "")
+        + (f", {len(failed)} failed" if failed else "")
+    )
+    for outcome in failed[:10]:
+        echo_err(f"  {outcome.key}: {outcome.error}")
+    if failed:
+        raise SystemExit(1)
 
 
 @lab.command()

@@ -130,10 +130,10 @@ class Builder:
         _keygen(self.layout.workstation_key, "ed25519", f"workstation@{self.names.lab}-lab")
 
     def machines(self) -> None:
-        """Prepare the boot server and the four nodes in parallel."""
+        """Prepare the boot server and the nodes in parallel (at most eight at a time)."""
         jobs: list[Callable[[], None]] = [self.boot]
-        jobs += [functools.partial(self.node, n) for n in topology.NODE_NAMES]
-        with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        jobs += [functools.partial(self.node, n) for n in self.plan.nodes]
+        with ThreadPoolExecutor(max_workers=min(len(jobs), 8)) as pool:
             futures = [pool.submit(job) for job in jobs]
         for future in futures:
             error = future.exception()
@@ -464,7 +464,7 @@ class Builder:
                 host_keys=self._host_keys(name),
                 netns=self.names.netns(name),
             )
-            for name in topology.NODE_NAMES
+            for name in self.plan.nodes
         )
         boot_dir = self.layout.machine(topology.BOOT)
         boot = BootFacts(

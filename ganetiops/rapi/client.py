@@ -127,6 +127,22 @@ class RapiClient(ClientCore):
 
     def drive(self, flow: Generator[Step, Any, R], on_log: Callable[[LogEntry], Any] | None) -> R:
         """Run a job flow to its end, sleeping and sending as it asks."""
+        steps = self._run(flow)
+        while True:
+            try:
+                entry = next(steps)
+            except StopIteration as stop:
+                return stop.value  # type: ignore[no-any-return]
+            if on_log is not None:
+                on_log(entry)
+
+    def iterate(self, flow: Generator[Step, Any, Any]) -> Iterator[LogEntry]:
+        """Run a job flow, yielding its log entries as they come."""
+        yield from self._run(flow)
+
+    def _run(self, flow: Generator[Step, Any, R]) -> Generator[LogEntry, None, R]:
+        """The one blocking loop behind :meth:`drive` and :meth:`iterate`: answer the
+        flow's calls, sleep its sleeps, pass its log entries on; return its value."""
         reply: Any = None
         error: BaseException | None = None
         while True:
@@ -136,8 +152,7 @@ class RapiClient(ClientCore):
                 return stop.value  # type: ignore[no-any-return]
             reply, error = None, None
             if isinstance(step, LogEntry):
-                if on_log is not None:
-                    on_log(step)
+                yield step
             elif isinstance(step, Sleep):
                 time.sleep(step.seconds)
             else:
@@ -145,15 +160,6 @@ class RapiClient(ClientCore):
                     reply = self.send(step)
                 except errors.GanetiOpsError as exc:
                     error = exc
-
-    def iterate(self, flow: Generator[Step, Any, Any]) -> Iterator[LogEntry]:
-        """Run a job flow, yielding its log entries as they come."""
-        entries: list[LogEntry] = []
-        runner = _StepRunner(self, entries)
-        while runner.advance(flow):
-            yield from entries
-            entries.clear()
-        yield from entries
 
     # --- lifecycle ---------------------------------------------------------------------
     def close(self) -> None:
@@ -164,34 +170,6 @@ class RapiClient(ClientCore):
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
-
-
-class _StepRunner:
-    """Advance a flow one network step at a time, collecting log entries (sync)."""
-
-    def __init__(self, client: RapiClient, sink: list[LogEntry]) -> None:
-        self.client, self.sink = client, sink
-        self.reply: Any = None
-        self.error: BaseException | None = None
-
-    def advance(self, flow: Generator[Step, Any, Any]) -> bool:
-        while True:
-            try:
-                step = flow.throw(self.error) if self.error else flow.send(self.reply)
-            except StopIteration:
-                return False
-            self.reply, self.error = None, None
-            if isinstance(step, LogEntry):
-                self.sink.append(step)
-                continue
-            if isinstance(step, Sleep):
-                time.sleep(step.seconds)
-                return True
-            try:
-                self.reply = self.client.send(step)
-            except errors.GanetiOpsError as exc:
-                self.error = exc
-            return True
 
 
 class AsyncRapiClient(ClientCore):
@@ -264,34 +242,29 @@ class AsyncRapiClient(ClientCore):
     async def drive(
         self, flow: Generator[Step, Any, R], on_log: Callable[[LogEntry], Any] | None
     ) -> R:
+        """Run a job flow to its end; ``on_log`` may be a coroutine function."""
+        end: list[R] = []
+        async for entry in self._run(flow, end):
+            if on_log is not None:
+                result = on_log(entry)
+                if asyncio.iscoroutine(result):
+                    await result
+        return end[0]
+
+    def iterate(self, flow: Generator[Step, Any, Any]) -> AsyncIterator[LogEntry]:
+        """Run a job flow, yielding its log entries as they come."""
+        return self._run(flow, [])
+
+    async def _run(self, flow: Generator[Step, Any, R], end: list[R]) -> AsyncIterator[LogEntry]:
+        """The one asyncio loop behind :meth:`drive` and :meth:`iterate` (an async
+        generator cannot return, so the flow's value is appended to ``end``)."""
         reply: Any = None
         error: BaseException | None = None
         while True:
             try:
                 step = flow.throw(error) if error is not None else flow.send(reply)
             except StopIteration as stop:
-                return stop.value  # type: ignore[no-any-return]
-            reply, error = None, None
-            if isinstance(step, LogEntry):
-                if on_log is not None:
-                    result = on_log(step)
-                    if asyncio.iscoroutine(result):
-                        await result
-            elif isinstance(step, Sleep):
-                await asyncio.sleep(step.seconds)
-            else:
-                try:
-                    reply = await self.send(step)
-                except errors.GanetiOpsError as exc:
-                    error = exc
-
-    async def iterate(self, flow: Generator[Step, Any, Any]) -> AsyncIterator[LogEntry]:
-        reply: Any = None
-        error: BaseException | None = None
-        while True:
-            try:
-                step = flow.throw(error) if error is not None else flow.send(reply)
-            except StopIteration:
+                end.append(stop.value)
                 return
             reply, error = None, None
             if isinstance(step, LogEntry):

@@ -263,11 +263,28 @@ def _collect_children(
 
 
 class _JobBase:
-    """What both job handles share: identity and the result reader."""
+    """What both job handles share: identity, the result reader and the wait flow
+    (each handle only runs it with its own I/O: ``client.drive`` / ``client.iterate``)."""
+
+    _client: RapiClient | AsyncRapiClient
 
     def __init__(self, job_id: int, result_parse: Callable[[Any], Any] | None = None) -> None:
         self.id = int(job_id)
         self._result_parse = result_parse or (lambda value: value)
+
+    def _flow(
+        self,
+        timeout: float | None,
+        follow: bool,
+        polling: Polling | None,
+        clock: Callable[[], float],
+    ) -> Generator[Step, Any, tuple[JobInfo, list[JobInfo]]]:
+        deadline = None if timeout is None else clock() + timeout
+        return _collect_children(self.id, deadline, polling or self._client.polling, follow, clock)
+
+    def _result(self, outcome: tuple[JobInfo, list[JobInfo]]) -> JobResult:
+        root, children = outcome
+        return _finish(root, children, self._result_parse)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.id}>"
@@ -288,6 +305,8 @@ class Job(_JobBase):
     >>> job = client.instances.startup("web1")        # doctest: +SKIP
     >>> job.wait(timeout=300, on_log=print).value     # doctest: +SKIP
     """
+
+    _client: RapiClient
 
     def __init__(
         self, client: RapiClient, job_id: int, result_parse: Callable[[Any], Any] | None = None
@@ -317,9 +336,8 @@ class Job(_JobBase):
         :class:`~ganetiops.errors.JobCanceled` or :class:`~ganetiops.errors.JobTimeout`
         (the job keeps running on the cluster).
         """
-        flow = self._flow(timeout, follow, polling)
-        root, children = self._client.drive(flow, on_log)
-        return _finish(root, children, self._result_parse)
+        flow = self._flow(timeout, follow, polling, time.monotonic)
+        return self._result(self._client.drive(flow, on_log))
 
     def result(self, timeout: float | None = None) -> Any:
         """Wait, then return the result of the job's (first) opcode."""
@@ -331,19 +349,17 @@ class Job(_JobBase):
         Does not raise for a failed job; call :meth:`wait` afterwards for the outcome
         (it returns at once).
         """
-        return self._client.iterate(self._flow(timeout, follow, None))
+        return self._client.iterate(self._flow(timeout, follow, None, time.monotonic))
 
-    def _flow(
-        self, timeout: float | None, follow: bool, polling: Polling | None
-    ) -> Generator[Step, Any, tuple[JobInfo, list[JobInfo]]]:
-        deadline = None if timeout is None else time.monotonic() + timeout
-        return _collect_children(
-            self.id, deadline, polling or self._client.polling, follow, time.monotonic
-        )
+
+def _loop_time() -> float:
+    return asyncio.get_running_loop().time()
 
 
 class AsyncJob(_JobBase):
     """A submitted Ganeti job (async): ``await job.wait()``, ``async for e in job.logs()``."""
+
+    _client: AsyncRapiClient
 
     def __init__(
         self,
@@ -369,24 +385,14 @@ class AsyncJob(_JobBase):
         follow: bool = True,
         polling: Polling | None = None,
     ) -> JobResult:
-        flow = self._flow(timeout, follow, polling)
-        root, children = await self._client.drive(flow, on_log)
-        return _finish(root, children, self._result_parse)
+        flow = self._flow(timeout, follow, polling, asyncio.get_running_loop().time)
+        return self._result(await self._client.drive(flow, on_log))
 
     async def result(self, timeout: float | None = None) -> Any:
         return (await self.wait(timeout)).value
 
     def logs(self, timeout: float | None = None, *, follow: bool = True) -> AsyncIterator[LogEntry]:
-        return self._client.iterate(self._flow(timeout, follow, None))
-
-    def _flow(
-        self, timeout: float | None, follow: bool, polling: Polling | None
-    ) -> Generator[Step, Any, tuple[JobInfo, list[JobInfo]]]:
-        loop_time = asyncio.get_running_loop().time
-        deadline = None if timeout is None else loop_time() + timeout
-        return _collect_children(
-            self.id, deadline, polling or self._client.polling, follow, loop_time
-        )
+        return self._client.iterate(self._flow(timeout, follow, None, _loop_time))
 
 
 __all__ = [
