@@ -252,3 +252,10 @@ def test_replication_picture_draws_an_arrow_per_instance() -> None:
     labels = {t.get_text() for t in ax.texts}
     assert {"inst0 (healthy)", "inst1 (degraded)"} <= labels
     assert {"a0", "b0", "a1", "b1"} <= labels
+
+
+def test_a_stopped_instance_with_inactive_disks_is_not_refused() -> None:
+    health = pair("00")  # no minor on either node
+    assert health.state == "inactive"
+    assert check_instance_operation("failover", health).allowed
+    assert check_node_operation("drain", "node1", [health]).allowed
