@@ -258,18 +258,32 @@ def judge_disk(
             speed_kib=speed,
         )
     if pdev is None or sdev is None:
-        present, missing_side = (
-            (pdev, ("secondary", secondary)) if pdev is not None else (sdev, ("primary", primary))
-        )
+        present = pdev if pdev is not None else sdev
         assert present is not None
-        why = "; ".join(unread) if unread else "disks not active there"
-        return DiskHealth(
-            **base,
-            state="degraded" if not unread else "unknown",
-            detail=f"{missing_side[0]} {missing_side[1]} has no minor ({why}); "
-            f"{'primary' if present is pdev else 'secondary'} is {present.connection} "
-            f"{present.disk}",
-        )
+        here = ("primary", primary) if present is pdev else ("secondary", secondary)
+        there = ("secondary", secondary) if present is pdev else ("primary", primary)
+        seen = f"{here[0]} {here[1]} is {present.connection} {present.disk}"
+        if there[1] in nodes and nodes[there[1]].reachable:
+            return DiskHealth(
+                **base,
+                state="degraded",
+                detail=f"{there[0]} {there[1]} has no minor (disks not active there); {seen}",
+            )
+        # The other node was not read: judge from this side's view of its peer.
+        gone = f"{there[0]} {there[1]} not reached"
+        if present.up_to_date:
+            return DiskHealth(
+                **{**base, "good_copies": (*good, there[1])},
+                state="healthy",
+                detail=f"UpToDate/UpToDate as {here[1]} sees it ({gone})",
+            )
+        if present.connected:
+            return DiskHealth(
+                **base,
+                state="degraded",
+                detail=f"{seen}, peer disk {present.peer_disk} ({gone})",
+            )
+        return DiskHealth(**base, state="degraded", detail=f"{gone}; {seen}")
     if not pdev.connected or not sdev.connected:
         return DiskHealth(
             **base,

@@ -259,3 +259,30 @@ def test_a_stopped_instance_with_inactive_disks_is_not_refused() -> None:
     assert health.state == "inactive"
     assert check_instance_operation("failover", health).allowed
     assert check_node_operation("drain", "node1", [health]).allowed
+
+
+def test_a_node_that_went_down_leaves_its_instances_degraded() -> None:
+    # node2 hard-reset: not reachable; node1 (09) waits for its peer.
+    nodes = {
+        "node1": node_at("node1", "09"),
+        "node2": NodeDrbd(host="node2", problems={"connect": "connection refused"}),
+    }
+    health = instance_health(info("node1", "node2"), nodes)
+    assert health.state == "degraded"
+    assert "secondary node2 not reached" in health.detail
+    assert "primary node1 is WFConnection UpToDate" in health.detail
+    assert health.good_copies == ("node1",)
+    assert not check_node_operation("reboot", "node1", [health]).allowed
+
+
+def test_one_side_unreadable_but_connected_is_judged_from_the_other() -> None:
+    nodes = {
+        "node1": node_at("node1", "03"),
+        "node2": NodeDrbd(host="node2", problems={"connect": "host key refused"}),
+    }
+    health = instance_health(info("node1", "node2"), nodes)
+    assert health.state == "healthy"
+    assert "as node1 sees it (secondary node2 not reached)" in health.detail
+    assert health.good_copies == ("node1", "node2")
+    syncing = instance_health(info("node1", "node2"), {**nodes, "node1": node_at("node1", "02")})
+    assert syncing.state == "syncing"
