@@ -359,12 +359,29 @@ def guard_node(
 def _guard_health(
     state: State, operation: str, names: Sequence[str], force: bool
 ) -> ClusterDrbd | None:
-    from ganetiops.drbd.guards import GuardRefused
+    """The nodes' view over SSH; without an SSH login, Ganeti's own disk status."""
     from ganetiops.errors import ConfigError
 
     try:
         return read_health(state, names)
     except ConfigError as exc:
+        echo_err(f"{operation}: DRBD read through Ganeti's disk status (no SSH login: {exc})")
+        return _ganeti_health(state, operation, names, force)
+
+
+def _ganeti_health(
+    state: State, operation: str, names: Sequence[str], force: bool
+) -> ClusterDrbd | None:
+    from ganetiops.drbd.guards import GuardRefused
+    from ganetiops.drbd.health import ClusterDrbd
+    from ganetiops.drbd.view import ganeti_view
+    from ganetiops.errors import GanetiOpsError
+
+    client = state.client()
+    try:
+        jobs = [(name, client.instances.info(name, static=False)) for name in names]
+        infos = [{**dict(job.wait(on_log=None).value or {}), "name": n} for n, job in jobs]
+    except GanetiOpsError as exc:
         if force:
             echo_err(f"WARNING: {operation}: DRBD state not checked (--force): {exc}")
             return None
@@ -373,6 +390,7 @@ def _guard_health(
             "--force does it unchecked",
             field="force",
         ) from exc
+    return ClusterDrbd(nodes={}, instances=tuple(ganeti_view(info) for info in infos))
 
 
 force_option = click.option(

@@ -54,11 +54,36 @@ NODES = {
 }
 
 
+def status(degraded: bool, ldisk: int = 1, sync: float | None = None) -> list[Any]:
+    """A disk's pstatus/sstatus in instance info: (dev_path, major, minor, sync_percent,
+    estimated_time, is_degraded, ldisk_status), lib/cmdlib/instance_query.py."""
+    return ["/dev/drbd0", 147, 0, sync, 30 if sync is not None else None, degraded, ldisk]
+
+
+def db1_info(pstatus: list[Any] | None, sstatus: list[Any] | None) -> dict[str, Any]:
+    disk = {
+        "dev_type": "drbd",
+        "drbd_info": {
+            "primary_node": "aleph",
+            "primary_minor": 0,
+            "secondary_node": "bet",
+            "secondary_minor": 0,
+            "port": 11000,
+        },
+        "pstatus": pstatus,
+        "sstatus": sstatus,
+    }
+    return {"name": "db1", "pnode": "aleph", "snodes": ["bet"], "disks": [disk]}
+
+
 class FakeRapi:
     def __init__(self, instances: dict[str, dict[str, Any]]) -> None:
         self.instances = instances
         self.requests: list[tuple[str, str]] = []
         self.next_job = 1
+        #: What db1's (non-static) info job answers; None: the job fails.
+        self.db1_info: dict[str, Any] | None = db1_info(status(False), status(True, ldisk=3))
+        self.results: dict[int, Any] = {}
 
     def writes(self) -> list[tuple[str, str]]:
         return [r for r in self.requests if r[0] in ("PUT", "POST", "DELETE")]
@@ -71,6 +96,11 @@ class FakeRapi:
         if path == "/2/nodes" and request.method == "GET":
             return httpx.Response(200, json=list(NODES.values()))
         parts = path.split("/")
+        if len(parts) == 5 and parts[4] == "info" and request.method == "GET":
+            job = self.next_job
+            self.next_job += 1
+            self.results[job] = {parts[3]: self.db1_info} if self.db1_info else "fail"
+            return httpx.Response(200, json=job)
         if len(parts) == 4 and parts[2] == "instances" and request.method == "GET":
             inst = self.instances.get(parts[3])
             return httpx.Response(200 if inst else 404, json=inst or {"code": 404})
@@ -81,11 +111,13 @@ class FakeRapi:
             self.next_job += 1
             return httpx.Response(200, json=job)
         if path.startswith("/2/jobs/"):
+            result = self.results.get(int(parts[3]))
+            failed = result == "fail"
             job = {
                 "id": int(parts[3]),
-                "status": "success",
-                "opstatus": ["success"],
-                "opresult": [None],
+                "status": "error" if failed else "success",
+                "opstatus": ["error" if failed else "success"],
+                "opresult": [["OpExecError", ["node bet unreachable"]] if failed else result],
                 "oplog": [[]],
                 "summary": ["X"],
             }
@@ -142,18 +174,44 @@ def test_guard_is_a_no_op_for_an_instance_that_is_not_drbd(fake: FakeRapi) -> No
     assert not any(p.endswith("/info") for _, p in fake.requests)
 
 
-def test_guard_refuses_a_drbd_instance_whose_nodes_cannot_be_read(fake: FakeRapi) -> None:
+def test_without_ssh_the_guard_reads_ganetis_disk_status_and_refuses(fake: FakeRapi) -> None:
+    code, _, err = gnt("instance", "migrate", "db1", "--yes")
+    assert code == exits.USAGE
+    assert "read through Ganeti's disk status" in err
+    assert "migrate refused: db1 is degraded (disk/0: secondary bet degraded" in err
+    assert "bet has no UpToDate copy of db1 (good copies: aleph)" in err
+    assert "--force" in err
+    assert fake.writes() == []
+    assert ("GET", "/2/instances/db1/info") in fake.requests
+
+
+def test_ganetis_status_in_sync_lets_it_through(fake: FakeRapi) -> None:
+    fake.db1_info = db1_info(status(False), status(False))
+    code, _, err = gnt("instance", "migrate", "db1", "--yes")
+    assert code == exits.OK, err
+    assert ("PUT", "/2/instances/db1/migrate") in fake.writes()
+
+
+def test_syncing_as_ganeti_reports_it_is_refused(fake: FakeRapi) -> None:
+    fake.db1_info = db1_info(status(True, sync=42.5), status(True, ldisk=2, sync=42.5))
+    code, _, err = gnt("instance", "failover", "db1", "--yes")
+    assert code == exits.USAGE
+    assert "db1 is syncing (disk/0: resync 42.5% (as Ganeti reports it))" in err
+    assert "gnt-py drbd watch db1 --until-synced" in err
+
+
+def test_unreadable_drbd_is_refused_unless_forced(fake: FakeRapi) -> None:
+    fake.db1_info = None  # the info job fails
     code, _, err = gnt("instance", "migrate", "db1", "--yes")
     assert code == exits.USAGE
     assert "migrate refused: the DRBD state of db1 cannot be read" in err
-    assert "--force" in err
     assert fake.writes() == []
 
 
 def test_force_overrides_and_says_so(fake: FakeRapi) -> None:
     code, _, err = gnt("instance", "failover", "db1", "--yes", "--force")
     assert code == exits.OK, err
-    assert "WARNING: failover: DRBD state not checked (--force)" in err
+    assert "WARNING: failover forced (--force) despite: db1 is degraded" in err
     assert ("PUT", "/2/instances/db1/failover") in fake.writes()
 
 
@@ -183,10 +241,10 @@ def test_node_guards_pass_a_node_without_drbd(
         ("node", "maintenance", "bet", "--yes"),
     ],
 )
-def test_node_guards_refuse_unread_drbd(fake: FakeRapi, args: tuple[str, ...]) -> None:
+def test_node_guards_refuse_degraded_drbd(fake: FakeRapi, args: tuple[str, ...]) -> None:
     code, _, err = gnt(*args)
     assert code == exits.USAGE, err
-    assert "refused: the DRBD state of db1 cannot be read" in err
+    assert "refused: db1 is degraded" in err or "holds the only UpToDate copy of db1" in err
     assert fake.writes() == []
 
 
