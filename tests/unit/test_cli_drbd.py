@@ -24,6 +24,7 @@ from ganetiops.cli.state import run
 from ganetiops.drbd.facts import MARK, parse_node_output
 from ganetiops.drbd.health import ClusterDrbd, judge
 from ganetiops.drbd.recover import plan_maintenance, plan_recovery, plan_return
+from ganetiops.errors import ValidationError
 from ganetiops.rapi import RapiClient
 from ganetiops.rapi.models import Instance, Node
 
@@ -390,3 +391,35 @@ def test_return_plan() -> None:
     ]
     back = [Node.from_api({"name": "a"})]
     assert [s.action for s in plan_return("a", back, rebalance=False)] == ["wait-sync"]
+
+
+def test_watch_lines_bar_on_a_terminal_plain_otherwise() -> None:
+    from ganetiops.cli.drbd import bar, settled, watch_lines
+
+    report = report_for("02")
+    plain = watch_lines(report, tty=False)
+    assert plain == [
+        "db1 disk/0 syncing 31.3% eta=0:00:09 speed=4944 KiB/s (resync to node2 31.3%)"
+    ]
+    tty = watch_lines(report, tty=True)
+    assert len(tty) == 1 and bar(31.3) in tty[0] and "ETA 0:00:09" in tty[0]
+    assert bar(31.3) == "[" + "#" * 8 + "." * 16 + "]"
+    assert not settled(report)
+    done = report_for("03")
+    assert settled(done) and watch_lines(done, tty=False) == ["all 1 DRBD instance(s) in sync"]
+
+
+def test_status_records_and_fields() -> None:
+    from ganetiops.cli.drbd import FIELDS, _columns, instance_record
+
+    record = instance_record(report_for("02").instances[0])
+    assert record["state"] == "syncing" and record["percent"] == 31.3
+    assert record["eta"] == "0:00:09" and record["minors"] == "0/0" and record["ports"] == "11000"
+    assert [c.name for c in _columns("+speed,oos", ("name", "state"), FIELDS)] == [
+        "name",
+        "state",
+        "speed",
+        "oos",
+    ]
+    with pytest.raises(ValidationError, match="unknown field"):
+        _columns("name,bogus", ("name",), FIELDS)
