@@ -328,3 +328,24 @@ def test_sections_of_the_command_output() -> None:
         "events2": (20, "usage"),
         "kernel": (0, ""),
     }
+
+
+def test_events2_of_drbd9_with_paths_and_done() -> None:
+    # DRBD 9's own events2 adds path objects and, while syncing, done: (drbd-utils 9).
+    text = (
+        "exists resource name:r0 role:Primary suspended:no\n"
+        "exists connection name:r0 peer-node-id:1 conn-name:bet connection:Connected "
+        "role:Secondary\n"
+        "exists path name:r0 peer-node-id:1 conn-name:bet local:ipv4:10.1.97.2:7789 "
+        "peer:ipv4:10.1.97.3:7789 established:yes\n"
+        "exists device name:r0 volume:0 minor:3 disk:UpToDate client:no size:1048576\n"
+        "exists peer-device name:r0 peer-node-id:1 conn-name:bet volume:0 "
+        "replication:SyncSource peer-disk:Inconsistent resync-suspended:no "
+        "out-of-sync:524288 done:50.00\n"
+        "exists -\n"
+    )
+    parsed = parse_events2(text)
+    assert parsed.unknown == ()
+    (device,) = parsed.devices
+    assert (device.minor, device.resource, device.connection) == (3, "r0", "SyncSource")
+    assert (device.sync_percent, device.out_of_sync_kib) == (50.0, 524288)
