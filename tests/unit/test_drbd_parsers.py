@@ -349,3 +349,25 @@ def test_events2_of_drbd9_with_paths_and_done() -> None:
     (device,) = parsed.devices
     assert (device.minor, device.resource, device.connection) == (3, "r0", "SyncSource")
     assert (device.sync_percent, device.out_of_sync_kib) == (50.0, 524288)
+
+
+def test_each_output_as_a_fact_of_the_ssh_room() -> None:
+    from ganetiops.drbd.facts import FACTS
+    from ganetiops.ssh.facts import facts_from_outputs
+
+    state = "node3/12-ganeti-two-resources-node3"
+    outputs = {
+        "drbd_proc": (read(state, "proc_drbd"), 0),
+        "drbdadm_status": ("no resources defined!\n", 1),
+        "drbdsetup_status": (read(state, "drbdsetup_status_verbose_statistics"), 0),
+        "drbdsetup_events2": ("", 127),
+    }
+    facts = facts_from_outputs("node3", outputs, facts=FACTS)
+    assert facts.problems == {}
+    assert [d.minor for d in facts.extra["drbd_proc"].devices] == [0, 1]
+    assert facts.extra["drbdadm_status"].note == "no resources defined!"
+    assert [d.resource for d in facts.extra["drbdsetup_status"].devices] == [
+        "resource0",
+        "resource1",
+    ]
+    assert facts.extra["drbdsetup_events2"].note == "command not found"
