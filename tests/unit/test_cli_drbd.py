@@ -85,6 +85,8 @@ class FakeRapi:
         #: What db1's (non-static) info job answers; None: the job fails.
         self.db1_info: dict[str, Any] | None = db1_info(status(False), status(True, ldisk=3))
         self.results: dict[int, Any] = {}
+        #: Submissions to these paths make a job that fails.
+        self.failing: set[str] = set()
 
     def writes(self) -> list[tuple[str, str]]:
         return [r for r in self.requests if r[0] in ("PUT", "POST", "DELETE")]
@@ -110,6 +112,8 @@ class FakeRapi:
         if request.method in ("PUT", "POST"):
             job = self.next_job
             self.next_job += 1
+            if path in self.failing:
+                self.results[job] = "fail"
             return httpx.Response(200, json=job)
         if path.startswith("/2/jobs/"):
             result = self.results.get(int(parts[3]))
@@ -423,3 +427,30 @@ def test_status_records_and_fields() -> None:
     ]
     with pytest.raises(ValidationError, match="unknown field"):
         _columns("name,bogus", ("name",), FIELDS)
+
+
+def test_recovery_goes_on_past_a_failed_instance_and_reports_it(fake: FakeRapi) -> None:
+    from ganetiops.drbd.recover import Io, Step, apply
+
+    fake.instances["web1"]["oper_state"] = False
+    fake.failing.add("/2/instances/db1/activate-disks")
+    steps = [Step("activate-disks", "db1", "degraded"), Step("start", "web1", "admin up")]
+    said: list[str] = []
+    client = RapiClient(
+        "https://rapi.test:5080",
+        user="u",
+        password="p",
+        retries=0,
+        transport=httpx.MockTransport(fake.handler),
+    )
+    with client:
+        outcomes = apply(steps, Io(client=client, say=said.append), stop_on_failure=False)
+        stopped = apply(steps, Io(client=client), stop_on_failure=True)
+    assert [(o.step.action, o.status) for o in outcomes] == [
+        ("activate-disks", "failed"),
+        ("start", "done"),
+    ]
+    assert "node bet unreachable" in outcomes[0].detail
+    assert ("PUT", "/2/instances/web1/startup") in fake.writes()
+    assert [o.status for o in stopped] == ["failed"]
+    assert "- activate-disks db1: degraded" in said
