@@ -454,3 +454,14 @@ def test_recovery_goes_on_past_a_failed_instance_and_reports_it(fake: FakeRapi) 
     assert ("PUT", "/2/instances/web1/startup") in fake.writes()
     assert [o.status for o in stopped] == ["failed"]
     assert "- activate-disks db1: degraded" in said
+
+
+def test_drbd_status_without_ssh_shows_ganetis_view(fake: FakeRapi) -> None:
+    code, out, err = gnt("drbd", "status", "--format", "json", "-o", "name,state,good_copies")
+    assert code == exits.OK, err
+    assert "showing Ganeti's own disk status instead" in err
+    assert json.loads(out) == [{"name": "db1", "state": "degraded", "good_copies": ["aleph"]}]
+    fake.db1_info = db1_info(status(True, sync=12.0), status(True, ldisk=2, sync=12.0))
+    code, out, err = gnt("drbd", "watch", "--count", "1")
+    assert code == exits.OK, err
+    assert "db1 disk/0 syncing 12.0%" in out
