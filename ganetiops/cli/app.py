@@ -22,6 +22,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "group": ("ganetiops.cli.group:group", "Node groups: list, add, modify, assign nodes."),
     "network": ("ganetiops.cli.network:network", "Networks: list, add, connect to groups."),
+    "ovn": (
+        "ganetiops.cli.ovn:ovn",
+        "OVN: switches, ports, chassis; check and repair Ganeti's ports.",
+    ),
     "os": ("ganetiops.cli.os:os_group", "Operating system definitions."),
     "job": ("ganetiops.cli.job:job", "Jobs: list, show, watch, cancel."),
     "drbd": (
@@ -76,7 +80,8 @@ def _load(target: str) -> Any:
 
 EPILOG = (
     "Exit codes: 0 ok, 1 job failed, 2 usage/bad input, 3 connection/auth, 4 timeout, "
-    "5 declined, 6 other error, 7 not found. See docs/cli.md."
+    "5 declined, 6 other error, 7 not found, 8 malformed answer, 9 outcome unknown (a job "
+    "may exist), 10 internal error. See docs/cli.md."
 )
 
 

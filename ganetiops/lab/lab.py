@@ -236,8 +236,6 @@ class Lab:
                 facts = builder.facts()
                 builder.write_known_hosts(facts)
                 record.set_facts(facts.to_json())
-                with procs.timed("boot stand-in hooks"):
-                    self._install_boot_standin(facts)
                 if not bare:
                     from ganetiops.lab.cluster import create_cluster
 
@@ -291,14 +289,6 @@ class Lab:
             builder = Builder(plan, self.names, self.layout, record, self._rapi_bind)
             builder.fail_closed_routes()
         return record, builder
-
-    def _install_boot_standin(self, facts: LabFacts) -> None:
-        """The fake hypervisor boots nothing: a Ganeti hook on each node fetches what a
-        VM's iPXE would fetch from the boot server (a stand-in for firmware only,
-        see :mod:`ganetiops.netboot.standin`)."""
-        from ganetiops.netboot.standin import install_standin
-
-        install_standin([self.machine(node.name) for node in facts.nodes], facts.boot.url)
 
     def _write_context(self, record: LabRecord, facts: LabFacts) -> None:
         """Record the configuration context ``<lab name>`` for the write user."""

@@ -90,7 +90,7 @@ def validate_name(name: str) -> str:
 
     The limit keeps every derived interface name within Linux's 15 characters.
     """
-    if not _NAME_RE.match(name):
+    if not _NAME_RE.fullmatch(name):
         raise ValidationError(
             f"lab name {name!r}: use 1-10 characters a-z or 0-9, starting with a letter",
             field="name",
@@ -200,6 +200,12 @@ class AddressPlan:
     def boot_ip(self) -> str:
         return self.primary_ip(BOOT)
 
+    def dhcp_range(self) -> tuple[str, str]:
+        """First and last dynamic address of the boot server's DHCP."""
+        first, last = DHCP_RANGE
+        base = self.primary.network_address
+        return str(base + first), str(base + last)
+
     def instance_ips(self) -> dict[str, str]:
         """Instance name -> the primary address the nodes' /etc/hosts give it."""
         out: dict[str, str] = {}
@@ -248,6 +254,17 @@ class LabNames:
         there)."""
         return (*(self.netns(m) for m in (BOOT, *nodes)), self.switch_netns)
 
+
+#: Dynamic DHCP addresses the boot server's dnsmasq hands out (last octets): what a
+#: VM's iPXE gets; a guest that sends a known instance name gets that name's address.
+DHCP_RANGE: Final = (150, 199)
+#: The node's port that puts its ``br0`` (the instances' bridge) on the primary
+#: network, as the homelab's br0 carries the node's NIC.
+UPLINK: Final = "uplink"
+#: The lab's kvm_path: a wrapper forcing software emulation (lab adaptation).
+KVM_PATH: Final = "/srv/ganetiops-lab/qemu-tcg"
+#: The root script iPXE gets from DHCP, under the web root.
+ROOT_SCRIPT: Final = "netboot.ipxe"
 
 #: Names inside the switch namespace: one bridge per network, one port per machine NIC.
 PRIMARY_BRIDGE: Final = "pri"

@@ -53,8 +53,10 @@ class Outcome:
     key: str
     #: The job's id, ``None`` when the submission itself failed (nothing was queued).
     job_id: int | None
-    #: Ganeti's final job status (``success``, ``error``, ``canceled``), or
-    #: ``not-submitted`` / ``unknown`` (the deadline came first).
+    #: Ganeti's final job status (``success``, ``error``, ``canceled``);
+    #: ``not-submitted`` (refused before or by the server: no job), or ``unknown``:
+    #: the deadline came first (``job_id`` set), or the answer to the submission was
+    #: lost after it was sent (``job_id`` None: a job may exist; look before retrying).
     status: str
     error: errors.GanetiOpsError | None = None
     info: JobInfo | None = attrs.field(default=None, repr=False)
@@ -74,10 +76,13 @@ class Progress:
     failed: int
     elapsed: float
 
+    #: Jobs queued in Ganeti and not finished yet.
+    running: int = 0
+
     def __str__(self) -> str:
         return (
             f"{self.finished}/{self.total} done, {self.failed} failed, "
-            f"{self.submitted - self.finished} running ({self.elapsed:.1f} s)"
+            f"{self.running} running ({self.elapsed:.1f} s)"
         )
 
 
@@ -126,6 +131,7 @@ async def run_jobs(
                     finished=len(outcomes),
                     failed=counts["failed"],
                     elapsed=time.monotonic() - started,
+                    running=len(running),
                 )
             )
 
@@ -140,7 +146,9 @@ async def run_jobs(
             job = await thunk()
         except errors.GanetiOpsError as exc:
             room.release()
-            finish(Outcome(key=key, job_id=None, status="not-submitted", error=exc))
+            # A write whose answer was lost may have made a job: say so, never "not sent".
+            lost = isinstance(exc, errors.RapiConnectionError) and exc.sent
+            finish(Outcome(key, None, "unknown" if lost else "not-submitted", exc))
             return
         counts["submitted"] += 1
         running[job.id] = key
