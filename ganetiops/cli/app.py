@@ -22,12 +22,20 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "group": ("ganetiops.cli.group:group", "Node groups: list, add, modify, assign nodes."),
     "network": ("ganetiops.cli.network:network", "Networks: list, add, connect to groups."),
+    "ovn": (
+        "ganetiops.cli.ovn:ovn",
+        "OVN: switches, ports, chassis; check and repair Ganeti's ports.",
+    ),
     "os": ("ganetiops.cli.os:os_group", "Operating system definitions."),
     "job": ("ganetiops.cli.job:job", "Jobs: list, show, watch, cancel."),
+    "drbd": (
+        "ganetiops.cli.drbd:drbd",
+        "DRBD health from the nodes: status (per instance or minor), watch the resync.",
+    ),
     "tags": ("ganetiops.cli.tags:tags", "Tags of the cluster and any object; search them."),
     "query": ("ganetiops.cli.query:query", "Any field of any resource (Ganeti's query interface)."),
     "filter": ("ganetiops.cli.filter:filter_group", "Job filter rules."),
-    "netboot": ("ganetiops.cli.instance_netboot:netboot", "Boot server: classes, wrappers, keys."),
+    "netboot": ("ganetiops.cli.netboot:netboot", "Boot server: classes, wrappers, keys."),
     "lab": ("ganetiops.cli.lab:lab", "The local namespace lab: 4 Ganeti nodes, boot server, OVN."),
     "context": ("ganetiops.cli.context:context", "Configuration contexts: list, use, add, show."),
     "completion": ("ganetiops.cli.completion:completion", "Shell completion (bash, zsh, fish)."),
@@ -72,7 +80,8 @@ def _load(target: str) -> Any:
 
 EPILOG = (
     "Exit codes: 0 ok, 1 job failed, 2 usage/bad input, 3 connection/auth, 4 timeout, "
-    "5 declined, 6 other error, 7 not found. See docs/cli.md."
+    "5 declined, 6 other error, 7 not found, 8 malformed answer, 9 outcome unknown (a job "
+    "may exist), 10 internal error. See docs/cli.md."
 )
 
 

@@ -9,10 +9,18 @@ import attrs
 import click
 
 from ganetiops.cli import exits
+from ganetiops.cli.output import print_plan
 
 if TYPE_CHECKING:
     from ganetiops.config import Context
     from ganetiops.rapi import RapiClient
+    from ganetiops.rapi.call import Call
+    from ganetiops.rapi.jobs import Job
+    from ganetiops.rapi.plan import PlanExecutor, Planned
+
+
+#: ``-v`` count of the running command (read by the last-resort error handler).
+_VERBOSITY = [0]
 
 
 @attrs.define
@@ -22,12 +30,15 @@ class State:
     context_name: str | None
     output_format: str
     verbose: int = 0
-    #: ``--plan`` given: job submissions are printed, not sent; confirmations are skipped.
+    #: ``--plan`` given: job requests are printed, not sent (:meth:`executor`);
+    #: confirmations are skipped.
     plan: bool = False
     _context: Context | None = None
     _client: RapiClient | None = None
+    _planner: PlanExecutor | None = None
 
     def __attrs_post_init__(self) -> None:
+        _VERBOSITY[0] = self.verbose
         level = logging.WARNING - 10 * min(self.verbose, 2)
         logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
 
@@ -48,34 +59,35 @@ class State:
         """
         if self._client is None:
             self._client = make_client(self.context, **overrides)
-            if self.plan:
-                _plan_only(self._client, self.output_format)
             ctx = click.get_current_context(silent=True)
             if ctx is not None:
                 ctx.find_root().call_on_close(self._close_client)
         return self._client
 
+    def executor(self) -> RapiClient | PlanExecutor:
+        """Where job requests go: the client, or under ``--plan`` a
+        :class:`~ganetiops.rapi.plan.PlanExecutor` that checks and prints each request
+        and sends none (reads still go to the cluster: a plan may need them)."""
+        client = self.client()
+        if not self.plan:
+            return client
+        if self._planner is None or self._planner.client is not client:
+            from ganetiops.rapi.plan import PlanExecutor
+
+            fmt = self.output_format
+            self._planner = PlanExecutor(client, on_plan=lambda call: print_plan(call, fmt))
+        return self._planner
+
+    def submit(self, call: Call[int]) -> Job | Planned:
+        """Submit a job request built once with ``namespace.operation.call(...)``:
+        a :class:`~ganetiops.rapi.jobs.Job`, or under ``--plan`` a
+        :class:`~ganetiops.rapi.plan.Planned`."""
+        return self.executor().submit(call)
+
     def _close_client(self) -> None:
         if self._client is not None:
             client, self._client = self._client, None
             client.close()
-
-
-def _plan_only(client: RapiClient, output_format: str) -> None:
-    """Make ``client.submit`` check and print each job request instead of sending it.
-
-    Reads still go to the cluster (a plan may need them); the request's own
-    preconditions (enabled templates, version) are checked against the cluster.
-    """
-    from ganetiops.cli.jobs_ui import PlannedJob, print_plan
-
-    def submit(call: Any) -> PlannedJob:
-        if call.precondition is not None:
-            call.precondition(client.facts())
-        print_plan(call, output_format)
-        return PlannedJob()
-
-    setattr(client, "submit", submit)  # noqa: B010 - an instance override, on purpose
 
 
 def make_client(context: Context, **overrides: Any) -> RapiClient:
@@ -93,6 +105,7 @@ def run(command: click.Command, argv: list[str] | None) -> int:
     """Run the click command, mapping ganetiops errors to documented exit codes."""
     from ganetiops import errors
 
+    _VERBOSITY[0] = 0
     if argv is not None and any("\x00" in arg for arg in argv):
         # A shell cannot pass one (execve ends arguments at NUL); callers in-process can.
         click.echo("Error: an argument contains a NUL character", err=True)
@@ -126,6 +139,12 @@ def run(command: click.Command, argv: list[str] | None) -> int:
     except (errors.ValidationError, errors.ConfigError) as exc:
         _error(exc)
         return exits.USAGE
+    except errors.OutcomeUnknown as exc:
+        _error(exc)
+        return exits.OUTCOME_UNKNOWN
+    except errors.RapiProtocolError as exc:
+        _error(exc)
+        return exits.PROTOCOL
     except (
         errors.RapiConnectionError,
         errors.RapiAuthError,
@@ -140,9 +159,26 @@ def run(command: click.Command, argv: list[str] | None) -> int:
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         return exits.INTERRUPTED
+    except Exception as exc:
+        return _internal_error(exc)
     if isinstance(returned, int) and not isinstance(returned, bool):
         return returned
     return exits.OK
+
+
+def _internal_error(exc: Exception) -> int:
+    """A bug: one line; the traceback follows only with ``-vv``."""
+    import traceback
+
+    click.secho(
+        f"Internal error: {type(exc).__name__}: {exc} (a bug in ganetiops; run with -vv "
+        "for the traceback and report it)",
+        fg="red",
+        err=True,
+    )
+    if _VERBOSITY[0] >= 2:
+        click.echo("".join(traceback.format_exception(exc)), err=True, nl=False)
+    return exits.INTERNAL
 
 
 def _error(exc: BaseException) -> None:

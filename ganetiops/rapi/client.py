@@ -23,7 +23,7 @@ import tenacity
 
 from ganetiops import errors
 from ganetiops.rapi.call import Call, ClusterFacts
-from ganetiops.rapi.core import ClientCore, facts_from, should_retry
+from ganetiops.rapi.core import Budget, ClientCore, facts_from, should_retry
 from ganetiops.rapi.jobs import AsyncJob, Job, Sleep, Step, info_call
 from ganetiops.rapi.models.job import LogEntry
 from ganetiops.rapi.namespace import Async, Sync
@@ -47,6 +47,11 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 _INFO = Cluster.info  # the descriptor: builds the GET /2/info call for the facts cache
+
+
+def _retry(call: Call[Any], exc: BaseException, budget: Budget) -> bool:
+    """Retry when it is safe and the call's shared deadline leaves time for it."""
+    return should_retry(call, exc) and not budget.exhausted(exc)
 
 
 def _wait_strategy() -> Any:
@@ -92,13 +97,15 @@ class RapiClient(ClientCore):
         """Send one call (checking its preconditions first) and parse the answer."""
         if call.precondition is not None:
             call.precondition(self.facts())
+        budget = self.budget(call)
         retrying = tenacity.Retrying(
             stop=tenacity.stop_after_attempt(self.retries + 1),
             wait=_wait_strategy(),
-            retry=tenacity.retry_if_exception(lambda exc: should_retry(call, exc)),
+            retry=tenacity.retry_if_exception(lambda exc: _retry(call, exc, budget)),
             reraise=True,
         )
-        return call.parse(retrying(self._send_once, call))
+        answer = retrying(self._send_once, call, budget)
+        return self.parse_answer(call, answer)  # type: ignore[no-any-return]
 
     def submit(self, call: Call[int]) -> Job:
         """Send a job-submitting call exactly once; return the handle of the new job.
@@ -109,10 +116,10 @@ class RapiClient(ClientCore):
         job_id = self.drive(submit_flow(call, window=self.lookup_window), None)
         return Job(self, job_id, call.result)
 
-    def _send_once(self, call: Call[Any]) -> Any:
+    def _send_once(self, call: Call[Any], budget: Budget | None = None) -> Any:
         with self._slots:
             try:
-                response = self._http.request(**self.request_kwargs(call))
+                response = self._http.request(**self.request_kwargs(call, budget))
             except httpx.HTTPError as exc:
                 raise self.map_transport_error(call, exc) from exc
         return self.read_response(call, response)
@@ -133,6 +140,22 @@ class RapiClient(ClientCore):
 
     def drive(self, flow: Generator[Step, Any, R], on_log: Callable[[LogEntry], Any] | None) -> R:
         """Run a job flow to its end, sleeping and sending as it asks."""
+        steps = self._run(flow)
+        while True:
+            try:
+                entry = next(steps)
+            except StopIteration as stop:
+                return stop.value  # type: ignore[no-any-return]
+            if on_log is not None:
+                on_log(entry)
+
+    def iterate(self, flow: Generator[Step, Any, Any]) -> Iterator[LogEntry]:
+        """Run a job flow, yielding its log entries as they come."""
+        yield from self._run(flow)
+
+    def _run(self, flow: Generator[Step, Any, R]) -> Generator[LogEntry, None, R]:
+        """The one blocking loop behind :meth:`drive` and :meth:`iterate`: answer the
+        flow's calls, sleep its sleeps, pass its log entries on; return its value."""
         reply: Any = None
         error: BaseException | None = None
         while True:
@@ -142,8 +165,7 @@ class RapiClient(ClientCore):
                 return stop.value  # type: ignore[no-any-return]
             reply, error = None, None
             if isinstance(step, LogEntry):
-                if on_log is not None:
-                    on_log(step)
+                yield step
             elif isinstance(step, Sleep):
                 time.sleep(step.seconds)
             else:
@@ -151,15 +173,6 @@ class RapiClient(ClientCore):
                     reply = self.send(step)
                 except errors.GanetiOpsError as exc:
                     error = exc
-
-    def iterate(self, flow: Generator[Step, Any, Any]) -> Iterator[LogEntry]:
-        """Run a job flow, yielding its log entries as they come."""
-        entries: list[LogEntry] = []
-        runner = _StepRunner(self, entries)
-        while runner.advance(flow):
-            yield from entries
-            entries.clear()
-        yield from entries
 
     # --- lifecycle ---------------------------------------------------------------------
     def close(self) -> None:
@@ -170,34 +183,6 @@ class RapiClient(ClientCore):
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
-
-
-class _StepRunner:
-    """Advance a flow one network step at a time, collecting log entries (sync)."""
-
-    def __init__(self, client: RapiClient, sink: list[LogEntry]) -> None:
-        self.client, self.sink = client, sink
-        self.reply: Any = None
-        self.error: BaseException | None = None
-
-    def advance(self, flow: Generator[Step, Any, Any]) -> bool:
-        while True:
-            try:
-                step = flow.throw(self.error) if self.error else flow.send(self.reply)
-            except StopIteration:
-                return False
-            self.reply, self.error = None, None
-            if isinstance(step, LogEntry):
-                self.sink.append(step)
-                continue
-            if isinstance(step, Sleep):
-                time.sleep(step.seconds)
-                return True
-            try:
-                self.reply = self.client.send(step)
-            except errors.GanetiOpsError as exc:
-                self.error = exc
-            return True
 
 
 class AsyncRapiClient(ClientCore):
@@ -235,24 +220,25 @@ class AsyncRapiClient(ClientCore):
     async def send(self, call: Call[T]) -> T:
         if call.precondition is not None:
             call.precondition(await self.facts())
+        budget = self.budget(call)
         retrying = tenacity.AsyncRetrying(
             stop=tenacity.stop_after_attempt(self.retries + 1),
             wait=_wait_strategy(),
-            retry=tenacity.retry_if_exception(lambda exc: should_retry(call, exc)),
+            retry=tenacity.retry_if_exception(lambda exc: _retry(call, exc, budget)),
             reraise=True,
         )
-        value: Any = await retrying(self._send_once, call)
-        return call.parse(value)
+        value: Any = await retrying(self._send_once, call, budget)
+        return self.parse_answer(call, value)  # type: ignore[no-any-return]
 
     async def submit(self, call: Call[int]) -> AsyncJob:
         loop_time = asyncio.get_running_loop().time
         flow = submit_flow(call, window=self.lookup_window, clock=loop_time)
         return AsyncJob(self, await self.drive(flow, None), call.result)
 
-    async def _send_once(self, call: Call[Any]) -> Any:
+    async def _send_once(self, call: Call[Any], budget: Budget | None = None) -> Any:
         async with self._slots:
             try:
-                response = await self._http.request(**self.request_kwargs(call))
+                response = await self._http.request(**self.request_kwargs(call, budget))
             except httpx.HTTPError as exc:
                 raise self.map_transport_error(call, exc) from exc
         return self.read_response(call, response)
@@ -272,34 +258,29 @@ class AsyncRapiClient(ClientCore):
     async def drive(
         self, flow: Generator[Step, Any, R], on_log: Callable[[LogEntry], Any] | None
     ) -> R:
+        """Run a job flow to its end; ``on_log`` may be a coroutine function."""
+        end: list[R] = []
+        async for entry in self._run(flow, end):
+            if on_log is not None:
+                result = on_log(entry)
+                if asyncio.iscoroutine(result):
+                    await result
+        return end[0]
+
+    def iterate(self, flow: Generator[Step, Any, Any]) -> AsyncIterator[LogEntry]:
+        """Run a job flow, yielding its log entries as they come."""
+        return self._run(flow, [])
+
+    async def _run(self, flow: Generator[Step, Any, R], end: list[R]) -> AsyncIterator[LogEntry]:
+        """The one asyncio loop behind :meth:`drive` and :meth:`iterate` (an async
+        generator cannot return, so the flow's value is appended to ``end``)."""
         reply: Any = None
         error: BaseException | None = None
         while True:
             try:
                 step = flow.throw(error) if error is not None else flow.send(reply)
             except StopIteration as stop:
-                return stop.value  # type: ignore[no-any-return]
-            reply, error = None, None
-            if isinstance(step, LogEntry):
-                if on_log is not None:
-                    result = on_log(step)
-                    if asyncio.iscoroutine(result):
-                        await result
-            elif isinstance(step, Sleep):
-                await asyncio.sleep(step.seconds)
-            else:
-                try:
-                    reply = await self.send(step)
-                except errors.GanetiOpsError as exc:
-                    error = exc
-
-    async def iterate(self, flow: Generator[Step, Any, Any]) -> AsyncIterator[LogEntry]:
-        reply: Any = None
-        error: BaseException | None = None
-        while True:
-            try:
-                step = flow.throw(error) if error is not None else flow.send(reply)
-            except StopIteration:
+                end.append(stop.value)
                 return
             reply, error = None, None
             if isinstance(step, LogEntry):
@@ -336,6 +317,7 @@ def _context_options(context: Context | str | None, overrides: dict[str, Any]) -
         "password": ctx.resolve_password(),
         "certificate_sha256": ctx.certificate_sha256,
         "ca_file": ctx.ca_file,
+        "tls_server_name": ctx.tls_server_name,
         "insecure": ctx.insecure,
         "connect_timeout": ctx.connect_timeout,
         "read_timeout": ctx.read_timeout,

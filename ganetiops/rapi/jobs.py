@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ganetiops import errors
+from ganetiops.rapi import shapes
 from ganetiops.rapi.call import Call, Params, Route, build_call, master_unreachable
 from ganetiops.rapi.models.job import JobInfo, LogEntry
 from ganetiops.rapi.models.misc import parse_cancel
@@ -65,7 +66,9 @@ Step = Call[Any] | Sleep | LogEntry
 
 
 def info_call(job_id: int) -> Call[JobInfo]:
-    return build_call(_INFO_ROUTE, {"job_id": job_id}, Params(parse=JobInfo.from_api), reason=None)
+    return build_call(
+        _INFO_ROUTE, {"job_id": job_id}, Params(parse=shapes.model(JobInfo.from_api)), reason=None
+    )
 
 
 #: What each long poll asks for: enough to finish without another request once the
@@ -90,7 +93,9 @@ def wait_call(
         "previous_job_info": previous,
         "previous_log_serial": serial,
     }
-    call: Call[Any] = build_call(_WAIT_ROUTE, {"job_id": job_id}, Params(body=body), reason=None)
+    call: Call[Any] = build_call(
+        _WAIT_ROUTE, {"job_id": job_id}, Params(body=body, parse=_wait_answer), reason=None
+    )
     return attrs.evolve(call, read_timeout=read_timeout)
 
 
@@ -115,6 +120,17 @@ def _outage_step(
     if deadline is not None:
         pause = max(min(pause, deadline - now), 0.0)
     return start, Sleep(pause)
+
+
+def _wait_answer(value: Any) -> Any:
+    """``{"job_info": [...], "log_entries": [...]}`` or ``null``."""
+    if value is None:
+        return None
+    answer = shapes.obj(value)
+    for key in ("job_info", "log_entries"):
+        if answer.get(key) is not None:
+            shapes.seq(answer[key])
+    return answer
 
 
 @attrs.define
@@ -231,6 +247,12 @@ class JobResult:
     def id(self) -> int:
         return self.info.id
 
+    def _repr_html_(self) -> str:
+        """Jupyter display, drawn by :mod:`ganetiops.display` (imported only here)."""
+        from ganetiops.display.html import job_result_html
+
+        return job_result_html(self)
+
 
 def check_result(info: JobInfo) -> None:
     """Raise the typed error for a job that did not succeed."""
@@ -274,7 +296,8 @@ def _finish(
                 job=info,
             )
     first = info.opresult[0] if info.opresult else None
-    return JobResult(info=info, value=result_parse(first), children=tuple(children))
+    value = shapes.parse_checked(result_parse, first, "GET", f"/2/jobs/{info.id} (opresult)")
+    return JobResult(info=info, value=value, children=tuple(children))
 
 
 def _collect_children(
@@ -301,14 +324,37 @@ def _collect_children(
 
 
 class _JobBase:
-    """What both job handles share: identity and the result reader."""
+    """What both job handles share: identity, the result reader and the wait flow
+    (each handle only runs it with its own I/O: ``client.drive`` / ``client.iterate``)."""
+
+    _client: RapiClient | AsyncRapiClient
 
     def __init__(self, job_id: int, result_parse: Callable[[Any], Any] | None = None) -> None:
         self.id = int(job_id)
         self._result_parse = result_parse or (lambda value: value)
 
+    def _flow(
+        self,
+        timeout: float | None,
+        follow: bool,
+        polling: Polling | None,
+        clock: Callable[[], float],
+    ) -> Generator[Step, Any, tuple[JobInfo, list[JobInfo]]]:
+        deadline = None if timeout is None else clock() + timeout
+        return _collect_children(self.id, deadline, polling or self._client.polling, follow, clock)
+
+    def _result(self, outcome: tuple[JobInfo, list[JobInfo]]) -> JobResult:
+        root, children = outcome
+        return _finish(root, children, self._result_parse)
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.id}>"
+
+    def _repr_html_(self) -> str:
+        """Jupyter display (no request sent), drawn by :mod:`ganetiops.display`."""
+        from ganetiops.display.html import job_html
+
+        return job_html(self)
 
     def __int__(self) -> int:
         return self.id
@@ -326,6 +372,8 @@ class Job(_JobBase):
     >>> job = client.instances.startup("web1")        # doctest: +SKIP
     >>> job.wait(timeout=300, on_log=print).value     # doctest: +SKIP
     """
+
+    _client: RapiClient
 
     def __init__(
         self, client: RapiClient, job_id: int, result_parse: Callable[[Any], Any] | None = None
@@ -355,9 +403,8 @@ class Job(_JobBase):
         :class:`~ganetiops.errors.JobCanceled` or :class:`~ganetiops.errors.JobTimeout`
         (the job keeps running on the cluster).
         """
-        flow = self._flow(timeout, follow, polling)
-        root, children = self._client.drive(flow, on_log)
-        return _finish(root, children, self._result_parse)
+        flow = self._flow(timeout, follow, polling, time.monotonic)
+        return self._result(self._client.drive(flow, on_log))
 
     def result(self, timeout: float | None = None) -> Any:
         """Wait, then return the result of the job's (first) opcode."""
@@ -369,19 +416,17 @@ class Job(_JobBase):
         Does not raise for a failed job; call :meth:`wait` afterwards for the outcome
         (it returns at once).
         """
-        return self._client.iterate(self._flow(timeout, follow, None))
+        return self._client.iterate(self._flow(timeout, follow, None, time.monotonic))
 
-    def _flow(
-        self, timeout: float | None, follow: bool, polling: Polling | None
-    ) -> Generator[Step, Any, tuple[JobInfo, list[JobInfo]]]:
-        deadline = None if timeout is None else time.monotonic() + timeout
-        return _collect_children(
-            self.id, deadline, polling or self._client.polling, follow, time.monotonic
-        )
+
+def _loop_time() -> float:
+    return asyncio.get_running_loop().time()
 
 
 class AsyncJob(_JobBase):
     """A submitted Ganeti job (async): ``await job.wait()``, ``async for e in job.logs()``."""
+
+    _client: AsyncRapiClient
 
     def __init__(
         self,
@@ -407,24 +452,14 @@ class AsyncJob(_JobBase):
         follow: bool = True,
         polling: Polling | None = None,
     ) -> JobResult:
-        flow = self._flow(timeout, follow, polling)
-        root, children = await self._client.drive(flow, on_log)
-        return _finish(root, children, self._result_parse)
+        flow = self._flow(timeout, follow, polling, asyncio.get_running_loop().time)
+        return self._result(await self._client.drive(flow, on_log))
 
     async def result(self, timeout: float | None = None) -> Any:
         return (await self.wait(timeout)).value
 
     def logs(self, timeout: float | None = None, *, follow: bool = True) -> AsyncIterator[LogEntry]:
-        return self._client.iterate(self._flow(timeout, follow, None))
-
-    def _flow(
-        self, timeout: float | None, follow: bool, polling: Polling | None
-    ) -> Generator[Step, Any, tuple[JobInfo, list[JobInfo]]]:
-        loop_time = asyncio.get_running_loop().time
-        deadline = None if timeout is None else loop_time() + timeout
-        return _collect_children(
-            self.id, deadline, polling or self._client.polling, follow, loop_time
-        )
+        return self._client.iterate(self._flow(timeout, follow, None, _loop_time))
 
 
 __all__ = [

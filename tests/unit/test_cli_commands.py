@@ -266,11 +266,11 @@ def test_failed_job_exit_1_with_ganeti_message(fake: FakeRapi) -> None:
 
 
 def test_no_wait_prints_only_the_job_id(fake: FakeRapi) -> None:
-    code, out, _ = gnt("instance", "reboot", "web1", "--no-wait")
+    code, out, _ = gnt("instance", "reboot", "web1", "--no-wait", "--yes")
     assert code == exits.OK
     assert out.strip() == "100"
     assert not any("/wait" in path for _, path, _ in fake.requests)
-    code, out, _ = gnt("--format", "json", "instance", "stop", "web1", "--submit")
+    code, out, _ = gnt("--format", "json", "instance", "stop", "web1", "--submit", "--yes")
     assert json.loads(out) == {"job_id": 101}
 
 
@@ -281,13 +281,8 @@ def test_timeout_exit_4_and_says_how_to_follow(fake: FakeRapi) -> None:
     assert "gnt-py job watch 100" in err
 
 
-def test_declined_confirmation_sends_nothing(
-    fake: FakeRapi, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The plain remove (netboot's own remove is tested with netboot)."""
-    from ganetiops.cli.instance import InstanceGroup
-
-    monkeypatch.setattr(InstanceGroup, "netboot_available", staticmethod(lambda: False))
+def test_declined_confirmation_sends_nothing(fake: FakeRapi) -> None:
+    """Remove without a boot server in the context (with one: tests of netboot)."""
     code, _, err = gnt("instance", "remove", "web1", input="n\n")
     assert code == exits.ABORTED
     assert "Remove instance(s) web1" in err
@@ -295,6 +290,34 @@ def test_declined_confirmation_sends_nothing(
     code, _, _ = gnt("instance", "remove", "web1", "--yes")
     assert code == exits.OK
     assert fake.writes()[0][:2] == ("DELETE", "/2/instances/web1")
+
+
+def test_plain_create_sends_one_gnt_style_request(fake: FakeRapi) -> None:
+    code, out, err = gnt(
+        "instance", "create", "web9", "-o", "noop", "-s", "0:1G", "-s", "1:size=2G",
+        "-n", "aleph", "-B", "memory=256M", "--net", "link=br0", "--yes",
+    )  # fmt: skip
+    assert code == exits.OK, err
+    assert "instance web9 created" in out
+    (method, path, body), *_ = fake.writes()
+    assert (method, path) == ("POST", "/2/instances")
+    assert body["disk_template"] == "diskless"  # the cluster's first enabled template
+    assert body["disks"] == [{"size": 1024}, {"size": 2048}]
+    assert body["nics"] == [{"link": "br0"}]
+    assert (body["os"], body["pnode"], body["beparams"]) == ("noop", "aleph", {"memory": 256})
+
+
+def test_create_refuses_options_of_the_other_kind(fake: FakeRapi) -> None:
+    code, _, err = gnt("instance", "create", "web9", "-o", "noop", "--class", "x", "--yes")
+    assert code == exits.USAGE
+    assert "--class: only for a pxe (netboot) create" in err
+    code, _, err = gnt("instance", "create", "web9", "-B", "memory=1G", "--net", "link=br0")
+    assert code == exits.USAGE
+    assert "--net, --backend-parameters: only for a plain create" in err
+    code, _, err = gnt("instance", "create", "web1", "-o", "noop", "--yes")
+    assert code == exits.USAGE
+    assert "web1 already exists" in err
+    assert fake.writes() == []
 
 
 def test_bad_input_fails_before_anything_is_sent(fake: FakeRapi) -> None:
@@ -320,6 +343,7 @@ def test_modify_sends_gnt_style_changes(fake: FakeRapi) -> None:
         "add:link=br0",
         "--disk",
         "1:remove",
+        "--yes",
     )
     assert code == exits.OK
     method, path, body = fake.writes()[0]
@@ -392,7 +416,7 @@ def test_usage_errors_exit_2(fake: FakeRapi) -> None:
 
 def test_job_refused_for_an_unknown_object_exits_not_found(fake: FakeRapi) -> None:
     fake.fail_next = ("OpPrereqError", "Instance 'ghost' not known", "unknown_entity")
-    code, _, err = gnt("instance", "reboot", "ghost")
+    code, _, err = gnt("instance", "reboot", "ghost", "--yes")
     assert code == exits.NOT_FOUND
     assert "Instance 'ghost' not known [unknown_entity]" in err
 
@@ -423,6 +447,29 @@ def test_plan_prints_the_requests_and_sends_no_job(fake: FakeRapi) -> None:
     assert fake.writes() == []
 
 
+@pytest.mark.parametrize("plan", [False, True])
+def test_a_job_command_builds_its_request_once(
+    fake: FakeRapi, monkeypatch: pytest.MonkeyPatch, plan: bool
+) -> None:
+    from ganetiops.rapi.namespace import _Operation
+
+    built: list[str] = []
+    real = _Operation.make_call
+
+    def counting(self: Any, namespace: Any, *args: Any, **kwargs: Any) -> Any:
+        built.append(self.__name__)
+        return real(self, namespace, *args, **kwargs)
+
+    monkeypatch.setattr(_Operation, "make_call", counting)
+    extra = ["--plan"] if plan else ["--yes"]
+    code, out, err = gnt("instance", "migrate", "web1", "-n", "bet", *extra)
+    assert code == exits.OK, err
+    assert built.count("migrate") == 1
+    assert out.startswith("PUT /2/instances/web1/migrate") is plan
+    sent = [w[:2] for w in fake.writes()]
+    assert sent == ([] if plan else [("PUT", "/2/instances/web1/migrate")])
+
+
 def test_plain_create_plan_as_json_sends_nothing(fake: FakeRapi) -> None:
     code, out, err = gnt(
         "--format", "json", "instance", "create", "new1", "-o", "noop", "-t", "diskless",
@@ -446,3 +493,50 @@ def test_plain_only_flags_are_refused_for_pxe(fake: FakeRapi) -> None:
     assert code == exits.USAGE
     assert "--net or --no-nics" in err
     assert fake.writes() == []
+
+
+@pytest.mark.parametrize(
+    ("argv", "question"),
+    [
+        (["instance", "stop", "web1"], "Stop instance(s) web1?"),
+        (["instance", "reboot", "web1"], "Reboot (hard) instance(s) web1?"),
+        (["instance", "deactivate-disks", "web1"], "Deactivate the disks of web1?"),
+        (["instance", "replace-disks", "web1", "-s"], "Replace the disks of web1"),
+        (["instance", "modify", "web1", "--disk", "1:remove"], "remove disk 1"),
+        (["instance", "modify", "web1", "--net", "0:remove"], "remove NIC 0"),
+        (["instance", "modify", "web1", "-t", "plain", "-n", "bet"], "convert its disks"),
+        (["instance", "modify", "web1", "--offline"], "mark it offline"),
+    ],
+)
+def test_operations_that_lose_data_or_availability_ask_first(
+    fake: FakeRapi, argv: list[str], question: str
+) -> None:
+    code, _, err = gnt(*argv, input="n\n")
+    assert code == exits.ABORTED, err
+    assert question in err
+    assert fake.writes() == []
+    code, _, err = gnt(*argv, "--yes")
+    assert code == exits.OK, err
+    assert len(fake.writes()) == 1
+
+
+def test_a_harmless_modify_does_not_ask(fake: FakeRapi) -> None:
+    code, _, err = gnt("instance", "modify", "web1", "-B", "vcpus=2")
+    assert code == exits.OK, err
+    assert "?" not in err
+
+
+def test_bad_names_fail_before_the_question(fake: FakeRapi) -> None:
+    code, _, err = gnt("instance", "stop", "web1\n", input="y\n")
+    assert code == exits.USAGE
+    assert "Stop instance" not in err
+    assert fake.writes() == []
+
+
+def test_remove_needs_no_boot_server_for_an_instance_that_does_not_netboot(
+    fake: FakeRapi,
+) -> None:
+    """The context has no [boot] table and no lab: a plain instance is still removed."""
+    code, _, err = gnt("instance", "remove", "web1", "--yes")
+    assert code == exits.OK, err
+    assert fake.writes()[0][:2] == ("DELETE", "/2/instances/web1")
