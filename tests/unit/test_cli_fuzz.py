@@ -62,7 +62,7 @@ WORDS = st.one_of(
             "=",
             ",",
         ]
-    ),  # fmt: skip
+    ),
     st.text(max_size=12),
 )
 
@@ -162,7 +162,7 @@ TOML_VALUES = st.recursive(
             st.sampled_from(["nodes", "url", "host", "port", "file", "env", "key", "x"]),
             inner,
             max_size=3,
-        ),  # fmt: skip
+        ),
     ),
     max_leaves=6,
 )
