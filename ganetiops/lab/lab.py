@@ -211,8 +211,7 @@ class Lab:
                     raise LabError(f"lab {self.name} is already up (slot {existing.slot})")
                 raise LabError(
                     f"lab {self.name} has leftovers of an interrupted up or of a reboot "
-                    f"(phase {existing.phase}); remove them first: gnt-py lab down "
-                    f"--name {self.name}"
+                    f"(phase {existing.phase}); remove them first: {down_command(self.name)}"
                 )
             record, builder = self._claim(bare)
             try:
@@ -351,7 +350,7 @@ class Lab:
                 problems.append(str(exc))
         if problems:
             raise LabError(
-                f"lab {self.name} was not fully removed (run gnt-py lab down again): "
+                f"lab {self.name} was not fully removed (run {down_command(self.name)} again): "
                 + "; ".join(problems)
             )
         self._remove_files()
@@ -407,3 +406,8 @@ class Lab:
     def status(self) -> LabStatus:
         """What runs where: machines, roles, daemons, addresses (:mod:`ganetiops.lab.status`)."""
         return lab_status(self)
+
+
+def down_command(name: str) -> str:
+    """The command that takes lab ``name`` down (``--name`` belongs to the ``lab`` group)."""
+    return f"gnt-py lab --name {name} down"
