@@ -183,8 +183,16 @@ def _plan_approved(state: State, lines: list[str], opts: dict[str, Any], questio
 @click.option("--no-nics", is_flag=True, help="Plain create: no NIC at all.")
 @click.option("--hypervisor", help="Plain create: hypervisor (default: the cluster's).")
 @click.option("--no-install", is_flag=True, help="Plain create: skip the OS create script.")
-@click.option("--name-check/--no-name-check", default=False, help="Plain create: resolve it.")
-@click.option("--ip-check/--no-ip-check", default=False, help="Plain create: its IP is free.")
+@click.option(
+    "--name-check/--no-name-check",
+    default=None,
+    help="Plain create: resolve the name (default: not sent, Ganeti's: 3.0 yes, 3.1+ no).",
+)
+@click.option(
+    "--ip-check/--no-ip-check",
+    default=None,
+    help="Plain create: check its IP is free (default: not sent, Ganeti's).",
+)
 @click.option("--tags", metavar="T1,T2", help="Plain create: tags to set.")
 @click.option("--no-start", is_flag=True, help="Create but do not start.")
 @click.option(

@@ -42,8 +42,8 @@ def create_arguments(
     hypervisor: str | None,
     no_start: bool,
     no_install: bool,
-    name_check: bool,
-    ip_check: bool,
+    name_check: bool | None,
+    ip_check: bool | None,
     tags: str | None,
 ) -> dict[str, Any]:
     """Command-line values -> keyword arguments of ``client.instances.create`` (pure)."""
@@ -99,8 +99,16 @@ def create_arguments(
 @click.option("--hypervisor", help="Hypervisor (default: the cluster's).")
 @click.option("--no-start", is_flag=True, help="Do not start it after creation.")
 @click.option("--no-install", is_flag=True, help="Do not run the OS create script.")
-@click.option("--name-check/--no-name-check", default=False, help="Resolve the name first.")
-@click.option("--ip-check/--no-ip-check", default=False, help="Check its IP is free.")
+@click.option(
+    "--name-check/--no-name-check",
+    default=None,
+    help="Resolve the name first (default: not sent, Ganeti's: 3.0 yes, 3.1+ no).",
+)
+@click.option(
+    "--ip-check/--no-ip-check",
+    default=None,
+    help="Check its IP is free (default: not sent, Ganeti's).",
+)
 @click.option("--tags", metavar="T1,T2", help="Tags to set.")
 @job_options
 @pass_state
