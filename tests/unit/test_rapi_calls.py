@@ -369,3 +369,17 @@ def test_name_and_ip_checks_are_sent_only_when_asked() -> None:
     renamed = body(call("instances", "rename", "vm1", "vm2"))
     assert renamed == {"new_name": "vm2"}
     assert body(call("instances", "rename", "vm1", "vm2", name_check=False))["name_check"] is False
+
+
+def test_filter_rules_take_a_text_or_an_existing_reason_trail() -> None:
+    text = body(call("filters", "add", reason="maintenance"))["reason"]
+    assert len(text) == 1
+    assert text[0][:2] == ["gnt:client:ganetiops", "maintenance"]
+    trail = [["gnt:user", "drain for upgrade", 1700000000000000000]]
+    kept = body(call("filters", "replace", "u1", reason=trail))["reason"]
+    assert kept[0] == trail[0]
+    assert kept[1][0] == "gnt:client:ganetiops"
+    assert trail == [["gnt:user", "drain for upgrade", 1700000000000000000]]  # not mutated
+    for bad in ([["gnt:user", "x"]], [["a", "b", "c"]], ["abc"], [[1, "b", 2]]):
+        with pytest.raises(errors.ValidationError, match="reason"):
+            call("filters", "add", reason=bad)
