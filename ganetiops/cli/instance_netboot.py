@@ -252,6 +252,41 @@ def _placement(opts: dict[str, Any]) -> tuple[str | None, str | None]:
     return pnode, snode
 
 
+def _with_lab_class(state: State, boot: BootServerClient, request: Any) -> Any:
+    """On a namespace lab whose boot server lacks the class, publish the lab's own
+    stand-in class of that name (built from Debian packages, as ``gnt-py netboot
+    lab-class`` does), so that ``gnt-py --context lab instance create navidrome --yes``
+    works on a fresh lab. Elsewhere, a missing class stays an error."""
+    import attrs
+
+    from ganetiops.cli.remote import lab_facts_for
+    from ganetiops.netboot.classes import class_info
+    from ganetiops.netboot.layout import host_label
+
+    if lab_facts_for(state.context) is None:
+        return request
+    ctx = click.get_current_context(silent=True)
+    keys_given = ctx is not None and ctx.get_parameter_source("keys") not in (
+        None,
+        click.core.ParameterSource.DEFAULT,
+    )
+    short = host_label(request.name)
+    if not keys_given and request.keys == "require" and boot.keys_entry(short) is None:
+        # The lab has no secrets file to rekey: a fresh identity is what the owner wants.
+        _say("keys", f"keys/{short}.tar.gz is not on the lab's boot server: creating it")
+        request = attrs.evolve(request, keys="create")
+    if request.publish is not None:
+        return request
+    name = request.class_name or short
+    current = class_info(boot, name)
+    if current is not None and current.complete:
+        return request
+    from ganetiops.netboot.labclass import build_lab_class
+
+    _say("class", f"class {name} is not on the lab's boot server: publishing the lab class")
+    return attrs.evolve(request, class_name=name, publish=build_lab_class(name))
+
+
 def _netboot_create(state: State, name: str, opts: dict[str, Any]) -> None:
     from ganetiops.netboot.create import CreateRequest, apply_create, plan_create
 
@@ -281,6 +316,7 @@ def _netboot_create(state: State, name: str, opts: dict[str, Any]) -> None:
     )
     client = state.client()
     boot = open_boot(state, opts["hostname_param"])
+    request = _with_lab_class(state, boot, request)
     plan = plan_create(client, boot, request)
     if not _plan_approved(state, plan.lines(), opts, f"Create instance {plan.name}?"):
         return

@@ -204,7 +204,7 @@ class Lab:
         host.preflight()
         self.layout.root.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.layout.root.chmod(0o700)
-        with _flock(self.layout.lock, what=f"lab {self.name}"):
+        with _standard_umask(), _flock(self.layout.lock, what=f"lab {self.name}"):
             existing = self.record()
             if existing is not None:
                 if existing.phase == "up" and self._holders_alive(existing):
@@ -406,6 +406,22 @@ class Lab:
     def status(self) -> LabStatus:
         """What runs where: machines, roles, daemons, addresses (:mod:`ganetiops.lab.status`)."""
         return lab_status(self)
+
+
+@contextlib.contextmanager
+def _standard_umask() -> Iterator[None]:
+    """Build the lab under umask 022, whatever the caller's.
+
+    The machines' files are made with modes that assume it: under a umask of 077 the
+    boot server's /etc/ssh was 0700, so sshd (reading authorized_keys as ``admin``)
+    refused the workstation key ("authentication refused"), and nginx could not read
+    the web root. Private files are chmod'ed explicitly, so 022 widens nothing secret.
+    """
+    previous = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(previous)
 
 
 def down_command(name: str) -> str:
