@@ -115,6 +115,9 @@ class ClusterSpec:
     ipolicy_disk_templates: tuple[str, ...] = ()
     #: ``min:...,.../max:...`` as ``gnt-cluster init --ipolicy-bounds-specs`` takes it.
     ipolicy_bounds_specs: str | None = None
+    #: How many nodes are master candidates (``--candidate-pool-size``; Ganeti's default
+    #: is 10). Every job's queue file is copied to each candidate on every update.
+    candidate_pool_size: int | None = None
     #: OS providers every node should have (checked, not installed).
     os_providers: tuple[str, ...] = ()
 
@@ -208,7 +211,7 @@ def _cluster(raw: Mapping[str, Any], domain: str, nodes: Sequence[NodeSpec]) -> 
             "enabled-hypervisors", "enabled-disk-templates", "volume-group",
             "hypervisor-params", "disk-params", "nic-params", "drbd-usermode-helper",
             "file-storage-dir", "shared-file-storage-dir", "mac-prefix", "os-providers",
-            "ipolicy-disk-templates", "ipolicy-bounds-specs",
+            "ipolicy-disk-templates", "ipolicy-bounds-specs", "candidate-pool-size",
         },
         where,
     )  # fmt: skip
@@ -253,6 +256,9 @@ def _cluster(raw: Mapping[str, Any], domain: str, nodes: Sequence[NodeSpec]) -> 
             parse_bounds_specs(bounds)
         except ValueError as exc:
             raise _err("cluster.ipolicy-bounds-specs", str(exc)) from None
+    pool = raw.get("candidate-pool-size")
+    if pool is not None and (isinstance(pool, bool) or not isinstance(pool, int) or pool < 1):
+        raise _err("cluster.candidate-pool-size", "expected a positive integer")
     mac_prefix = _str(raw, "mac-prefix", where)
     if mac_prefix is not None and not _MAC_PREFIX.fullmatch(mac_prefix):
         raise _err("cluster.mac-prefix", f"{mac_prefix!r} is not like aa:00:00")
@@ -276,6 +282,7 @@ def _cluster(raw: Mapping[str, Any], domain: str, nodes: Sequence[NodeSpec]) -> 
         ipolicy_disk_templates=tuple(ipolicy_templates),
         ipolicy_bounds_specs=bounds,
         os_providers=tuple(_str_list(raw, "os-providers", where)),
+        candidate_pool_size=pool,
     )
 
 

@@ -158,8 +158,25 @@ class BootServer:
     host_key: str | None = None
     #: Where the HTTP server's access log can be read over SFTP (to see first boots).
     access_log: str | None = None
+    #: The classes report their boot (``GET /nixos/report/<mac>?...``, see
+    #: :mod:`ganetiops.netboot.report`): create and reimage wait for the report.
+    reports: bool = False
+    #: known_hosts file where create pins each new VM's host key (``None``: not pinned).
+    pin_known_hosts: str | None = None
 
-    _KEYS = ("url", "host", "user", "port", "key", "root", "known-hosts", "host-key", "access-log")
+    _KEYS = (
+        "url",
+        "host",
+        "user",
+        "port",
+        "key",
+        "root",
+        "known-hosts",
+        "host-key",
+        "access-log",
+        "reports",
+        "pin-known-hosts",
+    )
 
     @classmethod
     def from_config(cls, raw: Mapping[str, Any], where: str) -> BootServer:
@@ -180,6 +197,8 @@ class BootServer:
             known_hosts=_opt_str(raw, "known-hosts", where),
             host_key=_opt_str(raw, "host-key", where),
             access_log=_opt_str(raw, "access-log", where),
+            reports=_bool(raw, "reports", False, where),
+            pin_known_hosts=_opt_str(raw, "pin-known-hosts", where),
         )
 
     def to_config(self) -> dict[str, Any]:
@@ -191,9 +210,12 @@ class BootServer:
             ("known-hosts", self.known_hosts),
             ("host-key", self.host_key),
             ("access-log", self.access_log),
+            ("pin-known-hosts", self.pin_known_hosts),
         ):
             if value:
                 out[key] = value
+        if self.reports:
+            out["reports"] = True
         out["root"] = self.root
         return out
 
@@ -308,6 +330,12 @@ class Context:
 
             host = urllib.parse.urlsplit(self.url).hostname or ""
         return self.password.resolve(host=host, user=self.user)
+
+    def _repr_html_(self) -> str:
+        """Jupyter display, drawn by :mod:`ganetiops.display` (imported only here)."""
+        from ganetiops.display.html import context_html
+
+        return context_html(self)
 
 
 @attrs.define

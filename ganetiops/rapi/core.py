@@ -145,6 +145,7 @@ class ClientCore(Executor):
         reason: Any = _USE_DEFAULT,
         polling: Polling | None = None,
         facts_ttl: float = 60.0,
+        lookup_window: float = 10.0,
     ) -> None:
         self.url = normalize_url(url)
         if tls is None:
@@ -170,30 +171,27 @@ class ClientCore(Executor):
         self.max_connections = max_connections
         self.timeout = httpx.Timeout(read_timeout, connect=connect_timeout)
         self.retries = retries
-        #: Base of the tag appended to every job's reason trail (``None`` to send none);
-        #: each request adds its own id, so that a job can be found by its request.
-        self.reason_base: str | None = (
+        #: Tag appended to every job's reason trail (``None`` to send none); each job
+        #: submission also carries its own request id (:mod:`ganetiops.rapi.writes`).
+        self.reason_tag: str | None = (
             f"ganetiops {__version__}" if reason is _USE_DEFAULT else reason
         )
         self.polling = polling or Polling()
         self.facts_ttl = facts_ttl
+        #: Seconds a write whose answer was lost is looked up by request id.
+        self.lookup_window = lookup_window
         self._facts: Any = None
         self._facts_at = float("-inf")
-
-    @property
-    def reason_tag(self) -> str | None:
-        """A fresh tag for each request: ``ganetiops <version> req-<12 hex digits>``."""
-        if self.reason_base is None:
-            return None
-        return f"{self.reason_base} {new_request_id()}"
-
-    @reason_tag.setter
-    def reason_tag(self, value: str | None) -> None:
-        self.reason_base = value
 
     def __repr__(self) -> str:
         user = self.auth.user if self.auth else None
         return f"<{type(self).__name__} {self.url} user={user!r} tls={self.tls.describe()}>"
+
+    def _repr_html_(self) -> str:
+        """Jupyter display, drawn by :mod:`ganetiops.display` (imported only here)."""
+        from ganetiops.display.html import client_html
+
+        return client_html(self)
 
     def attach_namespaces(self) -> None:
         """``client.instances``, ``client.nodes``... (the class annotations give their types)."""
@@ -278,49 +276,9 @@ class ClientCore(Executor):
             return errors.RapiTimeoutError(f"{where}: timed out connecting", sent=False)
         if isinstance(exc, httpx.ConnectError):
             return errors.RapiConnectionError(f"{where}: cannot connect ({exc})", sent=False)
-        if not call.idempotent:
-            return outcome_unknown(call, exc)
         if isinstance(exc, httpx.TimeoutException):
             return errors.RapiTimeoutError(f"{where}: no answer in time", sent=True)
         return errors.RapiConnectionError(f"{where}: {type(exc).__name__}: {exc}", sent=True)
-
-
-def new_request_id() -> str:
-    """``req-`` and 12 random hex digits: the per-request part of the reason tag."""
-    import secrets
-
-    return f"req-{secrets.token_hex(6)}"
-
-
-def request_id(call: Call[Any]) -> str | None:
-    """The request id in the call's reason (``None`` when it carries none)."""
-    for key, value in call.query:
-        if key == "reason":
-            for word in reversed(value.rstrip("]").split()):
-                if word.startswith("req-"):
-                    return word
-    return None
-
-
-def outcome_unknown(call: Call[Any], exc: BaseException) -> errors.RapiOutcomeUnknown:
-    """A write whose answer was lost: say so, and how to find the job it may have made."""
-    where = f"{call.method} {call.path}"
-    request = request_id(call)
-    kind = "no answer in time" if isinstance(exc, httpx.TimeoutException) else "connection lost"
-    find = (
-        f"look for it with: gnt-py job list --reason {request}"
-        if request
-        else "look for it with: gnt-py job list"
-    )
-    if call.route.job:
-        advice = f"A job may exist; do not simply re-run it: {find}"
-    else:
-        advice = "The change may have been made; check before re-running it"
-    return errors.RapiOutcomeUnknown(
-        f"{where}: the request was sent; its outcome is unknown ({kind}: "
-        f"{type(exc).__name__}). {advice}",
-        reason=request,
-    )
 
 
 class Budget:
@@ -363,7 +321,9 @@ class Budget:
 def should_retry(call: Call[Any], exc: BaseException) -> bool:
     """May this failure be retried without risking a second job?
 
-    Reads are retried on connection failures and 502/503/504. Writes are retried
+    Reads are retried on connection failures and 502/503. A 504 is not retried:
+    ganeti-rapi answers it after it has itself waited about 30 s for the master
+    daemon (ganeti-luxid down), so a retry would only multiply the wait. Writes are retried
     only when nothing can have reached the server: the connection never opened,
     or ganeti-rapi said it could not reach the master daemon (502) before
     submitting anything. Long polls that ran into the caller's deadline are not
@@ -378,7 +338,7 @@ def should_retry(call: Call[Any], exc: BaseException) -> bool:
     if isinstance(exc, errors.RapiServerError):
         if master_unreachable(exc):
             return True
-        return call.idempotent and exc.status in (502, 503, 504)
+        return call.idempotent and exc.status in (502, 503)
     return False
 
 

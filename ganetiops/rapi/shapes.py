@@ -85,6 +85,12 @@ def strings(value: Any) -> list[str]:
     return [text(item) for item in seq(value)]
 
 
+def job_strings(value: Any) -> list[str]:
+    """A job result that lists names (``create``: the nodes used); ``null`` (a job that
+    reports nothing) reads as none, another type is a wrong shape."""
+    return [] if value is None else strings(value)
+
+
 def rows(value: Any) -> list[list[Any]]:
     """A list of lists (``[[param, value], ...]`` job results, storage rows); a job
     that reports no changes may say ``null`` (read as no rows)."""

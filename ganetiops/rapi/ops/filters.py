@@ -10,6 +10,7 @@ from typing import Any
 from ganetiops.errors import ValidationError
 from ganetiops.rapi import shapes
 from ganetiops.rapi.call import Params
+from ganetiops.rapi.models.listing import ModelList
 from ganetiops.rapi.models.misc import Filter
 from ganetiops.rapi.namespace import M, Namespace, operation
 
@@ -77,7 +78,10 @@ class Filters(Namespace[M]):
 
     @operation("GET", "/2/filters")
     def list(self) -> Params[builtins.list[Filter]]:
-        return Params(query={"bulk": True}, parse=shapes.list_of(shapes.model(Filter.from_api)))
+        return Params(
+            query={"bulk": True},
+            parse=lambda d: ModelList(shapes.list_of(shapes.model(Filter.from_api))(d)),
+        )
 
     @operation("GET", "/2/filters")
     def uuids(self) -> Params[builtins.list[str]]:

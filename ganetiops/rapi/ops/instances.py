@@ -288,7 +288,7 @@ class Instances(Tagged[M]):
         return Params(
             body={"__version__": 1, **body},
             common=common,
-            parse=shapes.strings,
+            parse=shapes.job_strings,
             precondition=create_precondition(body),
         )
 
