@@ -20,7 +20,7 @@ import asyncio
 import os
 import secrets
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -336,6 +336,17 @@ class Bootstrap:
             duration=result.duration,
         )
 
+    async def context(self, name: str, master: str | None = None) -> Any:
+        """A configuration context for the cluster just made (see :func:`cluster_context`):
+        RAPI through SSH to the nodes, its certificate pinned from the master's
+        ``/var/lib/ganeti/rapi.pem`` (read over SSH), the write user's password source."""
+        node = master or self.inventory.cluster.initial_master
+        conn = await self.nodes.connection(self.inventory.node(node).name)
+        pem = await conn.read_file(RAPI_PEM)
+        if not pem:
+            raise BootstrapError(f"{node}: {RAPI_PEM} is missing: the cluster has no RAPI yet")
+        return cluster_context(self.inventory, name, pem, self.node_keys())
+
     async def aclose(self) -> None:
         await self.nodes.aclose()
 
@@ -374,3 +385,52 @@ def run_bootstrap(
             return await boot.apply(stop_after=stop_after, verify=verify)
 
     return asyncio.run(main())
+
+
+#: Where Ganeti keeps the RAPI certificate (and key) on the master.
+RAPI_PEM = "/var/lib/ganeti/rapi.pem"
+
+
+def cluster_context(
+    inventory: Inventory, name: str, pem: str, node_keys: Mapping[str, Sequence[str]]
+) -> Any:
+    """The context of a bootstrapped cluster (pure: the certificate text is given).
+
+    RAPI goes through SSH to whichever node is the master (as the homelab runs RAPI,
+    on the master's loopback only), with the inventory's SSH user, key and host keys;
+    the certificate is pinned by its SHA-256; the user is the first RAPI user with the
+    ``write`` right and its password source is the inventory's.
+    """
+    from ganetiops.config import Context, SshVia
+    from ganetiops.rapi.tls import pem_fingerprint
+
+    writers = [u for u in inventory.rapi_users if "write" in u.rights and u.password]
+    if not writers:
+        raise BootstrapError(
+            "the inventory has no RAPI user with the write right and a password source: "
+            "no context can be written (add one under [rapi-users.NAME])"
+        )
+    user = writers[0]
+    by_address = {n.address: n.name for n in inventory.nodes}
+    host_keys = {
+        address: keys[0]
+        for address, node in by_address.items()
+        if (keys := node_keys.get(node)) and not inventory.ssh.known_hosts
+    }
+    ssh = SshVia(
+        nodes=tuple(by_address),
+        user=inventory.ssh.user,
+        port=inventory.ssh.port,
+        key=inventory.ssh.keys[0] if inventory.ssh.keys else None,
+        known_hosts=inventory.ssh.known_hosts[0] if inventory.ssh.known_hosts else None,
+        host_keys=host_keys,
+    )
+    return Context(
+        name=name,
+        user=user.name,
+        password=user.password,
+        certificate_sha256=pem_fingerprint(pem),
+        ssh=ssh,
+        description=f"cluster {inventory.cluster.name}, bootstrapped from "
+        f"{inventory.path.name if inventory.path else 'an inventory'}",
+    )

@@ -155,6 +155,7 @@ def bootstrap(
                 echo_err("Nothing to do: every step is done; nothing was changed.")
                 if not no_verify:
                     _verify_table(state, await boot.verify(plan.master))
+                await _save_context(state, boot, inventory, plan.master)
                 return exits.OK
             todo = [s for s in plan.todo if s.actions]
             if not yes:
@@ -162,7 +163,10 @@ def bootstrap(
                     f"Apply {len(todo)} step(s) to {inv.cluster.name}?", abort=True, err=True
                 )
             report = await boot.apply(plan=plan, stop_after=stop_after, verify=not no_verify)
-            return _finish(state, report)
+            code = _finish(state, report)
+            if not report.stopped_after:
+                await _save_context(state, boot, inventory, report.final.master)
+            return code
 
     try:
         code = asyncio.run(main())
@@ -175,6 +179,30 @@ def bootstrap(
             _plan_table(state, exc.plan)
         ctx.exit(exits.JOB_FAILED)
     ctx.exit(code)
+
+
+async def _save_context(state: State, boot: Any, inventory: str, master: str | None) -> None:
+    """Write (or refresh) the context of the cluster just bootstrapped and say its name.
+
+    Named by ``--context``, else by the inventory file (``examples/lab.toml`` -> ``lab``).
+    """
+    from pathlib import Path
+
+    from ganetiops.config import load_config
+    from ganetiops.rapi import validate
+
+    name = state.context_name or Path(inventory).stem
+    validate.object_name(name, "context")
+    context = await boot.context(name, master)
+    config = load_config()
+    old = config.contexts.get(name)
+    config.set_context(context)
+    config.save()
+    verb = "refreshed" if old is not None and old != context else "saved"
+    if old == context:
+        verb = "unchanged"
+    echo_err(f"Context {name} {verb} in {config.path} (RAPI through SSH, certificate pinned).")
+    echo_err(f"Use it: gnt-py --context {name} node list   (or: gnt-py context use {name})")
 
 
 def _finish(state: State, report: BootstrapReport) -> int:

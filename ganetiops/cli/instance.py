@@ -359,12 +359,25 @@ def failover(
 @instance.command("rename")
 @click.argument("name", shell_complete=complete_instances)
 @click.argument("new_name")
-@click.option("--name-check/--no-name-check", default=False, help="Resolve the new name.")
-@click.option("--ip-check/--no-ip-check", default=False, help="Check the new IP is free.")
+@click.option(
+    "--name-check/--no-name-check",
+    default=None,
+    help="Resolve the new name (default: not sent, Ganeti's: 3.0 yes, 3.1+ no).",
+)
+@click.option(
+    "--ip-check/--no-ip-check",
+    default=None,
+    help="Check the new IP is free (default: not sent, Ganeti's).",
+)
 @job_options
 @pass_state
 def rename(
-    state: State, name: str, new_name: str, name_check: bool, ip_check: bool, jobs: JobOptions
+    state: State,
+    name: str,
+    new_name: str,
+    name_check: bool | None,
+    ip_check: bool | None,
+    jobs: JobOptions,
 ) -> None:
     """Rename a stopped instance."""
     job = state.submit(

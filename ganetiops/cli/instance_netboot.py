@@ -130,8 +130,16 @@ PXE_ONLY = ("class_", "publish", "keys", "boot_timeout_given")
 @click.option("-O", "--os-parameters", metavar="K=V,...", help="Plain: OS parameters.")
 @click.option("--hypervisor", help="Plain: hypervisor (default: the cluster's).")
 @click.option("--no-install", is_flag=True, help="Plain: skip the OS create script.")
-@click.option("--name-check/--no-name-check", default=False, help="Plain: resolve the name.")
-@click.option("--ip-check/--no-ip-check", default=False, help="Plain: check its IP is free.")
+@click.option(
+    "--name-check/--no-name-check",
+    default=None,
+    help="Plain: resolve the name (default: not sent, Ganeti's: 3.0 yes, 3.1+ no).",
+)
+@click.option(
+    "--ip-check/--no-ip-check",
+    default=None,
+    help="Plain: check its IP is free (default: not sent, Ganeti's).",
+)
 @click.option("--tags", metavar="T1,T2", help="Plain: tags to set.")
 @plan_option
 @yes_option
@@ -252,6 +260,37 @@ def create_arguments(name: str, os_name: str, opts: dict[str, Any]) -> dict[str,
     }
 
 
+def _with_lab_class(state: State, boot: Any, request: Any, *, keys_given: bool) -> Any:
+    """On a namespace lab whose boot server lacks the class, publish the lab's own
+    class of that name (built from Debian packages, as ``gnt-py netboot lab-class``
+    does), and create the identity when it is missing and ``--keys`` was not given, so
+    that ``gnt-py --context lab instance create navidrome --yes`` works on a fresh lab.
+    Elsewhere, a missing class or identity stays an error."""
+    import attrs
+
+    from ganetiops.cli.remote import lab_facts_for
+    from ganetiops.netboot.classes import class_info
+    from ganetiops.netboot.layout import host_label
+
+    if lab_facts_for(state.context) is None:
+        return request
+    short = host_label(request.name)
+    if not keys_given and request.keys == "require" and boot.keys_entry(short) is None:
+        # The lab has no secrets file to rekey: a fresh identity is what the owner wants.
+        say("keys", f"keys/{short}.tar.gz is not on the lab's boot server: creating it")
+        request = attrs.evolve(request, keys="create")
+    if request.publish is not None:
+        return request
+    name = request.class_name or short
+    current = class_info(boot, name)
+    if current is not None and current.complete:
+        return request
+    from ganetiops.netboot.labclass import build_lab_class
+
+    say("class", f"class {name} is not on the lab's boot server: publishing the lab class")
+    return attrs.evolve(request, class_name=name, publish=build_lab_class(name))
+
+
 def _netboot_create(state: State, name: str, opts: dict[str, Any]) -> None:
     from ganetiops.netboot.create import CreateRequest, apply_create, plan_create
     from ganetiops.netboot.report import report_summary
@@ -282,6 +321,7 @@ def _netboot_create(state: State, name: str, opts: dict[str, Any]) -> None:
     )
     client = state.client()
     boot = open_boot(state, opts["hostname_param"])
+    request = _with_lab_class(state, boot, request, keys_given=opts["keys"] is not None)
     plan = plan_create(client, boot, request)
     if not plan_approved(state, plan.lines(), opts, f"Create instance {plan.name}?"):
         return

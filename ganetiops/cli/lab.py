@@ -256,7 +256,7 @@ def _table(current: LabStatus) -> str:
         return f"lab {current.name}: down"
     header = [f"lab {current.name}: {current.phase}, slot {current.slot}"]
     if current.phase == "up" and not current.running:
-        header[0] += " (machines missing: run gnt-py lab down, then up)"
+        header[0] += f" (machines missing: run gnt-py lab --name {current.name} down, then up)"
     facts = current.facts
     if facts and facts.cluster:
         header.append(

@@ -141,7 +141,7 @@ def role(
 @click.argument("name", shell_complete=complete_nodes)
 @click.option("-p", "--primary-only", "mode", flag_value="primary-only", help="Primaries only.")
 @click.option("-s", "--secondary-only", "mode", flag_value="secondary-only")
-@click.option("--all", "mode", flag_value="all", default=True, help="Both (default).")
+@click.option("--all", "mode", flag_value="all", help="Both primaries and secondaries.")
 @click.option("-I", "--iallocator", help="Allocator choosing the new nodes.")
 @click.option("-n", "--new-secondary", shell_complete=complete_nodes, help="For -s: this node.")
 @click.option("--early-release", is_flag=True)
@@ -164,7 +164,14 @@ def evacuate(
     yes: bool,
     jobs: JobOptions,
 ) -> None:
-    """Move every instance off a node; follows the child jobs Ganeti spawns."""
+    """Move instances off a node; follows the child jobs Ganeti spawns.
+
+    Say which: -p (primaries), -s (secondaries) or --all, as gnt-node evacuate wants.
+    """
+    if mode is None:
+        raise click.UsageError(
+            "say which instances to move: -p/--primary-only, -s/--secondary-only or --all"
+        )
     client = state.client()
     kwargs: dict[str, Any] = {
         "mode": mode,

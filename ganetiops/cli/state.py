@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 #: ``-v`` count of the running command (read by the last-resort error handler).
 _VERBOSITY = [0]
+#: The context the running command resolved (named in stale-context errors).
+_CONTEXT: list[str | None] = [None]
 
 
 @attrs.define
@@ -49,6 +51,7 @@ class State:
             from ganetiops.config import load_config
 
             self._context = load_config().resolve(self.context_name)
+            _CONTEXT[0] = self._context.name
         return self._context
 
     def client(self, **overrides: Any) -> RapiClient:
@@ -106,6 +109,7 @@ def run(command: click.Command, argv: list[str] | None) -> int:
     from ganetiops import errors
 
     _VERBOSITY[0] = 0
+    _CONTEXT[0] = None
     if argv is not None and any("\x00" in arg for arg in argv):
         # A shell cannot pass one (execve ends arguments at NUL); callers in-process can.
         click.echo("Error: an argument contains a NUL character", err=True)
@@ -152,6 +156,7 @@ def run(command: click.Command, argv: list[str] | None) -> int:
         errors.SshError,
     ) as exc:
         _error(exc)
+        _stale_context_hint(exc)
         return exits.CONNECTION
     except errors.GanetiOpsError as exc:
         _error(exc)
@@ -164,6 +169,21 @@ def run(command: click.Command, argv: list[str] | None) -> int:
     if isinstance(returned, int) and not isinstance(returned, bool):
         return returned
     return exits.OK
+
+
+def _stale_context_hint(exc: BaseException) -> None:
+    """A pin or password that no longer matches: name the context and how to refresh it."""
+    from ganetiops import errors
+
+    name = _CONTEXT[0]
+    if name is None or not isinstance(exc, errors.CertificateError | errors.RapiAuthError):
+        return
+    what = "certificate" if isinstance(exc, errors.CertificateError) else "password"
+    echo_err(
+        f"(context {name}: its {what} no longer matches the cluster? Refresh it: "
+        f"gnt-py context add {name} --url URL --trust --replace, or run the cluster "
+        "bootstrap again (it rewrites its context); a lab writes its own at lab up)"
+    )
 
 
 def _internal_error(exc: Exception) -> int:

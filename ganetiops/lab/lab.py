@@ -215,15 +215,14 @@ class Lab:
         host.preflight()
         self.layout.root.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.layout.root.chmod(0o700)
-        with _flock(self.layout.lock, what=f"lab {self.name}"):
+        with _standard_umask(), _flock(self.layout.lock, what=f"lab {self.name}"):
             existing = self.record()
             if existing is not None:
                 if existing.phase == "up" and self._holders_alive(existing):
                     raise LabError(f"lab {self.name} is already up (slot {existing.slot})")
                 raise LabError(
                     f"lab {self.name} has leftovers of an interrupted up or of a reboot "
-                    f"(phase {existing.phase}); remove them first: gnt-py lab down "
-                    f"--name {self.name}"
+                    f"(phase {existing.phase}); remove them first: {down_command(self.name)}"
                 )
             record, builder = self._claim(bare)
             try:
@@ -356,7 +355,7 @@ class Lab:
                 problems.append(str(exc))
         if problems:
             raise LabError(
-                f"lab {self.name} was not fully removed (run gnt-py lab down again): "
+                f"lab {self.name} was not fully removed (run {down_command(self.name)} again): "
                 + "; ".join(problems)
             )
         self._remove_files()
@@ -412,3 +411,24 @@ class Lab:
     def status(self) -> LabStatus:
         """What runs where: machines, roles, daemons, addresses (:mod:`ganetiops.lab.status`)."""
         return lab_status(self)
+
+
+@contextlib.contextmanager
+def _standard_umask() -> Iterator[None]:
+    """Build the lab under umask 022, whatever the caller's.
+
+    The machines' files are made with modes that assume it: under a umask of 077 the
+    boot server's /etc/ssh was 0700, so sshd (reading authorized_keys as ``admin``)
+    refused the workstation key ("authentication refused"), and nginx could not read
+    the web root. Private files are chmod'ed explicitly, so 022 widens nothing secret.
+    """
+    previous = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
+def down_command(name: str) -> str:
+    """The command that takes lab ``name`` down (``--name`` belongs to the ``lab`` group)."""
+    return f"gnt-py lab --name {name} down"

@@ -11,8 +11,8 @@ Everything runs inside the node's namespaces: the local database is
 ``machines/<node>/openvswitch/conf.db``, sockets and pidfiles live under the node's
 private ``/run`` (``/run/openvswitch``, ``/run/ovn``), logs go to the lab's log of each
 daemon. The chassis ``external-ids`` are set the way the homelab sets them by hand
-(:func:`ganetiops.ovn.chassis.desired_external_ids`); ``gnt-py ovn chassis`` reads
-them back over SSH and repairs drift.
+(:func:`ganetiops.ovn.chassis.desired_external_ids`); ``gnt-py ovn chassis-check``
+reads them back over SSH and ``gnt-py ovn chassis-apply`` repairs drift.
 """
 
 from __future__ import annotations

@@ -468,7 +468,8 @@ def plan_create(rapi: RapiClient, boot: BootServerClient, request: CreateRequest
             "create",
             f"create instance {name}: OS {PXE_OS}, {template} disk of {disk} MiB, "
             f"{memory} MiB memory (at least {floor}){vcpu_text}, {nic_text}, {place_text}; "
-            "not started",
+            "not started; name_check=false, ip_check=false (sent: the instance keeps the "
+            "name given and gets its address when it boots)",
         )
     )
     steps.append(
@@ -632,6 +633,11 @@ def apply_create(
                 **({"vcpus": plan.vcpus} if plan.vcpus else {}),
             },
             start=False,
+            # Deliberate, and said in the plan: a name check would rename the instance to
+            # the name its short name resolves to (the wrapper and keys use the name given),
+            # and an IP check would ping an address the VM only gets when it boots.
+            name_check=False,
+            ip_check=False,
             **extra,
         )
         outcome = job.wait(on_log=on_log)

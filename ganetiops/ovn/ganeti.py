@@ -10,7 +10,7 @@ with that message before sending anything.
 Which logical switch serves a Ganeti network, in this order: the patch's
 ``ovn_logical_switch`` of the network's group connection; an explicit mapping given
 by the caller; a switch whose ``external_ids:ganetiops:network`` names the network
-(what ``gnt-py ovn network create --network`` writes); a switch named like the network.
+(what ``gnt-py ovn add-switch --network`` writes); a switch named like the network.
 """
 
 from __future__ import annotations
@@ -40,7 +40,8 @@ NETWORK_KEY: Final = "ganetiops:network"
 STOCK_MESSAGE: Final = (
     "this cluster runs stock Ganeti: it has no OVN patch (no NIC mode 'ovn', no KVM "
     "hvparam 'ovn_nb_connection'), so Ganeti creates no OVN ports by itself; "
-    "gnt-py ovn check/repair still manage the ports a patched Ganeti would create"
+    "gnt-py ovn check and gnt-py ovn repair still manage the ports a patched Ganeti "
+    "would create"
 )
 
 

@@ -167,6 +167,15 @@ def test_cli_bootstrap_builds_the_four_node_cluster(boot_lab: Lab, inventory_pat
     users = boot_lab.run("aleph", ["cat", "/var/lib/ganeti/rapi/users"]).stdout
     assert "gnt-py {HA1}" in users
     assert "gnt-py-read {HA1}" in users
+    # Bootstrap ends with a working context named by the inventory, and says how to use it.
+    name = inventory_path.stem
+    assert f"Context {name} saved" in done.stderr, done.stderr
+    assert f"gnt-py --context {name} node list" in done.stderr
+    listed = gnt_py("--context", name, "--format", "json", "node", "list", "-o", "name")
+    assert listed.returncode == 0, listed.stderr
+    assert sorted(row["name"] for row in json.loads(listed.stdout)) == sorted(
+        n.fqdn for n in facts.nodes
+    )
 
 
 def test_second_run_reports_every_step_done_and_changes_nothing(
@@ -177,6 +186,7 @@ def test_second_run_reports_every_step_done_and_changes_nothing(
     done = gnt_py("--format", "json", "cluster", "bootstrap", str(inventory_path), "--yes")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Nothing to do: every step is done; nothing was changed." in done.stderr
+    assert f"Context {inventory_path.stem} unchanged" in done.stderr
     rows, _end = json.JSONDecoder().raw_decode(done.stdout)
     assert rows
     assert {row["state"] for row in rows} == {"done"}

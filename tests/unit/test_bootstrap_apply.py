@@ -127,3 +127,39 @@ async def test_blocked_plan_runs_nothing() -> None:
     with pytest.raises(BootstrapError, match="nothing was changed"):
         await bootstrap(fake).apply()
     assert fake.commands == []
+
+
+def test_the_bootstrap_context_pins_the_certificate_and_tunnels_through_ssh() -> None:
+    from pathlib import Path
+
+    from ganetiops.bootstrap.apply import cluster_context
+    from ganetiops.bootstrap.inventory import load_inventory
+    from ganetiops.rapi.tls import pem_fingerprint
+
+    root = Path(__file__).resolve().parents[2]
+    inventory = load_inventory(root / "examples" / "lab.toml")
+    pem = _self_signed_pem()
+    ctx = cluster_context(inventory, "lab", pem, {})
+    assert ctx.name == "lab"
+    assert ctx.certificate_sha256 == pem_fingerprint(pem)
+    assert ctx.user == "gnt-py"  # the first user with the write right
+    assert ctx.password is not None
+    assert ctx.password.kind == "file"
+    assert ctx.ssh is not None
+    assert ctx.ssh.nodes == tuple(n.address for n in inventory.nodes)
+    assert ctx.ssh.known_hosts == inventory.ssh.known_hosts[0]
+    assert ctx.url is None  # through the tunnel to the master's loopback
+
+
+def _self_signed_pem() -> str:
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+             "-subj", "/CN=ganeti.example.com", "-keyout", f"{tmp}/k", "-out", f"{tmp}/c"],
+            check=True, capture_output=True,
+        )  # fmt: skip
+        return Path(f"{tmp}/c").read_text()

@@ -224,7 +224,7 @@ def test_force_overrides_and_says_so(fake: FakeRapi) -> None:
     ("args", "submitted"),
     [
         (("node", "role", "gimel", "drained", "--yes"), ("PUT", "/2/nodes/gimel/role")),
-        (("node", "evacuate", "gimel", "--yes"), ("POST", "/2/nodes/gimel/evacuate")),
+        (("node", "evacuate", "gimel", "--all", "--yes"), ("POST", "/2/nodes/gimel/evacuate")),
         (("node", "powercycle", "gimel", "--yes"), ("POST", "/2/nodes/gimel/powercycle")),
     ],
 )
@@ -241,7 +241,7 @@ def test_node_guards_pass_a_node_without_drbd(
     [
         ("node", "role", "bet", "offline", "--yes"),
         ("node", "modify", "bet", "-D", "yes", "--yes"),
-        ("node", "evacuate", "aleph", "--yes"),
+        ("node", "evacuate", "aleph", "--all", "--yes"),
         ("node", "migrate", "aleph", "--yes"),
         ("node", "maintenance", "bet", "--yes"),
     ],

@@ -13,6 +13,7 @@ from ganetiops.cli import exits
 from ganetiops.cli.app import cli
 from ganetiops.cli.state import run
 from ganetiops.rapi import RapiClient
+from tests.unit.test_rapi_tls import server  # noqa: F401 - the TLS server fixture
 
 
 @pytest.fixture
@@ -84,3 +85,24 @@ def test_every_exit_code_is_documented() -> None:
     docs = (Path(__file__).parents[2] / "docs" / "cli.md").read_text()
     for code, name, _meaning in exits.TABLE:
         assert f"| {code} | {name} |" in docs
+
+
+def test_a_stale_pin_names_the_context_and_how_to_refresh_it(
+    server: tuple[str, Path, str],  # noqa: F811 - the imported fixture
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The context's pin no longer matches the cluster's certificate (a real TLS server
+    on 127.0.0.1 with a certificate other than the pinned one)."""
+    url, _cert, _pin = server
+    config = tmp_path / "config.toml"
+    config.write_text(f'[contexts.old]\nurl = "{url}"\ncertificate-sha256 = "{"AB:" * 31}AB"\n')
+    config.chmod(0o600)
+    monkeypatch.setenv("GANETIOPS_CONFIG", str(config))
+    code = run(cli, ["--context", "old", "cluster", "info"])
+    err = capsys.readouterr().err
+    assert code == exits.CONNECTION
+    assert "does not match the pinned" in err
+    assert "context old: its certificate no longer matches" in err
+    assert "gnt-py context add old --url URL --trust --replace" in err

@@ -116,7 +116,9 @@ def test_instance_create_body_is_version_1_with_explicit_checks() -> None:
     b = body(c)
     assert b["__version__"] == 1
     assert b["disks"] == [{"size": 10240}]
-    assert b["name_check"] is False and b["ip_check"] is False
+    # Not asked for: not sent, so Ganeti's own defaults apply (True on 3.0, False on 3.1+).
+    assert "name_check" not in b
+    assert "ip_check" not in b
     assert b["beparams"] == {"minmem": 2048, "maxmem": 2048, "vcpus": 2}
     assert b["name"] == "navidrome.homelab.tel" and b["os"] == "pxe"
     assert c.route.job
@@ -252,10 +254,14 @@ def test_node_role_body_is_a_bare_json_string() -> None:
         call("nodes", "set_role", "bet", "master")
 
 
-def test_evacuate_requires_a_consistent_target() -> None:
-    assert body(call("nodes", "evacuate", "bet"))["mode"] == "all"
+def test_evacuate_requires_a_mode_and_a_consistent_target() -> None:
+    """Moving every instance off a node is too big to be a default (gnt-node evacuate
+    wants the mode too): without one it is refused, naming the three choices."""
+    with pytest.raises(errors.ValidationError, match="primary-only, secondary-only or all"):
+        call("nodes", "evacuate", "bet")
+    assert body(call("nodes", "evacuate", "bet", mode="all"))["mode"] == "all"
     with pytest.raises(errors.ValidationError):
-        call("nodes", "evacuate", "bet", iallocator="hail", remote_node="gimel")
+        call("nodes", "evacuate", "bet", mode="all", iallocator="hail", remote_node="gimel")
 
 
 def test_wait_for_change_is_a_get_with_a_json_body() -> None:
@@ -350,3 +356,30 @@ def test_create_checks_disk_sizes_against_the_cluster_ipolicy() -> None:
     ignored.precondition(facts)
     # No policy reported: not second-guessed.
     small.precondition(ClusterFacts(version=(3, 0, 2), enabled_disk_templates=("file",)))
+
+
+def test_name_and_ip_checks_are_sent_only_when_asked() -> None:
+    base = {"disk_template": "file", "disks": ["1G"], "os": "noop", "pnode": "aleph"}
+    asked = body(call("instances", "create", "vm1", name_check=False, ip_check=False, **base))
+    assert (asked["name_check"], asked["ip_check"]) == (False, False)
+    on = body(call("instances", "create", "vm1", name_check=True, ip_check=True, **base))
+    assert (on["name_check"], on["ip_check"]) == (True, True)
+    with pytest.raises(errors.ValidationError, match="ip_check needs name_check"):
+        call("instances", "create", "vm1", name_check=False, ip_check=True, **base)
+    renamed = body(call("instances", "rename", "vm1", "vm2"))
+    assert renamed == {"new_name": "vm2"}
+    assert body(call("instances", "rename", "vm1", "vm2", name_check=False))["name_check"] is False
+
+
+def test_filter_rules_take_a_text_or_an_existing_reason_trail() -> None:
+    text = body(call("filters", "add", reason="maintenance"))["reason"]
+    assert len(text) == 1
+    assert text[0][:2] == ["gnt:client:ganetiops", "maintenance"]
+    trail = [["gnt:user", "drain for upgrade", 1700000000000000000]]
+    kept = body(call("filters", "replace", "u1", reason=trail))["reason"]
+    assert kept[0] == trail[0]
+    assert kept[1][0] == "gnt:client:ganetiops"
+    assert trail == [["gnt:user", "drain for upgrade", 1700000000000000000]]  # not mutated
+    for bad in ([["gnt:user", "x"]], [["a", "b", "c"]], ["abc"], [[1, "b", 2]]):
+        with pytest.raises(errors.ValidationError, match="reason"):
+            call("filters", "add", reason=bad)

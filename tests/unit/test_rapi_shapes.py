@@ -70,7 +70,6 @@ ACCEPTABLE: dict[str, tuple[Any, ...]] = {
     "groups.get": ({"a": 1},),
     "networks.get": ({"a": 1},),
     "jobs.get": ({"a": 1},),
-    "query.query": ({"a": 1},),
     "query.fields": ({"a": 1},),
     "filters.get": ({"a": 1},),
     "os.list": ([1, 2], [["x"]]),  # entries "os+variant": str() of anything is a name

@@ -302,8 +302,8 @@ class DrbdLab:
                     raise LabError(f"lab {self.name} is already up (slot {existing.slot})")
                 raise LabError(
                     f"lab {self.name} has leftovers of an interrupted up or of a reboot "
-                    f"(phase {existing.phase}); remove them first: gnt-py lab down "
-                    f"--name {self.name}"
+                    f"(phase {existing.phase}); remove them first: "
+                    f"gnt-py lab --name {self.name} down"
                 )
             record, builder = base._claim(bare)
             record.options.update(kind=KIND, release=self.release, image=image.spec.name)

@@ -17,8 +17,39 @@ from ganetiops.rapi.namespace import M, Namespace, operation
 _ACTIONS = ("ACCEPT", "CONTINUE", "PAUSE", "REJECT")
 
 
+#: A reason: a text, or an existing reason trail (``[[source, text, timestamp_ns], ...]``,
+#: e.g. a filter's ``reason_trail`` or a job opcode's ``reason``) to carry on.
+Reason = str | Sequence[Sequence[Any]] | None
+
+
+def _trail(reason: Reason) -> builtins.list[builtins.list[Any]]:
+    """The reason trail to send: the caller's trail (checked) plus ganetiops' entry."""
+    entry_text = ""
+    trail: builtins.list[builtins.list[Any]] = []
+    if isinstance(reason, str):
+        entry_text = reason
+    elif reason is not None:
+        for i, item in enumerate(reason):
+            if (
+                isinstance(item, str)
+                or not isinstance(item, Sequence)
+                or len(item) != 3
+                or not isinstance(item[0], str)
+                or not isinstance(item[1], str)
+                or isinstance(item[2], bool)
+                or not isinstance(item[2], int)
+            ):
+                raise ValidationError(
+                    f"reason[{i}]: expected [source, text, timestamp in ns], got {item!r}",
+                    field="reason",
+                )
+            trail.append([item[0], item[1], item[2]])
+    trail.append(["gnt:client:ganetiops", entry_text, time.time_ns()])
+    return trail
+
+
 def _filter_body(
-    priority: int, predicates: Sequence[Any], action: Any, reason: str | None
+    priority: int, predicates: Sequence[Any], action: Any, reason: Reason
 ) -> dict[str, Any]:
     if not isinstance(priority, int) or isinstance(priority, bool) or priority < 0:
         raise ValidationError("priority: expected a non-negative integer", field="priority")
@@ -33,7 +64,7 @@ def _filter_body(
             f"action: {action!r} is not one of {', '.join(_ACTIONS)} or ['RATE_LIMIT', n]",
             field="action",
         )
-    trail = [["gnt:client:ganetiops", reason or "", time.time_ns()]]
+    trail = _trail(reason)
     return {
         "priority": priority,
         "predicates": [list(p) for p in predicates],
@@ -67,9 +98,13 @@ class Filters(Namespace[M]):
         priority: int = 0,
         predicates: Sequence[Any] = (),
         action: Any = "CONTINUE",
-        reason: str | None = None,
+        reason: Reason = None,
     ) -> Params[str]:
-        """Add a rule; returns its UUID. Predicates: ``[["jobid", [">", "id", 10]]]``..."""
+        """Add a rule; returns its UUID. Predicates: ``[["jobid", [">", "id", 10]]]``...
+
+        ``reason`` is a text or an existing reason trail (another rule's
+        ``reason_trail``), which is kept and extended with ganetiops' entry.
+        """
         return Params(body=_filter_body(priority, predicates, action, reason), parse=shapes.text)
 
     @operation("PUT", "/2/filters/{uuid}")
@@ -80,9 +115,10 @@ class Filters(Namespace[M]):
         priority: int = 0,
         predicates: Sequence[Any] = (),
         action: Any = "CONTINUE",
-        reason: str | None = None,
+        reason: Reason = None,
     ) -> Params[str]:
-        """Replace the rule with this UUID (or create it with this UUID)."""
+        """Replace the rule with this UUID (or create it with this UUID); ``reason`` as
+        for :meth:`add`."""
         return Params(body=_filter_body(priority, predicates, action, reason), parse=shapes.text)
 
     @operation("DELETE", "/2/filters/{uuid}")

@@ -69,10 +69,12 @@ class InstanceOptions(TypedDict, total=False):
     ``disk_template`` and ``disks`` are required. ``disks`` are sizes (``"10G"``,
     ``10240``) or dicts (``{"size": "10G", "name": "root"}``); ``nics`` are dicts
     (``{"link": "br0"}``, ``{"network": "prod", "ip": "pool"}``); ``beparams`` memory
-    values may carry units. ``start`` defaults to true, ``name_check`` and
-    ``ip_check`` to false (always sent: their defaults changed in Ganeti 3.1),
-    ``mode`` to ``create``. ``extra`` takes other OpInstanceCreate keys
-    (``ignore_ipolicy``, ``opportunistic_locking``, ``src_node``...).
+    values may carry units. ``start`` defaults to true and ``mode`` to ``create``.
+    ``name_check`` and ``ip_check`` are sent only when given: left out, Ganeti's own
+    defaults apply, which changed between versions (``true`` on 3.0, ``false`` on
+    3.1 and later; rapi.md §0.1), exactly as ``gnt-instance add`` on that cluster.
+    ``extra`` takes other OpInstanceCreate keys (``ignore_ipolicy``,
+    ``opportunistic_locking``, ``src_node``...).
     """
 
     disk_template: Required[str]
@@ -119,13 +121,13 @@ def _spec(name: str, options: Mapping[str, Any], *, allowed: frozenset[str]) -> 
     get = options.get
     disks: Sequence[Any] = options["disks"]
     pnode, snode, iallocator = get("pnode"), get("snode"), get("iallocator")
-    name_check, ip_check = get("name_check", False), get("ip_check", False)
+    name_check, ip_check = get("name_check"), get("ip_check")
     mode = get("mode", "create")
     validate.hostname(name, "name")
     template = validate.choice(options["disk_template"], validate.DISK_TEMPLATES, "disk_template")
     if not disks and template != "diskless":
         raise ValidationError("disks: at least one disk is needed", field="disks")
-    if ip_check and not name_check:
+    if ip_check and name_check is False:
         raise ValidationError("ip_check needs name_check", field="ip_check")
     if pnode is not None and iallocator is not None:
         raise ValidationError("give pnode or iallocator, not both", field="iallocator")
@@ -604,16 +606,20 @@ class Instances(Tagged[M]):
         instance: str,
         new_name: str,
         *,
-        name_check: bool = False,
-        ip_check: bool = False,
+        name_check: bool | None = None,
+        ip_check: bool | None = None,
         **common: Unpack[JobCommon],
     ) -> Params[str]:
-        """Rename a stopped instance; the job's result is the new name."""
+        """Rename a stopped instance; the job's result is the new name.
+
+        ``name_check``/``ip_check`` are sent only when given (Ganeti's defaults apply:
+        ``true`` on 3.0, ``false`` on 3.1 and later).
+        """
         validate.hostname(new_name, "new_name")
-        if ip_check and not name_check:
+        if ip_check and name_check is False:
             raise ValidationError("ip_check needs name_check", field="ip_check")
         return Params(
-            body={"new_name": new_name, "name_check": name_check, "ip_check": ip_check},
+            body=body_of(new_name=new_name, name_check=name_check, ip_check=ip_check),
             common=common,
             parse=shapes.text,
         )

@@ -87,7 +87,7 @@ class Nodes(Tagged[M]):
         self,
         node: str,
         *,
-        mode: Literal["primary-only", "secondary-only", "all"] = "all",
+        mode: Literal["primary-only", "secondary-only", "all"] | None = None,
         iallocator: str | None = None,
         remote_node: str | None = None,
         early_release: bool | None = None,
@@ -96,9 +96,16 @@ class Nodes(Tagged[M]):
     ) -> Params[Any]:
         """Move instances off the node (``gnt-node evacuate``); moves run as child jobs.
 
-        ``remote_node`` (a new secondary) applies to ``secondary-only``; an
-        iallocator (or the cluster default) chooses otherwise.
+        ``mode`` is required, as Ganeti requires it (``OpNodeEvacuate.mode`` has no
+        default): ``primary-only``, ``secondary-only`` or ``all``. ``remote_node`` (a
+        new secondary) applies to ``secondary-only``; an iallocator (or the cluster
+        default) chooses otherwise.
         """
+        if mode is None:
+            raise ValidationError(
+                "mode: say which instances to move: primary-only, secondary-only or all",
+                field="mode",
+            )
         validate.choice(mode, validate.EVAC_MODES, "mode")
         if iallocator and remote_node:
             raise ValidationError("give iallocator or remote_node, not both", field="iallocator")

@@ -25,6 +25,29 @@ def _fields(fields: Sequence[str]) -> list[str]:
     return out
 
 
+def _result_of(asked: Sequence[str]) -> Any:
+    """A parser that checks the answer has the fields asked for, in order, and rows of
+    ``[status, value]`` cells, one per field."""
+
+    def parse(value: Any) -> QueryResult:
+        data = shapes.obj(value)
+        defs = shapes.seq(data.get("fields"))
+        names = [str(shapes.field(d, "name")) for d in defs]
+        if names != list(asked):
+            raise shapes.ShapeError(f"expected the fields {list(asked)}, got {names}")
+        for row in shapes.seq(data.get("data")):
+            cells = shapes.seq(row)
+            if len(cells) != len(names):
+                raise shapes.fail(f"rows of {len(names)} cells", row)
+            for cell in cells:
+                if not isinstance(cell, list) or len(cell) != 2:
+                    raise shapes.fail("[status, value] cells", cell)
+                shapes.integer(cell[0])
+        return QueryResult.from_api(data)
+
+    return parse
+
+
 class Query(Namespace[M]):
     """``client.query``: ``/2/query/<resource>`` (needs a read or write user).
 
@@ -38,18 +61,15 @@ class Query(Namespace[M]):
     ) -> Params[QueryResult]:
         """Select ``fields`` of ``resource`` rows matching ``qfilter``."""
         validate.choice(resource, validate.QUERY_RESOURCES, "resource")
-        return Params(
-            body={"fields": _fields(fields), "qfilter": qfilter},
-            parse=shapes.model(QueryResult.from_api),
-        )
+        asked = _fields(fields)
+        return Params(body={"fields": asked, "qfilter": qfilter}, parse=_result_of(asked))
 
     @operation("GET", "/2/query/{resource}")
     def get(self, resource: str, fields: Sequence[str]) -> Params[QueryResult]:
         """Select ``fields`` of every ``resource`` row (no filter: the GET form)."""
         validate.choice(resource, validate.QUERY_RESOURCES, "resource")
-        return Params(
-            query={"fields": ",".join(_fields(fields))}, parse=shapes.model(QueryResult.from_api)
-        )
+        asked = _fields(fields)
+        return Params(query={"fields": ",".join(asked)}, parse=_result_of(asked))
 
     @operation("GET", "/2/query/{resource}/fields")
     def fields(
