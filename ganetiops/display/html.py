@@ -161,7 +161,8 @@ def table_html(
 def rows_html(rows: Sequence[Mapping[str, Any]], caption: str | None = None) -> str:
     """A table of records; columns are the union of keys, in first-seen order.
 
-    A column is right-aligned (header too) when all its values are numbers.
+    A column is right-aligned (header and every cell, an empty one too) when all its
+    values are numbers; every other column is left-aligned.
     """
     columns: list[str] = []
     for row in rows:
@@ -180,7 +181,10 @@ def rows_html(rows: Sequence[Mapping[str, Any]], caption: str | None = None) -> 
         + "</tr>"
     )
     body = [
-        "<tr>" + "".join(td(text, right=num) for text, num in cells) + "</tr>" for cells in rendered
+        "<tr>"
+        + "".join(td(text, right=n) for (text, _), n in zip(cells, numeric, strict=True))
+        + "</tr>"
+        for cells in rendered
     ]
     return table_html(head, body, caption)
 
