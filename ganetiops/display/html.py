@@ -137,8 +137,13 @@ def td(text: str, *, right: bool = False) -> str:
     return f"<td{LEFT}>{text}</td>"
 
 
+#: Inline too: JupyterLab drops ``<style>`` elements of untrusted notebooks' outputs.
+CAPTION = ' style="text-align:left;font-weight:600;margin:4px 0"'
+NOTE = ' style="text-align:left;color:#6e7781;font-size:0.8em;max-width:60em"'
+
+
 def caption_html(caption: str | None) -> str:
-    return f'<div class="gnt-caption"{LEFT}>{html.escape(caption)}</div>' if caption else ""
+    return f'<div class="gnt-caption"{CAPTION}>{html.escape(caption)}</div>' if caption else ""
 
 
 def table_html(
@@ -150,7 +155,7 @@ def table_html(
 ) -> str:
     """Assemble a table from its header rows (HTML) and body rows (HTML ``<tr>``)."""
     thead = f"<thead>{head}</thead>" if head else ""
-    foot = f'<div class="gnt-note"{LEFT}>{note}</div>' if note else ""
+    foot = f'<div class="gnt-note"{NOTE}>{note}</div>' if note else ""
     return (
         f'{STYLE}<div class="gnt-display"{LEFT}>{caption_html(caption)}'
         f'<table class="{css_class}">{thead}'
