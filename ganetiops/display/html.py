@@ -66,7 +66,7 @@ STYLE = (
     "</style>"
 )
 LEFT = ' style="text-align:left"'
-RIGHT = ' style="text-align:right"'
+RIGHT = ' style="text-align:right;white-space:nowrap"'
 
 
 def colour_of(value: str) -> str | None:
