@@ -1,7 +1,7 @@
 """Open the executed notebook in real JupyterLab and check what a person sees (root).
 
-    python3 -m venv /tmp/jl && /tmp/jl/bin/pip install jupyterlab
-    /tmp/jl/bin/python tools/docs/jupyterlab_check.py [NOTEBOOK] [--screenshot PNG]
+    python3 -m venv ~/.venvs/jupyterlab && ~/.venvs/jupyterlab/bin/pip install jupyterlab
+    ~/.venvs/jupyterlab/bin/python tools/docs/jupyterlab_check.py [NOTEBOOK] [--screenshot PNG]
 
 JupyterLab and headless Chromium run in a network namespace of their own that has only
 a loopback interface: nothing can leave the machine. Chromium is driven over the
