@@ -47,7 +47,7 @@ def job() -> None:
 @click.option(
     "--reason",
     metavar="TEXT",
-    help="Only jobs whose reason trail contains TEXT (e.g. the req-... id of a request "
+    help="Only jobs whose reason trail contains TEXT (e.g. the request id of a request "
     "whose outcome is unknown).",
 )
 @output_options(DEFAULT_FIELDS)

@@ -67,7 +67,8 @@ def test_fill_then_concurrent_operations_then_empty(big_lab: Lab) -> None:
             outcomes, existing = await fill(client, INSTANCES, on_progress=seen.append)
             assert existing == 0
             assert len(outcomes) == INSTANCES
-            assert [o.key for o in outcomes if not o.ok] == []
+            failed = [(o.key, o.status, str(o.error)[:300]) for o in outcomes if not o.ok]
+            assert failed == [], f"{len(failed)} failed, first: {failed[:3]}"
             ids = [o.job_id for o in outcomes]
             assert len(set(ids)) == INSTANCES  # one job per instance, none doubled
 

@@ -79,6 +79,20 @@ def to_bool(value: Any) -> bool:
     raise TypeError("not a boolean")
 
 
+def to_str(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    raise TypeError("not a string")
+
+
+def _implied(annotation: Any) -> Callable[[Any], Any] | None:
+    """The converter a field without one gets from its type: text fields take text only
+    (a list where Ganeti sends a string must not reach ``.split`` or a set lookup)."""
+    if annotation in ("str", "str | None", str):
+        return to_str
+    return None
+
+
 def to_int(value: Any) -> int:
     if isinstance(value, bool):
         raise TypeError("boolean is not an int")
@@ -115,7 +129,7 @@ class Model:
     def _fields(cls) -> tuple[tuple[str, str, Callable[[Any], Any] | None], ...]:
         if not cls._api_fields:
             cls._api_fields = tuple(
-                (f.name, f.metadata["api"], f.metadata.get("convert"))
+                (f.name, f.metadata["api"], f.metadata.get("convert") or _implied(f.type))
                 for f in attrs.fields(cls)
                 if "api" in f.metadata
             )

@@ -110,7 +110,7 @@ class JobInfo(Model):
     def log(self) -> tuple[LogEntry, ...]:
         entries = []
         for per_op in self.oplog:
-            for entry in per_op or ():
+            for entry in per_op if isinstance(per_op, list | tuple) else ():
                 try:
                     entries.append(LogEntry.from_api(self.id, entry))
                 except (TypeError, ValueError):
