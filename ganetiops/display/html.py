@@ -66,7 +66,7 @@ STYLE = (
     "</style>"
 )
 LEFT = ' style="text-align:left"'
-RIGHT = ' style="text-align:right"'
+RIGHT = ' style="text-align:right;white-space:nowrap"'
 
 
 def colour_of(value: str) -> str | None:
@@ -137,8 +137,13 @@ def td(text: str, *, right: bool = False) -> str:
     return f"<td{LEFT}>{text}</td>"
 
 
+#: Inline too: JupyterLab drops ``<style>`` elements of untrusted notebooks' outputs.
+CAPTION = ' style="text-align:left;font-weight:600;margin:4px 0"'
+NOTE = ' style="text-align:left;color:#6e7781;font-size:0.8em;max-width:60em"'
+
+
 def caption_html(caption: str | None) -> str:
-    return f'<div class="gnt-caption"{LEFT}>{html.escape(caption)}</div>' if caption else ""
+    return f'<div class="gnt-caption"{CAPTION}>{html.escape(caption)}</div>' if caption else ""
 
 
 def table_html(
@@ -150,7 +155,7 @@ def table_html(
 ) -> str:
     """Assemble a table from its header rows (HTML) and body rows (HTML ``<tr>``)."""
     thead = f"<thead>{head}</thead>" if head else ""
-    foot = f'<div class="gnt-note"{LEFT}>{note}</div>' if note else ""
+    foot = f'<div class="gnt-note"{NOTE}>{note}</div>' if note else ""
     return (
         f'{STYLE}<div class="gnt-display"{LEFT}>{caption_html(caption)}'
         f'<table class="{css_class}">{thead}'
@@ -161,7 +166,8 @@ def table_html(
 def rows_html(rows: Sequence[Mapping[str, Any]], caption: str | None = None) -> str:
     """A table of records; columns are the union of keys, in first-seen order.
 
-    A column is right-aligned (header too) when all its values are numbers.
+    A column is right-aligned (header and every cell, an empty one too) when all its
+    values are numbers; every other column is left-aligned.
     """
     columns: list[str] = []
     for row in rows:
@@ -180,7 +186,10 @@ def rows_html(rows: Sequence[Mapping[str, Any]], caption: str | None = None) -> 
         + "</tr>"
     )
     body = [
-        "<tr>" + "".join(td(text, right=num) for text, num in cells) + "</tr>" for cells in rendered
+        "<tr>"
+        + "".join(td(text, right=n) for (text, _), n in zip(cells, numeric, strict=True))
+        + "</tr>"
+        for cells in rendered
     ]
     return table_html(head, body, caption)
 

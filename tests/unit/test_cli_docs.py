@@ -52,6 +52,8 @@ def test_docs_build_strict(tmp_path: Path) -> None:
         assert "Sentinel" not in page.read_text(), page  # click's "no default" marker
     create = pages["instance"].split('id="instance-create"')[1].split('id="instance-')[0]
     assert "<code>pxe</code>" in create  # a real default is shown
+    notebook = (tmp_path / "examples" / "cluster-inspection" / "index.html").read_text()
+    assert "gnt-table" in notebook and "Capacity per node" in notebook  # executed outputs
     assert "Exit codes" in (tmp_path / "cli" / "index.html").read_text()
     assert "RapiClient" in (tmp_path / "api" / "rapi" / "index.html").read_text()
 

@@ -380,3 +380,14 @@ def test_list_operations_return_tables_and_frames_with_datetimes() -> None:
         {"fields": [{"name": "name"}, {"name": "oper_ram"}], "data": [[[0, "a"], [0, 512]]]}
     )
     assert int(result.to_dataframe().loc["a", "oper_ram_mib"]) == 512
+
+
+def test_alignment_follows_the_column() -> None:
+    """An empty cell of a number column is right-aligned; a number in a text column left."""
+    from ganetiops.display.html import rows_html
+
+    html = rows_html(
+        [{"name": "a", "mfree": 1024, "note": 5}, {"name": "b", "mfree": None, "note": "x"}]
+    )
+    cells = [align for tag, _, align in aligned_cells(html) if tag == "td"]
+    assert cells == ["left", "right", "left", "left", "right", "left"]

@@ -188,6 +188,31 @@ def _cli() -> click.Group:
     return cli
 
 
+def _nav_pages(nav: Any) -> Iterator[str]:
+    if isinstance(nav, str):
+        yield nav
+    elif isinstance(nav, list):
+        for item in nav:
+            yield from _nav_pages(item)
+    elif isinstance(nav, dict):
+        for value in nav.values():
+            yield from _nav_pages(value)
+
+
+def on_config(config: Any) -> Any:
+    """Every command group must have its page in mkdocs.yml's nav (a new group fails)."""
+    from mkdocs.exceptions import PluginError
+
+    listed = set(_nav_pages(config.get("nav") or []))
+    missing = [g for g in groups(_cli()) if f"{PREFIX}/{g}.md" not in listed]
+    if missing:
+        raise PluginError(
+            "mkdocs.yml nav lacks the command reference of: "
+            + ", ".join(f"{PREFIX}/{g}.md" for g in missing)
+        )
+    return config
+
+
 def on_files(files: Any, config: Any) -> Any:
     """Add the generated pages (mkdocs >= 1.6: ``File.generated``)."""
     from mkdocs.structure.files import File
