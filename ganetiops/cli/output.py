@@ -25,6 +25,7 @@ import attrs
 import click
 
 from ganetiops.errors import ValidationError
+from ganetiops.units import format_mib
 
 if TYPE_CHECKING:
     from ganetiops.rapi.call import Call
@@ -147,8 +148,6 @@ def check_known(table: Table, resource: str) -> None:
 
 def format_size(mib: float, unit: str = "h") -> str:
     """MiB as gnt-* prints with ``--units``: ``h`` human (``1.5G``), or fixed m/g/t."""
-    from ganetiops.rapi.models.base import format_mib
-
     unit = unit.lower()
     if unit not in UNITS:
         raise ValidationError(f"--units: {unit!r} is not one of {', '.join(UNITS)}", field="units")

@@ -6,8 +6,9 @@
 >>> report = display.capacity(client)             # per node: memory, disk, N+1
 >>> report.plot()                                 # matplotlib figure
 
-Every model already renders itself in Jupyter (``Model._repr_html_`` delegates
-here). The RAPI clients return plain lists; :func:`table` wraps one in a
+Every model already renders itself in Jupyter: ``Model._repr_html_`` calls
+:func:`ganetiops.hooks.draw_html`, which this package fills in when imported.
+The RAPI clients return plain lists; :func:`table` wraps one in a
 :class:`Collection` (a ``list`` subclass) that renders as a table and has
 ``to_dataframe()``. pandas and matplotlib are imported only when used.
 """
@@ -16,7 +17,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ganetiops import hooks
 from ganetiops._lazy import exports
+from ganetiops.display.html import repr_html
 
 _LAZY: dict[str, str] = {
     "Collection": "ganetiops.display.collection",
@@ -50,6 +53,9 @@ __all__ = [
 
 
 __getattr__, __dir__ = exports(__name__, _LAZY, __all__)
+
+#: The display room fills in the models' drawing hook (``Model._repr_html_``).
+hooks.html = repr_html
 
 
 if TYPE_CHECKING:  # pragma: no cover

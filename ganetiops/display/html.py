@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ganetiops.display.rows import KINDS, record_of, records
+from ganetiops.units import format_mib
 
 #: Status or role value -> colour (CSS).
 COLOURS: dict[str, str] = {
@@ -53,8 +54,6 @@ def colour_of(value: str) -> str | None:
 
 
 def format_size(mib: Any) -> str:
-    from ganetiops.rapi.models.base import format_mib
-
     return format_mib(mib)
 
 
