@@ -23,7 +23,14 @@ from ganetiops.cli.common import (
 )
 from ganetiops.cli.instance_netboot import create, reimage, remove, wipe
 from ganetiops.cli.jobs_ui import JobOptions, follow_job, job_options
-from ganetiops.cli.output import OutputOptions, dump, echo, output_options, render_mapping
+from ganetiops.cli.output import (
+    OutputOptions,
+    dump,
+    echo,
+    format_timestamp,
+    output_options,
+    render_mapping,
+)
 from ganetiops.cli.state import State, pass_state
 from ganetiops.errors import ValidationError
 
@@ -97,8 +104,6 @@ def describe_instance(inst: Any) -> dict[str, Any]:
         for disk in inst.disks
     ] or "-"
     out["Tags"] = ", ".join(inst.tags) or "-"
-    from ganetiops.cli.output import format_timestamp
-
     out["Created"] = format_timestamp(inst.ctime) if inst.ctime else None
     out["Modified"] = format_timestamp(inst.mtime) if inst.mtime else None
     return out

@@ -251,6 +251,7 @@ def create_arguments(name: str, os_name: str, opts: dict[str, Any]) -> dict[str,
 
 
 def _netboot_create(state: State, name: str, opts: dict[str, Any]) -> None:
+    # lazy: netboot room, start-up
     from ganetiops.netboot.create import CreateRequest, apply_create, plan_create
 
     if len(opts["disk"]) > 1:
@@ -309,7 +310,7 @@ def _netboot_create(state: State, name: str, opts: dict[str, Any]) -> None:
 
 def _plain_create(state: State, name: str, os_name: str, opts: dict[str, Any]) -> None:
     """``-o OS`` other than pxe: gnt-instance add."""
-    from ganetiops.netboot.create import refuse_existing
+    from ganetiops.netboot.create import refuse_existing  # lazy: netboot room, start-up
 
     kwargs = create_arguments(name, os_name, opts)
     client = state.client()
@@ -364,6 +365,7 @@ def reimage(state: State, /, name: str, **opts: Any) -> None:
 
     The guest compares its cached store with the served sha256 and downloads the new one.
     """
+    # lazy: netboot room, start-up
     from ganetiops.netboot.lifecycle import apply_reimage, plan_reimage
 
     client = state.client()
@@ -410,7 +412,7 @@ def reimage(state: State, /, name: str, **opts: Any) -> None:
 @pass_state
 def wipe(state: State, /, name: str, **opts: Any) -> None:
     """Wipe and reprovision an instance's disk: set the provision flag, reboot, clear it."""
-    from ganetiops.netboot.lifecycle import apply_wipe, plan_wipe
+    from ganetiops.netboot.lifecycle import apply_wipe, plan_wipe  # lazy: netboot room, start-up
 
     client = state.client()
     boot = open_boot(state, opts["hostname_param"])
@@ -447,6 +449,7 @@ def remove(state: State, /, names: tuple[str, ...], **opts: Any) -> None:
     if boot_config(state) is None:
         _plain_remove(state, names, opts)
         return
+    # lazy: netboot room, start-up
     from ganetiops.netboot.lifecycle import apply_remove, plan_remove
 
     client = state.client()

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from ganetiops.cli.output import dump
 from ganetiops.cli.state import State, echo_err, pass_state
 
 if TYPE_CHECKING:
@@ -14,7 +19,7 @@ if TYPE_CHECKING:
 
 def _lab(slot: int | None = None, rapi_bind: str = "all") -> Lab:
     """The lab the group's ``--name`` selects."""
-    from ganetiops.lab import Lab
+    from ganetiops.lab import Lab  # lazy: lab room, start-up
 
     name = str(click.get_current_context().meta["lab_name"])
     return Lab(name, slot, rapi_bind=rapi_bind)
@@ -58,9 +63,7 @@ def lab(ctx: click.Context, name: str) -> None:
 @click.option("--keep-on-error", is_flag=True, help="Leave a failed lab for inspection.")
 def up(bare: bool, slot: int | None, rapi_bind: str, keep_on_error: bool) -> None:
     """Bring the lab up (and create the cluster unless --bare)."""
-    import time
-
-    from ganetiops.lab.host import require_root
+    from ganetiops.lab.host import require_root  # lazy: lab room, start-up
 
     require_root()
     target = _lab(slot, rapi_bind)
@@ -86,7 +89,7 @@ def down() -> None:
     Stops every process of the lab, removes its namespaces, veth, routes, files and the
     configuration context it wrote; also after an up that failed half-way.
     """
-    from ganetiops.lab.host import require_root
+    from ganetiops.lab.host import require_root  # lazy: lab room, start-up
 
     require_root()
     target = _lab()
@@ -104,20 +107,18 @@ def status(state: State) -> None:
     With the global option (gnt-py --format json lab status): everything, including
     host keys and the paths of keys and password files (never the secrets).
     """
-    from ganetiops.lab.host import require_root
+    from ganetiops.lab.host import require_root  # lazy: lab room, start-up
 
     require_root()
     current = _lab().status()
     if state.output_format == "table":
         click.echo(_table(current))
     else:
-        from ganetiops.cli.output import dump
-
         click.echo(dump(current.to_json(), state.output_format))
 
 
 def _table(current: LabStatus) -> str:
-    from tabulate import tabulate
+    from tabulate import tabulate  # lazy: tabulate, start-up
 
     if current.phase == "down":
         return f"lab {current.name}: down"
@@ -161,10 +162,7 @@ def exec_(machine: str, command: tuple[str, ...]) -> None:
 
     Example: gnt-py lab exec aleph -- gnt-node list
     """
-    import subprocess
-    import sys
-
-    from ganetiops.lab.host import require_root
+    from ganetiops.lab.host import require_root  # lazy: lab room, start-up
 
     require_root()
     words = list(command[1:] if command[0] == "--" else command)
@@ -177,6 +175,4 @@ def exec_(machine: str, command: tuple[str, ...]) -> None:
 
 
 def _terminal_env() -> dict[str, str]:
-    import os
-
     return {"TERM": os.environ["TERM"]} if "TERM" in os.environ else {}

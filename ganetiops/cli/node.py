@@ -21,6 +21,7 @@ from ganetiops.cli.common import (
 )
 from ganetiops.cli.jobs_ui import JobOptions, follow_job, job_options
 from ganetiops.cli.output import (
+    Column,
     OutputOptions,
     Table,
     dump,
@@ -29,6 +30,7 @@ from ganetiops.cli.output import (
     output_options,
     render_table,
 )
+from ganetiops.cli.remote import ssh_login
 from ganetiops.cli.state import State, pass_state
 from ganetiops.errors import ValidationError
 
@@ -294,8 +296,6 @@ def storage(
     job = state.client().nodes.storage(name, storage_type=storage_type, output_fields=names)
     units = job.wait().value
     kinds = {"size": "unit", "used": "unit", "free": "unit", "allocatable": "bool"}
-    from ganetiops.cli.output import Column
-
     table = Table.from_records(
         [u.values for u in units], [Column(f, f.capitalize(), kinds.get(f, "text")) for f in names]
     )
@@ -331,9 +331,9 @@ def install_os_provider(
     state: State, nodes: tuple[str, ...], target: str, image: Path | None, plan: bool
 ) -> None:
     """Install the project's pxe OS provider on the nodes over SSH; check with gnt-os."""
-    from ganetiops.cli.remote import ssh_login
+    # lazy: netboot room, start-up
     from ganetiops.netboot.osprovider import install_os_provider as install
-    from ganetiops.ssh import Host, Nodes, run_sync
+    from ganetiops.ssh import Host, Nodes, run_sync  # lazy: asyncssh, start-up
 
     client = state.client()
     info = client.cluster.info()

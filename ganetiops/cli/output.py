@@ -16,6 +16,7 @@ stderr.
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 import urllib.parse
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -223,7 +224,7 @@ def render_table(table: Table, options: OutputOptions) -> str:
         lines = [] if options.no_headers else [options.separator.join(headers)]
         lines += [options.separator.join(row) for row in cells]
         return "\n".join(lines)
-    from tabulate import tabulate
+    from tabulate import tabulate  # lazy: tabulate, start-up
 
     numeric = [c.kind in ("number", "unit") for c in table.columns]
     aligns = ["right" if n else "left" for n in numeric]
@@ -244,7 +245,7 @@ def dump(data: Any, fmt: str) -> str:
     if fmt == "json":
         return json.dumps(data, indent=2, default=_json_default)
     if fmt == "yaml":
-        import yaml
+        import yaml  # lazy: yaml, start-up
 
         text: str = yaml.safe_dump(
             _plain(data), sort_keys=False, default_flow_style=False, allow_unicode=True
@@ -358,8 +359,6 @@ def output_options(defaults: Sequence[str] | None = None) -> Callable[[F], F]:
 
 
 def _collect(fn: F, *, with_fields: bool) -> F:
-    import functools
-
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         chosen = kwargs.pop("format_", None) or current_format()

@@ -41,7 +41,7 @@ def ssh_login(context: Context) -> tuple[SshSettings, str, int]:
     From the context's ``ssh`` table, else from the lab that wrote this context.
     """
     if context.ssh is not None:
-        from ganetiops.ssh import settings_from_ssh_via
+        from ganetiops.ssh import settings_from_ssh_via  # lazy: asyncssh, start-up
 
         return settings_from_ssh_via(context.ssh), context.ssh.user, context.ssh.port
     lab = lab_facts_for(context)
@@ -51,7 +51,7 @@ def ssh_login(context: Context) -> tuple[SshSettings, str, int]:
             "over SSH; add nodes, user and known-hosts to the context "
             "(see docs/cli.md, 'SSH for cluster verify')"
         )
-    from ganetiops.ssh import HostKeys, SshSettings
+    from ganetiops.ssh import HostKeys, SshSettings  # lazy: asyncssh, start-up
 
     settings = SshSettings(
         host_keys=HostKeys(known_hosts=[lab.known_hosts]),
@@ -63,9 +63,9 @@ def ssh_login(context: Context) -> tuple[SshSettings, str, int]:
 def lab_facts_for(context: Context) -> Any:
     """The facts of the namespace lab that recorded ``context``, if one did."""
     try:
-        from ganetiops.lab.facts import LabFacts
-        from ganetiops.lab.layout import lab_root
-        from ganetiops.lab.record import LabRecord
+        from ganetiops.lab.facts import LabFacts  # lazy: lab room, start-up
+        from ganetiops.lab.layout import lab_root  # lazy: lab room, start-up
+        from ganetiops.lab.record import LabRecord  # lazy: lab room, start-up
     except ImportError:  # pragma: no cover - the lab room is part of the package
         return None
     root = lab_root()
@@ -91,7 +91,7 @@ def run_on_master(
     state: State, argv: Sequence[str], *, timeout: float | None = 900.0
 ) -> CommandResult:
     """Run ``argv`` on the master node; the result, whatever its exit status."""
-    from ganetiops.ssh import Host, Nodes, run_sync
+    from ganetiops.ssh import Host, Nodes, run_sync  # lazy: asyncssh, start-up
 
     master, address = master_address(state)
     settings, user, port = ssh_login(state.context)

@@ -8,8 +8,11 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import click
 
+from ganetiops import errors
 from ganetiops.cli import exits
 from ganetiops.cli.output import print_plan
+from ganetiops.config import load_config
+from ganetiops.rapi.plan import PlanExecutor
 
 if TYPE_CHECKING:
     from ganetiops.config import Context
@@ -41,8 +44,6 @@ class State:
     def context(self) -> Context:
         """The selected configuration context (``--context`` or the current one)."""
         if self._context is None:
-            from ganetiops.config import load_config
-
             self._context = load_config().resolve(self.context_name)
         return self._context
 
@@ -67,8 +68,6 @@ class State:
         if not self.plan:
             return client
         if self._planner is None or self._planner.client is not client:
-            from ganetiops.rapi.plan import PlanExecutor
-
             fmt = self.output_format
             self._planner = PlanExecutor(client, on_plan=lambda call: print_plan(call, fmt))
         return self._planner
@@ -88,7 +87,7 @@ class State:
 def make_client(context: Context, **overrides: Any) -> RapiClient:
     """A blocking RAPI client for ``context``: direct HTTPS, or through SSH when configured
     (:func:`ganetiops.connect.connect`)."""
-    from ganetiops.connect import connect
+    from ganetiops.connect import connect  # lazy: httpx, start-up
 
     return connect(context, **overrides)
 
@@ -98,8 +97,6 @@ pass_state = click.make_pass_decorator(State)
 
 def run(command: click.Command, argv: list[str] | None) -> int:
     """Run the click command, mapping ganetiops errors to documented exit codes."""
-    from ganetiops import errors
-
     try:
         # Without standalone mode click returns (not raises) the code of ``Exit``.
         returned = command.main(args=argv, prog_name="gnt-py", standalone_mode=False)

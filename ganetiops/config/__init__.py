@@ -47,6 +47,7 @@ from __future__ import annotations
 import os
 import tempfile
 import tomllib
+import urllib.parse
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -85,7 +86,7 @@ def config_path() -> Path:
     override = os.environ.get(ENV_CONFIG)
     if override:
         return Path(override).expanduser()
-    from platformdirs import user_config_dir
+    from platformdirs import user_config_dir  # lazy: platformdirs, start-up
 
     return Path(user_config_dir("ganetiops")) / "config.toml"
 
@@ -291,8 +292,6 @@ class Context:
             return None
         host = ""
         if self.url:
-            import urllib.parse
-
             host = urllib.parse.urlsplit(self.url).hostname or ""
         return self.password.resolve(host=host, user=self.user)
 
@@ -360,7 +359,7 @@ class Config:
 
     def save(self) -> None:
         """Write the file atomically, readable by its owner only."""
-        import tomli_w
+        import tomli_w  # lazy: tomli_w, start-up
 
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         data = tomli_w.dumps(self.to_config())

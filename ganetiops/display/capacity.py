@@ -33,6 +33,8 @@ from typing import Any
 import attrs
 
 from ganetiops.display.collection import Collection
+from ganetiops.display.html import rows_html
+from ganetiops.display.rows import to_dataframe
 
 MIRRORED_INTERNALLY = frozenset({"drbd"})
 EXTERNALLY_MIRRORED = frozenset({"sharedfile", "rbd", "ext", "gluster", "blockdev", "diskless"})
@@ -96,8 +98,6 @@ class CapacityReport(Collection[NodeCapacity]):
     """Per-node capacity, as a table in notebooks; :meth:`plot` draws it."""
 
     def _repr_html_(self) -> str:
-        from ganetiops.display.html import rows_html
-
         verdict = "N+1: ok" if self.n1_ok else "N+1: NOT satisfied"
         return rows_html([n.record() for n in self], caption=f"Capacity per node — {verdict}")
 
@@ -105,8 +105,6 @@ class CapacityReport(Collection[NodeCapacity]):
         return [n.record() for n in self]
 
     def to_dataframe(self) -> Any:
-        from ganetiops.display.rows import to_dataframe
-
         return to_dataframe(self.to_records())
 
     @property
@@ -219,7 +217,7 @@ def plot_capacity(report: Sequence[NodeCapacity], ax: Any = None) -> Any:
     Returns the matplotlib ``Figure``. Needs matplotlib (extra ``[jupyter]``).
     """
     try:
-        import matplotlib.pyplot as plt
+        import matplotlib.pyplot as plt  # lazy: optional extra
     except ImportError:
         raise ImportError(
             "plot_capacity needs matplotlib: pip install 'ganetiops[jupyter]'"

@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, SupportsIndex, TypeVar, overload
 
+from ganetiops.display.html import collection_html
+from ganetiops.display.rows import records, to_dataframe
+
 T = TypeVar("T")
 
 
@@ -23,19 +26,13 @@ class Collection(list[T]):
         self.caption = caption
 
     def _repr_html_(self) -> str:
-        from ganetiops.display.html import collection_html
-
         return collection_html(list(self), self.caption)
 
     def to_dataframe(self) -> Any:
         """A pandas DataFrame with one row per item (needs the ``[jupyter]`` extra)."""
-        from ganetiops.display.rows import to_dataframe
-
         return to_dataframe(list(self))
 
     def to_records(self) -> list[dict[str, Any]]:
-        from ganetiops.display.rows import records
-
         return records(list(self))
 
     def where(self, **conditions: Any) -> Collection[T]:
@@ -62,8 +59,6 @@ def table(items: Iterable[T], caption: str | None = None) -> Collection[T]:
 
 def frame(items: Iterable[Any]) -> Any:
     """``table(items).to_dataframe()``: a pandas DataFrame of the models."""
-    from ganetiops.display.rows import to_dataframe
-
     return to_dataframe(list(items))
 
 

@@ -200,7 +200,7 @@ def to_dataframe(items: Any) -> Any:
     Needs pandas: ``pip install 'ganetiops[jupyter]'``.
     """
     try:
-        import pandas as pd
+        import pandas as pd  # lazy: optional extra
     except ImportError:
         raise ImportError("to_dataframe needs pandas: pip install 'ganetiops[jupyter]'") from None
     rows = records(items)

@@ -14,6 +14,7 @@ from typing import Final
 
 import attrs
 
+from ganetiops.config import Context, PasswordSource, SshVia, load_config
 from ganetiops.errors import GanetiOpsError, LabError, ValidationError
 from ganetiops.lab import configs, host, procs, topology
 from ganetiops.lab.build import HOLDER, Builder
@@ -228,7 +229,7 @@ class Lab:
                 with procs.timed("boot stand-in hooks"):
                     self._install_boot_standin(facts)
                 if not bare:
-                    from ganetiops.lab.cluster import create_cluster
+                    from ganetiops.lab.cluster import create_cluster  # lazy: lab room, start-up
 
                     with procs.timed("cluster"):
                         facts = attrs.evolve(facts, cluster=create_cluster(self))
@@ -281,14 +282,13 @@ class Lab:
         """The fake hypervisor boots nothing: a Ganeti hook on each node fetches what a
         VM's iPXE would fetch from the boot server (a stand-in for firmware only,
         see :mod:`ganetiops.netboot.standin`)."""
-        from ganetiops.netboot.standin import install_standin
+        from ganetiops.netboot.standin import install_standin  # lazy: netboot room, start-up
 
         install_standin([self.machine(node.name) for node in facts.nodes], facts.boot.url)
 
     def _write_context(self, record: LabRecord, facts: LabFacts) -> None:
         """Record the configuration context ``<lab name>`` for the write user."""
-        from ganetiops.config import Context, PasswordSource, SshVia, load_config
-        from ganetiops.netboot.labboot import boot_server_from_lab
+        from ganetiops.netboot.labboot import boot_server_from_lab  # lazy: netboot room, start-up
 
         cluster = facts.cluster
         assert cluster is not None
@@ -379,8 +379,6 @@ class Lab:
     def _remove_context(self, record: LabRecord) -> None:
         if record.context is None:
             return
-        from ganetiops.config import load_config
-
         with _flock(self.layout.root / ".config.lock", blocking=True):
             config = load_config(Path(record.context.config_path))
             ours = config.contexts.get(record.context.name)

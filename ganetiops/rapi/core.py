@@ -17,10 +17,17 @@ import httpx
 
 from ganetiops import errors
 from ganetiops._version import __version__
-from ganetiops.config.secrets import Secret
-from ganetiops.rapi.call import Call, master_unreachable
+from ganetiops.config.secrets import Secret, check_private_file
+from ganetiops.rapi.call import (
+    Call,
+    ClusterFacts,
+    decode_json,
+    error_from_response,
+    master_unreachable,
+)
 from ganetiops.rapi.jobs import Polling
 from ganetiops.rapi.namespace import Executor
+from ganetiops.rapi.ops import NAMESPACES
 from ganetiops.rapi.tls import TlsPolicy, is_pin_mismatch
 
 log = logging.getLogger("ganetiops.rapi")
@@ -111,8 +118,6 @@ def _from_netrc(host: str) -> tuple[str | None, Secret | None]:
     path = Path.home() / ".netrc"
     if not host or not path.exists():
         return None, None
-    from ganetiops.config.secrets import check_private_file
-
     check_private_file(path, "netrc file")
     try:
         auth = netrc.netrc(str(path)).authenticators(host)
@@ -177,8 +182,6 @@ class ClientCore(Executor):
 
     def attach_namespaces(self) -> None:
         """``client.instances``, ``client.nodes``... (the class annotations give their types)."""
-        from ganetiops.rapi.ops import NAMESPACES
-
         for attr, namespace in NAMESPACES.items():
             setattr(self, attr, namespace(self))
 
@@ -213,8 +216,6 @@ class ClientCore(Executor):
 
     @staticmethod
     def read_response(call: Call[Any], response: httpx.Response) -> Any:
-        from ganetiops.rapi.call import decode_json, error_from_response
-
         if response.status_code != 200:
             raise error_from_response(
                 response.status_code, response.content, call.method, call.path
@@ -266,6 +267,4 @@ def should_retry(call: Call[Any], exc: BaseException) -> bool:
 
 
 def facts_from(info: Mapping[str, Any]) -> Any:
-    from ganetiops.rapi.call import ClusterFacts
-
     return ClusterFacts.from_info(info)

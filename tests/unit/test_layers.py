@@ -151,3 +151,21 @@ def test_no_import_circles() -> None:
         if name not in state:
             visit(name, [name])
     assert not circles
+
+
+def test_every_import_inside_a_function_says_why_it_is_lazy() -> None:
+    """Module-level imports show the room map; one inside a function must carry
+    ``# lazy: <why>`` (on its line or the line above): an optional extra, or start-up
+    time of ``gnt-py`` (heavy libraries such as httpx, asyncssh, tabulate, yaml)."""
+    offenders = []
+    for path in _sources():
+        lines = path.read_text().splitlines()
+        every = imports(path)
+        top = set(imports(path, module_level_only=True))
+        for line, module in every:
+            if (line, module) in top:
+                continue
+            marked = "# lazy:" in lines[line - 1] or "# lazy:" in lines[line - 2]
+            if not marked:
+                offenders.append(f"{path.relative_to(PACKAGE.parent)}:{line} imports {module}")
+    assert not offenders
