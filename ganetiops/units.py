@@ -27,4 +27,11 @@ def format_mib(value: float | None, unit: str | None = None) -> str:
     return f"{int(scaled)}M" if index == 0 else f"{scaled:.1f}{UNITS[index]}"
 
 
-__all__ = ["UNITS", "format_mib"]
+def format_size(mib: float | None) -> str:
+    """Like :func:`format_mib`, but nothing is ``0`` (no unit): ``1536`` -> ``1.5G``."""
+    if mib == 0:
+        return "0"
+    return format_mib(mib)
+
+
+__all__ = ["UNITS", "format_mib", "format_size"]

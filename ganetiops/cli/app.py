@@ -22,8 +22,16 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "group": ("ganetiops.cli.group:group", "Node groups: list, add, modify, assign nodes."),
     "network": ("ganetiops.cli.network:network", "Networks: list, add, connect to groups."),
+    "ovn": (
+        "ganetiops.cli.ovn:ovn",
+        "OVN: switches, ports, chassis; check and repair Ganeti's ports.",
+    ),
     "os": ("ganetiops.cli.os:os_group", "Operating system definitions."),
     "job": ("ganetiops.cli.job:job", "Jobs: list, show, watch, cancel."),
+    "drbd": (
+        "ganetiops.cli.drbd:drbd",
+        "DRBD health from the nodes: status (per instance or minor), watch the resync.",
+    ),
     "tags": ("ganetiops.cli.tags:tags", "Tags of the cluster and any object; search them."),
     "query": ("ganetiops.cli.query:query", "Any field of any resource (Ganeti's query interface)."),
     "filter": ("ganetiops.cli.filter:filter_group", "Job filter rules."),

@@ -269,6 +269,9 @@ def reboot(
 @click.option("--cleanup", is_flag=True, help="Recover from a failed migration.")
 @click.option("--allow-failover", is_flag=True, help="Fail over if migration is impossible.")
 @click.option("--ignore-ipolicy", is_flag=True)
+@click.option(
+    "--force", is_flag=True, help="Even if DRBD is not healthy (overrides the DRBD guard)."
+)
 @yes_option
 @job_options
 @pass_state
@@ -281,6 +284,7 @@ def migrate(
     cleanup: bool,
     allow_failover: bool,
     ignore_ipolicy: bool,
+    force: bool,
     yes: bool,
     jobs: JobOptions,
 ) -> None:
@@ -294,6 +298,9 @@ def migrate(
         "ignore_ipolicy": ignore_ipolicy or None,
     }
     call = state.client().instances.migrate.call(name, **job_kwargs, **jobs.common())
+    from ganetiops.cli.drbd import guard_instance  # lazy: start-up
+
+    guard_instance(state, "migrate", name, force=force, target=target_node)
     where = f" to {target_node}" if target_node else ""
     confirm(f"Migrate instance {name}{where}?", yes)
     follow_job(state.submit(call), jobs, what=f"migrate {name}")
@@ -307,6 +314,9 @@ def migrate(
 @click.option("--shutdown-timeout", type=click.IntRange(min=0), metavar="SECONDS")
 @click.option("--cleanup", is_flag=True)
 @click.option("--ignore-ipolicy", is_flag=True)
+@click.option(
+    "--force", is_flag=True, help="Even if DRBD is not healthy (overrides the DRBD guard)."
+)
 @yes_option
 @job_options
 @pass_state
@@ -319,6 +329,7 @@ def failover(
     shutdown_timeout: int | None,
     cleanup: bool,
     ignore_ipolicy: bool,
+    force: bool,
     yes: bool,
     jobs: JobOptions,
 ) -> None:
@@ -332,6 +343,9 @@ def failover(
         "ignore_ipolicy": ignore_ipolicy or None,
     }
     call = state.client().instances.failover.call(name, **job_kwargs, **jobs.common())
+    from ganetiops.cli.drbd import guard_instance  # lazy: start-up
+
+    guard_instance(state, "failover", name, force=force, target=target_node)
     confirm(f"Fail over instance {name}? It will be stopped and started again.", yes)
     follow_job(state.submit(call), jobs, what=f"failover {name}")
 
@@ -456,6 +470,9 @@ def deactivate_disks(state: State, name: str, force: bool, jobs: JobOptions) -> 
 @click.option("-I", "--iallocator", help="Choose the new secondary with this allocator.")
 @click.option("--disks", metavar="0,1", help="Only these disk indexes.")
 @click.option("--early-release", is_flag=True)
+@click.option(
+    "--force", is_flag=True, help="Even if DRBD is not healthy (overrides the DRBD guard)."
+)
 @job_options
 @pass_state
 def replace_disks(
@@ -466,23 +483,26 @@ def replace_disks(
     iallocator: str | None,
     disks: str | None,
     early_release: bool,
+    force: bool,
     jobs: JobOptions,
 ) -> None:
     """Replace the DRBD disks of an instance (-p, -s, -n NODE, -I ALLOC or -a)."""
     if new_secondary or iallocator:
         mode = "replace_new_secondary"
     indexes = _indexes(disks)
-    job = state.submit(
-        state.client().instances.replace_disks.call(
-            name,
-            mode=mode,  # type: ignore[arg-type]
-            disks=indexes,
-            remote_node=new_secondary,
-            iallocator=iallocator,
-            early_release=early_release or None,
-            **jobs.common(),
-        )
+    call = state.client().instances.replace_disks.call(
+        name,
+        mode=mode,  # type: ignore[arg-type]
+        disks=indexes,
+        remote_node=new_secondary,
+        iallocator=iallocator,
+        early_release=early_release or None,
+        **jobs.common(),
     )
+    from ganetiops.cli.drbd import guard_replace_disks  # lazy: start-up
+
+    guard_replace_disks(state, name, mode, force=force)
+    job = state.submit(call)
     follow_job(job, jobs, what=f"replace disks of {name}")
 
 

@@ -53,7 +53,6 @@ PLAIN_ONLY = (
     "backend_parameters",
     "hypervisor_parameters",
     "os_parameters",
-    "hypervisor",
     "no_install",
     "name_check",
     "ip_check",
@@ -253,6 +252,7 @@ def create_arguments(name: str, os_name: str, opts: dict[str, Any]) -> dict[str,
 def _netboot_create(state: State, name: str, opts: dict[str, Any]) -> None:
     # lazy: netboot room, start-up
     from ganetiops.netboot.create import CreateRequest, apply_create, plan_create
+    from ganetiops.netboot.report import report_summary  # lazy: netboot room, start-up
 
     if len(opts["disk"]) > 1:
         raise click.UsageError("a pxe instance has one disk: give -s/--disk SIZE once")
@@ -273,6 +273,7 @@ def _netboot_create(state: State, name: str, opts: dict[str, Any]) -> None:
         snode=snode,
         iallocator=opts["iallocator"],
         network=opts["network"],
+        hypervisor=opts["hypervisor"],
         start=not opts["no_start"],
         wait=not opts["no_wait"],
         boot_timeout=opts["boot_timeout"],
@@ -283,7 +284,13 @@ def _netboot_create(state: State, name: str, opts: dict[str, Any]) -> None:
     if not plan_approved(state, plan.lines(), opts, f"Create instance {plan.name}?"):
         return
     result = apply_create(
-        client, boot, plan, on_event=say, on_log=job_log, on_upload=upload_progress()
+        client,
+        boot,
+        plan,
+        on_event=say,
+        on_log=job_log,
+        on_upload=upload_progress(),
+        diagnose=_console_tail(state, plan.name),
     )
     data = {
         "name": result.name,
@@ -304,8 +311,28 @@ def _netboot_create(state: State, name: str, opts: dict[str, Any]) -> None:
             else None
         ),
         "provision_flag": not result.flag_cleared,
+        "report": report_summary(result.report) if result.report else None,
+        "pinned": result.pinned,
     }
     out(state, data, result.summary())
+
+
+def _console_tail(state: State, name: str) -> Any:
+    """For a lab context: a function giving the VM's last serial console lines (the
+    lab's kvm wrapper keeps them in a file on the node); ``None`` elsewhere."""
+    from ganetiops.cli.remote import lab_facts_for  # lazy: start-up
+
+    facts = lab_facts_for(state.context)
+    if facts is None:
+        return None
+
+    def tail() -> list[str]:
+        from ganetiops.lab.kvm import serial_tail  # lazy: lab room, start-up
+
+        node = state.client().instances.get(name).pnode or ""
+        return serial_tail(facts, node, name)
+
+    return tail
 
 
 def _plain_create(state: State, name: str, os_name: str, opts: dict[str, Any]) -> None:
@@ -353,7 +380,17 @@ def _plain_create(state: State, name: str, os_name: str, opts: dict[str, Any]) -
     metavar="DIR",
     help="Publish this build of the instance's class first.",
 )
-@click.option("--class", "class_", metavar="CLASS", help="Class name (default: from the wrapper).")
+@click.option(
+    "--class",
+    "class_",
+    metavar="CLASS",
+    help="Class to run (default: the wrapper's); another class re-points the wrapper.",
+)
+@click.option(
+    "--rollback",
+    is_flag=True,
+    help="Return to the class's previous generation (by-class/<class>.old), then reboot.",
+)
 @click.option("--no-wait", is_flag=True, help="Do not wait for the wrapper fetch.")
 @boot_timeout_option
 @hostname_param_option
@@ -361,7 +398,8 @@ def _plain_create(state: State, name: str, os_name: str, opts: dict[str, Any]) -
 @yes_option
 @pass_state
 def reimage(state: State, /, name: str, **opts: Any) -> None:
-    """Load a new build of the instance's class: publish (optional), then reboot.
+    """Load a new build of the instance's class, another class, or (--rollback) the
+    previous generation; then reboot and check the machine's own boot report.
 
     The guest compares its cached store with the served sha256 and downloads the new one.
     """
@@ -376,6 +414,7 @@ def reimage(state: State, /, name: str, **opts: Any) -> None:
         name,
         publish_dir=opts["publish"],
         class_=opts["class_"],
+        rollback=opts["rollback"],
         wait=not opts["no_wait"],
         boot_timeout=opts["boot_timeout"],
     )
@@ -383,11 +422,21 @@ def reimage(state: State, /, name: str, **opts: Any) -> None:
     if not plan_approved(state, plan.lines(), opts, question):
         return
     result = apply_reimage(
-        client, boot, plan, on_event=say, on_log=job_log, on_upload=upload_progress()
+        client,
+        boot,
+        plan,
+        on_event=say,
+        on_log=job_log,
+        on_upload=upload_progress(),
+        diagnose=_console_tail(state, plan.target.name),
     )
+    from ganetiops.netboot.report import report_summary  # lazy: netboot room, start-up
+
     lines = [f"instance {result.name}: class {result.class_name}, sha256 {result.sha256}"]
     if result.fetched:
         lines.append(f"  wrapper fetched by {result.fetched.client} at {result.fetched.time}")
+    if result.report:
+        lines.append(f"  boot report from {result.report.client}: {result.report.describe()}")
     out(
         state,
         {
@@ -395,6 +444,8 @@ def reimage(state: State, /, name: str, **opts: Any) -> None:
             "class": result.class_name,
             "sha256": result.sha256,
             "published": result.published,
+            "rolled_back": result.rolled_back,
+            "report": report_summary(result.report) if result.report else None,
         },
         lines,
     )

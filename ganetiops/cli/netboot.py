@@ -278,6 +278,26 @@ def lab_class(class_: str, generation: int) -> None:
     click.echo(str(build_lab_class(class_, generation=generation)))
 
 
+@netboot.command("root-script")
+@plan_option
+@pass_state
+def root_script_cmd(state: State, /, plan: bool) -> None:
+    """Publish the root script netboot.ipxe that DHCP hands to iPXE (it chains
+    nixos/by-mac/<mac>/ipxe from DHCP's next-server; homelab.md §3.3)."""
+    # lazy: netboot room, start-up
+    from ganetiops.netboot.report import ROOT_SCRIPT, publish_root_script, root_script
+
+    boot = open_boot(state)
+    url = boot.layout.url_of(ROOT_SCRIPT)
+    if plan:
+        click.echo(f"would publish {url}:", err=True)
+        click.echo(root_script(), nl=False)
+        return
+    changed = publish_root_script(boot)
+    shown = f"{url}: {'published' if changed else 'unchanged'}"
+    out(state, {"url": url, "changed": changed}, [shown])
+
+
 netboot.add_command(keys_group)
 
 __all__ = ["netboot"]

@@ -105,7 +105,9 @@ add_info_command(
 @click.argument("name", shell_complete=complete_nodes)
 @click.argument("role", required=False, type=click.Choice(ROLES))
 @click.option("--auto-promote", is_flag=True, help="Promote another node to keep the pool.")
-@click.option("--force", is_flag=True, help="Even if the change is not advisable.")
+@click.option(
+    "--force", is_flag=True, help="Even if the change is not advisable (or DRBD unhealthy)."
+)
 @yes_option
 @job_options
 @pass_state
@@ -130,6 +132,9 @@ def role(
     kwargs: dict[str, Any] = {"force": force, "auto_promote": auto_promote, **jobs.common()}
     call = client.nodes.set_role.call(name, role, **kwargs)  # type: ignore[arg-type]
     if role in ("drained", "offline"):
+        from ganetiops.cli.drbd import guard_node  # lazy: start-up
+
+        guard_node(state, "drain" if role == "drained" else "offline", name, force=force)
         confirm(f"Set node {name} to {role}?", yes)
     follow_job(state.submit(call), jobs, what=f"set role of {name} to {role}")
 
@@ -143,6 +148,9 @@ def role(
 @click.option("-n", "--new-secondary", shell_complete=complete_nodes, help="For -s: this node.")
 @click.option("--early-release", is_flag=True)
 @click.option("--ignore-soft-errors", is_flag=True)
+@click.option(
+    "--force", is_flag=True, help="Even if DRBD is not healthy (overrides the DRBD guard)."
+)
 @yes_option
 @job_options
 @pass_state
@@ -154,6 +162,7 @@ def evacuate(
     new_secondary: str | None,
     early_release: bool,
     ignore_soft_errors: bool,
+    force: bool,
     yes: bool,
     jobs: JobOptions,
 ) -> None:
@@ -168,6 +177,9 @@ def evacuate(
         **jobs.common(),
     }
     call = client.nodes.evacuate.call(name, **kwargs)
+    from ganetiops.cli.drbd import guard_node  # lazy: start-up
+
+    guard_node(state, "evacuate", name, force=force, secondaries_too=mode != "primary-only")
     confirm(f"Evacuate ({mode}) all instances from node {name}?", yes)
     follow_job(state.submit(call), jobs, what=f"evacuate {name}")
 
@@ -178,6 +190,9 @@ def evacuate(
 @click.option("-n", "--target-node", shell_complete=complete_nodes)
 @click.option("-I", "--iallocator")
 @click.option("--ignore-ipolicy", is_flag=True)
+@click.option(
+    "--force", is_flag=True, help="Even if DRBD is not healthy (overrides the DRBD guard)."
+)
 @yes_option
 @job_options
 @pass_state
@@ -188,6 +203,7 @@ def migrate(
     target_node: str | None,
     iallocator: str | None,
     ignore_ipolicy: bool,
+    force: bool,
     yes: bool,
     jobs: JobOptions,
 ) -> None:
@@ -201,6 +217,9 @@ def migrate(
         **jobs.common(),
     }
     call = client.nodes.migrate.call(name, **kwargs)
+    from ganetiops.cli.drbd import guard_node  # lazy: start-up
+
+    guard_node(state, "migrate", name, force=force, secondaries_too=False)
     confirm(f"Migrate all primary instances off node {name}?", yes)
     follow_job(state.submit(call), jobs, what=f"migrate off {name}")
 
@@ -250,6 +269,9 @@ def modify(
     }
     call = client.nodes.modify.call(name, **kwargs)
     if kwargs["offline"] or kwargs["drained"]:
+        from ganetiops.cli.drbd import guard_node  # lazy: start-up
+
+        guard_node(state, "offline" if kwargs["offline"] else "drain", name, force=force)
         confirm(f"Mark node {name} {'offline' if kwargs['offline'] else 'drained'}?", yes)
     result = follow_job(state.submit(call), jobs, what=f"modify {name}")
     if result is not None and result.value and jobs.output_format == "table":
@@ -258,13 +280,16 @@ def modify(
 
 @node.command("powercycle")
 @click.argument("name", shell_complete=complete_nodes)
-@click.option("--force", is_flag=True, help="Even the master node.")
+@click.option("--force", is_flag=True, help="Even the master node (or DRBD unhealthy).")
 @yes_option
 @job_options
 @pass_state
 def powercycle(state: State, name: str, force: bool, yes: bool, jobs: JobOptions) -> None:
     """Power-cycle a node through its hypervisor (everything on it stops hard)."""
     call = state.client().nodes.powercycle.call(name, force=force, **jobs.common())
+    from ganetiops.cli.drbd import guard_node  # lazy: start-up
+
+    guard_node(state, "reboot", name, force=force)
     confirm(f"Power-cycle node {name}? Every instance on it stops at once.", yes)
     follow_job(state.submit(call), jobs, what=f"powercycle {name}")
 
@@ -379,3 +404,9 @@ def install_os_provider(
         click.echo(f"{check.node}: {what}; image {check.image or 'uploaded'}; {zstd}")
     if not plan:
         click.echo(f"gnt-os list on {report.master}: {' '.join(report.os_list.split())}")
+
+
+from ganetiops.cli.drbd_ops import maintenance, return_  # noqa: E402 - the DRBD room's commands
+
+node.add_command(maintenance)
+node.add_command(return_)

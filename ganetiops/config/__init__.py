@@ -54,6 +54,7 @@ from typing import Any
 
 import attrs
 
+from ganetiops import hooks
 from ganetiops.config.secrets import PasswordSource, Secret, check_private_file
 from ganetiops.errors import ConfigError
 
@@ -155,8 +156,25 @@ class BootServer:
     host_key: str | None = None
     #: Where the HTTP server's access log can be read over SFTP (to see first boots).
     access_log: str | None = None
+    #: The classes report their boot (``GET /nixos/report/<mac>?...``, see
+    #: :mod:`ganetiops.netboot.report`): create and reimage wait for the report.
+    reports: bool = False
+    #: known_hosts file where create pins each new VM's host key (``None``: not pinned).
+    pin_known_hosts: str | None = None
 
-    _KEYS = ("url", "host", "user", "port", "key", "root", "known-hosts", "host-key", "access-log")
+    _KEYS = (
+        "url",
+        "host",
+        "user",
+        "port",
+        "key",
+        "root",
+        "known-hosts",
+        "host-key",
+        "access-log",
+        "reports",
+        "pin-known-hosts",
+    )
 
     @classmethod
     def from_config(cls, raw: Mapping[str, Any], where: str) -> BootServer:
@@ -174,6 +192,8 @@ class BootServer:
             known_hosts=raw.get("known-hosts"),
             host_key=raw.get("host-key"),
             access_log=raw.get("access-log"),
+            reports=_flag(raw, "reports", where),
+            pin_known_hosts=raw.get("pin-known-hosts"),
         )
 
     def to_config(self) -> dict[str, Any]:
@@ -185,9 +205,12 @@ class BootServer:
             ("known-hosts", self.known_hosts),
             ("host-key", self.host_key),
             ("access-log", self.access_log),
+            ("pin-known-hosts", self.pin_known_hosts),
         ):
             if value:
                 out[key] = value
+        if self.reports:
+            out["reports"] = True
         out["root"] = self.root
         return out
 
@@ -294,6 +317,10 @@ class Context:
         if self.url:
             host = urllib.parse.urlsplit(self.url).hostname or ""
         return self.password.resolve(host=host, user=self.user)
+
+    def _repr_html_(self) -> str:
+        """Jupyter display, drawn by the display room (:mod:`ganetiops.hooks`)."""
+        return str(hooks.display("context_html")(self))
 
 
 @attrs.define
@@ -418,6 +445,13 @@ def _no_unknown(raw: Mapping[str, Any], allowed: set[str], where: str) -> None:
     unknown = sorted(set(raw) - allowed)
     if unknown:
         raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}")
+
+
+def _flag(raw: Mapping[str, Any], key: str, where: str) -> bool:
+    value = raw.get(key, False)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where}.{key}: expected true or false")
+    return value
 
 
 def _int(raw: Mapping[str, Any], key: str, default: int, where: str) -> int:

@@ -3,6 +3,7 @@
 >>> from ganetiops import display                              # doctest: +SKIP
 >>> nodes = display.table(client.nodes.list())   # a Collection: renders as HTML
 >>> nodes.to_dataframe()                          # pandas (extra ``[jupyter]``)
+>>> nodes.styled()                                # the same, sizes readable
 >>> report = display.capacity(client)             # per node: memory, disk, N+1
 >>> report.plot()                                 # matplotlib figure
 
@@ -19,7 +20,8 @@ from typing import TYPE_CHECKING
 
 from ganetiops import hooks
 from ganetiops._lazy import exports
-from ganetiops.display.html import repr_html
+from ganetiops.display import html as _html
+from ganetiops.display import rows as _rows
 
 _LAZY: dict[str, str] = {
     "Collection": "ganetiops.display.collection",
@@ -28,6 +30,7 @@ _LAZY: dict[str, str] = {
     "to_dataframe": "ganetiops.display.rows",
     "records": "ganetiops.display.rows",
     "record_of": "ganetiops.display.rows",
+    "styled": "ganetiops.display.rows",
     "model_html": "ganetiops.display.html",
     "collection_html": "ganetiops.display.html",
     "NodeCapacity": "ganetiops.display.capacity",
@@ -47,6 +50,7 @@ __all__ = [
     "plot_capacity",
     "record_of",
     "records",
+    "styled",
     "table",
     "to_dataframe",
 ]
@@ -54,12 +58,23 @@ __all__ = [
 
 __getattr__, __dir__ = exports(__name__, _LAZY, __all__)
 
-#: The display room fills in the models' drawing hook (``Model._repr_html_``).
-hooks.html = repr_html
+#: The display room fills in the hooks through which models, jobs, lists, the client
+#: and contexts draw themselves (``_repr_html_``) and become DataFrames.
+hooks.provide(
+    html=_html.repr_html,
+    collection_html=_html.collection_html,
+    job_html=_html.job_html,
+    job_result_html=_html.job_result_html,
+    client_html=_html.client_html,
+    context_html=_html.context_html,
+    to_dataframe=_rows.to_dataframe,
+    styled=_rows.styled,
+    records=_rows.records,
+)
 
 
 if TYPE_CHECKING:  # pragma: no cover
     from ganetiops.display.capacity import CapacityReport, NodeCapacity, capacity, plot_capacity
     from ganetiops.display.collection import Collection, frame, table
     from ganetiops.display.html import collection_html, model_html
-    from ganetiops.display.rows import record_of, records, to_dataframe
+    from ganetiops.display.rows import record_of, records, styled, to_dataframe

@@ -43,7 +43,7 @@ from typing import Final
 import attrs
 
 from ganetiops.errors import LabError
-from ganetiops.lab import configs, host, procs, topology
+from ganetiops.lab import configs, host, ovn_chassis, procs, topology
 from ganetiops.lab.configs import Bind, Command, Mkdir, Step, Symlink, Tmpfs
 from ganetiops.lab.facts import BootFacts, LabFacts, NodeFacts
 from ganetiops.lab.layout import Layout
@@ -130,10 +130,10 @@ class Builder:
         _keygen(self.layout.workstation_key, "ed25519", f"workstation@{self.names.lab}-lab")
 
     def machines(self) -> None:
-        """Prepare the boot server and the four nodes in parallel."""
+        """Prepare the boot server and the nodes in parallel (at most eight at a time)."""
         jobs: list[Callable[[], None]] = [self.boot]
-        jobs += [functools.partial(self.node, n) for n in topology.NODE_NAMES]
-        with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        jobs += [functools.partial(self.node, n) for n in self.plan.nodes]
+        with ThreadPoolExecutor(max_workers=min(len(jobs), 8)) as pool:
             futures = [pool.submit(job) for job in jobs]
         for future in futures:
             error = future.exception()
@@ -204,7 +204,8 @@ class Builder:
     # -- nodes ----------------------------------------------------------------------------
 
     def node(self, name: str) -> None:
-        """One Ganeti node: files, namespaces, NICs, mounts, sshd (and OVN on dalet)."""
+        """One Ganeti node: files, namespaces, NICs, mounts, sshd, its OVN chassis (and OVN
+        central on dalet)."""
         directory = self.layout.machine(name)
         self._node_files(name, directory)
         machine = self._holder(name)
@@ -216,6 +217,7 @@ class Builder:
             ],
             bridge="br0",
         )
+        self._uplink(name)
         self._furnish(machine, name, self._node_steps(name, directory))
         self._start(
             machine,
@@ -225,6 +227,23 @@ class Builder:
         )
         if name == topology.OVN_NODE:
             self._ovn(machine)
+        ovn_chassis.start(self, machine)
+
+    def _uplink(self, name: str) -> None:
+        """Put the node's ``br0`` on the primary network (a veth into the switch), so
+        that an instance's tap on br0 reaches the boot server, as in the homelab."""
+        port = topology.switch_port(name, "bridge")
+        host.ip_batch(
+            [
+                f"link add name {topology.UPLINK} type veth peer name {port} "
+                f"netns {self.names.switch_netns}",
+                f"link set {topology.UPLINK} master br0 up",
+            ],
+            netns=self.names.netns(name),
+        )
+        host.ip_batch(
+            [f"link set {port} master {topology.PRIMARY_BRIDGE} up"], netns=self.names.switch_netns
+        )
 
     def _node_files(self, name: str, d: Path) -> None:
         d.mkdir(parents=True, mode=0o700)
@@ -254,8 +273,13 @@ class Builder:
             (ganeti_srv / sub).mkdir(parents=True, mode=0o755)
         (d / "srv").chmod(0o755)
         shutil.copytree(pxe_provider(), ganeti_srv / "os" / "pxe")
+        wrapper = d / "srv" / topology.KVM_PATH.removeprefix("/srv/")
+        wrapper.parent.mkdir(mode=0o755)
+        shutil.copyfile(_data_file("qemu-tcg"), wrapper)
+        wrapper.chmod(0o755)
         for script in ("create", "export", "import", "rename"):
             (ganeti_srv / "os" / "pxe" / script).chmod(0o755)
+        ovn_chassis.prepare(d)
         if name == topology.OVN_NODE:
             for sub in ("var-lib-ovn", "var-log-ovn"):
                 (d / sub).mkdir(mode=0o755)
@@ -352,6 +376,18 @@ class Builder:
             "sshd",
             ["/usr/sbin/sshd", "-D", "-e", "-f", "/etc/ssh/sshd_config"],
             ready="/run/sshd.pid",
+        )
+        hosts = list(self.plan.instance_ips().items())
+        self._start(
+            machine,
+            "dnsmasq",
+            configs.dnsmasq_argv(
+                listen=self.plan.boot_ip,
+                dhcp_range=self.plan.dhcp_range(),
+                root_script_url=f"http://{self.plan.boot_ip}/{topology.ROOT_SCRIPT}",
+                hosts=hosts,
+            ),
+            ready="/run/dnsmasq.pid",
         )
 
     def _boot_files(self, d: Path) -> None:
@@ -464,7 +500,7 @@ class Builder:
                 host_keys=self._host_keys(name),
                 netns=self.names.netns(name),
             )
-            for name in topology.NODE_NAMES
+            for name in self.plan.nodes
         )
         boot_dir = self.layout.machine(topology.BOOT)
         boot = BootFacts(
@@ -542,6 +578,11 @@ def _interface_sysctls(link: str) -> None:
     with contextlib.suppress(FileNotFoundError):  # a kernel without IPv6
         host.write_sysctl(f"net/ipv6/conf/{link}/disable_ipv6", "1")
     host.write_sysctl(f"net/ipv4/conf/{link}/forwarding", "0")
+
+
+def _data_file(name: str) -> Path:
+    """A file shipped in ``ganetiops/lab/data``."""
+    return Path(str(resources.files("ganetiops.lab").joinpath(f"data/{name}")))
 
 
 def _read_pub(private_key: Path) -> str:

@@ -34,6 +34,21 @@ IPOLICY_BOUNDS: Final = (
 )
 
 
+#: The kvm hypervisor's parameters in the lab. ``kvm_path`` is the lab's wrapper that
+#: forces software emulation (a lab adaptation, see ganetiops/lab/data/qemu-tcg); no
+#: external kernel (instances boot from disk 0, iPXE); no VNC; serial console on.
+KVM_PARAMS: Final = {
+    "kvm_path": topology.KVM_PATH,
+    "kernel_path": "",
+    "initrd_path": "",
+    "vnc_bind_address": "",
+    "serial_console": True,
+    "boot_order": "disk",
+    "migration_bandwidth": 1000,
+    "migration_downtime": 100,
+}
+
+
 def lab_inventory(
     lab: Lab, facts: LabFacts, *, plan: topology.AddressPlan | None = None
 ) -> dict[str, Any]:
@@ -50,7 +65,8 @@ def lab_inventory(
             "address": plan.cluster_ip,
             "initial-master": topology.MASTER,
             "master-netdev": "eth0",
-            "enabled-hypervisors": ["fake"],
+            "enabled-hypervisors": ["fake", "kvm"],
+            "hypervisor-params": {"kvm": KVM_PARAMS},
             "enabled-disk-templates": templates,
             "ipolicy-disk-templates": templates,
             "ipolicy-bounds-specs": IPOLICY_BOUNDS,
@@ -62,7 +78,7 @@ def lab_inventory(
         "ssh": {"user": "root", "key": facts.workstation_key, "known-hosts": facts.known_hosts},
         "nodes": {
             node: {"primary": plan.primary_ip(node), "secondary": plan.secondary_ip(node)}
-            for node in (topology.MASTER, *topology.JOIN_ORDER)
+            for node in (topology.MASTER, *plan.join_order)
         },
         "rapi-users": {
             name: {
@@ -94,7 +110,7 @@ def create_cluster(lab: Lab) -> ClusterFacts:
     write = users[0]
     with procs.timed("RAPI ready"):
         _wait_for_rapi(lab, write.name, Path(write.password_file).read_text().strip())
-    for node in topology.NODE_NAMES:
+    for node in plan.nodes:
         for pidfile in lab.machine(node).path("/run/ganeti").glob("*.pid"):
             os.chown(pidfile, 0, 0)  # bookworm's start-stop-daemon (peers.md §3.3)
 

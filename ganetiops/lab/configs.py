@@ -168,9 +168,52 @@ http {{
         listen {listen}:80;
         server_name {server_name};
         root {web_root};
+
+        # A booted lab class reports itself here (GET /nixos/report/<mac>?class=...):
+        # the request is the report, kept in the access log.
+        location /nixos/report/ {{
+            return 204;
+        }}
     }}
 }}
 """
+
+
+def dnsmasq_argv(
+    *,
+    listen: str,
+    dhcp_range: tuple[str, str],
+    root_script_url: str,
+    hosts: Sequence[tuple[str, str]],
+) -> list[str]:
+    """dnsmasq on the boot server: DHCP only (no DNS), as the homelab's router does it.
+
+    Every client gets an address from ``dhcp_range`` with next-server ``listen`` and
+    the root script as boot file (iPXE fetches it over HTTP); a client that sends one
+    of the ``hosts`` names (``(name, address)``) gets that name's address.
+    """
+    argv = [
+        "/usr/sbin/dnsmasq",
+        "--keep-in-foreground",
+        "--conf-file=/dev/null",
+        "--port=0",
+        "--user=root",
+        "--group=root",
+        "--interface=eth0",
+        "--bind-interfaces",
+        "--except-interface=lo",
+        "--log-facility=-",
+        "--log-dhcp",
+        "--pid-file=/run/dnsmasq.pid",
+        "--dhcp-leasefile=/run/dnsmasq.leases",
+        "--dhcp-authoritative",
+        f"--dhcp-range={dhcp_range[0]},{dhcp_range[1]},255.255.255.0,1h",
+        "--dhcp-option=option:router",
+        "--dhcp-option=option:dns-server",
+        f"--dhcp-boot={root_script_url},{topology.fqdn(topology.BOOT)},{listen}",
+    ]
+    argv += [f"--dhcp-host={name},{address}" for name, address in hosts]
+    return argv
 
 
 @attrs.frozen

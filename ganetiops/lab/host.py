@@ -50,6 +50,8 @@ REQUIRED_PATHS: Final = (
     "/usr/sbin/sshd",
     "/usr/lib/openssh/sftp-server",
     "/usr/sbin/nginx",
+    "/usr/sbin/dnsmasq",
+    "/usr/bin/qemu-system-x86_64",
     "/etc/nginx/mime.types",
     "/usr/sbin/gnt-cluster",
     "/usr/lib/ganeti/ensure-dirs",

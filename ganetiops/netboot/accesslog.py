@@ -43,6 +43,8 @@ class AccessEntry:
     status: int
     bytes: int = 0
     user_agent: str = ""
+    #: The query string, undecoded (``class=x&generation=2``; empty when none).
+    query: str = ""
 
     @property
     def ok(self) -> bool:
@@ -73,6 +75,7 @@ def parse_line(line: str) -> AccessEntry | None:
         status=int(match["status"]),
         bytes=int(size) if size and size != "-" else 0,
         user_agent=match["agent"] or "",
+        query=urllib.parse.urlsplit(match["target"]).query,
     )
 
 
@@ -90,6 +93,7 @@ def _parse_json(line: str) -> AccessEntry | None:
             status=int(raw["status"]),
             bytes=int(raw.get("bytes") or 0),
             user_agent=str(raw.get("user_agent") or ""),
+            query=str(raw.get("query") or ""),
         )
     except (ValueError, KeyError, TypeError):
         return None

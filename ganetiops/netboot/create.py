@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 
 import attrs
 
-from ganetiops.errors import NetbootError, ValidationError
+from ganetiops.errors import BootTimeout, NetbootError, ValidationError
 from ganetiops.netboot import keys as keymod
 from ganetiops.netboot import wrappers
 from ganetiops.netboot.classes import (
@@ -37,7 +37,9 @@ from ganetiops.netboot.classes import (
     plan_publish,
     publish,
 )
+from ganetiops.netboot.knownhosts import pin_host_key
 from ganetiops.netboot.layout import class_name, host_label, mac_hyphens
+from ganetiops.netboot.report import BootReport, Diagnose, boot_timeout, wait_report
 from ganetiops.netboot.server import BootServerClient
 from ganetiops.rapi import validate
 
@@ -98,6 +100,8 @@ class CreateRequest:
     snode: str | None = None
     iallocator: str | None = None
     network: str | None = None
+    #: Hypervisor (default: the cluster's first enabled one).
+    hypervisor: str | None = None
     start: bool = True
     wait: bool = True
     boot_timeout: float = DEFAULT_BOOT_TIMEOUT
@@ -144,6 +148,9 @@ class CreatePlan:
     boot_timeout: float
     steps: tuple[PlanStep, ...]
     notes: tuple[str, ...] = ()
+    hypervisor: str | None = None
+    #: Wait for the machine's own boot report (the boot server's ``reports``).
+    reports: bool = False
 
     def lines(self) -> list[str]:
         """The plan as text: numbered steps, then notes."""
@@ -168,6 +175,9 @@ class CreateResult:
     started: bool
     fetched: AccessEntry | None
     flag_cleared: bool
+    report: BootReport | None = None
+    #: The known_hosts line written for the machine (``None``: not pinned).
+    pinned: str | None = None
 
     def summary(self) -> list[str]:
         out = [
@@ -187,6 +197,10 @@ class CreateResult:
                 f"  first boot: wrapper fetched by {self.fetched.client} at "
                 f"{self.fetched.time.isoformat()}"
             )
+        if self.report is not None:
+            out.append(f"  boot report from {self.report.client}: {self.report.describe()}")
+        if self.pinned is not None:
+            out.append(f"  host key pinned: {self.pinned.split()[0]} {self.pinned.split()[1]}")
         if self.flag_cleared:
             out.append("  provision flag cleared: later boots keep the disk")
         else:
@@ -288,6 +302,8 @@ def plan_create(rapi: RapiClient, boot: BootServerClient, request: CreateRequest
     disk = validate.size_mib(request.disk or DEFAULT_DISK_MIB, "disk")
     if request.vcpus is not None and (isinstance(request.vcpus, bool) or request.vcpus < 1):
         raise ValidationError("vcpus: expected a positive integer", field="vcpus")
+    if request.hypervisor is not None:
+        validate.choice(request.hypervisor, validate.HYPERVISORS, "hypervisor")
     if request.boot_timeout <= 0:
         raise ValidationError("boot timeout: expected a positive number", field="boot_timeout")
     for field in ("pnode", "snode"):
@@ -313,6 +329,13 @@ def plan_create(rapi: RapiClient, boot: BootServerClient, request: CreateRequest
         raise ValidationError(
             "a pxe instance needs disk 0 for its iPXE image: choose another disk template",
             field="disk_template",
+        )
+    hypervisors = list(info.enabled_hypervisors)
+    if request.hypervisor is not None and hypervisors and request.hypervisor not in hypervisors:
+        raise ValidationError(
+            f"hypervisor {request.hypervisor} is not enabled on this cluster "
+            f"(enabled: {', '.join(hypervisors)})",
+            field="hypervisor",
         )
     pnode, snode, iallocator, place_text = _placement(request, template, info.default_iallocator)
     os_names = {os.name for os in rapi.os.list()}
@@ -420,6 +443,8 @@ def plan_create(rapi: RapiClient, boot: BootServerClient, request: CreateRequest
     else:
         steps.append(PlanStep("keys", f"keys/{short}.tar.gz is present"))
     vcpu_text = f", {request.vcpus} vCPUs" if request.vcpus else ""
+    if request.hypervisor:
+        vcpu_text += f", hypervisor {request.hypervisor}"
     steps.append(
         PlanStep(
             "create",
@@ -446,6 +471,16 @@ def plan_create(rapi: RapiClient, boot: BootServerClient, request: CreateRequest
             )
         )
         steps.append(PlanStep("clear", "clear the provision flag from the wrapper"))
+        if boot.config.reports:
+            pin = boot.config.pin_known_hosts
+            steps.append(
+                PlanStep(
+                    "report",
+                    "wait for the machine's own boot report (GET /nixos/report/<mac>) and "
+                    "check its class and hostname"
+                    + (f"; pin its host key in {pin}" if pin and request.keys != "skip" else ""),
+                )
+            )
     else:
         steps.append(
             PlanStep("flag", "leave the provision flag set (clear it after the first boot)")
@@ -472,7 +507,58 @@ def plan_create(rapi: RapiClient, boot: BootServerClient, request: CreateRequest
         boot_timeout=request.boot_timeout,
         steps=tuple(steps),
         notes=tuple(notes),
+        hypervisor=request.hypervisor,
+        reports=wait and boot.config.reports,
     )
+
+
+def check_report(report: BootReport, *, class_: str, hostname: str, provisioned: bool) -> None:
+    """Raise :class:`NetbootError` unless the machine says it runs ``class_`` as
+    ``hostname`` (and, for a first boot, that it provisioned its disks)."""
+    problems = []
+    if report.class_name != class_:
+        problems.append(f"it runs class {report.class_name or '?'}, not {class_}")
+    if report.hostname != hostname:
+        problems.append(f"its hostname is {report.hostname or '?'}, not {hostname}")
+    if provisioned and not report.provisioned:
+        problems.append("it did not provision its disks although the flag was set")
+    if problems:
+        raise NetbootError(f"the boot report of {report.mac} is wrong: {'; '.join(problems)}")
+
+
+def await_report(
+    boot: BootServerClient,
+    mac: str,
+    position: int,
+    timeout: float,
+    say: EventSink,
+    diagnose: Diagnose | None,
+) -> BootReport:
+    """Wait for the machine's report (logged after ``position``) and say what it says."""
+    say("report", f"waiting for the boot report of {mac_hyphens(mac)}")
+    report = wait_report(boot, mac, position=position, timeout=timeout, diagnose=diagnose)
+    say("report", f"{report.client}: {report.describe()}")
+    return report
+
+
+def pin_machine(
+    boot: BootServerClient,
+    identity: keymod.HostIdentity | None,
+    short: str,
+    names: tuple[str, ...],
+    report: BootReport,
+) -> str | None:
+    """Pin the machine's host key (from ``identity`` or its key tarball) for its names
+    and reported address; ``None`` when the context pins nowhere or no key is known."""
+    path = boot.config.pin_known_hosts
+    if not path:
+        return None
+    if identity is None:
+        identity = boot.read_identity(short)
+    if identity is None:
+        return None
+    all_names = [n for n in dict.fromkeys((*names, report.ip or "")) if n]
+    return pin_host_key(path, all_names, identity.host_public)
 
 
 def apply_create(
@@ -483,8 +569,13 @@ def apply_create(
     on_event: EventSink | None = None,
     on_log: JobLog | None = None,
     on_upload: UploadProgress | None = None,
+    diagnose: Diagnose | None = None,
 ) -> CreateResult:
-    """Carry out a :class:`CreatePlan`. Stops at the first failure, saying what is done."""
+    """Carry out a :class:`CreatePlan`. Stops at the first failure, saying what is done.
+
+    ``diagnose()`` gives lines (such as the VM's last serial console lines) that a
+    timeout error carries besides the access log.
+    """
     say: EventSink = on_event or (lambda _step, _text: None)
     done: list[str] = []
 
@@ -507,6 +598,7 @@ def apply_create(
             done.append(f"keys/{plan.short}.tar.gz created")
             say("keys", f"keys/{plan.short}.tar.gz uploaded")
         say("create", f"creating instance {plan.name}")
+        extra: dict[str, Any] = {"hypervisor": plan.hypervisor} if plan.hypervisor else {}
         job = rapi.instances.create(
             plan.name,
             disk_template=plan.disk_template,
@@ -522,6 +614,7 @@ def apply_create(
                 **({"vcpus": plan.vcpus} if plan.vcpus else {}),
             },
             start=False,
+            **extra,
         )
         outcome = job.wait(on_log=on_log)
         done.append(f"instance {plan.name} created (job {job.id})")
@@ -549,11 +642,26 @@ def apply_create(
             rapi.instances.startup(plan.name).wait(on_log=on_log)
             done.append(f"instance {plan.name} started")
         fetched = None
+        report = None
+        pinned = None
         if plan.wait:
+            assert position is not None
             say("await", f"waiting for {plan.name} to fetch its wrapper")
-            fetched = _await_fetch(boot, mac, position, plan.boot_timeout, say)
+            try:
+                fetched = _await_fetch(boot, mac, position, plan.boot_timeout, say)
+            except BootTimeout as exc:
+                seen = boot.log_since(position)[0]
+                raise boot_timeout(str(exc), seen, position, diagnose) from None
             boot.set_flag(mac, False)
+            done.append("provision flag cleared after the wrapper was fetched")
             say("clear", "provision flag cleared")
+            if plan.reports:
+                report = await_report(boot, mac, position, plan.boot_timeout, say, diagnose)
+                check_report(report, class_=plan.class_name, hostname=plan.short, provisioned=True)
+                names = tuple(dict.fromkeys((plan.short, plan.name)))
+                pinned = pin_machine(boot, identity, plan.short, names, report)
+                if pinned is not None:
+                    say("pin", f"host key pinned for {pinned.split()[0]}")
     except NetbootError as exc:
         raise failed(exc) from exc
     except Exception as exc:
@@ -575,4 +683,6 @@ def apply_create(
         started=plan.start,
         fetched=fetched,
         flag_cleared=fetched is not None,
+        report=report,
+        pinned=pinned,
     )

@@ -4,7 +4,9 @@ A lab's context may lack a ``boot`` table; this builds the same
 :class:`~ganetiops.config.BootServer` from the lab's facts (duck-typed, so that this
 room does not import the lab). The lab's boot server runs sshd for ``admin`` (the
 lab's workstation key) and nginx in a chroot where the web root is
-``/usb1-part1/http`` and the access log ``/var/log/nginx/access.log``.
+``/usb1-part1/http`` and the access log ``/var/log/nginx/access.log``. The lab's
+class reports its boot (``reports``), and create pins VMs' host keys in the lab's
+known_hosts (the file the lab's nodes are already listed in).
 """
 
 from __future__ import annotations
@@ -28,4 +30,6 @@ def boot_server_from_lab(facts: Any) -> BootServer:
         root=str(boot.web_root),
         known_hosts=str(facts.known_hosts),
         access_log=LAB_ACCESS_LOG,
+        reports=True,
+        pin_known_hosts=str(facts.known_hosts),
     )

@@ -21,6 +21,7 @@ download`` needs the network (Debian's archive); ``mksquashfs`` must be installe
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
 import json
 import os
@@ -40,7 +41,7 @@ KERNEL_META: Final = "linux-image-cloud-amd64"
 BUSYBOX: Final = "busybox-static"
 SQUASHFS_TOOLS: Final = "squashfs-tools"
 #: Bump when the build changes, so cached builds are redone.
-BUILDER_VERSION: Final = 1
+BUILDER_VERSION: Final = 2
 _FIXED_MTIME: Final = 0
 
 
@@ -165,13 +166,40 @@ def cpio_newc(entries: Iterable[tuple[str, int, bytes, tuple[int, int]]]) -> byt
     return out.getvalue()
 
 
+#: Kernel modules the init loads, in dependency order (the cloud kernel has virtio as
+#: modules; no modules.dep in the package, so the order is written here).
+MODULES: Final = (
+    "drivers/virtio/virtio_ring.ko",
+    "drivers/virtio/virtio.ko",
+    "drivers/virtio/virtio_pci_legacy_dev.ko",
+    "drivers/virtio/virtio_pci_modern_dev.ko",
+    "drivers/virtio/virtio_pci.ko",
+    "net/core/failover.ko",
+    "drivers/net/net_failover.ko",
+    "drivers/net/virtio_net.ko",
+    "drivers/block/virtio_blk.ko",
+    "drivers/input/evdev.ko",
+    "drivers/acpi/button.ko",
+)
+#: Programs copied from the host's Debian packages (openssh-server, openssh-client)
+#: with the libraries ``ldd`` names: the class's sshd.
+HOST_PROGRAMS: Final = ("/usr/sbin/sshd", "/usr/bin/ssh-keygen")
+#: Where a provisioned disk carries the class's marker (sector 2048, 1 MiB in).
+MARKER_SECTOR: Final = 2048
+
 INIT_SCRIPT: Final = """\
 #!/bin/busybox sh
-# ganetiops lab class {name}: a stand-in for a NixOS stage 1.
+# ganetiops lab class {name}, generation {generation}: a stand-in for NixOS's stages.
+# It gets its address by DHCP, provisions disk 0 when the wrapper says so, installs
+# the host identity keys/<hostname>.tar.gz, starts sshd and reports its boot over
+# HTTP to the boot server (GET /nixos/report/<mac>?...). Lab only.
 /bin/busybox --install -s /bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
+mkdir -p /dev/pts /run/sshd /tmp /var/empty /root/.ssh
+mount -t devpts devpts /dev/pts
+say() {{ echo "ganetiops-lab: $*"; }}
 host=
 flag=no
 for word in $(cat /proc/cmdline); do
@@ -180,32 +208,219 @@ for word in $(cat /proc/cmdline); do
     homelab.provision_disks=true) flag=yes ;;
   esac
 done
-echo "ganetiops lab class {name} (generation {generation}): hostname=$host provision=$flag"
-poweroff -f
+say "class {name} generation {generation}: hostname=$host provision=$flag"
+[ -n "$host" ] && hostname "$host"
+for module in {modules}; do
+  insmod "/lib/modules/$module" || say "insmod $module failed"
+done
+# The ACPI power button (Ganeti's shutdown) powers off; the serial console gets a shell.
+acpid -c /etc/acpi -a /etc/acpid.conf -l /run/acpid.log
+(while :; do setsid -c sh -l </dev/ttyS0 >/dev/ttyS0 2>&1; done) &
+ip link set lo up
+iface=eth0
+tries=0
+while [ ! -e /sys/class/net/$iface ] && [ $tries -lt 50 ]; do sleep 0.1; tries=$((tries + 1)); done
+mac=$(cat /sys/class/net/$iface/address)
+say "DHCP on $iface ($mac)"
+udhcpc -i $iface -s /etc/udhcpc.script -x hostname:"$host" -t 10 -T 3 -n -q -f \\
+  || say "no DHCP lease"
+. /run/dhcp.env 2>/dev/null
+boot="${{siaddr:-$router}}"
+say "address $ip, boot server $boot"
+provisioned=no
+disk=none
+if [ -b /dev/vda ]; then
+  if [ "$flag" = yes ]; then
+    dd if=/dev/zero of=/dev/vda bs=1M count=4 conv=notrunc 2>/dev/null
+    printf 'ganetiops-lab-disk class={name} generation={generation}\n' \
+      | dd of=/dev/vda bs=512 seek={marker} conv=notrunc 2>/dev/null
+    provisioned=yes
+  fi
+  disk=$(dd if=/dev/vda bs=512 skip={marker} count=1 2>/dev/null | head -n 1 | tr -cd 'a-z0-9=. -')
+  case "$disk" in ganetiops-lab-disk*) disk="${{disk#ganetiops-lab-disk }}" ;; *) disk=none ;; esac
+fi
+keys=no
+sshd=no
+if [ -n "$host" ] && wget -q -O /tmp/keys.tar.gz "http://$boot/keys/$host.tar.gz"; then
+  mkdir -p /tmp/keys && tar -xzf /tmp/keys.tar.gz -C /tmp/keys
+  (umask 077
+   cp /tmp/keys/host_privkey /etc/ssh/ssh_host_rsa_key
+   cp /tmp/keys/root_privkey /root/.ssh/id_ed25519)
+  ssh-keygen -yf /etc/ssh/ssh_host_rsa_key > /etc/ssh/ssh_host_rsa_key.pub
+  ssh-keygen -yf /root/.ssh/id_ed25519 > /root/.ssh/authorized_keys
+  rm -rf /tmp/keys /tmp/keys.tar.gz
+  keys=yes
+  if /usr/sbin/sshd -f /etc/ssh/sshd_config -E /run/sshd.log; then
+    sshd=yes
+  else
+    say "sshd did not start:"; cat /run/sshd.log
+  fi
+fi
+query="class={name}&generation={generation}&store={store}&hostname=$host&mac=$mac&ip=$ip"
+query="$query&provisioned=$provisioned&disk=$(echo "$disk" | tr ' =' '+:')&keys=$keys&sshd=$sshd"
+mac_path=$(echo "$mac" | tr ':' '-')
+if wget -q -O /dev/null "http://$boot/nixos/report/$mac_path?$query"; then
+  say "boot reported: $query"
+else
+  say "boot report failed: $query"
+fi
+while :; do sleep 3600; done
+"""
+
+UDHCPC_SCRIPT: Final = """\
+#!/bin/sh
+# udhcpc's event script: configure the interface, remember the lease.
+case "$1" in
+  deconfig) ip addr flush dev "$interface"; ip link set "$interface" up ;;
+  bound|renew)
+    ip addr flush dev "$interface"
+    ip addr add "$ip/${mask:-24}" dev "$interface"
+    [ -n "$router" ] && ip route replace default via "${router%% *}" dev "$interface"
+    printf 'ip=%s\nsiaddr=%s\nrouter=%s\n' "$ip" "$siaddr" "${router%% *}" > /run/dhcp.env
+    ;;
+esac
+exit 0
+"""
+
+SSHD_CONFIG: Final = """\
+HostKey /etc/ssh/ssh_host_rsa_key
+PidFile /run/sshd.pid
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+AuthorizedKeysFile /root/.ssh/authorized_keys
+StrictModes no
 """
 
 IPXE_SCRIPT: Final = """\
 #!ipxe
 kernel bzImage init=/nix/store/{store_hash}-ganetiops-lab-{name}/init initrd=initrd \
-console=tty0 console=ttyS0,115200 ${{cmdline}}
+console=tty0 console=ttyS0,115200 quiet ${{cmdline}}
 initrd initrd
 boot
 """
 
 
-def _initrd(busybox: bytes, name: str, generation: int) -> bytes:
-    dirs = ("bin", "dev", "etc", "proc", "sbin", "sys", "tmp")
+def _host_files(programs: Iterable[str]) -> dict[str, bytes]:
+    """``programs`` and every shared library ``ldd`` says they load, by path."""
+    files: dict[str, bytes] = {}
+    for program in programs:
+        if not Path(program).is_file():
+            raise LabClassError(
+                f"{program} not found: the lab class copies the host's sshd (install "
+                "openssh-server and openssh-client)"
+            )
+        files[program] = Path(program).read_bytes()
+        for line in _run(["ldd", program], what=f"listing the libraries of {program}").splitlines():
+            words = line.split()
+            path = words[2] if len(words) >= 3 and words[1] == "=>" else words[0]
+            if path.startswith("/") and path not in files:
+                files[path] = Path(os.path.realpath(path)).read_bytes()
+    return files
+
+
+def _kernel_modules(kernel_deb: Path) -> dict[str, bytes]:
+    """The :data:`MODULES` from the kernel package, keyed by their path under kernel/."""
+    out: dict[str, bytes] = {}
+    with subprocess.Popen(
+        ["dpkg-deb", "--fsys-tarfile", str(kernel_deb)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    ) as proc:
+        assert proc.stdout is not None
+        try:
+            with tarfile.open(fileobj=proc.stdout, mode="r|") as tar:
+                for info in tar:
+                    _, sep, rest = info.name.partition("/kernel/")
+                    if sep and info.isfile() and rest in MODULES:
+                        handle = tar.extractfile(info)
+                        assert handle is not None
+                        out[rest] = handle.read()
+                        if len(out) == len(MODULES):
+                            break
+        finally:
+            proc.stdout.close()
+            proc.wait()
+    missing = [m for m in MODULES if m not in out]
+    if missing:
+        raise LabClassError(f"{kernel_deb.name} lacks the modules {', '.join(missing)}")
+    return out
+
+
+def _initrd(
+    busybox: bytes,
+    name: str,
+    generation: int,
+    modules: dict[str, bytes],
+    host_files: dict[str, bytes],
+    store: str,
+) -> bytes:
+    dirs = {
+        "bin",
+        "dev",
+        "etc",
+        "etc/ssh",
+        "lib",
+        "lib/modules",
+        "proc",
+        "root",
+        "run",
+        "sbin",
+        "sys",
+        "tmp",
+        "usr",
+        "usr/bin",
+        "usr/sbin",
+        "var",
+        "var/empty",
+    }
+    for path in [*host_files, *(f"/lib/modules/{m}" for m in modules)]:
+        parent = Path(path.lstrip("/")).parent
+        while str(parent) not in (".", ""):
+            dirs.add(str(parent))
+            parent = parent.parent
     entries: list[tuple[str, int, bytes, tuple[int, int]]] = [
-        (d, 0o040755, b"", (0, 0)) for d in dirs
+        (d, 0o040755, b"", (0, 0)) for d in sorted(dirs)
     ]
     entries.append(("dev/console", 0o020600, b"", (5, 1)))
     entries.append(("bin/busybox", 0o100755, busybox, (0, 0)))
-    init = INIT_SCRIPT.format(name=name, generation=generation).encode()
+    flat = " ".join(m.rsplit("/", 1)[-1] for m in MODULES)
+    for module, data in modules.items():
+        entries.append((f"lib/modules/{module.rsplit('/', 1)[-1]}", 0o100644, data, (0, 0)))
+    for path, data in sorted(host_files.items()):
+        entries.append((path.lstrip("/"), 0o100755, data, (0, 0)))
+    etc = {
+        "etc/passwd": "root:x:0:0:root:/root:/bin/sh\nsshd:x:100:65534::/run/sshd:/bin/false\n",
+        "etc/group": "root:x:0:\nnogroup:x:65534:\n",
+        "etc/ssh/sshd_config": SSHD_CONFIG,
+        "etc/hosts": "127.0.0.1 localhost\n",
+    }
+    for path, text in etc.items():
+        entries.append((path, 0o100644, text.encode(), (0, 0)))
+    entries.append(("etc/udhcpc.script", 0o100755, UDHCPC_SCRIPT.encode(), (0, 0)))
+    entries.append(("etc/acpid.conf", 0o100644, b"PWRF power\n", (0, 0)))
+    entries.append(("etc/acpi", 0o040755, b"", (0, 0)))
+    power = b"#!/bin/sh\necho 'ganetiops-lab: power button: powering off'\nsync\npoweroff -f\n"
+    entries.append(("etc/acpi/power", 0o100755, power, (0, 0)))
+    init = INIT_SCRIPT.format(
+        name=name, generation=generation, modules=flat, marker=MARKER_SECTOR, store=store
+    ).encode()
     entries.append(("init", 0o100755, init, (0, 0)))
-    return gzip.compress(cpio_newc(entries), mtime=_FIXED_MTIME)
+    return gzip.compress(cpio_newc(entries), mtime=_FIXED_MTIME, compresslevel=6)
 
 
-def _squashfs(target: Path, name: str, generation: int, work: Path) -> None:
+def build_tag(inputs: dict[str, object]) -> str:
+    """A digest of everything the class is built from (inputs and scripts): it goes into
+    the store, so that any change to the system changes the store's sha256, as a
+    NixOS store does (publishing skips a class whose sha256 is unchanged)."""
+    digest = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode())
+    for text in (INIT_SCRIPT, UDHCPC_SCRIPT, SSHD_CONFIG, IPXE_SCRIPT, " ".join(MODULES)):
+        digest.update(text.encode())
+    return digest.hexdigest()
+
+
+def _squashfs(target: Path, name: str, generation: int, work: Path, tag: str) -> None:
     mksquashfs = shutil.which("mksquashfs") or (
         "/usr/bin/mksquashfs" if Path("/usr/bin/mksquashfs").exists() else None
     )
@@ -216,7 +431,9 @@ def _squashfs(target: Path, name: str, generation: int, work: Path) -> None:
         )
     tree = work / "store"
     (tree / "etc").mkdir(parents=True)
-    (tree / "etc" / "ganetiops-lab-class").write_text(f"class={name}\ngeneration={generation}\n")
+    (tree / "etc" / "ganetiops-lab-class").write_text(
+        f"class={name}\ngeneration={generation}\nbuild={tag}\n"
+    )
     (tree / "nix-path-registration").write_text(f"/nix/store/ganetiops-lab-{name}-{generation}\n")
     for path in (tree / "etc" / "ganetiops-lab-class", tree / "nix-path-registration"):
         os.utime(path, (_FIXED_MTIME, _FIXED_MTIME))
@@ -237,6 +454,15 @@ def _squashfs(target: Path, name: str, generation: int, work: Path) -> None:
         ],
         what="building store.squashfs",
     )
+
+
+def _stat_key(path: str) -> str:
+    """A cache key for a host program: changes when the package upgrades it."""
+    try:
+        stat = Path(path).stat()
+    except FileNotFoundError:
+        return "missing"
+    return f"{stat.st_size}:{int(stat.st_mtime)}"
 
 
 def build_lab_class(
@@ -260,9 +486,11 @@ def build_lab_class(
         "builder": BUILDER_VERSION,
         "kernel": kernel_deb.name,
         "busybox": busybox_deb.name,
+        "host_programs": {p: _stat_key(p) for p in HOST_PROGRAMS},
         "name": name,
         "generation": generation,
     }
+    inputs["build"] = build_tag(inputs)
     if stamp.exists() and json.loads(stamp.read_text()) == inputs:
         return root
     root.parent.mkdir(parents=True, exist_ok=True)
@@ -271,10 +499,12 @@ def build_lab_class(
         klass = work / "out" / "by-class" / name
         klass.mkdir(parents=True)
         (klass / "bzImage").write_bytes(_deb_member(kernel_deb, ["boot/vmlinuz-"]))
-        busybox = _deb_member(busybox_deb, ["bin/busybox"])
-        (klass / "initrd").write_bytes(_initrd(busybox, name, generation))
-        _squashfs(klass / STORE, name, generation, work)
+        _squashfs(klass / STORE, name, generation, work, str(inputs["build"]))
         digest = _file_sha256(klass / STORE)
+        busybox = _deb_member(busybox_deb, ["bin/busybox"])
+        modules = _kernel_modules(kernel_deb)
+        initrd = _initrd(busybox, name, generation, modules, _host_files(HOST_PROGRAMS), digest)
+        (klass / "initrd").write_bytes(initrd)
         (klass / STORE_SHA256).write_text(digest + "\n")
         (klass / "ipxe").write_text(IPXE_SCRIPT.format(name=name, store_hash=digest[:32]))
         (work / "out" / "stamp.json").write_text(json.dumps(inputs, sort_keys=True) + "\n")

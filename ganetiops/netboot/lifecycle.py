@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from ganetiops.errors import NetbootError, RapiNotFoundError, ValidationError
+from ganetiops.errors import BootTimeout, NetbootError, RapiNotFoundError, ValidationError
 from ganetiops.netboot import wrappers
 from ganetiops.netboot.classes import (
     PublishPlan,
@@ -26,6 +26,7 @@ from ganetiops.netboot.classes import (
     find_local_class,
     plan_publish,
 )
+from ganetiops.netboot.classes import rollback as classes_rollback
 from ganetiops.netboot.create import (
     DEFAULT_BOOT_TIMEOUT,
     PXE_OS,
@@ -35,9 +36,11 @@ from ganetiops.netboot.create import (
     _await_fetch,
     _existing_instance,
     _publish,
+    await_report,
     plan_lines,
 )
 from ganetiops.netboot.layout import class_name, host_label, mac_hyphens
+from ganetiops.netboot.report import BootReport, Diagnose, boot_timeout
 from ganetiops.netboot.server import BootServerClient, WrapperState
 from ganetiops.rapi import validate
 
@@ -122,6 +125,12 @@ class ReimagePlan:
     boot_timeout: float
     steps: tuple[PlanStep, ...]
     notes: tuple[str, ...] = ()
+    #: The wrapper chains another class now and is pointed at ``class_name``.
+    repoint_from: str | None = None
+    #: Roll the class back to ``<class>.old`` (its previous generation) first.
+    rollback: bool = False
+    #: Wait for the machine's boot report and check it runs ``sha256``.
+    reports: bool = False
 
     def lines(self) -> list[str]:
         return plan_lines(f"Plan to re-image {self.target.name}:", self.steps, self.notes)
@@ -134,6 +143,8 @@ class ReimageResult:
     sha256: str | None
     published: bool
     fetched: AccessEntry | None
+    report: BootReport | None = None
+    rolled_back: bool = False
 
 
 def plan_reimage(
@@ -143,19 +154,24 @@ def plan_reimage(
     *,
     publish_dir: Path | None = None,
     class_: str | None = None,
+    rollback: bool = False,
     wait: bool = True,
     boot_timeout: float = DEFAULT_BOOT_TIMEOUT,
 ) -> ReimagePlan:
+    """Plan a re-image: a new build of the class (``publish_dir``), another class
+    (``class_`` differing from the wrapper's: the wrapper is pointed at it), or the
+    class's previous generation (``rollback``: ``<class>.old`` swapped back in)."""
     target = find_target(rapi, boot, name)
     _require_pxe(target)
     assert target.wrapper is not None
     chained = target.wrapper.wrapper.class_name
     cls = class_name(class_ or chained or "", "class")
-    if chained and cls != chained:
+    repoint_from = chained if chained and cls != chained else None
+    if rollback and (publish_dir is not None or repoint_from is not None):
         raise ValidationError(
-            f"the wrapper of {target.name} chains class {chained}, not {cls}: re-imaging "
-            "loads a new build of the same class",
-            field="class",
+            "--rollback returns the instance's class to its previous generation: it takes "
+            "neither --publish nor another --class",
+            field="rollback",
         )
     if target.wrapper.wrapper.provision:
         raise ValidationError(
@@ -167,29 +183,93 @@ def plan_reimage(
     notes = []
     plan_pub = None
     sha: str | None
+    info = class_info(boot, cls) if publish_dir is None else None
     if publish_dir is not None:
         plan_pub = plan_publish(boot, find_local_class(publish_dir, cls))
         sha = plan_pub.local.sha256
         if not plan_pub.needed:
             notes.append("the boot server already has this build: the reboot reloads the same")
+    elif rollback:
+        if info is None or not info.has_old or not info.old_sha256:
+            raise ValidationError(
+                f"class {cls} has no previous generation on the boot server "
+                f"(nixos/by-class/{cls}.old): nothing to roll back to",
+                field="rollback",
+            )
+        sha = info.old_sha256
     else:
-        info = class_info(boot, cls)
         if info is None or not info.complete:
-            raise ValidationError(f"class {cls} is not published on the boot server")
+            raise ValidationError(
+                f"class {cls} is not published on the boot server"
+                + (": publish it first (--publish DIR)" if repoint_from else ""),
+                field="class",
+            )
         sha = info.sha256
     wait = wait and bool(boot.config.access_log)
+    reports = wait and boot.config.reports
     verb, verb_text = _boot_verb(target)
-    steps = [
-        PlanStep("publish", plan_pub.describe())
-        if plan_pub is not None
-        else PlanStep("class", f"class {cls} as published (sha256 {sha})"),
-        PlanStep(verb, verb_text),
-    ]
+    steps = []
+    if plan_pub is not None:
+        steps.append(PlanStep("publish", plan_pub.describe()))
+    elif rollback:
+        assert info is not None
+        steps.append(
+            PlanStep(
+                "rollback",
+                f"roll class {cls} back to its previous generation (by-class/{cls}.old, "
+                f"sha256 {sha}); the current one ({info.sha256}) becomes {cls}.old",
+            )
+        )
+    else:
+        steps.append(PlanStep("class", f"class {cls} as published (sha256 {sha})"))
+    if repoint_from is not None:
+        steps.append(
+            PlanStep(
+                "wrapper",
+                f"point {boot.layout.wrapper_url(target.mac or '')} from class "
+                f"{repoint_from} to {cls}",
+            )
+        )
+    steps.append(PlanStep(verb, verb_text))
     if wait:
         steps.append(PlanStep("await", "wait for the wrapper fetch in the access log"))
+    if reports:
+        steps.append(
+            PlanStep(
+                "report",
+                f"wait for the machine's boot report and check it runs class {cls} "
+                f"(store sha256 {sha}) and kept its disks",
+            )
+        )
     return ReimagePlan(
-        target, cls, plan_pub, sha, verb, wait, boot_timeout, tuple(steps), tuple(notes)
+        target,
+        cls,
+        plan_pub,
+        sha,
+        verb,
+        wait,
+        boot_timeout,
+        tuple(steps),
+        tuple(notes),
+        repoint_from=repoint_from,
+        rollback=rollback,
+        reports=reports,
     )
+
+
+def check_running(report: BootReport, plan: ReimagePlan) -> None:
+    """Raise :class:`NetbootError` unless the report shows the planned image running."""
+    problems = []
+    if report.class_name != plan.class_name:
+        problems.append(f"it runs class {report.class_name or '?'}, not {plan.class_name}")
+    if report.store is not None and plan.sha256 is not None and report.store != plan.sha256:
+        problems.append(f"it runs store sha256 {report.store}, not {plan.sha256}")
+    if report.provisioned:
+        problems.append("it wiped its disks (the provision flag was set at boot)")
+    if problems:
+        raise NetbootError(
+            f"{plan.target.name} rebooted, but its boot report says: {'; '.join(problems)}"
+        )
 
 
 def apply_reimage(
@@ -200,19 +280,55 @@ def apply_reimage(
     on_event: EventSink | None = None,
     on_log: JobLog | None = None,
     on_upload: UploadProgress | None = None,
+    diagnose: Diagnose | None = None,
 ) -> ReimageResult:
     say = on_event or _silent
     published = False
+    mac = plan.target.mac
+    assert mac is not None
     if plan.publish is not None:
         published = _publish(boot, plan.publish, plan.class_name, say, on_upload)
-    assert plan.target.mac is not None
+    if plan.rollback:
+        rolled = classes_rollback(boot, plan.class_name)
+        say("rollback", f"class {plan.class_name}: now serving {rolled.sha256}")
+    if plan.repoint_from is not None:
+        state = boot.wrapper(mac)
+        assert state is not None
+        text = wrappers.render(
+            boot.layout,
+            mac=mac,
+            hostname=state.wrapper.hostname or plan.target.short,
+            class_=plan.class_name,
+            provision=False,
+            hostname_parameter=boot.hostname_param,
+            extra=state.wrapper.extra,
+        )
+        boot.write_wrapper(mac, text)
+        say("wrapper", f"wrapper now chains class {plan.class_name}")
     position = boot.log_position() if plan.wait else None
-    say(plan.verb, plan.steps[1].text)
+    verb_step = next(step for step in plan.steps if step.action == plan.verb)
+    say(plan.verb, verb_step.text)
     _power(rapi, plan.target, plan.verb, on_log)
     fetched = None
+    report = None
     if plan.wait:
-        fetched = _await_fetch(boot, plan.target.mac, position, plan.boot_timeout, say)
-    return ReimageResult(plan.target.name, plan.class_name, plan.sha256, published, fetched)
+        assert position is not None
+        try:
+            fetched = _await_fetch(boot, mac, position, plan.boot_timeout, say)
+        except BootTimeout as exc:
+            raise boot_timeout(str(exc), boot.log_since(position)[0], position, diagnose) from None
+        if plan.reports:
+            report = await_report(boot, mac, position, plan.boot_timeout, say, diagnose)
+            check_running(report, plan)
+    return ReimageResult(
+        plan.target.name,
+        plan.class_name,
+        plan.sha256,
+        published,
+        fetched,
+        report=report,
+        rolled_back=plan.rollback,
+    )
 
 
 # -- wipe ---------------------------------------------------------------------------------

@@ -39,6 +39,7 @@ from ganetiops.rapi.ops import (
     OperatingSystems,
     Query,
 )
+from ganetiops.rapi.writes import submit_flow
 
 if TYPE_CHECKING:
     from ganetiops.config import Context
@@ -101,8 +102,13 @@ class RapiClient(ClientCore):
         return call.parse(retrying(self._send_once, call))
 
     def submit(self, call: Call[int]) -> Job:
-        """Send a job-submitting call; return the handle of the new job."""
-        return Job(self, self.send(call), call.result)
+        """Send a job-submitting call exactly once; return the handle of the new job.
+
+        A lost answer is reconciled by request id (:mod:`ganetiops.rapi.writes`);
+        :class:`~ganetiops.errors.OutcomeUnknown` when the job cannot be found.
+        """
+        job_id = self.drive(submit_flow(call, window=self.lookup_window), None)
+        return Job(self, job_id, call.result)
 
     def _send_once(self, call: Call[Any]) -> Any:
         with self._slots:
@@ -218,7 +224,9 @@ class AsyncRapiClient(ClientCore):
         return call.parse(value)
 
     async def submit(self, call: Call[int]) -> AsyncJob:
-        return AsyncJob(self, await self.send(call), call.result)
+        loop_time = asyncio.get_running_loop().time
+        flow = submit_flow(call, window=self.lookup_window, clock=loop_time)
+        return AsyncJob(self, await self.drive(flow, None), call.result)
 
     async def _send_once(self, call: Call[Any]) -> Any:
         async with self._slots:

@@ -26,6 +26,7 @@ FORBIDDEN = {
     "netboot": {"display", "cli", "lab"},
     "display": {"ssh", "bootstrap", "netboot", "cli", "lab"},
     "lab": {"cli"},
+    "drbd": {"bootstrap", "netboot", "cli", "lab"},
 }
 #: Neutral modules every room may use: they import no room (``hooks`` loads the display
 #: room on a first draw only, the one marked exception).

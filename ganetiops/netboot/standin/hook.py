@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """ganetiops boot stand-in: a Ganeti hook that fetches what a VM's iPXE would fetch.
 
-FOR THE LAB ONLY. It stands in for firmware: the lab's ``fake`` hypervisor boots
-nothing, so when an instance with OS ``pxe`` starts or reboots, this hook makes the
+FOR THE LAB ONLY, and only for ``fake`` instances: a fast test double. It stands in
+for firmware: the ``fake`` hypervisor boots nothing, so when such an instance with OS
+``pxe`` starts or reboots, this hook makes the
 HTTP requests the VM's iPXE would make at boot — its MAC wrapper
 ``nixos/by-mac/<mac>/ipxe``, the class script it chains, and the kernel and initrd that
 script names — from the node's own (lab) address, and nothing more. Everything else in
@@ -51,6 +52,8 @@ def boot_mac(env: Mapping[str, str], hostname: str) -> str | None:
         return None
     if env.get("GANETI_INSTANCE_OS_TYPE", "").split("+")[0] != OS_NAME:
         return None
+    if env.get("GANETI_INSTANCE_HYPERVISOR", "fake") != "fake":
+        return None  # a real VM (kvm) runs its own iPXE: nothing to stand in for
     if env.get("GANETI_HOOKS_PATH") == "instance-add" and env.get("GANETI_INSTANCE_STATUS") not in (
         "up",
         "True",

@@ -7,6 +7,7 @@ from typing import Any, NamedTuple
 
 import attrs
 
+from ganetiops import hooks
 from ganetiops.rapi.models.base import Model, api, html_repr, to_int, to_str_tuple, to_tuple
 
 
@@ -121,6 +122,10 @@ class QueryResult:
     def column(self, name: str) -> list[Any]:
         index = self.names.index(name)
         return [row[index][1] if row[index][0] == 0 else None for row in self.rows]
+
+    def to_dataframe(self) -> Any:
+        """The rows as a pandas DataFrame (sizes ``..._mib``; needs ``[jupyter]``)."""
+        return hooks.display("to_dataframe")(self)
 
     _repr_html_ = html_repr
 
