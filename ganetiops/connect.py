@@ -30,7 +30,12 @@ def _context(context: Context | str | None) -> Context:
 def _tunnel_options(ctx: Context, asynchronous: bool) -> dict[str, Any]:
     from ganetiops.ssh import transport_for_context  # lazy: asyncssh, start-up
 
-    policy = TlsPolicy(sha256=ctx.certificate_sha256, ca_file=ctx.ca_file, insecure=ctx.insecure)
+    policy = TlsPolicy(
+        sha256=ctx.certificate_sha256,
+        ca_file=ctx.ca_file,
+        insecure=ctx.insecure,
+        server_name=ctx.tls_server_name,
+    )
     assert ctx.ssh is not None
     transport = transport_for_context(
         ctx, ssl_context=policy.ssl_context(), asynchronous=asynchronous

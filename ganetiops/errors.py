@@ -10,7 +10,8 @@
     │   ├── RapiForbiddenError   403
     │   ├── RapiNotFoundError    404
     │   ├── RapiConflictError    409
-    │   └── RapiServerError      5xx
+    │   ├── RapiServerError      5xx
+    │   └── RapiProtocolError    a 200 answer of the wrong shape (not JSON, wrong type)
     ├── RapiConnectionError      no answer: connect, TLS or read failure
     │   ├── RapiTimeoutError     no answer in time
     │   ├── CertificateError     the server's certificate does not match the pin
@@ -100,6 +101,20 @@ class RapiConflictError(RapiError):
 
 class RapiServerError(RapiError):
     """5xx: the server failed (502: master daemon unreachable, 500: queue drained...)."""
+
+
+class RapiProtocolError(RapiError):
+    """The server answered 200, but not what the operation expects (``expected`` says what).
+
+    Seen with a proxy or another service on the RAPI port, or a server speaking another
+    protocol version. Nothing is assumed: no empty list or empty object stands in.
+    """
+
+    def __init__(self, expected: str, *, method: str = "", path: str = "") -> None:
+        super().__init__(200, f"malformed answer: {expected}", method=method, path=path)
+        self.expected = expected
+        where = f"{method} {path}: " if method else ""
+        self.args = (f"{where}malformed answer: {expected}",)
 
 
 class RapiConnectionError(GanetiOpsError):

@@ -115,6 +115,9 @@ class ClusterSpec:
     ipolicy_disk_templates: tuple[str, ...] = ()
     #: ``min:...,.../max:...`` as ``gnt-cluster init --ipolicy-bounds-specs`` takes it.
     ipolicy_bounds_specs: str | None = None
+    #: How many nodes are master candidates (``--candidate-pool-size``; Ganeti's default
+    #: is 10). Every job's queue file is copied to each candidate on every update.
+    candidate_pool_size: int | None = None
     #: OS providers every node should have (checked, not installed).
     os_providers: tuple[str, ...] = ()
 
@@ -208,7 +211,7 @@ def _cluster(raw: Mapping[str, Any], domain: str, nodes: Sequence[NodeSpec]) -> 
             "enabled-hypervisors", "enabled-disk-templates", "volume-group",
             "hypervisor-params", "disk-params", "nic-params", "drbd-usermode-helper",
             "file-storage-dir", "shared-file-storage-dir", "mac-prefix", "os-providers",
-            "ipolicy-disk-templates", "ipolicy-bounds-specs",
+            "ipolicy-disk-templates", "ipolicy-bounds-specs", "candidate-pool-size",
         },
         where,
     )  # fmt: skip
@@ -253,8 +256,11 @@ def _cluster(raw: Mapping[str, Any], domain: str, nodes: Sequence[NodeSpec]) -> 
             parse_bounds_specs(bounds)
         except ValueError as exc:
             raise _err("cluster.ipolicy-bounds-specs", str(exc)) from None
+    pool = raw.get("candidate-pool-size")
+    if pool is not None and (isinstance(pool, bool) or not isinstance(pool, int) or pool < 1):
+        raise _err("cluster.candidate-pool-size", "expected a positive integer")
     mac_prefix = _str(raw, "mac-prefix", where)
-    if mac_prefix is not None and not _MAC_PREFIX.match(mac_prefix):
+    if mac_prefix is not None and not _MAC_PREFIX.fullmatch(mac_prefix):
         raise _err("cluster.mac-prefix", f"{mac_prefix!r} is not like aa:00:00")
     return ClusterSpec(
         name=name,
@@ -276,6 +282,7 @@ def _cluster(raw: Mapping[str, Any], domain: str, nodes: Sequence[NodeSpec]) -> 
         ipolicy_disk_templates=tuple(ipolicy_templates),
         ipolicy_bounds_specs=bounds,
         os_providers=tuple(_str_list(raw, "os-providers", where)),
+        candidate_pool_size=pool,
     )
 
 
@@ -283,7 +290,7 @@ def _node(name: str, raw: Any, domain: str, base: Path) -> NodeSpec:
     where = f"nodes.{name}"
     if not isinstance(raw, Mapping):
         raise _err(where, "expected a table")
-    if not re.match(r"^[a-z0-9][a-z0-9-]*$", name):
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", name):
         raise _err(where, f"{name!r} is not a short host name")
     _known(raw, {"fqdn", "primary", "secondary", "address", "host-key"}, where)
     fqdn = _str(raw, "fqdn", where) or f"{name}.{domain}"
@@ -374,7 +381,7 @@ def _user(name: str, raw: Any, path: Path | None, base: Path) -> RapiUserSpec:
         raise _err(where, "give exactly one of password (a source) or ha1")
     if "ha1" in raw:
         digest = raw["ha1"]
-        if not isinstance(digest, str) or not re.match(r"^[0-9a-fA-F]{32}$", digest):
+        if not isinstance(digest, str) or not re.fullmatch(r"[0-9a-fA-F]{32}", digest):
             raise _err(f"{where}.ha1", "expected 32 hexadecimal digits")
         return RapiUserSpec(name=name, rights=tuple(rights), ha1=digest.lower())
     password_raw = raw["password"]
@@ -468,7 +475,7 @@ def _ipv4(text: str, key: str) -> str:
 
 
 def _hostname(text: str, key: str) -> None:
-    if not _HOSTNAME.match(text):
+    if not _HOSTNAME.fullmatch(text):
         raise _err(key, f"{text!r} is not a valid host name")
 
 
@@ -491,7 +498,7 @@ def _params(value: Any, where: str) -> dict[str, Any]:
         raise _err(where, "expected a table of parameters")
     out: dict[str, Any] = {}
     for name, param in value.items():
-        if not _PARAM_NAME.match(name):
+        if not _PARAM_NAME.fullmatch(name):
             raise _err(f"{where}.{name}", "not a Ganeti parameter name")
         if not isinstance(param, str | int | float | bool):
             raise _err(f"{where}.{name}", "expected a string, number or boolean")

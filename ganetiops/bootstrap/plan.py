@@ -368,6 +368,8 @@ def init_command(inv: Inventory) -> str:
         args += ["--shared-file-storage-dir", c.shared_file_storage_dir]
     if c.mac_prefix:
         args += ["--mac-prefix", c.mac_prefix]
+    if c.candidate_pool_size is not None:
+        args += ["--candidate-pool-size", str(c.candidate_pool_size)]
     args += ["--no-etc-hosts", "--no-ssh-init"]
     master = inv.master
     if master.secondary:
@@ -566,6 +568,12 @@ def parameter_changes(inv: Inventory, config: ClusterConfig) -> list[tuple[str, 
             c.drbd_usermode_helper,
             config.drbd_usermode_helper,
             "--drbd-usermode-helper",
+        ),
+        (
+            "candidate pool size",
+            c.candidate_pool_size,
+            config.candidate_pool_size,
+            "--candidate-pool-size",
         ),
     ]
     for label, wanted, have, option in scalars:

@@ -56,6 +56,7 @@ class ClusterConfig:
     master_ip: str | None = None
     volume_group: str | None = None
     drbd_usermode_helper: str | None = None
+    candidate_pool_size: int | None = None
     ipolicy_disk_templates: tuple[str, ...] = ()
     #: The first min/max pair of the instance policy (``{"min": {...}, "max": {...}}``).
     ipolicy_bounds: Mapping[str, Mapping[str, int]] = attrs.field(factory=dict)
@@ -99,6 +100,7 @@ def parse_config_data(text: str, status: int | None) -> ClusterConfig | None:
         master_ip=cluster.get("master_ip"),
         volume_group=cluster.get("volume_group_name") or None,
         drbd_usermode_helper=cluster.get("drbd_usermode_helper") or None,
+        candidate_pool_size=cluster.get("candidate_pool_size"),
         ipolicy_disk_templates=tuple(ipolicy.get("disk-templates", ())),
         ipolicy_bounds=minmax[0],
     )

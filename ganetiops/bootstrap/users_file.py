@@ -43,7 +43,7 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]*$")
 
 def check_name(name: str, *, field: str = "name") -> str:
     """A RAPI user name: ASCII without whitespace (Basic auth decodes ASCII only)."""
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):
         raise ValidationError(
             f"{field}: {name!r} is not a usable RAPI user name (ASCII letters, digits, ._@+-)",
             field=field,

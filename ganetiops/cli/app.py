@@ -80,7 +80,8 @@ def _load(target: str) -> Any:
 
 EPILOG = (
     "Exit codes: 0 ok, 1 job failed, 2 usage/bad input, 3 connection/auth, 4 timeout, "
-    "5 declined, 6 other error, 7 not found. See docs/cli.md."
+    "5 declined, 6 other error, 7 not found, 8 malformed answer, 9 outcome unknown (a job "
+    "may exist), 10 internal error. See docs/cli.md."
 )
 
 

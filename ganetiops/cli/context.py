@@ -186,7 +186,14 @@ def show(state: State, name: str | None, output: OutputOptions) -> None:
     help="Read the password from stdin and keep it in a 0600 file beside the config.",
 )
 @click.option("--certificate-sha256", metavar="FP", help="Pin the RAPI certificate.")
-@click.option("--ca-file", metavar="PEM", help="Trust this certificate or CA.")
+@click.option(
+    "--ca-file", metavar="PEM", help="Trust this CA (the host name is checked, as curl does)."
+)
+@click.option(
+    "--tls-server-name",
+    metavar="NAME",
+    help="With --ca-file: the host name the certificate carries, when not the URL's.",
+)
 @click.option(
     "--trust", is_flag=True, help="Fetch the server's certificate, show its fingerprint and pin it."
 )
@@ -231,6 +238,8 @@ def add(name: str, **options: Any) -> None:
         raise ValidationError(
             "give one of --certificate-sha256, --ca-file, --trust, --insecure", field="tls"
         )
+    if options["tls_server_name"] and not options["ca_file"]:
+        raise ValidationError("--tls-server-name needs --ca-file", field="tls_server_name")
     if not options["url"] and not options["ssh_nodes"]:
         raise ValidationError("give --url, or --ssh-node to go through SSH", field="url")
     url = options["url"]
@@ -273,6 +282,7 @@ def add(name: str, **options: Any) -> None:
         password=password,
         certificate_sha256=fingerprint,
         ca_file=options["ca_file"],
+        tls_server_name=options["tls_server_name"],
         insecure=options["insecure"],
         ssh=ssh,
         description=options["description"],
@@ -282,6 +292,14 @@ def add(name: str, **options: Any) -> None:
     echo_err(
         f"context {name} saved in {config.path}" + (" (current)" if config.current == name else "")
     )
+    if new.insecure:
+        click.secho(
+            f"WARNING: context {name} does not verify TLS: anyone on the path can read its "
+            "credentials and change the cluster. Pin the certificate instead: "
+            f"gnt-py context add {name} --url URL --trust --replace",
+            fg="yellow",
+            err=True,
+        )
 
 
 def _trust(url: str | None, yes: bool) -> str:

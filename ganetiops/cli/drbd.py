@@ -148,6 +148,47 @@ def read_health(state: State, instances: Sequence[str] | None = None, **kwargs: 
         return reader.read()
 
 
+class GanetiReader:
+    """Ganeti's own view (non-static instance info), for a context without SSH login:
+    what ``drbd status`` and ``drbd watch`` fall back to, saying so."""
+
+    def __init__(self, state: State, instances: Sequence[str] | None) -> None:
+        self.state = state
+        self.wanted = list(instances) if instances else None
+
+    def read(self) -> ClusterDrbd:
+        from ganetiops.drbd.health import ClusterDrbd, drbd_instances  # lazy: start-up
+
+        names = [i.name for i in drbd_instances(self.state.client(), self.wanted)]
+        if not names:
+            return ClusterDrbd(nodes={})
+        report = _ganeti_health(self.state, "drbd status", names, force=False)
+        assert report is not None  # force=False: unreadable raises
+        return report
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> GanetiReader:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def any_reader(
+    state: State, instances: Sequence[str] | None = None, **kwargs: Any
+) -> HealthReader | GanetiReader:
+    """The nodes' view over SSH, or without an SSH login Ganeti's (with a note)."""
+    from ganetiops.errors import ConfigError  # lazy: start-up
+
+    try:
+        return reader_for(state, instances, **kwargs)
+    except ConfigError as exc:
+        echo_err(f"no SSH login ({exc}); showing Ganeti's own disk status instead")
+        return GanetiReader(state, instances)
+
+
 @click.group()
 def drbd() -> None:
     """DRBD health: per instance and per node minor, read from the nodes over SSH."""
@@ -172,7 +213,8 @@ def status(
       gnt-py drbd status --minors --all-nodes
       gnt-py drbd status --format json
     """
-    report = read_health(state, names or None, all_nodes=all_nodes or minors)
+    with any_reader(state, names or None, all_nodes=all_nodes or minors) as reader:
+        report = reader.read()
     missing = [n for n in names if report.instance(n) is None]
     if missing:
         echo_err(f"not DRBD instances (or unknown): {', '.join(missing)}")
@@ -184,13 +226,13 @@ def status(
         columns = _columns(output.fields, DEFAULT_FIELDS, FIELDS)
         records = [instance_record(i) for i in report.instances]
         echo(render_table(Table.from_records(records, columns), output))
-    if output.format == "table":
-        for name in sorted(report.nodes):
-            node = report.nodes[name]
-            if not node.loaded or node.problems or node.unknown_lines:
-                echo_err(f"{name}: {node.summary}{_node_notes(node)}")
-        if not report.instances:
-            echo_err("no DRBD instances")
+    # Notes go to stderr whatever the format (stdout holds only the data).
+    for name in sorted(report.nodes):
+        node = report.nodes[name]
+        if not node.loaded or node.problems or node.unknown_lines:
+            echo_err(f"{name}: {node.summary}{_node_notes(node)}")
+    if not report.instances:
+        echo_err("no DRBD instances")
 
 
 def _node_notes(node: Any) -> str:
@@ -259,7 +301,7 @@ def watch(
     started = time.monotonic()
     drawn = 0
     readings = 0
-    with reader_for(state, names or None) as reader:
+    with any_reader(state, names or None) as reader:
         while True:
             report = reader.read()
             readings += 1
@@ -359,12 +401,29 @@ def guard_node(
 def _guard_health(
     state: State, operation: str, names: Sequence[str], force: bool
 ) -> ClusterDrbd | None:
-    from ganetiops.drbd.guards import GuardRefused  # lazy: start-up
+    """The nodes' view over SSH; without an SSH login, Ganeti's own disk status."""
     from ganetiops.errors import ConfigError  # lazy: start-up
 
     try:
         return read_health(state, names)
     except ConfigError as exc:
+        echo_err(f"{operation}: DRBD read through Ganeti's disk status (no SSH login: {exc})")
+        return _ganeti_health(state, operation, names, force)
+
+
+def _ganeti_health(
+    state: State, operation: str, names: Sequence[str], force: bool
+) -> ClusterDrbd | None:
+    from ganetiops.drbd.guards import GuardRefused  # lazy: start-up
+    from ganetiops.drbd.health import ClusterDrbd  # lazy: start-up
+    from ganetiops.drbd.view import ganeti_view  # lazy: start-up
+    from ganetiops.errors import GanetiOpsError  # lazy: start-up
+
+    client = state.client()
+    try:
+        jobs = [(name, client.instances.info(name, static=False)) for name in names]
+        infos = [{**dict(job.wait(on_log=None).value or {}), "name": n} for n, job in jobs]
+    except GanetiOpsError as exc:
         if force:
             echo_err(f"WARNING: {operation}: DRBD state not checked (--force): {exc}")
             return None
@@ -373,6 +432,7 @@ def _guard_health(
             "--force does it unchecked",
             field="force",
         ) from exc
+    return ClusterDrbd(nodes={}, instances=tuple(ganeti_view(info) for info in infos))
 
 
 force_option = click.option(

@@ -118,7 +118,8 @@ def recover(state: State, dry_run: bool, no_wait: bool, wait_timeout: float, yes
         return
     if any(s.action not in ("verify-disks", "manual") for s in steps):
         confirm("Run this plan?", yes)
-    outcomes = apply(steps, _io(state, wait_timeout=wait_timeout))
+    # One instance that cannot be helped does not keep the others down.
+    outcomes = apply(steps, _io(state, wait_timeout=wait_timeout), stop_on_failure=False)
     _report("cluster recover", steps, outcomes, fmt)
 
 

@@ -11,6 +11,9 @@ code meaning
 5    the user declined a confirmation prompt
 6    any other ganetiops error (an HTTP error from RAPI, a lab error...)
 7    the named object (instance, node, job...) does not exist
+8    RAPI answered something malformed (not JSON, or not the shape the operation expects)
+9    a write was sent but its answer was lost: its outcome is unknown (a job may exist)
+10   an unexpected internal error (a bug in ganetiops: please report it; -vv shows more)
 130  interrupted (Ctrl-C); a submitted job keeps running
 ==== =============================================================================
 """
@@ -32,6 +35,12 @@ ABORTED = 5
 ERROR = 6
 #: The named object does not exist (RAPI 404, unknown job id).
 NOT_FOUND = 7
+#: RAPI answered, but not what the operation expects (a protocol error).
+PROTOCOL = 8
+#: A write was sent and its answer lost: a job may exist (find it before re-running).
+OUTCOME_UNKNOWN = 9
+#: An unexpected internal error (a bug): one line, the traceback only with -vv.
+INTERNAL = 10
 #: Interrupted by the user.
 INTERRUPTED = 130
 
@@ -45,5 +54,8 @@ TABLE = (
     (ABORTED, "ABORTED", "a confirmation prompt was declined"),
     (ERROR, "ERROR", "any other error (an HTTP error from RAPI, a lab error...)"),
     (NOT_FOUND, "NOT_FOUND", "the named instance, node, group, job... does not exist"),
+    (PROTOCOL, "PROTOCOL", "RAPI answered something malformed (not the expected shape)"),
+    (OUTCOME_UNKNOWN, "OUTCOME_UNKNOWN", "a write was sent, its answer lost: a job may exist"),
+    (INTERNAL, "INTERNAL", "an unexpected internal error (a bug; -vv shows the traceback)"),
     (INTERRUPTED, "INTERRUPTED", "interrupted (Ctrl-C); a submitted job keeps running"),
 )

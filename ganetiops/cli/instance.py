@@ -164,9 +164,12 @@ def console(state: State, name: str, output: OutputOptions) -> None:
 
 
 def _each(names: tuple[str, ...]) -> tuple[str, ...]:
+    """The instance names, checked (before any question is asked or anything sent)."""
     if not names:
         raise click.UsageError("name at least one instance")
-    return names
+    from ganetiops.rapi import validate  # lazy: httpx, start-up
+
+    return tuple(validate.hostname(n, "name") for n in names)
 
 
 @instance.command("start")
@@ -199,6 +202,7 @@ def start(
 )
 @click.option("--no-remember", is_flag=True, help="Do not record the state change.")
 @click.option("--force", is_flag=True, help="Stop even if it is marked offline.")
+@yes_option
 @job_options
 @pass_state
 def stop(
@@ -207,11 +211,14 @@ def stop(
     shutdown_timeout: int | None,
     no_remember: bool,
     force: bool,
+    yes: bool,
     jobs: JobOptions,
 ) -> None:
-    """Stop instances (gnt-instance shutdown)."""
+    """Stop instances (gnt-instance shutdown). Asks first (or --yes)."""
     client = state.client()
-    for name in _each(names):
+    checked = _each(names)
+    confirm(f"Stop instance(s) {', '.join(checked)}? Their services go down.", yes)
+    for name in checked:
         job = state.submit(
             client.instances.shutdown.call(
                 name,
@@ -236,6 +243,7 @@ def stop(
 )
 @click.option("--shutdown-timeout", type=click.IntRange(min=0), metavar="SECONDS")
 @click.option("--ignore-secondaries", is_flag=True)
+@yes_option
 @job_options
 @pass_state
 def reboot(
@@ -244,11 +252,14 @@ def reboot(
     reboot_type: Any,
     shutdown_timeout: int | None,
     ignore_secondaries: bool,
+    yes: bool,
     jobs: JobOptions,
 ) -> None:
-    """Reboot instances."""
+    """Reboot instances. Asks first (or --yes)."""
     client = state.client()
-    for name in _each(names):
+    checked = _each(names)
+    confirm(f"Reboot ({reboot_type}) instance(s) {', '.join(checked)}?", yes)
+    for name in checked:
         job = state.submit(
             client.instances.reboot.call(
                 name,
@@ -451,13 +462,14 @@ def activate_disks(state: State, name: str, ignore_size: bool, jobs: JobOptions)
 @instance.command("deactivate-disks")
 @click.argument("name", shell_complete=complete_instances)
 @click.option("--force", is_flag=True)
+@yes_option
 @job_options
 @pass_state
-def deactivate_disks(state: State, name: str, force: bool, jobs: JobOptions) -> None:
-    """Deactivate the disks of a stopped instance."""
-    job = state.submit(
-        state.client().instances.deactivate_disks.call(name, force=force, **jobs.common())
-    )
+def deactivate_disks(state: State, name: str, force: bool, yes: bool, jobs: JobOptions) -> None:
+    """Deactivate the disks of a stopped instance. Asks first (or --yes)."""
+    call = state.client().instances.deactivate_disks.call(name, force=force, **jobs.common())
+    confirm(f"Deactivate the disks of {name}? It cannot run until they are active.", yes)
+    job = state.submit(call)
     follow_job(job, jobs, what=f"deactivate disks of {name}")
 
 
@@ -473,6 +485,7 @@ def deactivate_disks(state: State, name: str, force: bool, jobs: JobOptions) -> 
 @click.option(
     "--force", is_flag=True, help="Even if DRBD is not healthy (overrides the DRBD guard)."
 )
+@yes_option
 @job_options
 @pass_state
 def replace_disks(
@@ -484,9 +497,13 @@ def replace_disks(
     disks: str | None,
     early_release: bool,
     force: bool,
+    yes: bool,
     jobs: JobOptions,
 ) -> None:
-    """Replace the DRBD disks of an instance (-p, -s, -n NODE, -I ALLOC or -a)."""
+    """Replace the DRBD disks of an instance (-p, -s, -n NODE, -I ALLOC or -a).
+
+    Asks first (or --yes): the instance runs without redundancy meanwhile.
+    """
     if new_secondary or iallocator:
         mode = "replace_new_secondary"
     indexes = _indexes(disks)
@@ -502,6 +519,7 @@ def replace_disks(
     from ganetiops.cli.drbd import guard_replace_disks  # lazy: start-up
 
     guard_replace_disks(state, name, mode, force=force)
+    confirm(f"Replace the disks of {name} ({mode})? It has no redundancy until the sync ends.", yes)
     job = state.submit(call)
     follow_job(job, jobs, what=f"replace disks of {name}")
 
@@ -593,6 +611,7 @@ def parse_modifications(values: tuple[str, ...], option: str) -> list[tuple[Any,
 @click.option("--offline/--online", "offline", default=None, help="Mark offline or online.")
 @click.option("--hotplug/--no-hotplug", default=None, help="Apply NIC/disk changes live.")
 @click.option("--ignore-ipolicy", is_flag=True)
+@yes_option
 @job_options
 @pass_state
 def modify(
@@ -610,9 +629,13 @@ def modify(
     offline: bool | None,
     hotplug: bool | None,
     ignore_ipolicy: bool,
+    yes: bool,
     jobs: JobOptions,
 ) -> None:
     """Change an instance's parameters, NICs or disks (gnt-instance modify).
+
+    Removing or detaching a disk or NIC, converting the disk template or marking
+    the instance offline asks first (or --yes).
 
     \b
     Examples:
@@ -620,30 +643,46 @@ def modify(
       gnt-py instance modify web1 --net add:link=br0
       gnt-py instance modify web1 --disk add:size=10G --hotplug
     """
-    job = state.submit(
-        state.client().instances.modify.call(
-            name,
-            beparams=parse_kv(backend_parameters, "-B") or None,
-            hvparams=parse_kv(hypervisor_parameters, "-H") or None,
-            osparams=parse_kv(os_parameters, "-O", typed=False) or None,
-            os_name=os_type,
-            nics=parse_modifications(net, "--net") or None,
-            disks=parse_modifications(disk, "--disk") or None,
-            disk_template=disk_template,
-            remote_node=remote_node,
-            runtime_mem=runtime_memory,
-            offline=offline,
-            hotplug=hotplug,
-            ignore_ipolicy=ignore_ipolicy or None,
-            **jobs.common(),
-        )
-    )
+    changes: dict[str, Any] = {
+        "beparams": parse_kv(backend_parameters, "-B") or None,
+        "hvparams": parse_kv(hypervisor_parameters, "-H") or None,
+        "osparams": parse_kv(os_parameters, "-O", typed=False) or None,
+        "os_name": os_type,
+        "nics": parse_modifications(net, "--net") or None,
+        "disks": parse_modifications(disk, "--disk") or None,
+        "disk_template": disk_template,
+        "remote_node": remote_node,
+        "runtime_mem": runtime_memory,
+        "offline": offline,
+        "hotplug": hotplug,
+        "ignore_ipolicy": ignore_ipolicy or None,
+    }
+    call = state.client().instances.modify.call(name, **changes, **jobs.common())
+    losses = _losses(changes)
+    if losses:
+        confirm(f"Modify {name}: {'; '.join(losses)}?", yes)
+    job = state.submit(call)
     result = follow_job(job, jobs, what=f"modify {name}")
     if result is not None and result.value:
         if jobs.output_format != "table":
             echo(dump([list(p) for p in result.value], jobs.output_format))
         else:
             echo("\n".join(f" - {key} -> {value}" for key, value in result.value))
+
+
+def _losses(changes: dict[str, Any]) -> list[str]:
+    """What in an instance modification loses data or availability (asked about)."""
+    out = []
+    for what in ("disks", "nics"):
+        for change in changes.get(what) or ():
+            if change and change[0] in ("remove", "detach"):
+                noun = what[:-1].upper() if what == "nics" else what[:-1]
+                out.append(f"{change[0]} {noun} {change[1]}")
+    if changes.get("disk_template"):
+        out.append(f"convert its disks to {changes['disk_template']} (it must be stopped)")
+    if changes.get("offline"):
+        out.append("mark it offline")
+    return out
 
 
 add_tag_commands(instance, "instances", "an instance", complete_instances)

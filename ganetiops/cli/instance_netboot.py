@@ -42,7 +42,7 @@ from ganetiops.cli.common import (
 )
 from ganetiops.cli.jobs_ui import follow_job, print_job_id
 from ganetiops.cli.state import State, pass_state
-from ganetiops.errors import ValidationError
+from ganetiops.errors import ConfigError, ValidationError
 
 PXE = "pxe"
 
@@ -224,9 +224,12 @@ def create_arguments(name: str, os_name: str, opts: dict[str, Any]) -> dict[str,
         nics = [] if opts["no_nics"] else [{}]
     pnode, snode = placement(opts)
     beparams = parse_kv(opts["backend_parameters"], "-B")
-    if opts["memory"]:
-        beparams.setdefault("maxmem", opts["memory"])
-        beparams.setdefault("minmem", opts["memory"])
+    if opts["memory"] is not None:  # --memory "" is bad input, not "no --memory"
+        from ganetiops.rapi.validate import size_mib  # lazy: httpx, start-up
+
+        memory = size_mib(opts["memory"], "memory")  # not sent raw: Ganeti rounds "0.5"
+        beparams.setdefault("maxmem", memory)
+        beparams.setdefault("minmem", memory)
     if opts["vcpus"]:
         beparams.setdefault("vcpus", opts["vcpus"])
     return {
@@ -533,7 +536,17 @@ def remove(state: State, /, names: tuple[str, ...], **opts: Any) -> None:
 
 def _plain_remove(state: State, names: tuple[str, ...], opts: dict[str, Any]) -> None:
     """No boot server in the context: remove the instances only."""
+    from ganetiops.netboot.create import PXE_OS  # lazy: netboot room, start-up
+    from ganetiops.rapi import validate  # lazy: httpx, start-up
+
     client = state.client()
+    for name in names:  # a netbooting instance's wrapper and identity live on the server
+        instance = client.instances.get(validate.hostname(name, "name"))
+        if (instance.os or "").split("+")[0] == PXE_OS:
+            raise ConfigError(
+                f"instance {name} netboots (OS {instance.os}): removing it needs the boot "
+                "server in the context (its MAC wrapper and identity live there)"
+            )
     timeout = opts["shutdown_timeout"]
     calls = [client.instances.remove.call(name, shutdown_timeout=timeout) for name in names]
     lines = []

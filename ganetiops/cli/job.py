@@ -24,7 +24,7 @@ from ganetiops.cli.output import (
     output_options,
 )
 from ganetiops.cli.state import State, echo_err, pass_state
-from ganetiops.errors import JobNotFound
+from ganetiops.errors import JobNotFound, ValidationError
 
 #: ``gnt-job list`` defaults.
 DEFAULT_FIELDS = ("id", "status", "summary")
@@ -46,6 +46,12 @@ def job() -> None:
 )
 @click.option("--running", is_flag=True, help="Only unfinished jobs.")
 @click.option("-F", "--filter", "filter_", metavar="FILTER", help=FILTER_HELP)
+@click.option(
+    "--reason",
+    metavar="TEXT",
+    help="Only jobs whose reason trail contains TEXT (e.g. the req-... id of a request "
+    "whose outcome is unknown).",
+)
 @output_options(DEFAULT_FIELDS)
 @pass_state
 def list_(
@@ -53,6 +59,7 @@ def list_(
     statuses: tuple[str, ...],
     running: bool,
     filter_: str | None,
+    reason: str | None,
     output: OutputOptions,
 ) -> None:
     """List jobs in the queue (gnt-job list fields: id, status, summary, received_ts...)."""
@@ -63,7 +70,25 @@ def list_(
     if wanted:
         by_status: Any = ["|", *(["=", "status", s] for s in dict.fromkeys(wanted))]
         qfilter = by_status if qfilter is None else ["&", by_status, qfilter]
+    if reason is not None:
+        if not reason.strip():
+            raise ValidationError("--reason: give the text to look for", field="reason")
+        ids = jobs_with_reason(state.client().jobs.list(), reason)
+        by_id: Any = ["|", *(["=", "id", i] for i in ids)] if ids else ["=", "id", -1]
+        qfilter = by_id if qfilter is None else ["&", by_id, qfilter]
     list_resource(state, "job", output, DEFAULT_FIELDS, (), qfilter)
+
+
+def jobs_with_reason(jobs: Any, text: str) -> list[int]:
+    """Ids of the jobs one of whose opcodes has ``text`` in a reason trail entry."""
+    found = []
+    for info in jobs:
+        for op in info.ops:
+            trail = op.get("reason") if isinstance(op, dict) else None
+            if any(text in str(entry) for entry in trail or ()):
+                found.append(info.id)
+                break
+    return found
 
 
 def _ids(values: tuple[str, ...]) -> list[int]:

@@ -117,8 +117,13 @@ def select_fields(option: str | None, defaults: Sequence[str]) -> list[str]:
 
     Duplicates are dropped (first one kept); empty names are an error.
     """
-    if option is None or option.strip() == "":
+    if option is None:
         return list(defaults)
+    if option.strip() in ("", "+"):
+        raise ValidationError(
+            f"-o {option!r}: name at least one field (leave -o out for the defaults)",
+            field="output",
+        )
     text = option.strip()
     base: list[str] = []
     if text.startswith("+"):

@@ -245,6 +245,45 @@ def remove_switch(state: State, name: str, yes: bool) -> None:
         nb.delete_switch(name)
 
 
+@ovn.command("add-router")
+@click.argument("name")
+@click.option("--port", "ports", multiple=True, metavar="NAME,MAC,IP/LEN", help="A router port.")
+@click.option("--nat", "nats", multiple=True, metavar="TYPE,EXTERNAL,LOGICAL", help="A NAT rule.")
+@pass_state
+def add_router(state: State, name: str, ports: tuple[str, ...], nats: tuple[str, ...]) -> None:
+    """Create a logical router with its ports and NAT rules: one transaction."""
+    parsed_ports = []
+    for item in ports:
+        parts = item.split(",")
+        if len(parts) < 3:
+            raise ValidationError(f"--port {item!r}: expected NAME,MAC,IP/LEN", field="port")
+        parsed_ports.append((parts[0], parts[1], parts[2:]))
+    parsed_nats = []
+    for item in nats:
+        parts = item.split(",")
+        if len(parts) != 3:
+            raise ValidationError(f"--nat {item!r}: expected TYPE,EXTERNAL,LOGICAL", field="nat")
+        parsed_nats.append((parts[0], parts[1], parts[2]))
+    with _db("nb", state) as nb:
+        nb.create_router(name, ports=parsed_ports, nats=parsed_nats)
+
+
+@ovn.command("remove-router")
+@click.argument("name")
+@yes_option
+@pass_state
+def remove_router(state: State, name: str, yes: bool) -> None:
+    """Delete a logical router with its ports and NAT rules."""
+    from ganetiops.ovn import validate  # lazy: start-up
+
+    validate.name(name, "router")
+    with _db("nb", state) as nb:
+        if not any(r.name == name for r in nb.snapshot().routers):
+            raise ValidationError(f"no logical router {name}", field="router")
+        confirm(f"Delete router {name}?", yes)
+        nb.delete_router(name)
+
+
 # -- Ganeti side -------------------------------------------------------------------------
 
 

@@ -44,8 +44,8 @@ def ssh_login(context: Context) -> tuple[SshSettings, str, int]:
         from ganetiops.ssh import settings_from_ssh_via  # lazy: asyncssh, start-up
 
         return settings_from_ssh_via(context.ssh), context.ssh.user, context.ssh.port
-    lab = lab_facts_for(context)
-    if lab is None:
+    lab = _lab_record_facts(context)
+    if lab is None or not lab.get("known_hosts") or not lab.get("workstation_key"):
         raise ConfigError(
             f"context {context.name!r} has no [ssh] table: this command runs on the master "
             "over SSH; add nodes, user and known-hosts to the context "
@@ -53,17 +53,25 @@ def ssh_login(context: Context) -> tuple[SshSettings, str, int]:
         )
     from ganetiops.ssh import HostKeys, SshSettings  # lazy: asyncssh, start-up
 
+    # Read from the record's raw facts: every kind of lab (namespaces, QEMU VMs) has these.
     settings = SshSettings(
-        host_keys=HostKeys(known_hosts=[lab.known_hosts]),
-        client_keys=(lab.workstation_key,),
+        host_keys=HostKeys(known_hosts=[str(lab["known_hosts"])]),
+        client_keys=(str(lab["workstation_key"]),),
     )
     return settings, "root", 22
 
 
 def lab_facts_for(context: Context) -> Any:
     """The facts of the namespace lab that recorded ``context``, if one did."""
+    from ganetiops.lab.facts import LabFacts  # lazy: lab room, start-up
+
+    raw = _lab_record_facts(context)
+    return LabFacts.from_json(raw) if raw is not None else None
+
+
+def _lab_record_facts(context: Context) -> dict[str, Any] | None:
+    """The raw facts recorded by the lab (of any kind) that wrote ``context``, if one did."""
     try:
-        from ganetiops.lab.facts import LabFacts  # lazy: lab room, start-up
         from ganetiops.lab.layout import lab_root  # lazy: lab room, start-up
         from ganetiops.lab.record import LabRecord  # lazy: lab room, start-up
     except ImportError:  # pragma: no cover - the lab room is part of the package
@@ -83,7 +91,7 @@ def lab_facts_for(context: Context) -> Any:
         if record.context.name == context.name and (
             not context.url or record.context.url == context.url
         ):
-            return LabFacts.from_json(record.facts)
+            return dict(record.facts)
     return None
 
 

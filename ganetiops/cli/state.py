@@ -22,6 +22,10 @@ if TYPE_CHECKING:
     from ganetiops.rapi.plan import PlanExecutor, Planned
 
 
+#: ``-v`` count of the running command (read by the last-resort error handler).
+_VERBOSITY = [0]
+
+
 @attrs.define
 class State:
     """Global options, and the cluster context resolved on first use."""
@@ -37,6 +41,7 @@ class State:
     _planner: PlanExecutor | None = None
 
     def __attrs_post_init__(self) -> None:
+        _VERBOSITY[0] = self.verbose
         level = logging.WARNING - 10 * min(self.verbose, 2)
         logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
 
@@ -97,6 +102,11 @@ pass_state = click.make_pass_decorator(State)
 
 def run(command: click.Command, argv: list[str] | None) -> int:
     """Run the click command, mapping ganetiops errors to documented exit codes."""
+    _VERBOSITY[0] = 0
+    if argv is not None and any("\x00" in arg for arg in argv):
+        # A shell cannot pass one (execve ends arguments at NUL); callers in-process can.
+        click.echo("Error: an argument contains a NUL character", err=True)
+        return exits.USAGE
     try:
         # Without standalone mode click returns (not raises) the code of ``Exit``.
         returned = command.main(args=argv, prog_name="gnt-py", standalone_mode=False)
@@ -126,6 +136,12 @@ def run(command: click.Command, argv: list[str] | None) -> int:
     except (errors.ValidationError, errors.ConfigError) as exc:
         _error(exc)
         return exits.USAGE
+    except errors.OutcomeUnknown as exc:
+        _error(exc)
+        return exits.OUTCOME_UNKNOWN
+    except errors.RapiProtocolError as exc:
+        _error(exc)
+        return exits.PROTOCOL
     except (
         errors.RapiConnectionError,
         errors.RapiAuthError,
@@ -140,9 +156,26 @@ def run(command: click.Command, argv: list[str] | None) -> int:
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         return exits.INTERRUPTED
+    except Exception as exc:
+        return _internal_error(exc)
     if isinstance(returned, int) and not isinstance(returned, bool):
         return returned
     return exits.OK
+
+
+def _internal_error(exc: Exception) -> int:
+    """A bug: one line; the traceback follows only with ``-vv``."""
+    import traceback  # lazy: start-up
+
+    click.secho(
+        f"Internal error: {type(exc).__name__}: {exc} (a bug in ganetiops; run with -vv "
+        "for the traceback and report it)",
+        fg="red",
+        err=True,
+    )
+    if _VERBOSITY[0] >= 2:
+        click.echo("".join(traceback.format_exception(exc)), err=True, nl=False)
+    return exits.INTERNAL
 
 
 def _error(exc: BaseException) -> None:

@@ -107,19 +107,23 @@ class SshVia:
 
     @classmethod
     def from_config(cls, raw: Mapping[str, Any], where: str) -> SshVia:
+        raw = _table(raw, where)
         nodes = raw.get("nodes")
         if not isinstance(nodes, list) or not nodes or not all(isinstance(n, str) for n in nodes):
             raise ConfigError(f"{where}.nodes: a non-empty list of node names is required")
         allowed = {"nodes", "user", "port", "key", "known-hosts", "host-keys", "rapi-port"}
         _no_unknown(raw, allowed, where)
+        host_keys = _table(raw.get("host-keys", {}), f"{where}.host-keys")
+        for node, line in host_keys.items():
+            _check_type(line, str, f"{where}.host-keys.{node}")
         return cls(
             nodes=tuple(nodes),
-            user=str(raw.get("user", "root")),
-            port=_int(raw, "port", 22, where),
-            key=raw.get("key"),
-            known_hosts=raw.get("known-hosts"),
-            host_keys=dict(raw.get("host-keys", {})),
-            rapi_port=_int(raw, "rapi-port", 5080, where),
+            user=_str(raw, "user", "root", where),
+            port=_port(raw, "port", 22, where),
+            key=_opt_str(raw, "key", where),
+            known_hosts=_opt_str(raw, "known-hosts", where),
+            host_keys=dict(host_keys),
+            rapi_port=_port(raw, "rapi-port", 5080, where),
         )
 
     def to_config(self) -> dict[str, Any]:
@@ -178,22 +182,25 @@ class BootServer:
 
     @classmethod
     def from_config(cls, raw: Mapping[str, Any], where: str) -> BootServer:
+        raw = _table(raw, where)
         _no_unknown(raw, set(cls._KEYS), where)
         for required in ("url", "host"):
-            if not isinstance(raw.get(required), str) or not raw[required]:
-                raise ConfigError(f"{where}.{required}: required")
+            if required not in raw:
+                raise ConfigError(f"{where}.{required}: required (a string)")
+            if not _str(raw, required, "", where):
+                raise ConfigError(f"{where}.{required}: must not be empty")
         return cls(
-            url=str(raw["url"]).rstrip("/"),
-            host=str(raw["host"]),
-            user=str(raw.get("user", "admin")),
-            port=_int(raw, "port", 22, where),
-            key=raw.get("key"),
-            root=str(raw.get("root", "/usb1-part1/http")).rstrip("/") or "/",
-            known_hosts=raw.get("known-hosts"),
-            host_key=raw.get("host-key"),
-            access_log=raw.get("access-log"),
-            reports=_flag(raw, "reports", where),
-            pin_known_hosts=raw.get("pin-known-hosts"),
+            url=_str(raw, "url", "", where).rstrip("/"),
+            host=_str(raw, "host", "", where),
+            user=_str(raw, "user", "admin", where),
+            port=_port(raw, "port", 22, where),
+            key=_opt_str(raw, "key", where),
+            root=_str(raw, "root", "/usb1-part1/http", where).rstrip("/") or "/",
+            known_hosts=_opt_str(raw, "known-hosts", where),
+            host_key=_opt_str(raw, "host-key", where),
+            access_log=_opt_str(raw, "access-log", where),
+            reports=_bool(raw, "reports", False, where),
+            pin_known_hosts=_opt_str(raw, "pin-known-hosts", where),
         )
 
     def to_config(self) -> dict[str, Any]:
@@ -221,6 +228,7 @@ _CONTEXT_KEYS = {
     "password",
     "certificate-sha256",
     "ca-file",
+    "tls-server-name",
     "insecure",
     "connect-timeout",
     "read-timeout",
@@ -241,6 +249,8 @@ class Context:
     password: PasswordSource | None = None
     certificate_sha256: str | None = None
     ca_file: str | None = None
+    #: The name the certificate must carry when it differs from the URL's host (ca-file).
+    tls_server_name: str | None = None
     insecure: bool = False
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
@@ -254,11 +264,11 @@ class Context:
         cls, name: str, raw: Mapping[str, Any], *, origin: Path | None = None
     ) -> Context:
         where = f"contexts.{name}"
-        if not isinstance(raw, Mapping):
-            raise ConfigError(f"{where}: expected a table")
+        raw = _table(raw, where)
         _no_unknown(raw, _CONTEXT_KEYS, where)
+        url = _opt_str(raw, "url", where)
         ssh = SshVia.from_config(raw["ssh"], f"{where}.ssh") if "ssh" in raw else None
-        if ssh is None and not raw.get("url"):
+        if ssh is None and not url:
             raise ConfigError(f"{where}: needs url, or an ssh table to tunnel through")
         password = (
             PasswordSource.parse(raw["password"], origin=origin, key=f"{where}.password")
@@ -267,17 +277,18 @@ class Context:
         )
         return cls(
             name=name,
-            url=raw.get("url"),
-            user=raw.get("user"),
+            url=url,
+            user=_opt_str(raw, "user", where),
             password=password,
-            certificate_sha256=raw.get("certificate-sha256"),
-            ca_file=raw.get("ca-file"),
-            insecure=bool(raw.get("insecure", False)),
-            connect_timeout=float(raw.get("connect-timeout", 10.0)),
-            read_timeout=float(raw.get("read-timeout", 60.0)),
+            certificate_sha256=_opt_str(raw, "certificate-sha256", where),
+            ca_file=_opt_str(raw, "ca-file", where),
+            tls_server_name=_opt_str(raw, "tls-server-name", where),
+            insecure=_bool(raw, "insecure", False, where),
+            connect_timeout=_seconds(raw, "connect-timeout", 10.0, where),
+            read_timeout=_seconds(raw, "read-timeout", 60.0, where),
             max_connections=_int(raw, "max-connections", 10, where),
             ssh=ssh,
-            description=str(raw.get("description", "")),
+            description=_str(raw, "description", "", where),
             boot=BootServer.from_config(raw["boot"], f"{where}.boot") if "boot" in raw else None,
         )
 
@@ -295,6 +306,8 @@ class Context:
             out["certificate-sha256"] = self.certificate_sha256
         if self.ca_file:
             out["ca-file"] = self.ca_file
+        if self.tls_server_name:
+            out["tls-server-name"] = self.tls_server_name
         if self.insecure:
             out["insecure"] = True
         if self.connect_timeout != 10.0:
@@ -429,13 +442,19 @@ def load_config(path: Path | None = None) -> Config:
         return Config(path=path)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: {exc}") from None
-    contexts_raw = raw.get("contexts", {})
-    if not isinstance(contexts_raw, Mapping):
-        raise ConfigError(f"{path}: contexts must be a table")
-    contexts = {
-        name: Context.from_config(name, value, origin=path) for name, value in contexts_raw.items()
-    }
-    current = raw.get("current-context")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    try:
+        _no_unknown(raw, {"contexts", "current-context"}, "the file")
+        contexts_raw = _table(raw.get("contexts", {}), "contexts")
+        contexts = {
+            name: Context.from_config(name, value, origin=path)
+            for name, value in contexts_raw.items()
+        }
+        current = _opt_str(raw, "current-context", "")
+    except ConfigError as exc:
+        # Every message names the file (each check names the key and the expected type).
+        raise ConfigError(f"{path}: {exc}") from None
     if current is not None and current not in contexts:
         raise ConfigError(f"{path}: current-context {current!r} is not defined")
     return Config(path=path, contexts=contexts, current=current)
@@ -447,15 +466,67 @@ def _no_unknown(raw: Mapping[str, Any], allowed: set[str], where: str) -> None:
         raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}")
 
 
-def _flag(raw: Mapping[str, Any], key: str, where: str) -> bool:
-    value = raw.get(key, False)
-    if not isinstance(value, bool):
-        raise ConfigError(f"{where}.{key}: expected true or false")
+_TYPE_NAMES = {str: "a string", bool: "a boolean (true or false, unquoted)", int: "an integer"}
+
+
+def _describe(value: Any) -> str:
+    """``a string 'abc'``, ``an integer 5``...: what was found, shortened."""
+    names = {str: "a string", bool: "a boolean", int: "an integer", float: "a number"}
+    if isinstance(value, Mapping):
+        return "a table"
+    if isinstance(value, list):
+        return "an array"
+    shown = repr(value)
+    shown = shown if len(shown) <= 40 else shown[:37] + "..."
+    return f"{names.get(type(value), type(value).__name__)} {shown}"
+
+
+def _check_type(value: Any, kind: type, key: str) -> Any:
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ConfigError(f"{key}: expected {_TYPE_NAMES[kind]}, got {_describe(value)}")
     return value
+
+
+def _key(where: str, key: str) -> str:
+    return f"{where}.{key}" if where else key
+
+
+def _table(value: Any, where: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{where}: expected a table, got {_describe(value)}")
+    return value
+
+
+def _str(raw: Mapping[str, Any], key: str, default: str, where: str) -> str:
+    return str(_check_type(raw.get(key, default), str, _key(where, key)))
+
+
+def _opt_str(raw: Mapping[str, Any], key: str, where: str) -> str | None:
+    if key not in raw:
+        return None
+    return str(_check_type(raw[key], str, _key(where, key)))
+
+
+def _bool(raw: Mapping[str, Any], key: str, default: bool, where: str) -> bool:
+    return bool(_check_type(raw.get(key, default), bool, _key(where, key)))
 
 
 def _int(raw: Mapping[str, Any], key: str, default: int, where: str) -> int:
-    value = raw.get(key, default)
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise ConfigError(f"{where}.{key}: expected an integer")
+    return int(_check_type(raw.get(key, default), int, _key(where, key)))
+
+
+def _port(raw: Mapping[str, Any], key: str, default: int, where: str) -> int:
+    value = _int(raw, key, default, where)
+    if not 1 <= value <= 65535:
+        raise ConfigError(f"{_key(where, key)}: expected a port number 1..65535, got {value}")
     return value
+
+
+def _seconds(raw: Mapping[str, Any], key: str, default: float, where: str) -> float:
+    value = raw.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        found = _describe(value)
+        raise ConfigError(f"{_key(where, key)}: expected a number of seconds, got {found}")
+    if not 0 < value <= 86400:  # also refuses nan
+        raise ConfigError(f"{_key(where, key)}: expected seconds in (0, 86400], got {value}")
+    return float(value)

@@ -86,13 +86,14 @@ class PasswordSource:
             return cls("inline", raw, origin)
         if isinstance(raw, Mapping) and len(raw) == 1:
             ((kind, value),) = raw.items()
-            if kind in cls.KINDS:
-                if kind == "netrc":
-                    return cls("netrc", "" if value is True else str(value))
-                return cls(kind, str(value))
+            if kind == "netrc" and (value is True or isinstance(value, str)):
+                return cls("netrc", "" if value is True else value)
+            if kind in cls.KINDS and kind != "netrc" and isinstance(value, str) and value:
+                return cls(kind, value)
         raise ConfigError(
             f"{key}: expected a string or one of "
-            + ", ".join(f"{{ {k} = ... }}" for k in cls.KINDS)
+            + ", ".join(f'{{ {k} = "..." }}' for k in cls.KINDS if k != "netrc")
+            + ", { netrc = true }"
         )
 
     def __repr__(self) -> str:

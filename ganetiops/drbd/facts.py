@@ -13,13 +13,22 @@ NodeDrbd(host='node1', loaded=False, ...)
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import attrs
 
 from ganetiops.drbd.model import NodeDrbd
-from ganetiops.drbd.parsers import merge_devices, parse_events2, parse_proc_drbd, split_brain_minors
+from ganetiops.drbd.parsers import (
+    Parsed,
+    merge_devices,
+    parse_events2,
+    parse_proc_drbd,
+    parse_status,
+    split_brain_minors,
+)
+from ganetiops.ssh.facts import Fact
 
-__all__ = ["COMMAND", "MARK", "parse_node_output", "sections"]
+__all__ = ["COMMAND", "FACTS", "MARK", "parse_node_output", "sections"]
 
 MARK = "@@ganetiops-drbd"
 
@@ -107,3 +116,32 @@ def parse_node_output(
         problems=issues,
         sources=tuple(sources),
     )
+
+
+def _unless_missing(parse: Any) -> Any:
+    def parse_output(stdout: str, status: int | None) -> Parsed:
+        if status == 127:
+            return Parsed(note="command not found")
+        return parse(stdout)  # type: ignore[no-any-return]
+
+    return parse_output
+
+
+#: Each DRBD output as a node fact of the SSH room (``Nodes.facts(extra=FACTS)``):
+#: values land in ``NodeFacts.extra[name]`` as :class:`~ganetiops.drbd.parsers.Parsed`.
+FACTS: tuple[Fact[Parsed], ...] = (
+    Fact("drbd_proc", "cat /proc/drbd", _unless_missing(parse_proc_drbd), default=Parsed()),
+    Fact("drbdadm_status", "drbdadm status 2>&1", _unless_missing(parse_status), Parsed()),
+    Fact(
+        "drbdsetup_status",
+        "drbdsetup status --verbose --statistics 2>&1",
+        _unless_missing(parse_status),
+        Parsed(),
+    ),
+    Fact(
+        "drbdsetup_events2",
+        "timeout 10 drbdsetup events2 --now --statistics 2>&1",
+        _unless_missing(parse_events2),
+        Parsed(),
+    ),
+)

@@ -127,14 +127,15 @@ def check_instance_operation(
     """
     if health is None:
         return Decision(True, operation)
+    if health.state == "inactive":
+        # Disks deactivated on both sides (a stopped instance): nothing to judge here,
+        # Ganeti checks the disks itself when it activates them.
+        return Decision(True, operation, checked=(health.name,))
     problems: list[str] = []
     advice: list[str] = []
-    if not health.healthy and health.state != "inactive":
+    if not health.healthy:
         problems.append(f"{health.name} is {health.state} ({health.detail})")
         advice.append(_remedy(health))
-    elif health.state == "inactive" and operation in ("migrate",):
-        problems.append(f"{health.name}'s disks are not active (is it running?)")
-        advice.append(f"gnt-py instance start {health.name}")
     if problems and operation == "replace-disks" and health.good_copies:
         good = health.good_copies[0]
         advice.append(

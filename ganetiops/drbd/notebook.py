@@ -13,7 +13,7 @@ import html
 import math
 from typing import TYPE_CHECKING, Any
 
-from ganetiops.display.html import STYLE, rows_html
+from ganetiops.display.html import cell_html, table_html, td, th
 
 if TYPE_CHECKING:
     from ganetiops.drbd.health import ClusterDrbd
@@ -55,20 +55,33 @@ def disk_rows(report: ClusterDrbd) -> list[dict[str, Any]]:
     return rows
 
 
+def _state_cell(state: str) -> str:
+    colour = STATE_COLOURS.get(state, "#8c959f")
+    style = f"color:{colour};font-weight:600;white-space:nowrap"
+    return f'<span style="{style}">● {html.escape(state)}</span>'
+
+
 def health_html(report: ClusterDrbd) -> str:
     """The instances' disks as a table (states coloured) and the nodes' summaries."""
     rows = disk_rows(report)
-    table = rows_html(rows, f"DRBD: {len(report.instances)} instances, {report.state}")
-    for state, colour in STATE_COLOURS.items():
-        cell = f"<td>{html.escape(state)}</td>"
-        table = table.replace(
-            cell, f'<td><span style="color:{colour};font-weight:600">● {state}</span></td>'
-        )
+    columns = list(rows[0]) if rows else ["instance", "state"]
+    head = "<tr>" + "".join(th(html.escape(c)) for c in columns) + "</tr>"
+    body = []
+    for row in rows:
+        cells = []
+        for column in columns:
+            if column == "state":
+                cells.append(td(_state_cell(str(row[column]))))
+                continue
+            text, numeric = cell_html(column, row.get(column))
+            cells.append(td(text, right=numeric))
+        body.append("<tr>" + "".join(cells) + "</tr>")
     nodes = "".join(
         f"<li>{html.escape(name)}: {html.escape(node.summary)}</li>"
         for name, node in sorted(report.nodes.items())
     )
-    return f'{table}{STYLE}<ul class="gnt-nodes">{nodes}</ul>'
+    caption = f"DRBD: {len(report.instances)} instances, {report.state}"
+    return f'{table_html(head, body, caption)}<ul class="gnt-nodes">{nodes}</ul>'
 
 
 def to_dataframe(report: ClusterDrbd) -> Any:

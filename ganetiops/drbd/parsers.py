@@ -433,6 +433,8 @@ def parse_events2(text: str) -> Parsed:
             table, key = devices, (name, volume)
         elif what == "peer-device":
             table, key = peer_devices, (name, peer_id, volume)
+        elif what == "path":
+            continue  # DRBD 9: a connection's network path (addresses), nothing we judge
         else:
             unknown.append(line)
             continue

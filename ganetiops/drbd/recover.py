@@ -230,8 +230,9 @@ def _wait(job: Any, io: Io) -> Any:
     return job.wait(on_log=lambda entry: io.say(f"  {getattr(entry, 'message', entry)}"))
 
 
-def apply(steps: Iterable[Step], io: Io) -> list[Outcome]:
-    """Run each step (re-checking it is still needed); stop at the first failure."""
+def apply(steps: Iterable[Step], io: Io, *, stop_on_failure: bool = True) -> list[Outcome]:
+    """Run each step (re-checking it is still needed); stop at the first failure, or
+    (``stop_on_failure=False``, recovery: instances are independent) go on."""
     outcomes: list[Outcome] = []
     for step in steps:
         io.say(f"- {step.text}")
@@ -242,7 +243,7 @@ def apply(steps: Iterable[Step], io: Io) -> list[Outcome]:
         outcomes.append(outcome)
         if outcome.detail:
             io.say(f"  {outcome.status}: {outcome.detail}")
-        if outcome.status == "failed":
+        if outcome.status == "failed" and stop_on_failure:
             break
     return outcomes
 

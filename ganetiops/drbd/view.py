@@ -31,6 +31,7 @@ __all__ = [
     "DiskHealth",
     "InstanceHealth",
     "drbd_disks_of",
+    "ganeti_view",
     "instance_health",
     "judge_disk",
 ]
@@ -173,7 +174,11 @@ def drbd_disks_of(info: Mapping[str, Any]) -> list[dict[str, Any]]:
                 "primary_minor": minor_a,
                 "secondary_minor": minor_b,
             }
-        out.append({"index": index, "size": disk.get("size"), **drbd})
+        entry = {"index": index, "size": disk.get("size"), **drbd}
+        for key in ("pstatus", "sstatus"):
+            if disk.get(key) is not None:
+                entry[key] = disk[key]
+        out.append(entry)
     return out
 
 
@@ -258,18 +263,32 @@ def judge_disk(
             speed_kib=speed,
         )
     if pdev is None or sdev is None:
-        present, missing_side = (
-            (pdev, ("secondary", secondary)) if pdev is not None else (sdev, ("primary", primary))
-        )
+        present = pdev if pdev is not None else sdev
         assert present is not None
-        why = "; ".join(unread) if unread else "disks not active there"
-        return DiskHealth(
-            **base,
-            state="degraded" if not unread else "unknown",
-            detail=f"{missing_side[0]} {missing_side[1]} has no minor ({why}); "
-            f"{'primary' if present is pdev else 'secondary'} is {present.connection} "
-            f"{present.disk}",
-        )
+        here = ("primary", primary) if present is pdev else ("secondary", secondary)
+        there = ("secondary", secondary) if present is pdev else ("primary", primary)
+        seen = f"{here[0]} {here[1]} is {present.connection} {present.disk}"
+        if there[1] in nodes and nodes[there[1]].reachable:
+            return DiskHealth(
+                **base,
+                state="degraded",
+                detail=f"{there[0]} {there[1]} has no minor (disks not active there); {seen}",
+            )
+        # The other node was not read: judge from this side's view of its peer.
+        gone = f"{there[0]} {there[1]} not reached"
+        if present.up_to_date:
+            return DiskHealth(
+                **{**base, "good_copies": (*good, there[1])},
+                state="healthy",
+                detail=f"UpToDate/UpToDate as {here[1]} sees it ({gone})",
+            )
+        if present.connected:
+            return DiskHealth(
+                **base,
+                state="degraded",
+                detail=f"{seen}, peer disk {present.peer_disk} ({gone})",
+            )
+        return DiskHealth(**base, state="degraded", detail=f"{gone}; {seen}")
     if not pdev.connected or not sdev.connected:
         return DiskHealth(
             **base,
@@ -346,3 +365,64 @@ def _run_state(value: Any) -> bool | None:
 def worst(instances: Iterable[InstanceHealth]) -> str:
     states = [i.state for i in instances]
     return min(states, key=lambda s: _RANK.get(s, 0)) if states else "healthy"
+
+
+#: Ganeti's ``ldisk_status`` of a local disk that is UpToDate (``constants.LDS_OKAY``).
+LDS_OKAY = 1
+
+
+def _ganeti_disk(index: int, disk: Mapping[str, Any]) -> DiskHealth:
+    primary = str(disk.get("primary_node") or "")
+    secondary = str(disk.get("secondary_node") or "")
+    base: dict[str, Any] = {
+        "index": index,
+        "primary": primary,
+        "secondary": secondary,
+        "primary_minor": _as_int(disk.get("primary_minor")),
+        "secondary_minor": _as_int(disk.get("secondary_minor")),
+        "port": _as_int(disk.get("port")),
+        "size_mib": _as_int(disk.get("size")),
+    }
+    # (dev_path, major, minor, sync_percent, estimated_time, is_degraded, ldisk_status)
+    sides = [(role, name, disk.get(key)) for role, name, key in (
+        ("primary", primary, "pstatus"), ("secondary", secondary, "sstatus"))]  # fmt: skip
+    statuses = [(role, name, st) for role, name, st in sides if st and len(st) >= 7]
+    base["good_copies"] = tuple(name for _, name, st in statuses if st[6] == LDS_OKAY)
+    missing = [f"{role} {name}" for role, name, st in sides if not st or len(st) < 7]
+    if len(missing) == 2:
+        return DiskHealth(**base, state="unknown", detail="Ganeti reported no disk status")
+    syncing = [st for _, _, st in statuses if st[3] is not None]
+    if syncing:
+        percent = float(min(st[3] for st in syncing))
+        eta = next((int(st[4]) for st in syncing if st[4] is not None), None)
+        return DiskHealth(
+            **base,
+            state="syncing",
+            detail=f"resync {percent:.1f}% (as Ganeti reports it)",
+            percent=percent,
+            eta_seconds=eta,
+        )
+    bad = [f"{role} {name}" for role, name, st in statuses if st[5] or st[6] != LDS_OKAY]
+    if bad or missing:
+        what = ", ".join([*(f"{b} degraded" for b in bad), *(f"{m}: no status" for m in missing)])
+        return DiskHealth(**base, state="degraded", detail=f"{what} (as Ganeti reports it)")
+    return DiskHealth(**base, state="healthy", detail="in sync (as Ganeti reports it)")
+
+
+def ganeti_view(info: Mapping[str, Any]) -> InstanceHealth:
+    """An instance judged from Ganeti's own disk status (non-static instance info:
+    ``pstatus``/``sstatus`` = sync percent, ETA, degraded, local disk status).
+
+    Coarser than the nodes' view (no split brain, no connection state): what the
+    guards use when the nodes cannot be reached over SSH.
+    """
+    disks = tuple(_ganeti_disk(d["index"], d) for d in drbd_disks_of(info))
+    snodes: Sequence[str] = info.get("snodes") or ()
+    return InstanceHealth(
+        name=str(info.get("name") or ""),
+        primary=info.get("pnode") or (disks[0].primary if disks else None),
+        secondary=(snodes[0] if snodes else None) or (disks[0].secondary if disks else None),
+        disks=disks,
+        admin_state=info.get("config_state"),
+        running=_run_state(info.get("run_state")),
+    )

@@ -74,6 +74,9 @@ def lab_inventory(
             "shared-file-storage-dir": configs.SHARED_FILE_STORAGE_DIR,
             "nic-params": {"mode": "bridged", "link": "br0"},
             "os-providers": ["noop", "pxe"],
+            # The homelab's four are all candidates; a large lab keeps it at four, or
+            # every job update is copied to every node (and times out on 2 cores).
+            "candidate-pool-size": len(topology.NODE_NAMES),
         },
         "ssh": {"user": "root", "key": facts.workstation_key, "known-hosts": facts.known_hosts},
         "nodes": {

@@ -118,6 +118,11 @@ def start(builder: Builder, machine: Machine) -> None:
             "ovn-controller",
             "unix:/run/openvswitch/db.sock",
             "--pidfile=/run/ovn/ovn-controller.pid",
+            # Seen here: OVN 23.03's ovn-controller sometimes dies of a segmentation
+            # fault a second after its start (while br-int is being set up); the
+            # monitor restarts it and logs the crash, in the lab's logs, not the host's.
+            "--monitor",
+            f"--log-file={builder.layout.log(name, 'ovn-controller-monitor')}",
             *_QUIET,
         ],
         ready="/run/ovn/ovn-controller.pid",

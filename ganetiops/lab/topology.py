@@ -90,7 +90,7 @@ def validate_name(name: str) -> str:
 
     The limit keeps every derived interface name within Linux's 15 characters.
     """
-    if not _NAME_RE.match(name):
+    if not _NAME_RE.fullmatch(name):
         raise ValidationError(
             f"lab name {name!r}: use 1-10 characters a-z or 0-9, starting with a letter",
             field="name",

@@ -213,17 +213,35 @@ class CreateResult:
 
 
 def _existing_instance(rapi: RapiClient, name: str) -> str | None:
+    """The instance called ``name``; else the one whose first label is ``name``'s
+    (an exact name always wins: ``navidrome.other.tel`` never finds ``navidrome.homelab.tel``
+    when both exist)."""
     short = host_label(name)
-    for existing in rapi.instances.names():
-        if existing == name or host_label(existing) == short:
+    names = rapi.instances.names()
+    if name in names:
+        return name
+    if "." in name.rstrip("."):
+        return None  # a full name that does not exist is not another instance's
+    for existing in names:
+        if host_label(existing) == short:
             return existing
     return None
 
 
 def refuse_existing(rapi: RapiClient, name: str) -> None:
-    """Raise a clear error when an instance of that name (or short name) exists."""
+    """Raise a clear error when an instance of that name, or of its first label, exists
+    (two instances with one first label would share keys/<label>.tar.gz: refused)."""
     existing = _existing_instance(rapi, name)
     if existing is None:
+        short = host_label(name)
+        clash = [n for n in rapi.instances.names() if host_label(n) == short]
+        if clash:
+            raise ValidationError(
+                f"instance {clash[0]} has the same first label as {name}: both would boot "
+                f"with hostname {short} and share keys/{short}.tar.gz (one identity for two "
+                "machines); choose another first label. Nothing was changed.",
+                field="name",
+            )
         return
     instance = rapi.instances.get(existing)
     where = f"OS {instance.os or '?'}, primary {instance.pnode or '?'}"

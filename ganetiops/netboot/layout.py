@@ -37,7 +37,7 @@ _MAC: Final = re.compile(r"^[0-9a-f]{2}([:-])[0-9a-f]{2}(\1[0-9a-f]{2}){4}$")
 
 def class_name(value: object, field: str = "class") -> str:
     """A class name: one lowercase DNS label (``navidrome``, ``uptime-kuma``)."""
-    if not isinstance(value, str) or not _LABEL.match(value):
+    if not isinstance(value, str) or not _LABEL.fullmatch(value):
         raise ValidationError(
             f"{field}: {value!r} is not a class name (lowercase letters, digits and '-', "
             "at most 63, not starting or ending with '-')",
@@ -54,10 +54,10 @@ def host_label(value: object, field: str = "name") -> str:
     """
     if not isinstance(value, str) or not value:
         raise ValidationError(f"{field}: expected a host name, got {value!r}", field=field)
-    label = value.split(".", 1)[0].lower()
-    if not _LABEL.match(label):
+    labels = value.lower().removesuffix(".").split(".")
+    if not all(_LABEL.fullmatch(one) for one in labels):
         raise ValidationError(f"{field}: {value!r} is not a valid host name", field=field)
-    return label
+    return labels[0]
 
 
 def mac_hyphens(value: object, field: str = "mac") -> str:
@@ -65,7 +65,7 @@ def mac_hyphens(value: object, field: str = "mac") -> str:
 
     Accepts colons or hyphens, any case.
     """
-    if isinstance(value, str) and _MAC.match(value.lower()):
+    if isinstance(value, str) and _MAC.fullmatch(value.lower()):
         return value.lower().replace(":", "-")
     raise ValidationError(f"{field}: {value!r} is not a MAC address", field=field)
 

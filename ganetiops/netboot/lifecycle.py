@@ -416,9 +416,10 @@ class RemovePlan:
     macs: tuple[str, ...]
     keys: bool
     steps: tuple[PlanStep, ...]
+    notes: tuple[str, ...] = ()
 
     def lines(self) -> list[str]:
-        return plan_lines(f"Plan to remove {self.name}:", self.steps)
+        return plan_lines(f"Plan to remove {self.name}:", self.steps, self.notes)
 
 
 @attrs.frozen
@@ -434,14 +435,28 @@ def plan_remove(
 ) -> RemovePlan:
     """Remove the instance and what the boot server holds for it (leftovers too)."""
     target = find_target(rapi, boot, name)
+    # Another instance with the same first label shares keys/<label>.tar.gz and the
+    # wrappers naming that label: they are its identity too, and are left alone.
+    sharing = [
+        other
+        for other in rapi.instances.names()
+        if other != target.name and host_label(other) == target.short
+    ]
     macs = []
     if target.mac and target.wrapper is not None:
         macs.append(mac_hyphens(target.mac))
-    for state in boot.find_wrappers(target.short):
-        if state.wrapper.mac not in macs:
-            macs.append(state.wrapper.mac)
-    has_keys = not keep_keys and boot.keys_entry(target.short) is not None
+    if not sharing:
+        for state in boot.find_wrappers(target.short):
+            if state.wrapper.mac not in macs:
+                macs.append(state.wrapper.mac)
+    has_keys = not keep_keys and not sharing and boot.keys_entry(target.short) is not None
     steps = []
+    notes = []
+    if sharing and boot.keys_entry(target.short) is not None:
+        notes.append(
+            f"keys/{target.short}.tar.gz is kept: instance {', '.join(sharing)} has the same "
+            "first label and boots with that identity too"
+        )
     if target.instance is not None:
         steps.append(
             PlanStep(
@@ -460,7 +475,13 @@ def plan_remove(
             field="name",
         )
     return RemovePlan(
-        target.name, target.short, target.instance is not None, tuple(macs), has_keys, tuple(steps)
+        target.name,
+        target.short,
+        target.instance is not None,
+        tuple(macs),
+        has_keys,
+        tuple(steps),
+        tuple(notes),
     )
 
 

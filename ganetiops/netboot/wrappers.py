@@ -43,7 +43,7 @@ _BY_CLASS: Final = re.compile(r"/nixos/by-class/([^/]+)/ipxe$")
 
 def hostname_param(value: object) -> str:
     """A kernel parameter name such as ``hostname`` or ``systemd.hostname``."""
-    if not isinstance(value, str) or not _PARAM.match(value):
+    if not isinstance(value, str) or not _PARAM.fullmatch(value):
         raise ValidationError(
             f"hostname parameter {value!r}: expected a kernel parameter name", field="hostname"
         )

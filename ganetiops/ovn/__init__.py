@@ -37,6 +37,7 @@ _LAZY: dict[str, str] = {
     "GanetiNic": "ganetiops.ovn.ganeti",
     "OvnSupport": "ganetiops.ovn.ganeti",
     "ChassisState": "ganetiops.ovn.chassis",
+    "Topology": "ganetiops.ovn.view",
 }
 
 __all__ = [
@@ -60,6 +61,7 @@ __all__ = [
     "PortBinding",
     "SbSnapshot",
     "Southbound",
+    "Topology",
 ]
 
 __getattr__, __dir__ = exports(__name__, _LAZY, __all__)
@@ -82,3 +84,4 @@ if TYPE_CHECKING:  # pragma: no cover
         PortBinding,
         SbSnapshot,
     )
+    from ganetiops.ovn.view import Topology

@@ -109,9 +109,7 @@ class Expect:
         rows = [r for r in self.api.tables[self.table].rows.values() if r.name == self.name]
         if self.absent:
             if rows:
-                raise OvnConflictError(
-                    f"{self.table} {self.name} appeared since the plan was made; nothing applied"
-                )
+                raise OvnConflictError(f"{self.table} {self.name} already exists; nothing applied")
             return
         if len(rows) != 1:
             raise OvnConflictError(
@@ -425,18 +423,75 @@ class Northbound(Database):
         name: str,
         *,
         ports: Sequence[tuple[str, str, Sequence[str]]] = (),
+        nats: Sequence[tuple[str, str, str]] = (),
         external_ids: Mapping[str, str] | None = None,
     ) -> None:
-        """A logical router with ports ``(name, mac, networks)``, one transaction."""
+        """A logical router with ports ``(name, mac, networks)`` and NAT rules
+        ``(type, external_ip, logical_ip)``, all in one transaction."""
         validate.name(name, "router")
         checked = [
-            (validate.name(p, "port"), validate.mac(mac), tuple(nets)) for p, mac, nets in ports
+            (validate.name(p, "port"), validate.mac(mac), [_network(n) for n in nets])
+            for p, mac, nets in ports
         ]
+        rules = [_nat(t, ext, logical) for t, ext, logical in nats]
+        ids = {str(k): str(v) for k, v in (external_ids or {}).items()}
+
+        def make(api: Any, txn: Any) -> None:
+            router = txn.insert(api.tables["Logical_Router"])
+            router.name = name
+            router.external_ids = ids
+            router.ports = []
+            router.nat = []
+            for port, mac, networks in checked:
+                lrp = txn.insert(api.tables["Logical_Router_Port"])
+                lrp.name = port
+                lrp.mac = mac
+                lrp.networks = networks
+                router.addvalue("ports", lrp)
+            for nat_type, external_ip, logical_ip in rules:
+                nat = txn.insert(api.tables["NAT"])
+                nat.type = nat_type
+                nat.external_ip = external_ip
+                nat.logical_ip = logical_ip
+                router.addvalue("nat", nat)
+
         commands: list[Any] = [Expect(self.api, "Logical_Router", name, absent=True)]
-        commands.append(self.api.lr_add(name, external_ids=dict(external_ids or {})))
-        for port, mac, networks in checked:
-            commands.append(self.api.lrp_add(name, port, mac, list(networks)))
+        commands += [Expect(self.api, "Logical_Router_Port", p, absent=True) for p, _, _ in checked]
+        commands.append(Function(self.api, make, f"router {name}"))
         self.commit(commands, what=f"create router {name}")
+
+    def delete_router(self, name: str) -> None:
+        validate.name(name, "router")
+        self.commit([self.api.lr_del(name)], what=f"delete router {name}")
+
+
+def _network(value: str) -> str:
+    """A router port network ``10.0.0.1/24`` (an address with its prefix length)."""
+    import ipaddress  # lazy: start-up
+
+    try:
+        return str(ipaddress.IPv4Interface(value))
+    except ValueError:
+        raise ValidationError(
+            f"networks: {value!r} is not an address/prefix such as 10.0.0.1/24", field="networks"
+        ) from None
+
+
+def _nat(nat_type: str, external_ip: str, logical_ip: str) -> tuple[str, str, str]:
+    if nat_type not in ("snat", "dnat", "dnat_and_snat"):
+        raise ValidationError(
+            f"nat: type {nat_type!r} (expected snat, dnat or dnat_and_snat)", field="nat"
+        )
+    external = validate.ipv4(external_ip, "nat.external_ip")
+    if nat_type == "snat":
+        logical = (
+            validate.cidr(logical_ip, "nat.logical_ip")
+            if "/" in logical_ip
+            else validate.ipv4(logical_ip, "nat.logical_ip")
+        )
+    else:
+        logical = validate.ipv4(logical_ip, "nat.logical_ip")
+    return nat_type, external, logical
 
 
 class Southbound(Database):

@@ -161,7 +161,7 @@ def check_name(value: object, what: str) -> str:
     """A name as the server matches it in a path: ASCII ``[A-Za-z0-9_.-]+``."""
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return str(value)
-    if not isinstance(value, str) or not _NAME_RE.match(value) or value in (".", ".."):
+    if not isinstance(value, str) or not _NAME_RE.fullmatch(value) or value in (".", ".."):
         # "." and ".." are dot segments: /2/groups/../modify would address /2/modify.
         raise errors.ValidationError(
             f"{what} {value!r} is not a valid Ganeti name (letters, digits, '.', '_' and '-' only)",
@@ -367,9 +367,10 @@ def master_unreachable(error: errors.RapiError) -> bool:
 
 def parse_job_id(value: Any) -> int:
     """Job ids are JSON numbers on 3.x, strings on older masters: normalise to int."""
-    try:
-        if isinstance(value, bool):
-            raise TypeError
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    if isinstance(value, str) and value.isascii() and value.isdigit():
         return int(value)
-    except (TypeError, ValueError):
-        raise errors.RapiError(200, f"expected a job id, got {value!r}") from None
+    from ganetiops.rapi.shapes import fail  # lazy: httpx, start-up
+
+    raise fail("a job id (a number)", value)

@@ -24,7 +24,7 @@ import tenacity
 from ganetiops import errors
 from ganetiops.config import Context, load_config
 from ganetiops.rapi.call import Call, ClusterFacts
-from ganetiops.rapi.core import ClientCore, facts_from, should_retry
+from ganetiops.rapi.core import Budget, ClientCore, facts_from, should_retry
 from ganetiops.rapi.jobs import AsyncJob, Job, Sleep, Step, info_call
 from ganetiops.rapi.models.job import LogEntry
 from ganetiops.rapi.namespace import Async, Sync
@@ -48,6 +48,11 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 _INFO = Cluster.info  # the descriptor: builds the GET /2/info call for the facts cache
+
+
+def _retry(call: Call[Any], exc: BaseException, budget: Budget) -> bool:
+    """Retry when it is safe and the call's shared deadline leaves time for it."""
+    return should_retry(call, exc) and not budget.exhausted(exc)
 
 
 def _wait_strategy() -> Any:
@@ -93,13 +98,15 @@ class RapiClient(ClientCore):
         """Send one call (checking its preconditions first) and parse the answer."""
         if call.precondition is not None:
             call.precondition(self.facts())
+        budget = self.budget(call)
         retrying = tenacity.Retrying(
             stop=tenacity.stop_after_attempt(self.retries + 1),
             wait=_wait_strategy(),
-            retry=tenacity.retry_if_exception(lambda exc: should_retry(call, exc)),
+            retry=tenacity.retry_if_exception(lambda exc: _retry(call, exc, budget)),
             reraise=True,
         )
-        return call.parse(retrying(self._send_once, call))
+        answer = retrying(self._send_once, call, budget)
+        return self.parse_answer(call, answer)  # type: ignore[no-any-return]
 
     def submit(self, call: Call[int]) -> Job:
         """Send a job-submitting call exactly once; return the handle of the new job.
@@ -110,10 +117,10 @@ class RapiClient(ClientCore):
         job_id = self.drive(submit_flow(call, window=self.lookup_window), None)
         return Job(self, job_id, call.result)
 
-    def _send_once(self, call: Call[Any]) -> Any:
+    def _send_once(self, call: Call[Any], budget: Budget | None = None) -> Any:
         with self._slots:
             try:
-                response = self._http.request(**self.request_kwargs(call))
+                response = self._http.request(**self.request_kwargs(call, budget))
             except httpx.HTTPError as exc:
                 raise self.map_transport_error(call, exc) from exc
         return self.read_response(call, response)
@@ -214,24 +221,25 @@ class AsyncRapiClient(ClientCore):
     async def send(self, call: Call[T]) -> T:
         if call.precondition is not None:
             call.precondition(await self.facts())
+        budget = self.budget(call)
         retrying = tenacity.AsyncRetrying(
             stop=tenacity.stop_after_attempt(self.retries + 1),
             wait=_wait_strategy(),
-            retry=tenacity.retry_if_exception(lambda exc: should_retry(call, exc)),
+            retry=tenacity.retry_if_exception(lambda exc: _retry(call, exc, budget)),
             reraise=True,
         )
-        value: Any = await retrying(self._send_once, call)
-        return call.parse(value)
+        value: Any = await retrying(self._send_once, call, budget)
+        return self.parse_answer(call, value)  # type: ignore[no-any-return]
 
     async def submit(self, call: Call[int]) -> AsyncJob:
         loop_time = asyncio.get_running_loop().time
         flow = submit_flow(call, window=self.lookup_window, clock=loop_time)
         return AsyncJob(self, await self.drive(flow, None), call.result)
 
-    async def _send_once(self, call: Call[Any]) -> Any:
+    async def _send_once(self, call: Call[Any], budget: Budget | None = None) -> Any:
         async with self._slots:
             try:
-                response = await self._http.request(**self.request_kwargs(call))
+                response = await self._http.request(**self.request_kwargs(call, budget))
             except httpx.HTTPError as exc:
                 raise self.map_transport_error(call, exc) from exc
         return self.read_response(call, response)
@@ -308,6 +316,7 @@ def _context_options(context: Context | str | None, overrides: dict[str, Any]) -
         "password": ctx.resolve_password(),
         "certificate_sha256": ctx.certificate_sha256,
         "ca_file": ctx.ca_file,
+        "tls_server_name": ctx.tls_server_name,
         "insecure": ctx.insecure,
         "connect_timeout": ctx.connect_timeout,
         "read_timeout": ctx.read_timeout,

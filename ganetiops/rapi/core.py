@@ -141,6 +141,7 @@ class ClientCore(Executor):
         tls: TlsPolicy | None = None,
         certificate_sha256: str | None = None,
         ca_file: str | None = None,
+        tls_server_name: str | None = None,
         insecure: bool = False,
         connect_timeout: float = 10.0,
         read_timeout: float = 60.0,
@@ -153,9 +154,16 @@ class ClientCore(Executor):
     ) -> None:
         self.url = normalize_url(url)
         if tls is None:
-            tls = TlsPolicy(sha256=certificate_sha256, ca_file=ca_file, insecure=insecure)
-        elif certificate_sha256 or ca_file or insecure:
-            raise errors.ValidationError("give tls= or certificate_sha256/ca_file/insecure")
+            tls = TlsPolicy(
+                sha256=certificate_sha256,
+                ca_file=ca_file,
+                insecure=insecure,
+                server_name=tls_server_name,
+            )
+        elif certificate_sha256 or ca_file or insecure or tls_server_name:
+            raise errors.ValidationError(
+                "give tls= or certificate_sha256/ca_file/tls_server_name/insecure"
+            )
         if self.url.startswith("http://"):
             log.warning("RAPI over plain HTTP to %s: credentials travel in clear", self.url)
         self.tls = tls
@@ -168,7 +176,8 @@ class ClientCore(Executor):
         self.max_connections = max_connections
         self.timeout = httpx.Timeout(read_timeout, connect=connect_timeout)
         self.retries = retries
-        #: Tag appended to every job's reason trail (``None`` to send none).
+        #: Tag appended to every job's reason trail (``None`` to send none); each job
+        #: submission also carries its own request id (:mod:`ganetiops.rapi.writes`).
         self.reason_tag: str | None = (
             f"ganetiops {__version__}" if reason is _USE_DEFAULT else reason
         )
@@ -210,16 +219,25 @@ class ClientCore(Executor):
             kwargs["verify"] = self.tls.ssl_context()
         return kwargs
 
-    def request_kwargs(self, call: Call[Any]) -> dict[str, Any]:
+    def request_kwargs(self, call: Call[Any], budget: Budget | None = None) -> dict[str, Any]:
         kwargs: dict[str, Any] = {"method": call.method, "url": call.path}
         if call.query:
             kwargs["params"] = list(call.query)
         if call.body is not None:
             kwargs["content"] = call.body
             kwargs["headers"] = {"Content-Type": "application/json"}
-        if call.read_timeout is not None:
-            kwargs["timeout"] = httpx.Timeout(call.read_timeout, connect=self.timeout.connect)
+        read = call.read_timeout if call.read_timeout is not None else self.timeout.read
+        connect = self.timeout.connect
+        if budget is not None:
+            connect, read = budget.remaining(connect, read)
+        if budget is not None or call.read_timeout is not None:
+            kwargs["timeout"] = httpx.Timeout(read, connect=connect, pool=connect)
         return kwargs
+
+    def budget(self, call: Call[Any]) -> Budget:
+        """One deadline for a call and all its retries (connecting, and in all)."""
+        read = call.read_timeout if call.read_timeout is not None else self.timeout.read
+        return Budget(self.timeout.connect or 10.0, read or 60.0)
 
     @staticmethod
     def read_response(call: Call[Any], response: httpx.Response) -> Any:
@@ -230,9 +248,18 @@ class ClientCore(Executor):
         try:
             return decode_json(response.content)
         except ValueError:
-            raise errors.RapiError(
-                200, "the answer is not JSON", method=call.method, path=call.path
+            raise errors.RapiProtocolError(
+                "expected JSON, got " + repr(response.content[:60]),
+                method=call.method,
+                path=call.path,
             ) from None
+
+    @staticmethod
+    def parse_answer(call: Call[Any], value: Any) -> Any:
+        """``call.parse(value)``; a wrong shape becomes one :class:`RapiProtocolError`."""
+        from ganetiops.rapi.shapes import parse_checked  # lazy: httpx, start-up
+
+        return parse_checked(call.parse, value, call.method, call.path)
 
     @staticmethod
     def map_transport_error(call: Call[Any], exc: httpx.HTTPError) -> errors.GanetiOpsError:
@@ -241,7 +268,9 @@ class ClientCore(Executor):
         if mismatch:
             return errors.CertificateError(f"{where}: {mismatch}")
         if isinstance(exc, httpx.ConnectError) and "CERTIFICATE_VERIFY_FAILED" in str(exc):
-            return errors.CertificateError(f"{where}: certificate not trusted ({exc})")
+            from ganetiops.rapi.tls import verify_failure_hint  # lazy: httpx, start-up
+
+            return errors.CertificateError(f"{where}: {verify_failure_hint(str(exc))} ({exc})")
         if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
             return errors.RapiTimeoutError(f"{where}: timed out connecting", sent=False)
         if isinstance(exc, httpx.ConnectError):
@@ -249,6 +278,43 @@ class ClientCore(Executor):
         if isinstance(exc, httpx.TimeoutException):
             return errors.RapiTimeoutError(f"{where}: no answer in time", sent=True)
         return errors.RapiConnectionError(f"{where}: {type(exc).__name__}: {exc}", sent=True)
+
+
+class Budget:
+    """The time a call may take, shared by its retries (and the SSH tunnel's own retry).
+
+    Connecting, over every attempt, may take ``connect`` seconds in all; the whole call
+    ``connect + read``. Without it a silent server behind the SSH tunnel took 82 s and
+    8 connects for a 10 s connect timeout (4 RAPI attempts times 2 tunnel attempts).
+    """
+
+    #: Below this, an attempt is not worth starting.
+    MINIMUM = 0.05
+
+    def __init__(self, connect: float, read: float, clock: Any = None) -> None:
+        import time  # lazy: start-up
+
+        self._clock = clock or time.monotonic
+        start = self._clock()
+        self.connect_deadline = start + connect
+        self.deadline = start + connect + read
+
+    def remaining(self, connect: float | None, read: float | None) -> tuple[float, float]:
+        """Timeouts for the next attempt: the configured ones, cut to what is left."""
+        now = self._clock()
+        left_connect = max(self.connect_deadline - now, self.MINIMUM)
+        left_all = max(self.deadline - now, self.MINIMUM)
+        return (
+            min(connect, left_connect) if connect is not None else left_connect,
+            min(read, left_all) if read is not None else left_all,
+        )
+
+    def exhausted(self, exc: BaseException) -> bool:
+        """No time left for another attempt after ``exc``."""
+        now = self._clock()
+        if isinstance(exc, errors.RapiConnectionError) and not exc.sent:
+            return now >= self.connect_deadline - self.MINIMUM
+        return now >= self.deadline - self.MINIMUM
 
 
 def should_retry(call: Call[Any], exc: BaseException) -> bool:

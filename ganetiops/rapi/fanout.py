@@ -42,6 +42,8 @@ WATCH_FIELDS: Final = ("id", "status", "opstatus", "opresult", "received_ts", "e
 DEFAULT_IN_FLIGHT: Final = 40
 #: Ids per status query: the filter grows with them, and a row per id comes back.
 QUERY_CHUNK: Final = 200
+#: Seconds the status queries may fail in a row before the fan-out gives up.
+OUTAGE: Final = 120.0
 
 Submit = Callable[[], Awaitable["AsyncJob"]]
 
@@ -53,8 +55,10 @@ class Outcome:
     key: str
     #: The job's id, ``None`` when the submission itself failed (nothing was queued).
     job_id: int | None
-    #: Ganeti's final job status (``success``, ``error``, ``canceled``), or
-    #: ``not-submitted`` / ``unknown`` (the deadline came first).
+    #: Ganeti's final job status (``success``, ``error``, ``canceled``);
+    #: ``not-submitted`` (refused before or by the server: no job), or ``unknown``:
+    #: the deadline came first (``job_id`` set), or the answer to the submission was
+    #: lost after it was sent (``job_id`` None: a job may exist; look before retrying).
     status: str
     error: errors.GanetiOpsError | None = None
     info: JobInfo | None = attrs.field(default=None, repr=False)
@@ -74,10 +78,13 @@ class Progress:
     failed: int
     elapsed: float
 
+    #: Jobs queued in Ganeti and not finished yet.
+    running: int = 0
+
     def __str__(self) -> str:
         return (
             f"{self.finished}/{self.total} done, {self.failed} failed, "
-            f"{self.submitted - self.finished} running ({self.elapsed:.1f} s)"
+            f"{self.running} running ({self.elapsed:.1f} s)"
         )
 
 
@@ -126,6 +133,7 @@ async def run_jobs(
                     finished=len(outcomes),
                     failed=counts["failed"],
                     elapsed=time.monotonic() - started,
+                    running=len(running),
                 )
             )
 
@@ -140,14 +148,17 @@ async def run_jobs(
             job = await thunk()
         except errors.GanetiOpsError as exc:
             room.release()
-            finish(Outcome(key=key, job_id=None, status="not-submitted", error=exc))
+            # A write whose answer was lost may have made a job: say so, never "not sent".
+            lost = isinstance(exc, errors.RapiConnectionError) and exc.sent
+            finish(Outcome(key, None, "unknown" if lost else "not-submitted", exc))
             return
         counts["submitted"] += 1
         running[job.id] = key
         changed.set()
 
+    tasks: list[asyncio.Task[None]] = []
+
     async def submitter() -> None:
-        tasks = []
         for key, thunk in items:
             if deadline is not None:
                 try:
@@ -160,11 +171,24 @@ async def run_jobs(
         if tasks:
             await asyncio.gather(*tasks)
 
+    outage: list[float] = []  # when the status queries began to fail, if they do
+
     async def watch_once() -> None:
         ids = sorted(running)
         for start in range(0, len(ids), QUERY_CHUNK):
             chunk = ids[start : start + QUERY_CHUNK]
-            result = await client.query.query("job", WATCH_FIELDS, _status_filter(chunk))
+            try:
+                result = await client.query.query("job", WATCH_FIELDS, _status_filter(chunk))
+            except (errors.RapiConnectionError, errors.RapiServerError) as exc:
+                # A read: ride out a busy or restarting RAPI for up to OUTAGE seconds
+                # (the jobs go on in Ganeti meanwhile), then give up loudly.
+                if isinstance(exc, errors.CertificateError):
+                    raise
+                outage[:] = outage or [time.monotonic()]
+                if time.monotonic() - outage[0] >= OUTAGE:
+                    raise
+                return
+            outage.clear()
             for row in result.records():
                 info = JobInfo.from_api(row)
                 if not info.finalized or info.id not in running:
@@ -200,10 +224,12 @@ async def run_jobs(
         # submission surfaces here.
         await feeding
     finally:
-        if not feeding.done():
+        if not feeding.done():  # an error or a cancellation: stop every submission
             feeding.cancel()
+            for task in tasks:
+                task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await feeding
+                await asyncio.gather(feeding, *tasks, return_exceptions=True)
     for job_id, key in running.items():
         late = errors.JobTimeout(f"job {job_id} still unfinished at the deadline", job_id=job_id)
         outcomes[key] = Outcome(key=key, job_id=job_id, status="unknown", error=late)

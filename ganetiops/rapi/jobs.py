@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ganetiops import errors, hooks
+from ganetiops.rapi import shapes
 from ganetiops.rapi.call import Call, Params, Route, build_call, master_unreachable
 from ganetiops.rapi.models.job import JobInfo, LogEntry
 from ganetiops.rapi.models.misc import parse_cancel
@@ -65,7 +66,9 @@ Step = Call[Any] | Sleep | LogEntry
 
 
 def info_call(job_id: int) -> Call[JobInfo]:
-    return build_call(_INFO_ROUTE, {"job_id": job_id}, Params(parse=JobInfo.from_api), reason=None)
+    return build_call(
+        _INFO_ROUTE, {"job_id": job_id}, Params(parse=shapes.model(JobInfo.from_api)), reason=None
+    )
 
 
 #: What each long poll asks for: enough to finish without another request once the
@@ -90,7 +93,9 @@ def wait_call(
         "previous_job_info": previous,
         "previous_log_serial": serial,
     }
-    call: Call[Any] = build_call(_WAIT_ROUTE, {"job_id": job_id}, Params(body=body), reason=None)
+    call: Call[Any] = build_call(
+        _WAIT_ROUTE, {"job_id": job_id}, Params(body=body, parse=_wait_answer), reason=None
+    )
     return attrs.evolve(call, read_timeout=read_timeout)
 
 
@@ -115,6 +120,17 @@ def _outage_step(
     if deadline is not None:
         pause = max(min(pause, deadline - now), 0.0)
     return start, Sleep(pause)
+
+
+def _wait_answer(value: Any) -> Any:
+    """``{"job_info": [...], "log_entries": [...]}`` or ``null``."""
+    if value is None:
+        return None
+    answer = shapes.obj(value)
+    for key in ("job_info", "log_entries"):
+        if answer.get(key) is not None:
+            shapes.seq(answer[key])
+    return answer
 
 
 @attrs.define
@@ -278,7 +294,8 @@ def _finish(
                 job=info,
             )
     first = info.opresult[0] if info.opresult else None
-    return JobResult(info=info, value=result_parse(first), children=tuple(children))
+    value = shapes.parse_checked(result_parse, first, "GET", f"/2/jobs/{info.id} (opresult)")
+    return JobResult(info=info, value=value, children=tuple(children))
 
 
 def _collect_children(

@@ -6,9 +6,12 @@ Three ways to trust it, in order of preference:
 
 - ``sha256=``: the SHA-256 fingerprint of the certificate; checked right after
   the handshake, before any byte of the request is sent;
-- ``ca_file=``: a PEM file holding the certificate (or a real CA); verified as a
-  chain, the hostname check decoupled (``VERIFY_X509_STRICT`` cleared, which
-  would reject a v1 certificate as a trust anchor);
+- ``ca_file=``: a PEM file holding a CA (or the certificate itself); verified as
+  a chain **and** against the host name of the URL, as curl does, or against
+  ``server_name=`` when the certificate names another host. Ganeti's own
+  certificate names ``ganeti.example.com``: pin it with ``sha256=`` instead
+  (``VERIFY_X509_STRICT`` is cleared, which would reject a v1 certificate as a
+  trust anchor);
 - neither: the system's CAs with the hostname checked (for clusters that run a
   real certificate).
 
@@ -22,6 +25,7 @@ import logging
 import socket
 import ssl
 import warnings
+from typing import Any
 
 import attrs
 
@@ -78,15 +82,25 @@ class TlsPolicy:
     sha256: str | None = attrs.field(default=None, converter=_optional_fingerprint)
     ca_file: str | None = None
     insecure: bool = False
+    #: The host name the certificate must carry, when not the URL's (CA-verified only).
+    server_name: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if self.server_name is not None and not self.ca_file and (self.sha256 or self.insecure):
+            raise errors.ValidationError(
+                "tls-server-name applies to CA-verified certificates, not to a pin",
+                field="tls_server_name",
+            )
 
     def describe(self) -> str:
         if self.insecure:
             return "NOT VERIFIED (insecure)"
         if self.sha256:
             return f"pinned sha256 {self.sha256}"
+        name = f"host name {self.server_name}" if self.server_name else "host name checked"
         if self.ca_file:
-            return f"pinned CA file {self.ca_file}"
-        return "system CAs, hostname checked"
+            return f"CA file {self.ca_file}, {name}"
+        return f"system CAs, {name}"
 
     def ssl_context(self) -> ssl.SSLContext:
         """An SSLContext enforcing this policy (used by both clients and tunnels)."""
@@ -103,15 +117,79 @@ class TlsPolicy:
             return ctx
         if self.sha256:
             return _pinned_context(self.sha256)
+        cls = _context_class(self.server_name)
         if self.ca_file:
+            ctx = cls(ssl.PROTOCOL_TLS_CLIENT)
             try:
-                ctx = ssl.create_default_context(cafile=self.ca_file)
+                ctx.load_verify_locations(cafile=self.ca_file)
             except (OSError, ssl.SSLError) as exc:
                 raise errors.ConfigError(f"CA file {self.ca_file}: {exc}") from None
-            ctx.check_hostname = False
             ctx.verify_flags &= ~ssl.VERIFY_X509_STRICT
-            return ctx
-        return ssl.create_default_context()
+        else:
+            ctx = cls(ssl.PROTOCOL_TLS_CLIENT)
+            ctx.load_default_certs()
+        # PROTOCOL_TLS_CLIENT: CERT_REQUIRED and check_hostname are on; keep them so.
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+        return ctx
+
+
+def _context_class(server_name: str | None) -> type[ssl.SSLContext]:
+    """SSLContext, or a subclass that checks (and sends as SNI) ``server_name``."""
+    if server_name is None:
+        return ssl.SSLContext
+    name = server_name
+
+    class NamedContext(ssl.SSLContext):
+        def wrap_socket(
+            self,
+            sock: Any,
+            server_side: bool = False,
+            do_handshake_on_connect: bool = True,
+            suppress_ragged_eofs: bool = True,
+            server_hostname: Any = None,
+            session: Any = None,
+        ) -> ssl.SSLSocket:
+            return super().wrap_socket(
+                sock,
+                server_side,
+                do_handshake_on_connect,
+                suppress_ragged_eofs,
+                server_hostname=name,
+                session=session,
+            )
+
+        def wrap_bio(
+            self,
+            incoming: Any,
+            outgoing: Any,
+            server_side: bool = False,
+            server_hostname: Any = None,
+            session: Any = None,
+        ) -> ssl.SSLObject:
+            return super().wrap_bio(
+                incoming, outgoing, server_side, server_hostname=name, session=session
+            )
+
+    return NamedContext
+
+
+#: Ganeti's self-signed RAPI certificate names this host, whatever the cluster's name.
+GANETI_DEFAULT_CN = "ganeti.example.com"
+
+
+def verify_failure_hint(message: str) -> str:
+    """What to say when CA verification failed (``message``: OpenSSL's reason)."""
+    if "Hostname mismatch" in message or "IP address mismatch" in message:
+        return (
+            "the certificate does not name this host; if it is Ganeti's own self-signed "
+            f"certificate (CN {GANETI_DEFAULT_CN}) pin it instead: certificate-sha256, "
+            "e.g. gnt-py context add NAME --url URL --trust --replace; if it names "
+            "another host on purpose, set tls-server-name to that name"
+        )
+    return (
+        "certificate not trusted; pin Ganeti's self-signed certificate with "
+        "certificate-sha256 (gnt-py context add NAME --url URL --trust) or give a ca-file"
+    )
 
 
 def _pinned_context(expected: str) -> ssl.SSLContext:

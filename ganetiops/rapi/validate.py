@@ -94,7 +94,7 @@ QUERY_RESOURCES = (
 
 _HOSTNAME_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)\Z")
 _MAC = re.compile(r"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}\Z")
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGTP]?)(?:i?B)?\s*$", re.IGNORECASE)
+_SIZE = re.compile(r" *(\d+(?:\.\d+)?) *([KMGTP]?)(?:i?B)? *", re.IGNORECASE | re.ASCII)
 _UNIT_MIB = {"": 1, "K": 1 / 1024, "M": 1, "G": 1024, "T": 1024**2, "P": 1024**3}
 
 
@@ -103,7 +103,7 @@ def hostname(value: Any, field: str = "name") -> str:
     if not isinstance(value, str) or not value or len(value) > 255:
         raise ValidationError(f"{field}: expected a host name, got {value!r}", field=field)
     labels = value.rstrip(".").split(".")
-    if not all(_HOSTNAME_LABEL.match(label) for label in labels):
+    if not all(_HOSTNAME_LABEL.fullmatch(label) for label in labels):
         raise ValidationError(
             f"{field}: {value!r} is not a valid host name "
             "(labels of letters, digits and '-', not starting or ending with '-')",
@@ -121,12 +121,16 @@ def mac(value: Any, field: str = "mac") -> str:
     """``auto``, ``generate`` or six ':'-separated hex pairs (returned lowercase)."""
     if isinstance(value, str) and value.lower() in ("auto", "generate"):
         return value.lower()
-    if not isinstance(value, str) or not _MAC.match(value):
+    if not isinstance(value, str) or not _MAC.fullmatch(value):
         raise ValidationError(
             f"{field}: {value!r} is not a MAC address (aa:00:00:12:34:56, auto or generate)",
             field=field,
         )
     return value.lower()
+
+
+#: No storage Ganeti drives holds more than this (1 EiB; LVM's own limit is 8 EiB).
+MAX_SIZE_MIB = 1024**4
 
 
 def size_mib(value: Any, field: str = "size") -> int:
@@ -137,7 +141,7 @@ def size_mib(value: Any, field: str = "size") -> int:
         mib = value
     elif isinstance(value, float) and value.is_integer():
         mib = int(value)
-    elif isinstance(value, str) and (match := _SIZE.match(value)):
+    elif isinstance(value, str) and (match := _SIZE.fullmatch(value)):
         number, unit = float(match.group(1)), match.group(2).upper()
         exact = number * _UNIT_MIB[unit]
         if not exact.is_integer():
@@ -150,6 +154,12 @@ def size_mib(value: Any, field: str = "size") -> int:
         )
     if mib < 0:
         raise ValidationError(f"{field}: size must not be negative", field=field)
+    if mib > MAX_SIZE_MIB:
+        raise ValidationError(
+            f"{field}: {value!r} is more than any Ganeti can hold (at most 1 EiB, "
+            f"{MAX_SIZE_MIB} MiB)",
+            field=field,
+        )
     return mib
 
 
@@ -208,6 +218,8 @@ def disk(spec: Any, index: int, *, creating: bool = True) -> dict[str, Any]:
     out = {k: v for k, v in spec.items() if v is not None}
     if "size" in out:
         out["size"] = size_mib(out["size"], f"{field}.size")
+        if out["size"] == 0:
+            raise ValidationError(f"{field}.size: a disk of 0 MiB cannot exist", field=field)
     elif creating and "adopt" not in out:
         raise ValidationError(f"{field}: a size is required", field=field)
     if "mode" in out:
@@ -247,7 +259,7 @@ def nic(spec: Any, index: int) -> dict[str, Any]:
         out["ip"] = ipv4(ip, f"{field}.ip")
     if ip is not None and ip.lower() == "pool" and "network" not in out:
         raise ValidationError(f"{field}: ip=pool needs a network", field=field)
-    if "vlan" in out and not re.match(r"^(\.?\d+(:\d+)*|:\d+(:\d+)*)$", out["vlan"]):
+    if "vlan" in out and not re.fullmatch(r"(\.?\d+(:\d+)*|:\d+(:\d+)*)", out["vlan"], re.ASCII):
         raise ValidationError(
             f"{field}.vlan: {out['vlan']!r} is not a VLAN spec (100, .100, :100:200, .100:200)",
             field=field,
@@ -259,13 +271,28 @@ def names(values: Iterable[Any], field: str) -> list[str]:
     return [hostname(v, f"{field}[{i}]") for i, v in enumerate(values)]
 
 
+#: Ganeti's own rule (``lib/objects.py`` ``TaggableObject.VALID_TAG_RE`` and
+#: ``constants.MAX_TAG_LEN``): word characters and ``.+*/:@-``, 1 to 128 of them.
+#: Ganeti's ``$`` also lets a final newline through; this does not.
+TAG_RE = re.compile(r"[\w.+*/:@-]+")
+MAX_TAG_LEN = 128
+
+
 def tags(values: Iterable[Any]) -> list[str]:
-    """Tags: non-empty strings of at most 128 characters, no whitespace."""
+    """Tags as Ganeti checks them: 1-128 of letters, digits, ``_`` and ``.+*/:@-``."""
+    if isinstance(values, str):
+        raise ValidationError("tags: expected a list of tags, not one string", field="tags")
     out = []
     for i, tag in enumerate(values):
-        if not isinstance(tag, str) or not tag or len(tag) > 128 or any(c.isspace() for c in tag):
+        if (
+            not isinstance(tag, str)
+            or not tag
+            or len(tag) > MAX_TAG_LEN
+            or not TAG_RE.fullmatch(tag)
+        ):
             raise ValidationError(
-                f"tags[{i}]: {tag!r} is not a valid tag (1-128 characters, no spaces)",
+                f"tags[{i}]: {tag!r} is not a valid Ganeti tag (1-{MAX_TAG_LEN} letters, "
+                "digits, '_' and '.+*/:@-'; no '=', spaces or control characters)",
                 field="tags",
             )
         out.append(tag)
@@ -287,6 +314,39 @@ def enabled_on_cluster(field: str, value: str) -> Callable[[ClusterFacts], None]
                 f"(enabled: {', '.join(enabled)})",
                 field=field,
             )
+
+    return check
+
+
+def within_ipolicy(sizes: Sequence[int], field: str = "disks") -> Callable[[ClusterFacts], None]:
+    """Precondition: each disk size fits the cluster's instance policy (``ipolicy``'s
+    ``minmax`` disk-size bounds, as ``GET /2/info`` reports them), as Ganeti will check.
+
+    A cluster that reports no policy is not second-guessed; ``ignore_ipolicy`` callers
+    skip this check.
+    """
+
+    def check(facts: ClusterFacts) -> None:
+        policy = facts.raw.get("ipolicy")
+        bounds = policy.get("minmax") if isinstance(policy, Mapping) else None
+        if not isinstance(bounds, list) or not bounds:
+            return
+        ranges = []
+        for entry in bounds:
+            try:
+                low = int(entry["min"]["disk-size"])
+                high = int(entry["max"]["disk-size"])
+            except (KeyError, TypeError, ValueError):
+                return  # a policy we cannot read: Ganeti will say
+            ranges.append((low, high))
+        for i, size in enumerate(sizes):
+            if not any(low <= size <= high for low, high in ranges):
+                allowed = ", ".join(f"{low}..{high} MiB" for low, high in ranges)
+                raise ValidationError(
+                    f"{field}[{i}].size: {size} MiB is outside the cluster's instance policy "
+                    f"(disk-size {allowed}; gnt-cluster info shows the ipolicy)",
+                    field=field,
+                )
 
     return check
 

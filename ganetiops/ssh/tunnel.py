@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
+import time
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -152,7 +153,16 @@ class MasterTunnel:
         await self.nodes.aclose()
 
 
-def _httpcore_request(request: httpx.Request, stream: Any) -> httpcore.Request:
+def _httpcore_request(
+    request: httpx.Request, stream: Any, connect_timeout: float | None = None
+) -> httpcore.Request:
+    extensions = dict(request.extensions)
+    if connect_timeout is not None:
+        extensions["timeout"] = {
+            **dict(extensions.get("timeout") or {}),
+            "connect": connect_timeout,
+            "pool": connect_timeout,
+        }
     return httpcore.Request(
         method=request.method,
         url=httpcore.URL(
@@ -163,8 +173,25 @@ def _httpcore_request(request: httpx.Request, stream: Any) -> httpcore.Request:
         ),
         headers=request.headers.raw,
         content=stream,
-        extensions=request.extensions,
+        extensions=extensions,
     )
+
+
+class _ConnectBudget:
+    """The request's connect timeout, shared by the first try and the one after a
+    master lookup (so that a silent master costs one connect timeout, not two)."""
+
+    def __init__(self, request: httpx.Request) -> None:
+        timeout = request.extensions.get("timeout") or {}
+        connect = timeout.get("connect") if isinstance(timeout, Mapping) else None
+        self.deadline = None if connect is None else time.monotonic() + float(connect)
+
+    def left(self) -> float | None:
+        """Seconds left (``None``: no limit); 0 when a second try is not worth it."""
+        if self.deadline is None:
+            return None
+        left = self.deadline - time.monotonic()
+        return left if left > 0.05 else 0.0
 
 
 def _to_httpx(exc: Exception, request: httpx.Request) -> Exception:
@@ -275,19 +302,30 @@ class AsyncRapiTunnelTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         attempts = 2 if self.retry_after_failover else 1
+        budget = _ConnectBudget(request)
+        connect: float | None = None
         for attempt in range(attempts):
             try:
                 response = await self._pool.handle_async_request(
-                    _httpcore_request(request, request.stream)
+                    _httpcore_request(request, request.stream, connect)
                 )
             except Exception as exc:
                 seen = _retry_generation(exc, self.tunnel)
-                if attempt + 1 < attempts and seen is not None:
+                connect = budget.left()
+                if attempt + 1 < attempts and seen is not None and connect != 0.0:
                     log.info("RAPI tunnel: %s; looking for the master again", exc)
                     try:
-                        await self.tunnel.rediscover(seen)
+                        async with asyncio.timeout(connect):
+                            await self.tunnel.rediscover(seen)
+                    except TimeoutError:
+                        raise httpx.ConnectTimeout(
+                            "no master found within the connect timeout", request=request
+                        ) from exc
                     except SshError as lookup:
                         raise httpx.ConnectError(str(lookup), request=request) from exc
+                    connect = budget.left()
+                    if connect == 0.0:
+                        raise _to_httpx(exc, request) from exc.__cause__
                     continue
                 raise _to_httpx(exc, request) from exc.__cause__
             return httpx.Response(
@@ -345,17 +383,29 @@ class RapiTunnelTransport(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         attempts = 2 if self.retry_after_failover else 1
+        budget = _ConnectBudget(request)
+        connect: float | None = None
         for attempt in range(attempts):
             try:
-                response = self._pool.handle_request(_httpcore_request(request, request.stream))
+                response = self._pool.handle_request(
+                    _httpcore_request(request, request.stream, connect)
+                )
             except Exception as exc:
                 seen = _retry_generation(exc, self.tunnel)
-                if attempt + 1 < attempts and seen is not None:
+                connect = budget.left()
+                if attempt + 1 < attempts and seen is not None and connect != 0.0:
                     log.info("RAPI tunnel: %s; looking for the master again", exc)
                     try:
-                        self._loop.call(self.tunnel.rediscover(seen))
+                        self._loop.call(self.tunnel.rediscover(seen), timeout=connect)
+                    except TimeoutError:
+                        raise httpx.ConnectTimeout(
+                            "no master found within the connect timeout", request=request
+                        ) from exc
                     except SshError as lookup:
                         raise httpx.ConnectError(str(lookup), request=request) from exc
+                    connect = budget.left()
+                    if connect == 0.0:
+                        raise _to_httpx(exc, request) from exc.__cause__
                     continue
                 raise _to_httpx(exc, request) from exc.__cause__
             return httpx.Response(

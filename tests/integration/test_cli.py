@@ -158,11 +158,11 @@ def test_instance_lifecycle(gnt: Gnt, instance: str, nodes: list[str]) -> None:
     gnt.ok("instance", "failover", instance, "-n", pnode, "--yes")
     assert gnt.json("instance", "list", instance, "-o", "pnode")[0]["pnode"] == pnode
 
-    gnt.ok("instance", "reboot", instance, "--type", "hard")
+    gnt.ok("instance", "reboot", instance, "--type", "hard", "--yes")
     gnt.ok("instance", "modify", instance, "-B", "maxmem=256M,minmem=128M")
     assert gnt.json("instance", "info", instance)["beparams"]["maxmem"] == 256
 
-    gnt.ok("instance", "stop", instance, "--shutdown-timeout", "0")
+    gnt.ok("instance", "stop", instance, "--shutdown-timeout", "0", "--yes")
     assert gnt.json("instance", "list", instance, "-o", "status")[0]["status"] == "ADMIN_down"
     gnt.ok("instance", "start", instance)
     info = gnt.ok("instance", "info", instance).stdout
@@ -173,7 +173,7 @@ def test_instance_lifecycle(gnt: Gnt, instance: str, nodes: list[str]) -> None:
 
 
 def test_failing_job_exit_code_and_message(gnt: Gnt, instance: str) -> None:
-    gnt.ok("instance", "stop", instance, "--shutdown-timeout", "0")
+    gnt.ok("instance", "stop", instance, "--shutdown-timeout", "0", "--yes")
     try:
         done = gnt.run("instance", "migrate", instance, "--yes")
         assert done.returncode == exits.JOB_FAILED
@@ -185,7 +185,7 @@ def test_failing_job_exit_code_and_message(gnt: Gnt, instance: str) -> None:
 
 
 def test_no_wait_then_job_watch_and_show(gnt: Gnt, instance: str) -> None:
-    submitted = gnt.ok("instance", "reboot", instance, "--no-wait")
+    submitted = gnt.ok("instance", "reboot", instance, "--no-wait", "--yes")
     job_id = int(submitted.stdout.strip())
     watched = gnt.ok("job", "watch", str(job_id))
     assert f"job {job_id}" in watched.stderr

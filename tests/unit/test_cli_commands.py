@@ -266,11 +266,11 @@ def test_failed_job_exit_1_with_ganeti_message(fake: FakeRapi) -> None:
 
 
 def test_no_wait_prints_only_the_job_id(fake: FakeRapi) -> None:
-    code, out, _ = gnt("instance", "reboot", "web1", "--no-wait")
+    code, out, _ = gnt("instance", "reboot", "web1", "--no-wait", "--yes")
     assert code == exits.OK
     assert out.strip() == "100"
     assert not any("/wait" in path for _, path, _ in fake.requests)
-    code, out, _ = gnt("--format", "json", "instance", "stop", "web1", "--submit")
+    code, out, _ = gnt("--format", "json", "instance", "stop", "web1", "--submit", "--yes")
     assert json.loads(out) == {"job_id": 101}
 
 
@@ -343,6 +343,7 @@ def test_modify_sends_gnt_style_changes(fake: FakeRapi) -> None:
         "add:link=br0",
         "--disk",
         "1:remove",
+        "--yes",
     )
     assert code == exits.OK
     method, path, body = fake.writes()[0]
@@ -415,7 +416,7 @@ def test_usage_errors_exit_2(fake: FakeRapi) -> None:
 
 def test_job_refused_for_an_unknown_object_exits_not_found(fake: FakeRapi) -> None:
     fake.fail_next = ("OpPrereqError", "Instance 'ghost' not known", "unknown_entity")
-    code, _, err = gnt("instance", "reboot", "ghost")
+    code, _, err = gnt("instance", "reboot", "ghost", "--yes")
     assert code == exits.NOT_FOUND
     assert "Instance 'ghost' not known [unknown_entity]" in err
 
@@ -492,3 +493,50 @@ def test_plain_only_flags_are_refused_for_pxe(fake: FakeRapi) -> None:
     assert code == exits.USAGE
     assert "--net or --no-nics" in err
     assert fake.writes() == []
+
+
+@pytest.mark.parametrize(
+    ("argv", "question"),
+    [
+        (["instance", "stop", "web1"], "Stop instance(s) web1?"),
+        (["instance", "reboot", "web1"], "Reboot (hard) instance(s) web1?"),
+        (["instance", "deactivate-disks", "web1"], "Deactivate the disks of web1?"),
+        (["instance", "replace-disks", "web1", "-s"], "Replace the disks of web1"),
+        (["instance", "modify", "web1", "--disk", "1:remove"], "remove disk 1"),
+        (["instance", "modify", "web1", "--net", "0:remove"], "remove NIC 0"),
+        (["instance", "modify", "web1", "-t", "plain", "-n", "bet"], "convert its disks"),
+        (["instance", "modify", "web1", "--offline"], "mark it offline"),
+    ],
+)
+def test_operations_that_lose_data_or_availability_ask_first(
+    fake: FakeRapi, argv: list[str], question: str
+) -> None:
+    code, _, err = gnt(*argv, input="n\n")
+    assert code == exits.ABORTED, err
+    assert question in err
+    assert fake.writes() == []
+    code, _, err = gnt(*argv, "--yes")
+    assert code == exits.OK, err
+    assert len(fake.writes()) == 1
+
+
+def test_a_harmless_modify_does_not_ask(fake: FakeRapi) -> None:
+    code, _, err = gnt("instance", "modify", "web1", "-B", "vcpus=2")
+    assert code == exits.OK, err
+    assert "?" not in err
+
+
+def test_bad_names_fail_before_the_question(fake: FakeRapi) -> None:
+    code, _, err = gnt("instance", "stop", "web1\n", input="y\n")
+    assert code == exits.USAGE
+    assert "Stop instance" not in err
+    assert fake.writes() == []
+
+
+def test_remove_needs_no_boot_server_for_an_instance_that_does_not_netboot(
+    fake: FakeRapi,
+) -> None:
+    """The context has no [boot] table and no lab: a plain instance is still removed."""
+    code, _, err = gnt("instance", "remove", "web1", "--yes")
+    assert code == exits.OK, err
+    assert fake.writes()[0][:2] == ("DELETE", "/2/instances/web1")

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from ganetiops.cli import exits
 from ganetiops.cli.app import cli
 from ganetiops.config import Context, PasswordSource, apply_env, load_config
+from ganetiops.errors import ValidationError
 
 
 @pytest.fixture
@@ -216,3 +217,24 @@ def test_help_lists_every_group_and_exit_codes() -> None:
         assert f"\n  {group} " in result.output
     assert "7 not found" in result.output
     assert exits.NOT_FOUND == 7
+
+
+def test_adding_an_insecure_context_warns(config: Path) -> None:
+    result = invoke("context", "add", "bad", "--url", "https://h:5080", "--insecure")
+    assert result.exit_code == 0, result.output
+    assert "does not verify TLS" in result.output
+    assert "--trust" in result.output
+    pinned = invoke("context", "add", "good", "--url", "https://h:5080", "--certificate-sha256", FP)
+    assert pinned.exit_code == 0
+    assert "does not verify TLS" not in pinned.output
+
+
+def test_tls_server_name_needs_a_ca_file(config: Path) -> None:
+    result = invoke("context", "add", "n", "--url", "h", "--tls-server-name", "x.example")
+    assert isinstance(result.exception, ValidationError)
+    assert "needs --ca-file" in str(result.exception)
+    ok = invoke(
+        "context", "add", "n", "--url", "h", "--ca-file", "/ca.pem", "--tls-server-name", "x.ex"
+    )
+    assert ok.exit_code == 0, ok.output
+    assert load_config().contexts["n"].tls_server_name == "x.ex"

@@ -54,3 +54,33 @@ def test_docs_build_strict(tmp_path: Path) -> None:
     assert "<code>pxe</code>" in create  # a real default is shown
     assert "Exit codes" in (tmp_path / "cli" / "index.html").read_text()
     assert "RapiClient" in (tmp_path / "api" / "rapi" / "index.html").read_text()
+
+
+def _commands_with_yes() -> set[str]:
+    import click
+
+    from ganetiops.cli.app import cli
+
+    found: set[str] = set()
+
+    def walk(cmd: click.Command, path: list[str], ctx: click.Context) -> None:
+        if isinstance(cmd, click.Group):
+            for name in cmd.list_commands(ctx):
+                sub = cmd.get_command(ctx, name)
+                if sub is not None:
+                    walk(sub, [*path, name], ctx)
+        elif any("--yes" in p.opts for p in cmd.params if isinstance(p, click.Option)):
+            found.add(" ".join(path))
+
+    with click.Context(cli) as ctx:
+        walk(cli, [], ctx)
+    return found
+
+
+def test_the_confirmation_table_lists_every_command_that_asks() -> None:
+    import re
+
+    text = (ROOT / "docs" / "cli.md").read_text()
+    section = text.split("## Confirmations", 1)[1].split("\n## ", 1)[0]
+    listed = set(re.findall(r"^\| `([a-z -]+)` \|", section, re.MULTILINE))
+    assert listed == _commands_with_yes()

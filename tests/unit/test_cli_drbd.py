@@ -24,6 +24,7 @@ from ganetiops.cli.state import run
 from ganetiops.drbd.facts import MARK, parse_node_output
 from ganetiops.drbd.health import ClusterDrbd, judge
 from ganetiops.drbd.recover import plan_maintenance, plan_recovery, plan_return
+from ganetiops.errors import ValidationError
 from ganetiops.rapi import RapiClient
 from ganetiops.rapi.models import Instance, Node
 
@@ -54,11 +55,38 @@ NODES = {
 }
 
 
+def status(degraded: bool, ldisk: int = 1, sync: float | None = None) -> list[Any]:
+    """A disk's pstatus/sstatus in instance info: (dev_path, major, minor, sync_percent,
+    estimated_time, is_degraded, ldisk_status), lib/cmdlib/instance_query.py."""
+    return ["/dev/drbd0", 147, 0, sync, 30 if sync is not None else None, degraded, ldisk]
+
+
+def db1_info(pstatus: list[Any] | None, sstatus: list[Any] | None) -> dict[str, Any]:
+    disk = {
+        "dev_type": "drbd",
+        "drbd_info": {
+            "primary_node": "aleph",
+            "primary_minor": 0,
+            "secondary_node": "bet",
+            "secondary_minor": 0,
+            "port": 11000,
+        },
+        "pstatus": pstatus,
+        "sstatus": sstatus,
+    }
+    return {"name": "db1", "pnode": "aleph", "snodes": ["bet"], "disks": [disk]}
+
+
 class FakeRapi:
     def __init__(self, instances: dict[str, dict[str, Any]]) -> None:
         self.instances = instances
         self.requests: list[tuple[str, str]] = []
         self.next_job = 1
+        #: What db1's (non-static) info job answers; None: the job fails.
+        self.db1_info: dict[str, Any] | None = db1_info(status(False), status(True, ldisk=3))
+        self.results: dict[int, Any] = {}
+        #: Submissions to these paths make a job that fails.
+        self.failing: set[str] = set()
 
     def writes(self) -> list[tuple[str, str]]:
         return [r for r in self.requests if r[0] in ("PUT", "POST", "DELETE")]
@@ -71,6 +99,11 @@ class FakeRapi:
         if path == "/2/nodes" and request.method == "GET":
             return httpx.Response(200, json=list(NODES.values()))
         parts = path.split("/")
+        if len(parts) == 5 and parts[4] == "info" and request.method == "GET":
+            job = self.next_job
+            self.next_job += 1
+            self.results[job] = {parts[3]: self.db1_info} if self.db1_info else "fail"
+            return httpx.Response(200, json=job)
         if len(parts) == 4 and parts[2] == "instances" and request.method == "GET":
             inst = self.instances.get(parts[3])
             return httpx.Response(200 if inst else 404, json=inst or {"code": 404})
@@ -79,13 +112,17 @@ class FakeRapi:
         if request.method in ("PUT", "POST"):
             job = self.next_job
             self.next_job += 1
+            if path in self.failing:
+                self.results[job] = "fail"
             return httpx.Response(200, json=job)
         if path.startswith("/2/jobs/"):
+            result = self.results.get(int(parts[3]))
+            failed = result == "fail"
             job = {
                 "id": int(parts[3]),
-                "status": "success",
-                "opstatus": ["success"],
-                "opresult": [None],
+                "status": "error" if failed else "success",
+                "opstatus": ["error" if failed else "success"],
+                "opresult": [["OpExecError", ["node bet unreachable"]] if failed else result],
                 "oplog": [[]],
                 "summary": ["X"],
             }
@@ -142,18 +179,44 @@ def test_guard_is_a_no_op_for_an_instance_that_is_not_drbd(fake: FakeRapi) -> No
     assert not any(p.endswith("/info") for _, p in fake.requests)
 
 
-def test_guard_refuses_a_drbd_instance_whose_nodes_cannot_be_read(fake: FakeRapi) -> None:
+def test_without_ssh_the_guard_reads_ganetis_disk_status_and_refuses(fake: FakeRapi) -> None:
+    code, _, err = gnt("instance", "migrate", "db1", "--yes")
+    assert code == exits.USAGE
+    assert "read through Ganeti's disk status" in err
+    assert "migrate refused: db1 is degraded (disk/0: secondary bet degraded" in err
+    assert "bet has no UpToDate copy of db1 (good copies: aleph)" in err
+    assert "--force" in err
+    assert fake.writes() == []
+    assert ("GET", "/2/instances/db1/info") in fake.requests
+
+
+def test_ganetis_status_in_sync_lets_it_through(fake: FakeRapi) -> None:
+    fake.db1_info = db1_info(status(False), status(False))
+    code, _, err = gnt("instance", "migrate", "db1", "--yes")
+    assert code == exits.OK, err
+    assert ("PUT", "/2/instances/db1/migrate") in fake.writes()
+
+
+def test_syncing_as_ganeti_reports_it_is_refused(fake: FakeRapi) -> None:
+    fake.db1_info = db1_info(status(True, sync=42.5), status(True, ldisk=2, sync=42.5))
+    code, _, err = gnt("instance", "failover", "db1", "--yes")
+    assert code == exits.USAGE
+    assert "db1 is syncing (disk/0: resync 42.5% (as Ganeti reports it))" in err
+    assert "gnt-py drbd watch db1 --until-synced" in err
+
+
+def test_unreadable_drbd_is_refused_unless_forced(fake: FakeRapi) -> None:
+    fake.db1_info = None  # the info job fails
     code, _, err = gnt("instance", "migrate", "db1", "--yes")
     assert code == exits.USAGE
     assert "migrate refused: the DRBD state of db1 cannot be read" in err
-    assert "--force" in err
     assert fake.writes() == []
 
 
 def test_force_overrides_and_says_so(fake: FakeRapi) -> None:
     code, _, err = gnt("instance", "failover", "db1", "--yes", "--force")
     assert code == exits.OK, err
-    assert "WARNING: failover: DRBD state not checked (--force)" in err
+    assert "WARNING: failover forced (--force) despite: db1 is degraded" in err
     assert ("PUT", "/2/instances/db1/failover") in fake.writes()
 
 
@@ -183,10 +246,10 @@ def test_node_guards_pass_a_node_without_drbd(
         ("node", "maintenance", "bet", "--yes"),
     ],
 )
-def test_node_guards_refuse_unread_drbd(fake: FakeRapi, args: tuple[str, ...]) -> None:
+def test_node_guards_refuse_degraded_drbd(fake: FakeRapi, args: tuple[str, ...]) -> None:
     code, _, err = gnt(*args)
     assert code == exits.USAGE, err
-    assert "refused: the DRBD state of db1 cannot be read" in err
+    assert "refused: db1 is degraded" in err or "holds the only UpToDate copy of db1" in err
     assert fake.writes() == []
 
 
@@ -332,3 +395,73 @@ def test_return_plan() -> None:
     ]
     back = [Node.from_api({"name": "a"})]
     assert [s.action for s in plan_return("a", back, rebalance=False)] == ["wait-sync"]
+
+
+def test_watch_lines_bar_on_a_terminal_plain_otherwise() -> None:
+    from ganetiops.cli.drbd import bar, settled, watch_lines
+
+    report = report_for("02")
+    plain = watch_lines(report, tty=False)
+    assert plain == [
+        "db1 disk/0 syncing 31.3% eta=0:00:09 speed=4944 KiB/s (resync to node2 31.3%)"
+    ]
+    tty = watch_lines(report, tty=True)
+    assert len(tty) == 1 and bar(31.3) in tty[0] and "ETA 0:00:09" in tty[0]
+    assert bar(31.3) == "[" + "#" * 8 + "." * 16 + "]"
+    assert not settled(report)
+    done = report_for("03")
+    assert settled(done) and watch_lines(done, tty=False) == ["all 1 DRBD instance(s) in sync"]
+
+
+def test_status_records_and_fields() -> None:
+    from ganetiops.cli.drbd import FIELDS, _columns, instance_record
+
+    record = instance_record(report_for("02").instances[0])
+    assert record["state"] == "syncing" and record["percent"] == 31.3
+    assert record["eta"] == "0:00:09" and record["minors"] == "0/0" and record["ports"] == "11000"
+    assert [c.name for c in _columns("+speed,oos", ("name", "state"), FIELDS)] == [
+        "name",
+        "state",
+        "speed",
+        "oos",
+    ]
+    with pytest.raises(ValidationError, match="unknown field"):
+        _columns("name,bogus", ("name",), FIELDS)
+
+
+def test_recovery_goes_on_past_a_failed_instance_and_reports_it(fake: FakeRapi) -> None:
+    from ganetiops.drbd.recover import Io, Step, apply
+
+    fake.instances["web1"]["oper_state"] = False
+    fake.failing.add("/2/instances/db1/activate-disks")
+    steps = [Step("activate-disks", "db1", "degraded"), Step("start", "web1", "admin up")]
+    said: list[str] = []
+    client = RapiClient(
+        "https://rapi.test:5080",
+        user="u",
+        password="p",
+        retries=0,
+        transport=httpx.MockTransport(fake.handler),
+    )
+    with client:
+        outcomes = apply(steps, Io(client=client, say=said.append), stop_on_failure=False)
+        stopped = apply(steps, Io(client=client), stop_on_failure=True)
+    assert [(o.step.action, o.status) for o in outcomes] == [
+        ("activate-disks", "failed"),
+        ("start", "done"),
+    ]
+    assert "node bet unreachable" in outcomes[0].detail
+    assert ("PUT", "/2/instances/web1/startup") in fake.writes()
+    assert [o.status for o in stopped] == ["failed"]
+    assert "- activate-disks db1: degraded" in said
+
+
+def test_drbd_status_without_ssh_shows_ganetis_view(fake: FakeRapi) -> None:
+    code, out, err = gnt("drbd", "status", "--format", "json", "-o", "name,state,good_copies")
+    assert code == exits.OK, err
+    assert "showing Ganeti's own disk status instead" in err
+    assert json.loads(out) == [{"name": "db1", "state": "degraded", "good_copies": ["aleph"]}]
+    fake.db1_info = db1_info(status(True, sync=12.0), status(True, ldisk=2, sync=12.0))
+    code, out, err = gnt("drbd", "watch", "--count", "1")
+    assert code == exits.OK, err
+    assert "db1 disk/0 syncing 12.0%" in out

@@ -101,3 +101,71 @@ def test_inline_password_needs_a_private_config(tmp_path: Path) -> None:
     assert "hunter2" not in repr(secret)
     assert "hunter2" not in repr(ctx)
     assert "hunter2" not in str(ctx.password)
+
+
+_BASE = '[contexts.x]\nurl = "https://h:5080"\n'
+
+
+@pytest.mark.parametrize(
+    ("line", "key", "expected"),
+    [
+        ('insecure = "false"', "contexts.x.insecure", "a boolean"),
+        ("insecure = 0", "contexts.x.insecure", "a boolean"),
+        ('connect-timeout = "abc"', "contexts.x.connect-timeout", "a number of seconds"),
+        ("read-timeout = true", "contexts.x.read-timeout", "a number of seconds"),
+        ("read-timeout = -1", "contexts.x.read-timeout", "seconds in"),
+        ('max-connections = "3"', "contexts.x.max-connections", "an integer"),
+        ("user = 5", "contexts.x.user", "a string"),
+        ("certificate-sha256 = 1", "contexts.x.certificate-sha256", "a string"),
+        ("ca-file = []", "contexts.x.ca-file", "a string"),
+        ("tls-server-name = 1.5", "contexts.x.tls-server-name", "a string"),
+        ("description = {a = 1}", "contexts.x.description", "a string"),
+        ("password = 5", "contexts.x.password", "expected a string or one of"),
+        ("password = {file = 5}", "contexts.x.password", "expected a string or one of"),
+        ("ssh = 5", "contexts.x.ssh", "a table"),
+        ('ssh = {nodes = ["a"], port = "22"}', "contexts.x.ssh.port", "an integer"),
+        ('ssh = {nodes = ["a"], port = 0}', "contexts.x.ssh.port", "a port number"),
+        ('ssh = {nodes = ["a"], key = 1}', "contexts.x.ssh.key", "a string"),
+        ('ssh = {nodes = ["a"], host-keys = {a = 1}}', "contexts.x.ssh.host-keys.a", "a string"),
+        ('boot = {url = 5, host = "b"}', "contexts.x.boot.url", "a string"),
+        ('boot = {url = "http://b", host = "b", port = 1e3}', "contexts.x.boot.port", "integer"),
+        ('boot = {url = "http://b", host = "b", root = false}', "contexts.x.boot.root", "string"),
+    ],
+)
+def test_every_value_is_type_checked_when_read(
+    tmp_path: Path, line: str, key: str, expected: str
+) -> None:
+    """A wrong type is one clear error naming the file, the key and the expected type
+    (``insecure = "false"`` once turned TLS verification off)."""
+    path = tmp_path / "config.toml"
+    path.write_text(_BASE + line + "\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    text = str(caught.value)
+    assert text.startswith(f"{path}: {key}"), text
+    assert expected in text
+
+
+def test_url_and_context_tables_are_type_checked(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    for text, key in (
+        ("[contexts.x]\nurl = 5\n", "contexts.x.url: expected a string, got an integer 5"),
+        ("contexts = 5\n", "contexts: expected a table"),
+        ("[contexts]\nx = 5\n", "contexts.x: expected a table"),
+        ("current-context = 1\n" + _BASE, "current-context: expected a string"),
+        ("curent-context = 'x'\n" + _BASE, "unknown key(s) curent-context"),
+    ):
+        path.write_text(text)
+        with pytest.raises(ConfigError) as caught:
+            load_config(path)
+        assert str(caught.value).startswith(str(path)), caught.value
+        assert key in str(caught.value)
+
+
+def test_tls_server_name_round_trips(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(_BASE + 'ca-file = "/ca.pem"\ntls-server-name = "rapi.example"\n')
+    ctx = load_config(path).context("x")
+    assert ctx.tls_server_name == "rapi.example"
+    assert ctx.to_config()["tls-server-name"] == "rapi.example"
+    assert load_config(path).context("x").insecure is False

@@ -328,3 +328,46 @@ def test_sections_of_the_command_output() -> None:
         "events2": (20, "usage"),
         "kernel": (0, ""),
     }
+
+
+def test_events2_of_drbd9_with_paths_and_done() -> None:
+    # DRBD 9's own events2 adds path objects and, while syncing, done: (drbd-utils 9).
+    text = (
+        "exists resource name:r0 role:Primary suspended:no\n"
+        "exists connection name:r0 peer-node-id:1 conn-name:bet connection:Connected "
+        "role:Secondary\n"
+        "exists path name:r0 peer-node-id:1 conn-name:bet local:ipv4:10.1.97.2:7789 "
+        "peer:ipv4:10.1.97.3:7789 established:yes\n"
+        "exists device name:r0 volume:0 minor:3 disk:UpToDate client:no size:1048576\n"
+        "exists peer-device name:r0 peer-node-id:1 conn-name:bet volume:0 "
+        "replication:SyncSource peer-disk:Inconsistent resync-suspended:no "
+        "out-of-sync:524288 done:50.00\n"
+        "exists -\n"
+    )
+    parsed = parse_events2(text)
+    assert parsed.unknown == ()
+    (device,) = parsed.devices
+    assert (device.minor, device.resource, device.connection) == (3, "r0", "SyncSource")
+    assert (device.sync_percent, device.out_of_sync_kib) == (50.0, 524288)
+
+
+def test_each_output_as_a_fact_of_the_ssh_room() -> None:
+    from ganetiops.drbd.facts import FACTS
+    from ganetiops.ssh.facts import facts_from_outputs
+
+    state = "node3/12-ganeti-two-resources-node3"
+    outputs = {
+        "drbd_proc": (read(state, "proc_drbd"), 0),
+        "drbdadm_status": ("no resources defined!\n", 1),
+        "drbdsetup_status": (read(state, "drbdsetup_status_verbose_statistics"), 0),
+        "drbdsetup_events2": ("", 127),
+    }
+    facts = facts_from_outputs("node3", outputs, facts=FACTS)
+    assert facts.problems == {}
+    assert [d.minor for d in facts.extra["drbd_proc"].devices] == [0, 1]
+    assert facts.extra["drbdadm_status"].note == "no resources defined!"
+    assert [d.resource for d in facts.extra["drbdsetup_status"].devices] == [
+        "resource0",
+        "resource1",
+    ]
+    assert facts.extra["drbdsetup_events2"].note == "command not found"

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
 from ganetiops.drbd.facts import MARK, parse_node_output
@@ -200,3 +201,88 @@ def test_replace_disks_on_a_degraded_pair_points_at_the_repair() -> None:
     decision = check_instance_operation("replace-disks", pair("08", "node2", "node1"))
     assert not decision.allowed
     assert "replacing it is the repair: add --force" in decision.message
+
+
+# --- notebook view ------------------------------------------------------------------
+
+
+def cluster_of(*states: tuple[str, str]) -> ClusterDrbd:
+    """One instance per (state prefix, primary) pair, each on its own pair of nodes."""
+    nodes: dict[str, NodeDrbd] = {}
+    infos: dict[str, Any] = {}
+    for number, (prefix, primary) in enumerate(states):
+        a, b = f"a{number}", f"b{number}"
+        first, second = node_at("node1", prefix), node_at("node2", prefix)
+        nodes[a] = attrs.evolve(first, host=a)
+        nodes[b] = attrs.evolve(second, host=b)
+        p, s = (a, b) if primary == "node1" else (b, a)
+        data = info(p, s)
+        data["name"] = f"inst{number}"
+        infos[data["name"]] = data
+    return ClusterDrbd(nodes=nodes, instances=judge(infos, nodes))
+
+
+def test_html_table_colours_states_and_escapes() -> None:
+    report = cluster_of(("03", "node1"), ("02", "node1"), ("22", "node1"))
+    page = report._repr_html_()
+    assert "DRBD: 3 instances, split-brain" in page
+    assert "● healthy" in page and "● syncing" in page and "● split-brain" in page
+    assert "<script" not in page
+    assert "a0: DRBD 8.4.11, 1 device" in page
+
+
+def test_dataframe_has_a_row_per_disk() -> None:
+    pytest.importorskip("pandas")
+    frame = cluster_of(("03", "node1"), ("02", "node1")).to_dataframe()
+    assert list(frame["instance"]) == ["inst0", "inst1"]
+    assert list(frame["state"]) == ["healthy", "syncing"]
+    assert frame.loc[1, "percent"] == 31.3
+
+
+def test_replication_picture_draws_an_arrow_per_instance() -> None:
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    report = cluster_of(("03", "node1"), ("08", "node2"))
+    figure = report.plot()
+    ax = figure.axes[0]
+    arrows = [t for t in ax.texts if getattr(t, "arrow_patch", None) is not None]
+    assert len(arrows) == 2
+    labels = {t.get_text() for t in ax.texts}
+    assert {"inst0 (healthy)", "inst1 (degraded)"} <= labels
+    assert {"a0", "b0", "a1", "b1"} <= labels
+
+
+def test_a_stopped_instance_with_inactive_disks_is_not_refused() -> None:
+    health = pair("00")  # no minor on either node
+    assert health.state == "inactive"
+    assert check_instance_operation("failover", health).allowed
+    assert check_node_operation("drain", "node1", [health]).allowed
+
+
+def test_a_node_that_went_down_leaves_its_instances_degraded() -> None:
+    # node2 hard-reset: not reachable; node1 (09) waits for its peer.
+    nodes = {
+        "node1": node_at("node1", "09"),
+        "node2": NodeDrbd(host="node2", problems={"connect": "connection refused"}),
+    }
+    health = instance_health(info("node1", "node2"), nodes)
+    assert health.state == "degraded"
+    assert "secondary node2 not reached" in health.detail
+    assert "primary node1 is WFConnection UpToDate" in health.detail
+    assert health.good_copies == ("node1",)
+    assert not check_node_operation("reboot", "node1", [health]).allowed
+
+
+def test_one_side_unreadable_but_connected_is_judged_from_the_other() -> None:
+    nodes = {
+        "node1": node_at("node1", "03"),
+        "node2": NodeDrbd(host="node2", problems={"connect": "host key refused"}),
+    }
+    health = instance_health(info("node1", "node2"), nodes)
+    assert health.state == "healthy"
+    assert "as node1 sees it (secondary node2 not reached)" in health.detail
+    assert health.good_copies == ("node1", "node2")
+    syncing = instance_health(info("node1", "node2"), {**nodes, "node1": node_at("node1", "02")})
+    assert syncing.state == "syncing"

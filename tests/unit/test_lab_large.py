@@ -26,9 +26,10 @@ def test_addresses_never_collide(count: int) -> None:
     assert len(names) == len(set(names))
     for node in plan.nodes:
         for ip in (plan.primary_ip(node), plan.secondary_ip(node)):
-            assert ipaddress.ip_address(ip) in plan.primary or ipaddress.ip_address(
-                ip
-            ) in plan.secondary
+            assert (
+                ipaddress.ip_address(ip) in plan.primary
+                or ipaddress.ip_address(ip) in plan.secondary
+            )
     assert plan.join_order[:3] == topology.JOIN_ORDER
     assert set(plan.join_order) == set(plan.nodes) - {topology.MASTER}
 

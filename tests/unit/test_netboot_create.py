@@ -168,3 +168,41 @@ def test_no_access_log_means_the_flag_is_left_with_a_note(tmp_path: Path) -> Non
     assert not plan.wait
     assert any("no access log" in n for n in plan.notes)
     assert plan.steps[-1].action == "flag"
+
+
+def test_removing_one_of_two_instances_sharing_a_first_label_keeps_the_key_file(
+    fake: FakeBoot,
+) -> None:
+    """navidrome.homelab.tel and navidrome.other.tel share keys/navidrome.tar.gz (what
+    the guests fetch by their short hostname): removing one must not remove the other's
+    identity."""
+    from ganetiops.netboot.lifecycle import plan_remove
+
+    cluster = FakeCluster()
+    for name in ("navidrome.homelab.tel", "navidrome.other.tel"):
+        cluster.instances[name] = {"name": name, "os": "noop", "pnode": "aleph"}
+    plan = plan_remove(cluster.client(), fake.client(), "navidrome.other.tel")
+    assert plan.keys is False
+    assert not any(step.action == "keys" for step in plan.steps)
+    assert any("navidrome.homelab.tel" in note for note in plan.notes), (plan.notes, plan.lines())
+    # Alone, an instance's key file goes with it.
+    del cluster.instances["navidrome.homelab.tel"]
+    alone = plan_remove(cluster.client(), fake.client(), "navidrome.other.tel")
+    assert alone.keys is True
+
+
+def test_an_exact_name_never_finds_another_instance_with_its_first_label(
+    fake: FakeBoot,
+) -> None:
+    from ganetiops.netboot.create import refuse_existing
+    from ganetiops.netboot.lifecycle import find_target
+
+    cluster = FakeCluster()
+    for name in ("navidrome.homelab.tel", "navidrome.other.tel"):
+        cluster.instances[name] = {"name": name, "os": "noop", "pnode": "aleph"}
+    target = find_target(cluster.client(), fake.client(), "navidrome.other.tel")
+    assert target.name == "navidrome.other.tel"
+    del cluster.instances["navidrome.other.tel"]
+    # Creating a second machine with the same first label is refused (shared identity).
+    with pytest.raises(ValidationError, match="same first label"):
+        refuse_existing(cluster.client(), "navidrome.other.tel")

@@ -42,6 +42,9 @@ def test_select_fields_defaults_replace_and_append() -> None:
 def test_select_fields_rejects_empty_names() -> None:
     with pytest.raises(ValidationError, match="empty field"):
         select_fields("name,,status", DEFAULTS)
+    for empty in ("", " ", "+"):  # -o "" used to fall back to the defaults silently
+        with pytest.raises(ValidationError, match="name at least one field"):
+            select_fields(empty, DEFAULTS)
 
 
 def _query_result() -> QueryResult:

@@ -174,6 +174,12 @@ def test_create_precondition_checks_enabled_templates_and_default_iallocator() -
         ({"nics": [{"vlan": "abc"}]}, "VLAN"),
         ({"disk_template": "lvm"}, "not one of"),
         ({"disks": []}, "at least one disk"),
+        ({"disks": ["0"]}, "0 MiB cannot exist"),
+        ({"disks": [{"size": 0}]}, "0 MiB cannot exist"),
+        ({"disks": ["99999999P"]}, "more than any Ganeti can hold"),
+        ({"disks": ["1.1E"]}, "not a size"),
+        ({"disks": ["\u0661G"]}, "not a size"),  # an Arabic-Indic digit one
+        ({"disks": ["1G\n"]}, "not a size"),
     ],
 )
 def test_create_rejects_bad_input_before_sending(kwargs: dict[str, object], message: str) -> None:
@@ -318,3 +324,29 @@ def test_create_options_are_checked_at_run_time_too() -> None:
         instance_spec("vm1", disk_template="file", disks=["1G"], os="noop", reason="x")  # type: ignore[call-arg]
     spec = instance_spec("vm1", disk_template="file", disks=["1G"], os="noop", start=False)
     assert spec["start"] is False and "__version__" not in spec
+
+
+def test_create_checks_disk_sizes_against_the_cluster_ipolicy() -> None:
+    """The lab's (and Ganeti's default) policy refuses disks under 1024 MiB."""
+    policy = {
+        "ipolicy": {
+            "minmax": [{"min": {"disk-size": 1024}, "max": {"disk-size": 1048576}}],
+            "std": {"disk-size": 1024},
+        }
+    }
+    facts = ClusterFacts(version=(3, 0, 2), enabled_disk_templates=("file",), raw=policy)
+    small = call("instances", "create", "vm1", disk_template="file", disks=["512M"],
+                 os="noop", pnode="aleph")  # fmt: skip
+    assert small.precondition is not None
+    with pytest.raises(errors.ValidationError, match="outside the cluster's instance policy"):
+        small.precondition(facts)
+    ok = call("instances", "create", "vm1", disk_template="file", disks=["1G"],
+              os="noop", pnode="aleph")  # fmt: skip
+    assert ok.precondition is not None
+    ok.precondition(facts)
+    ignored = call("instances", "create", "vm1", disk_template="file", disks=["512M"],
+                   os="noop", pnode="aleph", extra={"ignore_ipolicy": True})  # fmt: skip
+    assert ignored.precondition is not None
+    ignored.precondition(facts)
+    # No policy reported: not second-guessed.
+    small.precondition(ClusterFacts(version=(3, 0, 2), enabled_disk_templates=("file",)))

@@ -91,10 +91,124 @@ def test_wrong_pin_is_refused_before_any_request(server: tuple[str, Path, str]) 
         client.cluster.version()
 
 
-def test_ca_file_pin_with_hostname_check_decoupled(server: tuple[str, Path, str]) -> None:
+def test_ca_file_checks_the_host_name_and_points_to_pinning(
+    server: tuple[str, Path, str],
+) -> None:
+    """Ganeti's self-signed certificate (CN ganeti.example.com) as a CA file: the chain
+    verifies but the host name does not, so it is refused, and the message says to pin."""
     url, cert, _pin = server
-    with RapiClient(url, ca_file=str(cert), retries=0) as client:
+    with (
+        RapiClient(url, ca_file=str(cert), retries=0) as client,
+        pytest.raises(errors.CertificateError, match="certificate-sha256") as caught,
+    ):
+        client.cluster.version()
+    assert "ganeti.example.com" in str(caught.value)
+    # Naming the certificate's host explicitly is the documented way past it.
+    with RapiClient(
+        url, ca_file=str(cert), tls_server_name="ganeti.example.com", retries=0
+    ) as client:
         assert client.cluster.version() == 2
+
+
+def _openssl(*args: str) -> None:
+    subprocess.run(["openssl", *args], check=True, capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def ca_signed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """A server whose certificate a private CA signed for ``other.example`` only."""
+    d = tmp_path_factory.mktemp("ca")
+    _openssl(
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=test CA",
+        "-keyout",
+        str(d / "ca.key"),
+        "-out",
+        str(d / "ca.pem"),
+    )
+    _openssl(
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=other.example",
+        "-keyout",
+        str(d / "srv.key"),
+        "-out",
+        str(d / "srv.csr"),
+    )
+    (d / "ext").write_text("subjectAltName=DNS:other.example\n")
+    _openssl(
+        "x509",
+        "-req",
+        "-in",
+        str(d / "srv.csr"),
+        "-CA",
+        str(d / "ca.pem"),
+        "-CAkey",
+        str(d / "ca.key"),
+        "-CAcreateserial",
+        "-days",
+        "1",
+        "-extfile",
+        str(d / "ext"),
+        "-out",
+        str(d / "srv.pem"),
+    )
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(d / "srv.pem", d / "srv.key")
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"https://127.0.0.1:{httpd.server_address[1]}", d / "ca.pem"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_ca_file_refuses_a_certificate_signed_for_another_host(
+    ca_signed: tuple[str, Path],
+) -> None:
+    """Like curl --cacert: a CA-signed certificate for another host is refused."""
+    url, ca = ca_signed
+    with (
+        RapiClient(url, ca_file=str(ca), retries=0) as client,
+        pytest.raises(errors.CertificateError, match="does not name this host"),
+    ):
+        client.cluster.version()
+    with RapiClient(url, ca_file=str(ca), tls_server_name="other.example", retries=0) as client:
+        assert client.cluster.version() == 2
+    with (
+        RapiClient(url, ca_file=str(ca), tls_server_name="third.example", retries=0) as client,
+        pytest.raises(errors.CertificateError),
+    ):
+        client.cluster.version()
+
+
+async def test_async_client_checks_the_ca_host_name_too(ca_signed: tuple[str, Path]) -> None:
+    url, ca = ca_signed
+    async with AsyncRapiClient(url, ca_file=str(ca), retries=0) as client:
+        with pytest.raises(errors.CertificateError, match="does not name this host"):
+            await client.cluster.version()
+    async with AsyncRapiClient(
+        url, ca_file=str(ca), tls_server_name="other.example", retries=0
+    ) as client:
+        assert await client.cluster.version() == 2
+
+
+def test_server_name_is_refused_with_a_pin() -> None:
+    with pytest.raises(errors.ValidationError, match="tls-server-name"):
+        TlsPolicy(sha256="AB" * 32, server_name="x.example")
 
 
 def test_default_is_verified_and_fails_on_a_self_signed_certificate(

@@ -63,7 +63,7 @@ def boot_mac(env: Mapping[str, str], hostname: str) -> str | None:
     if not primary or primary.split(".")[0].lower() != hostname.split(".")[0].lower():
         return None
     mac = env.get("GANETI_INSTANCE_NIC0_MAC", "").lower()
-    if not _MAC.match(mac):
+    if not _MAC.fullmatch(mac):
         return None
     return mac.replace(":", "-")
 

@@ -8,6 +8,7 @@ from typing import Any, NamedTuple
 import attrs
 
 from ganetiops import hooks
+from ganetiops.rapi import shapes
 from ganetiops.rapi.models.base import Model, api, html_repr, to_int, to_str_tuple, to_tuple
 
 
@@ -30,7 +31,7 @@ def parse_os_list(data: Any) -> list[OperatingSystem]:
     """``GET /2/os``: strings (3.0, 3.1) or dicts (``?bulk=1`` on 3.2-dev)."""
     by_name: dict[str, list[str]] = {}
     raws: dict[str, Any] = {}
-    for item in data or ():
+    for item in shapes.seq(data):
         if isinstance(item, Mapping):
             name = str(item.get("name", ""))
             by_name.setdefault(name, []).extend(str(v) for v in item.get("variants") or ())
@@ -148,9 +149,9 @@ class StorageUnit:
 
 def parse_cancel(data: Any) -> tuple[bool, str]:
     """``DELETE /2/jobs/<id>``: ``[success, message]``."""
-    if isinstance(data, list | tuple) and len(data) == 2:
-        return bool(data[0]), str(data[1])
-    return False, repr(data)
+    if isinstance(data, list) and len(data) == 2 and isinstance(data[0], bool):
+        return data[0], str(data[1])
+    raise shapes.fail("[success, message]", data)
 
 
 __all__ = [

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Unpack
 
 from ganetiops.errors import ValidationError
-from ganetiops.rapi import validate
+from ganetiops.rapi import shapes, validate
 from ganetiops.rapi.call import JobCommon, Params
 from ganetiops.rapi.models.cluster import ClusterInfo
 from ganetiops.rapi.models.misc import OperatingSystem, parse_os_list
@@ -78,12 +78,12 @@ class Cluster(Namespace[M]):
     @operation("GET", "/version")
     def version(self) -> Params[int]:
         """The RAPI version (``2``)."""
-        return Params(parse=int)
+        return Params(parse=shapes.integer)
 
     @operation("GET", "/2/info")
     def info(self) -> Params[ClusterInfo]:
         """Cluster identity, software version, enabled hypervisors and templates, defaults."""
-        return Params(parse=ClusterInfo.from_api)
+        return Params(parse=shapes.model(ClusterInfo.from_api))
 
     @operation("GET", "/2/features")
     def features(self) -> Params[builtins.list[str]]:

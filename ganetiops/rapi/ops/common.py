@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar, Unpack
 
 from ganetiops.errors import ValidationError
-from ganetiops.rapi import validate
+from ganetiops.rapi import shapes, validate
 from ganetiops.rapi.call import JobCommon, Params
 from ganetiops.rapi.models.base import bind
 from ganetiops.rapi.models.listing import ModelList
@@ -29,27 +29,27 @@ def names_from(key: str) -> Callable[[Any], list[str]]:
     """Parse a non-bulk listing (``[{"id": ..., "uri": ...}]``) into names."""
 
     def parse(data: Any) -> list[str]:
-        return [str(item[key]) for item in data or () if isinstance(item, Mapping)]
+        return [str(shapes.field(item, key)) for item in shapes.seq(data)]
 
     return parse
 
 
 def str_list(data: Any) -> list[str]:
-    return [str(v) for v in data or ()]
+    return shapes.strings(data)
 
 
 def bound_list(namespace: Any, factory: Callable[[Any], T]) -> Callable[[Any], list[T]]:
     """Parse a bulk listing into models bound to the namespace (for their verbs)."""
 
     def parse(data: Any) -> list[T]:
-        return ModelList(bind(factory(item), namespace) for item in data or ())
+        return ModelList(bind(factory(shapes.obj(item)), namespace) for item in shapes.seq(data))
 
     return parse
 
 
 def bound_one(namespace: Any, factory: Callable[[Any], T]) -> Callable[[Any], T]:
     def parse(data: Any) -> T:
-        return bind(factory(data), namespace)
+        return bind(factory(shapes.obj(data)), namespace)
 
     return parse
 

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ganetiops.errors import ValidationError
+from ganetiops.rapi import shapes
 from ganetiops.rapi.call import Params
 from ganetiops.rapi.models.listing import ModelList
 from ganetiops.rapi.models.misc import Filter
@@ -47,16 +48,17 @@ class Filters(Namespace[M]):
     @operation("GET", "/2/filters")
     def list(self) -> Params[builtins.list[Filter]]:
         return Params(
-            query={"bulk": True}, parse=lambda d: ModelList(Filter.from_api(f) for f in d or ())
+            query={"bulk": True},
+            parse=lambda d: ModelList(shapes.list_of(shapes.model(Filter.from_api))(d)),
         )
 
     @operation("GET", "/2/filters")
     def uuids(self) -> Params[builtins.list[str]]:
-        return Params(parse=lambda d: [str(f["uuid"]) for f in d or ()])
+        return Params(parse=lambda d: [str(shapes.field(f, "uuid")) for f in shapes.seq(d)])
 
     @operation("GET", "/2/filters/{uuid}")
     def get(self, uuid: str) -> Params[Filter]:
-        return Params(parse=Filter.from_api)
+        return Params(parse=shapes.model(Filter.from_api))
 
     @operation("POST", "/2/filters")
     def add(
@@ -68,7 +70,7 @@ class Filters(Namespace[M]):
         reason: str | None = None,
     ) -> Params[str]:
         """Add a rule; returns its UUID. Predicates: ``[["jobid", [">", "id", 10]]]``..."""
-        return Params(body=_filter_body(priority, predicates, action, reason), parse=str)
+        return Params(body=_filter_body(priority, predicates, action, reason), parse=shapes.text)
 
     @operation("PUT", "/2/filters/{uuid}")
     def replace(
@@ -81,9 +83,9 @@ class Filters(Namespace[M]):
         reason: str | None = None,
     ) -> Params[str]:
         """Replace the rule with this UUID (or create it with this UUID)."""
-        return Params(body=_filter_body(priority, predicates, action, reason), parse=str)
+        return Params(body=_filter_body(priority, predicates, action, reason), parse=shapes.text)
 
     @operation("DELETE", "/2/filters/{uuid}")
     def delete(self, uuid: str) -> Params[None]:
         """Delete a rule."""
-        return Params(parse=lambda _: None)
+        return Params(parse=shapes.nothing)

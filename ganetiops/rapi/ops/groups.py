@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Literal, Unpack
 
 from ganetiops.errors import ValidationError
-from ganetiops.rapi import validate
+from ganetiops.rapi import shapes, validate
 from ganetiops.rapi.call import JobCommon, Params
 from ganetiops.rapi.models.node import Group
 from ganetiops.rapi.namespace import M, job_operation, operation
@@ -100,7 +100,7 @@ class Groups(Tagged[M]):
         """Change a group's allocation policy or parameters."""
         body = _group_params(alloc_policy, ndparams, diskparams, ipolicy, hv_state, disk_state)
         require_changes(body, "group modify")
-        return Params(body=body, common=common, parse=lambda r: [list(p) for p in r or ()])
+        return Params(body=body, common=common, parse=shapes.rows)
 
     @job_operation("DELETE", "/2/groups/{group}", dry_run="query", body="ignored")
     def remove(self, group: str, **common: Unpack[JobCommon]) -> Params[None]:
@@ -111,7 +111,9 @@ class Groups(Tagged[M]):
     def rename(self, group: str, new_name: str, **common: Unpack[JobCommon]) -> Params[str]:
         """Rename a group; the job's result is the new name."""
         return Params(
-            body={"new_name": validate.object_name(new_name, "new_name")}, common=common, parse=str
+            body={"new_name": validate.object_name(new_name, "new_name")},
+            common=common,
+            parse=shapes.text,
         )
 
     @job_operation("PUT", "/2/groups/{group}/assign-nodes", dry_run="query")

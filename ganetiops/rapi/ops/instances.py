@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Literal, Required, TypedDict, Unpack
 
 from ganetiops.errors import ValidationError
-from ganetiops.rapi import validate
+from ganetiops.rapi import shapes, validate
 from ganetiops.rapi.call import ClusterFacts, JobCommon, Params
 from ganetiops.rapi.models.instance import Instance
 from ganetiops.rapi.models.misc import Console
@@ -190,6 +190,10 @@ def _beparams(beparams: Mapping[str, Any] | None) -> dict[str, Any] | None:
 def create_precondition(body: Mapping[str, Any]) -> Any:
     """Checks against the cluster: template and hypervisor enabled, placement possible."""
     checks = [validate.enabled_on_cluster("disk_template", body["disk_template"])]
+    sizes = [d["size"] for d in body.get("disks") or () if isinstance(d.get("size"), int)]
+    if sizes and body["disk_template"] != "diskless" and not body.get("ignore_ipolicy"):
+        # Ganeti checks the policy at create time; say so before a job exists.
+        checks.append(validate.within_ipolicy(sizes))
     if "hypervisor" in body:
         checks.append(validate.enabled_on_cluster("hypervisor", body["hypervisor"]))
 
@@ -236,6 +240,15 @@ def _modifications(
     return out
 
 
+def _instance_details(instance: str, result: Any) -> dict[str, Any]:
+    """The instance-info job's result: ``{name: details}`` (one entry, the instance's)."""
+    found = shapes.obj(result)
+    details = found.get(instance)
+    if details is None and len(found) == 1:
+        details = next(iter(found.values()))  # an alias name: the one entry is it
+    return dict(shapes.obj(details))
+
+
 class Instances(Tagged[M]):
     """``client.instances``: list, create, change and remove instances."""
 
@@ -273,7 +286,7 @@ class Instances(Tagged[M]):
         return Params(
             body={"__version__": 1, **body},
             common=common,
-            parse=lambda result: [str(n) for n in result or ()],
+            parse=shapes.job_strings,
             precondition=create_precondition(body),
         )
 
@@ -324,7 +337,7 @@ class Instances(Tagged[M]):
         return Params(
             query=flags(static=static),
             common=common,
-            parse=lambda result: dict(result or {}).get(instance, dict(result or {})),
+            parse=lambda result: _instance_details(instance, result),
         )
 
     @job_operation("POST", "/2/instances/{instance}/reboot", dry_run="query")
@@ -448,7 +461,7 @@ class Instances(Tagged[M]):
         return Params(
             query=flags(ignore_size=ignore_size),
             common=common,
-            parse=lambda result: [list(row) for row in result or ()],
+            parse=shapes.rows,
         )
 
     @job_operation("PUT", "/2/instances/{instance}/deactivate-disks", body="ignored")
@@ -602,7 +615,7 @@ class Instances(Tagged[M]):
         return Params(
             body={"new_name": new_name, "name_check": name_check, "ip_check": ip_check},
             common=common,
-            parse=str,
+            parse=shapes.text,
         )
 
     @job_operation("PUT", "/2/instances/{instance}/modify", dry_run="body")
@@ -676,7 +689,7 @@ class Instances(Tagged[M]):
         return Params(
             body=body,
             common=common,
-            parse=lambda result: [list(pair) for pair in result or ()],
+            parse=shapes.rows,
             precondition=_no_hotplug_if_possible if hotplug_if_possible is not None else None,
         )
 
@@ -711,7 +724,7 @@ class Instances(Tagged[M]):
     @operation("GET", "/2/instances/{instance}/console")
     def console(self, instance: str) -> Params[Console]:
         """How to reach the console (needs a running instance and a read or write user)."""
-        return Params(parse=Console.from_api)
+        return Params(parse=shapes.model(Console.from_api))
 
 
 def _no_hotplug_if_possible(facts: ClusterFacts) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ganetiops.errors import ValidationError
+from ganetiops.rapi import shapes
 from ganetiops.rapi.call import Params
 from ganetiops.rapi.models.job import JobInfo
 from ganetiops.rapi.models.listing import ModelList
@@ -16,11 +17,11 @@ from ganetiops.rapi.writes import job_ids_with_reason
 
 
 def _ids(data: Any) -> list[int]:
-    return [int(item["id"]) for item in data or () if isinstance(item, dict)]
+    return [shapes.integer(shapes.field(item, "id")) for item in shapes.seq(data)]
 
 
 def _infos(data: Any) -> list[JobInfo]:
-    return ModelList(JobInfo.from_api(item) for item in data or ())
+    return ModelList(JobInfo.from_api(shapes.obj(item)) for item in shapes.seq(data))
 
 
 class Jobs(Namespace[M]):
@@ -48,7 +49,7 @@ class Jobs(Namespace[M]):
     @operation("GET", "/2/jobs/{job_id}")
     def get(self, job_id: int) -> Params[JobInfo]:
         """A job with its log and results. An unknown id gives ``exists == False``."""
-        return Params(parse=JobInfo.from_api)
+        return Params(parse=shapes.model(JobInfo.from_api))
 
     @operation("DELETE", "/2/jobs/{job_id}")
     def cancel(self, job_id: int) -> Params[tuple[bool, str]]:

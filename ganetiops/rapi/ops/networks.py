@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import ClassVar, Unpack
 
 from ganetiops.errors import ValidationError
-from ganetiops.rapi import validate
+from ganetiops.rapi import shapes, validate
 from ganetiops.rapi.call import JobCommon, Params
 from ganetiops.rapi.models.network import Network
 from ganetiops.rapi.namespace import M, job_operation, operation
@@ -156,7 +156,9 @@ class Networks(Tagged[M]):
     def rename(self, network: str, new_name: str, **common: Unpack[JobCommon]) -> Params[str]:
         """Rename a network (Ganeti 3.1 and later; refused before sending on 3.0)."""
         return Params(
-            body={"new_name": validate.object_name(new_name, "new_name")}, common=common, parse=str
+            body={"new_name": validate.object_name(new_name, "new_name")},
+            common=common,
+            parse=shapes.text,
         )
 
 

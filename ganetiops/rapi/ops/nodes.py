@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Literal, Unpack
 
 from ganetiops.errors import ValidationError
-from ganetiops.rapi import validate
+from ganetiops.rapi import shapes, validate
 from ganetiops.rapi.call import JobCommon, Params
 from ganetiops.rapi.models.misc import StorageUnit
 from ganetiops.rapi.models.node import Node
@@ -56,7 +56,7 @@ class Nodes(Tagged[M]):
     @operation("GET", "/2/nodes/{node}/role")
     def role(self, node: str) -> Params[str]:
         """``master``, ``master-candidate``, ``regular``, ``drained`` or ``offline``."""
-        return Params(parse=str)
+        return Params(parse=shapes.text)
 
     @job_operation("PUT", "/2/nodes/{node}/role", body="custom")
     def set_role(
@@ -79,7 +79,7 @@ class Nodes(Tagged[M]):
             query={**flags(force=force), "auto-promote": True if auto_promote else None},
             body=role,
             common=common,
-            parse=lambda result: [list(p) for p in result or ()],
+            parse=shapes.rows,
         )
 
     @job_operation("POST", "/2/nodes/{node}/evacuate", dry_run="query")
@@ -182,9 +182,7 @@ class Nodes(Tagged[M]):
         )
         require_changes(body, "node modify")
         body.update(body_of(force=force, auto_promote=auto_promote))
-        return Params(
-            body=body, common=common, parse=lambda result: [list(p) for p in result or ()]
-        )
+        return Params(body=body, common=common, parse=shapes.rows)
 
     @job_operation("GET", "/2/nodes/{node}/storage", body="ignored")
     def storage(
@@ -204,7 +202,7 @@ class Nodes(Tagged[M]):
             query={"storage_type": storage_type, "output_fields": ",".join(fields)},
             common=common,
             parse=lambda rows: [
-                StorageUnit(dict(zip(fields, row, strict=False))) for row in rows or ()
+                StorageUnit(dict(zip(fields, row, strict=False))) for row in shapes.rows(rows)
             ],
         )
 

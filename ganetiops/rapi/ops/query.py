@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ganetiops.errors import ValidationError
-from ganetiops.rapi import validate
+from ganetiops.rapi import shapes, validate
 from ganetiops.rapi.call import Params
 from ganetiops.rapi.models.misc import FieldDef, QueryResult, parse_fields
 from ganetiops.rapi.namespace import M, Namespace, operation
@@ -17,7 +17,7 @@ _FIELD = re.compile(r"^[A-Za-z0-9_./-]+$")
 
 def _fields(fields: Sequence[str]) -> list[str]:
     out = list(fields)
-    bad = [f for f in out if not isinstance(f, str) or not _FIELD.match(f)]
+    bad = [f for f in out if not isinstance(f, str) or not _FIELD.fullmatch(f)]
     if bad:
         raise ValidationError(f"fields: {bad[0]!r} is not a field name", field="fields")
     if not out:
@@ -39,14 +39,17 @@ class Query(Namespace[M]):
         """Select ``fields`` of ``resource`` rows matching ``qfilter``."""
         validate.choice(resource, validate.QUERY_RESOURCES, "resource")
         return Params(
-            body={"fields": _fields(fields), "qfilter": qfilter}, parse=QueryResult.from_api
+            body={"fields": _fields(fields), "qfilter": qfilter},
+            parse=shapes.model(QueryResult.from_api),
         )
 
     @operation("GET", "/2/query/{resource}")
     def get(self, resource: str, fields: Sequence[str]) -> Params[QueryResult]:
         """Select ``fields`` of every ``resource`` row (no filter: the GET form)."""
         validate.choice(resource, validate.QUERY_RESOURCES, "resource")
-        return Params(query={"fields": ",".join(_fields(fields))}, parse=QueryResult.from_api)
+        return Params(
+            query={"fields": ",".join(_fields(fields))}, parse=shapes.model(QueryResult.from_api)
+        )
 
     @operation("GET", "/2/query/{resource}/fields")
     def fields(
@@ -55,4 +58,4 @@ class Query(Namespace[M]):
         """The fields a resource offers, with titles, kinds and documentation."""
         validate.choice(resource, validate.QUERY_RESOURCES, "resource")
         query = {"fields": ",".join(_fields(fields))} if fields else {}
-        return Params(query=query, parse=parse_fields)
+        return Params(query=query, parse=shapes.model(parse_fields))
