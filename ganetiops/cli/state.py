@@ -10,9 +10,6 @@ import click
 
 from ganetiops import errors
 from ganetiops.cli import exits
-from ganetiops.cli.output import print_plan
-from ganetiops.config import load_config
-from ganetiops.rapi.plan import PlanExecutor
 
 if TYPE_CHECKING:
     from ganetiops.config import Context
@@ -49,6 +46,8 @@ class State:
     def context(self) -> Context:
         """The selected configuration context (``--context`` or the current one)."""
         if self._context is None:
+            from ganetiops.config import load_config  # lazy: start-up of gnt-py --help
+
             self._context = load_config().resolve(self.context_name)
         return self._context
 
@@ -74,6 +73,9 @@ class State:
             return client
         if self._planner is None or self._planner.client is not client:
             fmt = self.output_format
+            from ganetiops.cli.output import print_plan  # lazy: start-up of gnt-py --help
+            from ganetiops.rapi.plan import PlanExecutor  # lazy: start-up of gnt-py --help
+
             self._planner = PlanExecutor(client, on_plan=lambda call: print_plan(call, fmt))
         return self._planner
 
