@@ -28,7 +28,7 @@ def _context(context: Context | str | None) -> Context:
 
 
 def _tunnel_options(ctx: Context, asynchronous: bool) -> dict[str, Any]:
-    from ganetiops.ssh import transport_for_context
+    from ganetiops.ssh import transport_for_context  # lazy: asyncssh, start-up
 
     policy = TlsPolicy(
         sha256=ctx.certificate_sha256,

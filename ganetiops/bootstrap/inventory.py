@@ -340,7 +340,7 @@ def _one_key(text: str, where: str) -> str:
             "still a placeholder: put the node's public host key here "
             "(e.g. from /etc/ssh/ssh_host_*_key.pub on the node, checked out of band)",
         )
-    from ganetiops.ssh.hostkeys import key_line, parse_public_key
+    from ganetiops.ssh.hostkeys import key_line, parse_public_key  # lazy: asyncssh, start-up
 
     return key_line(parse_public_key(text, field=where))
 

@@ -112,13 +112,13 @@ EPILOG = (
 @click.pass_context
 def cli(ctx: click.Context, context_name: str | None, output_format: str, verbose: int) -> None:
     """Run a Ganeti cluster: instances, nodes, jobs, bootstrap, netboot images, the lab."""
-    from ganetiops.cli.state import State
+    from ganetiops.cli.state import State  # lazy: start-up
 
     ctx.obj = State(context_name=context_name, output_format=output_format, verbose=verbose)
 
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry point."""
-    from ganetiops.cli.state import run
+    from ganetiops.cli.state import run  # lazy: start-up
 
     sys.exit(run(cli, argv))

@@ -56,6 +56,7 @@ def boot_config(state: State) -> BootServer | None:
     facts = lab_facts_for(context)
     if facts is None:
         return None
+    # lazy: netboot room, start-up
     from ganetiops.netboot.labboot import boot_server_from_lab  # netboot: on use only
 
     return boot_server_from_lab(facts)
@@ -70,6 +71,7 @@ def open_boot(state: State, hostname_param: str = "hostname") -> BootServerClien
             "known-hosts or host-key, access-log): netboot commands need the boot server "
             "(see docs/netboot.md)"
         )
+    # lazy: netboot room, start-up
     from ganetiops.netboot.server import BootServerClient  # asyncssh: on use only
 
     boot = BootServerClient.open(config, hostname_param=hostname_param)

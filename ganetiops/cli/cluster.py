@@ -13,6 +13,7 @@ master...) are added to this group when this module is imported.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -22,6 +23,8 @@ import click
 from ganetiops.cli import exits
 from ganetiops.cli.cluster_ops import register
 from ganetiops.cli.state import State, echo_err, pass_state
+from ganetiops.config.secrets import PasswordSource, Secret
+from ganetiops.errors import BootstrapError
 
 if TYPE_CHECKING:
     from ganetiops.bootstrap.apply import BootstrapReport
@@ -41,7 +44,7 @@ def cluster() -> None:
 def _render(state: State, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     """A table on stdout, or JSON/YAML records with ``--format``."""
     if state.output_format == "table":
-        from tabulate import tabulate
+        from tabulate import tabulate  # lazy: tabulate, start-up
 
         click.echo(tabulate(rows, headers=list(headers), tablefmt="simple"))
         return
@@ -50,7 +53,7 @@ def _render(state: State, headers: Sequence[str], rows: Sequence[Sequence[Any]])
     if state.output_format == "json":
         click.echo(json.dumps(records, indent=2))
     else:
-        import yaml
+        import yaml  # lazy: yaml, start-up
 
         click.echo(yaml.safe_dump(records, sort_keys=False), nl=False)
 
@@ -121,12 +124,9 @@ def bootstrap(
     Exit status: 0 done (verify found nothing unexpected); 1 a step failed or verify
     found something; 6 the plan is blocked (nothing was changed).
     """
-    import asyncio
-
-    from ganetiops.bootstrap.apply import Bootstrap
-    from ganetiops.bootstrap.inventory import load_inventory
-    from ganetiops.errors import BootstrapError
-    from ganetiops.ssh.hostkeys import HostKeys
+    from ganetiops.bootstrap.apply import Bootstrap  # lazy: asyncssh, start-up
+    from ganetiops.bootstrap.inventory import load_inventory  # lazy: asyncssh, start-up
+    from ganetiops.ssh.hostkeys import HostKeys  # lazy: asyncssh, start-up
 
     inv = load_inventory(inventory)
     extra_keys = HostKeys(known_hosts=known_hosts) if known_hosts else None
@@ -225,11 +225,11 @@ def _finish(state: State, report: BootstrapReport) -> int:
 def _nodes(state: State, inventory: str | None) -> Nodes:
     """Nodes from an inventory file, else from the context's ``ssh`` table."""
     if inventory:
-        from ganetiops.bootstrap.apply import nodes_for_inventory
-        from ganetiops.bootstrap.inventory import load_inventory
+        from ganetiops.bootstrap.apply import nodes_for_inventory  # lazy: asyncssh, start-up
+        from ganetiops.bootstrap.inventory import load_inventory  # lazy: asyncssh, start-up
 
         return nodes_for_inventory(load_inventory(inventory))
-    from ganetiops.ssh.nodes import Nodes
+    from ganetiops.ssh.nodes import Nodes  # lazy: asyncssh, start-up
 
     context = state.context
     if context.ssh is None:
@@ -256,9 +256,7 @@ def rapi_user() -> None:
 @pass_state
 def rapi_user_list(state: State, inventory: str | None) -> None:
     """List RAPI users and their rights (never their passwords or hashes)."""
-    import asyncio
-
-    from ganetiops.bootstrap.rapi_users import list_users
+    from ganetiops.bootstrap.rapi_users import list_users  # lazy: asyncssh, start-up
 
     async def main() -> None:
         async with _nodes(state, inventory) as nodes:
@@ -297,10 +295,7 @@ def rapi_user_add(
     state: State, name: str, rights: str, password_source: str | None, inventory: str | None
 ) -> None:
     """Add RAPI user NAME, or update its password and rights; then redistribute."""
-    import asyncio
-
-    from ganetiops.bootstrap.rapi_users import add_user
-    from ganetiops.config.secrets import Secret
+    from ganetiops.bootstrap.rapi_users import add_user  # lazy: asyncssh, start-up
 
     wanted = _rights(rights)
     if password_source:
@@ -328,8 +323,6 @@ def rapi_user_add(
 
 def _source(text: str) -> Any:
     """``env:VAR`` → a PasswordSource (the same kinds as a context's ``password``)."""
-    from ganetiops.config.secrets import PasswordSource
-
     kind, _, value = text.partition(":")
     if kind == "netrc":
         return PasswordSource("netrc", value)
@@ -348,9 +341,7 @@ def _source(text: str) -> Any:
 @pass_state
 def rapi_user_remove(state: State, name: str, yes: bool, inventory: str | None) -> None:
     """Remove RAPI user NAME from the users file; then redistribute."""
-    import asyncio
-
-    from ganetiops.bootstrap.rapi_users import remove_user
+    from ganetiops.bootstrap.rapi_users import remove_user  # lazy: asyncssh, start-up
 
     if not yes:
         click.confirm(f"Remove RAPI user {name}?", abort=True, err=True)

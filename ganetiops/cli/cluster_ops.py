@@ -8,6 +8,7 @@ on the master over SSH (see :mod:`ganetiops.cli.remote`): RAPI has no verify.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -23,8 +24,10 @@ from ganetiops.cli.output import (
     format_timestamp,
     output_options,
 )
+from ganetiops.cli.remote import run_on_master
 from ganetiops.cli.state import State, echo_err, pass_state
-from ganetiops.errors import ValidationError
+from ganetiops.errors import SshError, ValidationError
+from ganetiops.rapi import validate
 
 #: ``Tue Nov 27 18:00:00 2025 * Verifying ...`` / ``... - ERROR: node x: ...``
 _VERIFY_LINE = re.compile(
@@ -98,13 +101,9 @@ def parse_verify(text: str) -> list[dict[str, Any]]:
 
 
 def _remote(state: State, argv: list[str], output: OutputOptions, what: str) -> None:
-    from ganetiops.cli.remote import run_on_master
-
     echo_err(f"running {' '.join(argv)} on the master over SSH...")
     result = run_on_master(state, argv)
     if result.error is not None:
-        from ganetiops.errors import SshError
-
         raise SshError(result.failure())
     if output.format != "table":
         entries = parse_verify(result.stdout)
@@ -153,8 +152,6 @@ def verify(
             raise ValidationError("--ignore-errors: error codes such as ENODESETUP", field="ignore")
         argv.append(f"--ignore-errors={ignore_errors}")
     if node_group:
-        from ganetiops.rapi import validate
-
         argv.append(f"--node-group={validate.object_name(node_group, 'node_group')}")
     _remote(state, argv, output, "verify")
 
@@ -199,8 +196,6 @@ def modify(
     jobs: JobOptions,
 ) -> None:
     """Change cluster parameters (gnt-cluster modify)."""
-    import json
-
     hvparams: dict[str, dict[str, Any]] = {}
     for item in hypervisor_parameters:
         hv, sep, rest = item.partition(":")

@@ -5,11 +5,14 @@ of names."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import click
 
+from ganetiops.cli.completion import complete_names
+from ganetiops.cli.jobs_ui import JobOptions, follow_job, job_options
 from ganetiops.cli.output import (
     OutputOptions,
     Table,
@@ -19,9 +22,11 @@ from ganetiops.cli.output import (
     output_options,
     render_mapping,
     render_table,
+    select_fields,
 )
+from ganetiops.cli.qlang import parse_qlang
 from ganetiops.cli.state import State, pass_state
-from ganetiops.errors import ValidationError
+from ganetiops.errors import RapiNotFoundError, RapiServerError, ValidationError
 
 F = TypeVar("F", bound=Callable[..., Any])
 #: A ``shell_complete`` function (see :func:`_complete`).
@@ -78,16 +83,12 @@ def query_table(
     by_name = name_filter(names, name_field)
     if by_name is not None:
         combined = by_name if combined is None else ["&", by_name, combined]
-    from ganetiops.errors import RapiNotFoundError, RapiServerError
-
     try:
         result = state.client().query.query(resource, wanted, combined)
     except RapiServerError as exc:
         # A name filter is resolved by Ganeti itself: an unknown name is a 500
         # carrying ("... not found", "unknown_entity").
         if "unknown_entity" in str(exc):
-            import re
-
             named = re.search(r"\('(.*?)', 'unknown_entity'\)", exc.message)
             raise RapiNotFoundError(404, named.group(1) if named else exc.message) from None
         raise
@@ -118,8 +119,6 @@ def list_resource(
     qfilter: Any = None,
 ) -> None:
     """The body of every ``list`` command: fields from ``-o``, rows from the query."""
-    from ganetiops.cli.output import select_fields
-
     fields = select_fields(output.fields, defaults)
     table = query_table(state, resource, fields, qfilter, names=names)
     echo(render_table(table, output))
@@ -219,8 +218,6 @@ def parse_filter(text: str | None, where: Sequence[str] = ()) -> Any:
         if not isinstance(parts[0], list):
             raise ValidationError("--filter: expected a JSON list", field="filter")
     elif text:
-        from ganetiops.cli.qlang import parse_qlang
-
         parts.append(parse_qlang(text))
     for item in where:
         field, sep, value = item.partition("=")
@@ -312,8 +309,6 @@ YES_NO = click.Choice(["yes", "no"], case_sensitive=False)
 
 def _complete(kind: str) -> Completer:
     def complete(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
-        from ganetiops.cli.completion import complete_names
-
         return complete_names(ctx, kind, incomplete)
 
     return complete
@@ -336,7 +331,6 @@ def add_tag_commands(
     complete: Completer,
 ) -> None:
     """``list-tags NAME``, ``add-tags NAME TAG...``, ``remove-tags NAME TAG...`` (gnt-* names)."""
-    from ganetiops.cli.jobs_ui import JobOptions, follow_job, job_options
 
     @group.command("list-tags")
     @click.argument("name", shell_complete=complete)

@@ -23,6 +23,9 @@ from typing import Any
 
 import click
 
+from ganetiops.cli import state as cli_state
+from ganetiops.config import load_config
+
 SHELLS = ("bash", "zsh", "fish")
 #: How long fetched names are reused.
 CACHE_SECONDS = 30.0
@@ -42,9 +45,9 @@ def completion(shell: str) -> None:
     zsh:   eval "$(gnt-py completion zsh)"    in ~/.zshrc
     fish:  gnt-py completion fish > ~/.config/fish/completions/gnt-py.fish
     """
-    from click.shell_completion import get_completion_class
+    from click.shell_completion import get_completion_class  # lazy: start-up
 
-    from ganetiops.cli.app import cli
+    from ganetiops.cli.app import cli  # lazy: start-up
 
     cls = get_completion_class(shell)
     if cls is None:  # pragma: no cover - the Choice above guards it
@@ -53,7 +56,7 @@ def completion(shell: str) -> None:
 
 
 def _cache_file() -> Path:
-    from platformdirs import user_cache_dir
+    from platformdirs import user_cache_dir  # lazy: platformdirs, start-up
 
     return Path(user_cache_dir("ganetiops")) / "completion.json"
 
@@ -75,8 +78,6 @@ def complete_names(ctx: click.Context, kind: str, incomplete: str) -> list[str]:
 
 
 def _names(ctx: click.Context, kind: str) -> list[str]:
-    from ganetiops.config import load_config
-
     config = load_config()
     if kind == "contexts":
         return sorted(config.contexts)
@@ -85,9 +86,7 @@ def _names(ctx: click.Context, kind: str) -> list[str]:
     cached = _read_cache(key)
     if cached is not None:
         return cached
-    from ganetiops.cli.state import make_client
-
-    with make_client(
+    with cli_state.make_client(
         context, connect_timeout=CONNECT_TIMEOUT, read_timeout=READ_TIMEOUT, retries=0
     ) as client:
         names = list(getattr(client, kind).names())

@@ -27,7 +27,9 @@ from ganetiops.cli.output import (
     render_table,
 )
 from ganetiops.cli.state import State, echo_err, pass_state
+from ganetiops.config import Context, PasswordSource, SshVia, load_config
 from ganetiops.errors import ConfigError, ValidationError
+from ganetiops.rapi import validate
 
 MASK = "********"
 ENV_OVERRIDES = (
@@ -77,8 +79,6 @@ def masked(ctx: Any) -> dict[str, Any]:
 @pass_state
 def list_(state: State, output: OutputOptions) -> None:
     """Every context; the current one is marked with '*'."""
-    from ganetiops.config import load_config
-
     config = load_config()
     current = os.environ.get("GNTPY_CONTEXT") or state.context_name or config.current
     if output.format != "table":
@@ -127,8 +127,6 @@ def current(state: State) -> None:
 @click.argument("name", shell_complete=complete_contexts)
 def use(name: str) -> None:
     """Make NAME the current context."""
-    from ganetiops.config import load_config
-
     config = load_config()
     config.use(name)
     config.save()
@@ -141,8 +139,6 @@ def use(name: str) -> None:
 @pass_state
 def show(state: State, name: str | None, output: OutputOptions) -> None:
     """Show a context (default: the current one); passwords are never printed."""
-    from ganetiops.config import load_config
-
     config = load_config()
     ctx = config.context(name or state.context_name)
     overrides = [v for v in ENV_OVERRIDES if v in os.environ]
@@ -218,8 +214,6 @@ def show(state: State, name: str | None, output: OutputOptions) -> None:
 @yes_option
 def add(name: str, **options: Any) -> None:
     """Add a context (a cluster and how to reach it)."""
-    from ganetiops.config import Context, PasswordSource, SshVia, load_config
-    from ganetiops.rapi import validate
 
     validate.object_name(name, "name")
     config = load_config()
@@ -250,12 +244,12 @@ def add(name: str, **options: Any) -> None:
         raise ValidationError("give --url, or --ssh-node to go through SSH", field="url")
     url = options["url"]
     if url:
-        from ganetiops.rapi.core import normalize_url
+        from ganetiops.rapi.core import normalize_url  # lazy: httpx, start-up
 
         url = normalize_url(url)
     fingerprint = options["certificate_sha256"]
     if fingerprint:
-        from ganetiops.rapi.tls import normalize_fingerprint
+        from ganetiops.rapi.tls import normalize_fingerprint  # lazy: ssl, start-up
 
         fingerprint = normalize_fingerprint(fingerprint)
     if options["trust"]:
@@ -312,10 +306,11 @@ def _trust(url: str | None, yes: bool) -> str:
     """Trust on first use: fetch the certificate, show its fingerprint, ask."""
     if not url:
         raise ValidationError("--trust needs --url (a direct HTTPS endpoint)", field="trust")
-    from ganetiops.rapi import fetch_certificate
 
     parts = urllib.parse.urlsplit(url)
     host = parts.hostname or ""
+    from ganetiops.rapi.tls import fetch_certificate  # lazy: ssl, start-up
+
     _pem, fingerprint = fetch_certificate(host, parts.port or 5080)
     echo_err(f"The RAPI server at {host}:{parts.port or 5080} presents a certificate with")
     echo_err(f"  SHA-256 fingerprint {fingerprint}")
@@ -346,8 +341,6 @@ def _store_password(config_path: Path, name: str) -> Path:
 @yes_option
 def remove(name: str, yes: bool) -> None:
     """Remove a context from the configuration file."""
-    from ganetiops.config import load_config
-
     config = load_config()
     config.context(name)  # unknown names fail here, before asking
     confirm(f"Remove context {name}?", yes)

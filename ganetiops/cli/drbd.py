@@ -134,8 +134,8 @@ def _columns(option: str | None, defaults: Sequence[str], known: dict[str, Colum
 
 def reader_for(state: State, instances: Sequence[str] | None = None, **kwargs: Any) -> HealthReader:
     """A :class:`HealthReader` for the context's cluster and SSH login."""
-    from ganetiops.cli.remote import ssh_login
-    from ganetiops.drbd.health import HealthReader
+    from ganetiops.cli.remote import ssh_login  # lazy: start-up
+    from ganetiops.drbd.health import HealthReader  # lazy: start-up
 
     settings, user, port = ssh_login(state.context)
     return HealthReader(
@@ -157,7 +157,7 @@ class GanetiReader:
         self.wanted = list(instances) if instances else None
 
     def read(self) -> ClusterDrbd:
-        from ganetiops.drbd.health import ClusterDrbd, drbd_instances
+        from ganetiops.drbd.health import ClusterDrbd, drbd_instances  # lazy: start-up
 
         names = [i.name for i in drbd_instances(self.state.client(), self.wanted)]
         if not names:
@@ -180,7 +180,7 @@ def any_reader(
     state: State, instances: Sequence[str] | None = None, **kwargs: Any
 ) -> HealthReader | GanetiReader:
     """The nodes' view over SSH, or without an SSH login Ganeti's (with a note)."""
-    from ganetiops.errors import ConfigError
+    from ganetiops.errors import ConfigError  # lazy: start-up
 
     try:
         return reader_for(state, instances, **kwargs)
@@ -319,7 +319,7 @@ def watch(
             if count is not None and readings >= count:
                 return
             if timeout is not None and time.monotonic() - started > timeout:
-                from ganetiops.cli import exits
+                from ganetiops.cli import exits  # lazy: start-up
 
                 echo_err(f"still syncing after {timeout:g}s (the resync goes on)")
                 raise click.exceptions.Exit(exits.TIMEOUT)
@@ -342,8 +342,8 @@ def guard_instance(
     Costs one RAPI request for an instance that is not DRBD; reads its two nodes
     otherwise.
     """
-    from ganetiops.drbd.guards import check_instance_operation
-    from ganetiops.drbd.health import DRBD_TEMPLATES
+    from ganetiops.drbd.guards import check_instance_operation  # lazy: start-up
+    from ganetiops.drbd.health import DRBD_TEMPLATES  # lazy: start-up
 
     inst = state.client().instances.get(name)
     if inst.disk_template not in DRBD_TEMPLATES:
@@ -376,8 +376,8 @@ def guard_node(
 ) -> Decision | None:
     """Refuse ``operation`` on ``node`` if a DRBD instance there is unhealthy or the node
     holds its only good copy (no-op when no DRBD instance uses the node)."""
-    from ganetiops.drbd.guards import check_node_operation
-    from ganetiops.drbd.health import DRBD_TEMPLATES
+    from ganetiops.drbd.guards import check_node_operation  # lazy: start-up
+    from ganetiops.drbd.health import DRBD_TEMPLATES  # lazy: start-up
 
     client = state.client()
     touching = [
@@ -402,7 +402,7 @@ def _guard_health(
     state: State, operation: str, names: Sequence[str], force: bool
 ) -> ClusterDrbd | None:
     """The nodes' view over SSH; without an SSH login, Ganeti's own disk status."""
-    from ganetiops.errors import ConfigError
+    from ganetiops.errors import ConfigError  # lazy: start-up
 
     try:
         return read_health(state, names)
@@ -414,10 +414,10 @@ def _guard_health(
 def _ganeti_health(
     state: State, operation: str, names: Sequence[str], force: bool
 ) -> ClusterDrbd | None:
-    from ganetiops.drbd.guards import GuardRefused
-    from ganetiops.drbd.health import ClusterDrbd
-    from ganetiops.drbd.view import ganeti_view
-    from ganetiops.errors import GanetiOpsError
+    from ganetiops.drbd.guards import GuardRefused  # lazy: start-up
+    from ganetiops.drbd.health import ClusterDrbd  # lazy: start-up
+    from ganetiops.drbd.view import ganeti_view  # lazy: start-up
+    from ganetiops.errors import GanetiOpsError  # lazy: start-up
 
     client = state.client()
     try:

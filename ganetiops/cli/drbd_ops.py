@@ -39,15 +39,15 @@ def _report(title: str, steps: Sequence[Any], outcomes: Sequence[Any] | None, fm
         if len(outcomes) < len(steps):
             echo(f"  not run: {len(steps) - len(outcomes)} step(s) after the failure")
     if outcomes is not None and any(o.status == "failed" for o in outcomes):
-        from ganetiops.cli import exits
+        from ganetiops.cli import exits  # lazy: start-up
 
         raise click.exceptions.Exit(exits.JOB_FAILED)
 
 
 def _io(state: State, *, wait_timeout: float, approve: Any = None) -> Any:
-    from ganetiops.cli.drbd import read_health
-    from ganetiops.cli.remote import run_on_master
-    from ganetiops.drbd.recover import Io
+    from ganetiops.cli.drbd import read_health  # lazy: start-up
+    from ganetiops.cli.remote import run_on_master  # lazy: start-up
+    from ganetiops.drbd.recover import Io  # lazy: start-up
 
     def say(line: str) -> None:
         echo_err(line)
@@ -64,9 +64,9 @@ def _io(state: State, *, wait_timeout: float, approve: Any = None) -> Any:
 
 def _health_or_none(state: State, instances: Sequence[Any]) -> Any:
     """DRBD health when there are DRBD instances (None without; a note when unreadable)."""
-    from ganetiops.cli.drbd import read_health
-    from ganetiops.drbd.health import DRBD_TEMPLATES
-    from ganetiops.errors import ConfigError
+    from ganetiops.cli.drbd import read_health  # lazy: start-up
+    from ganetiops.drbd.health import DRBD_TEMPLATES  # lazy: start-up
+    from ganetiops.errors import ConfigError  # lazy: start-up
 
     if not any(i.disk_template in DRBD_TEMPLATES for i in instances):
         return None
@@ -102,7 +102,7 @@ def recover(state: State, dry_run: bool, no_wait: bool, wait_timeout: float, yes
       gnt-py cluster recover --dry-run
       gnt-py cluster recover --yes
     """
-    from ganetiops.drbd.recover import apply, plan_recovery
+    from ganetiops.drbd.recover import apply, plan_recovery  # lazy: start-up
 
     client = state.client()
     instances = client.instances.list()
@@ -145,13 +145,13 @@ def maintenance(
     """Prepare NODE for maintenance: drain it, migrate its primaries off (failover
     where migration is impossible), optionally move its secondaries, mark it ready.
     Interrupted? Run it again: it resumes where it stopped."""
-    from ganetiops.cli.drbd import guard_node
-    from ganetiops.drbd.recover import apply, plan_maintenance
+    from ganetiops.cli.drbd import guard_node  # lazy: start-up
+    from ganetiops.drbd.recover import apply, plan_maintenance  # lazy: start-up
 
     client = state.client()
     nodes = client.nodes.list()
     if name not in {n.name for n in nodes}:
-        from ganetiops.errors import ValidationError
+        from ganetiops.errors import ValidationError  # lazy: start-up
 
         raise ValidationError(f"{name} is not a node of the cluster", field="name")
     instances = client.instances.list()
@@ -186,12 +186,12 @@ def return_(
 ) -> None:
     """Bring NODE back after maintenance: online, undrain, wait for the resyncs, then
     show a rebalance plan (hbal) and apply it once approved (--yes approves)."""
-    from ganetiops.drbd.recover import apply, plan_return
+    from ganetiops.drbd.recover import apply, plan_return  # lazy: start-up
 
     client = state.client()
     nodes = client.nodes.list()
     if name not in {n.name for n in nodes}:
-        from ganetiops.errors import ValidationError
+        from ganetiops.errors import ValidationError  # lazy: start-up
 
         raise ValidationError(f"{name} is not a node of the cluster", field="name")
     steps = plan_return(name, nodes, rebalance=not no_rebalance)

@@ -16,6 +16,7 @@ from ganetiops.cli.output import (
     echo,
     output_options,
     render_table,
+    select_fields,
 )
 from ganetiops.cli.state import State, pass_state
 from ganetiops.errors import ValidationError
@@ -48,8 +49,6 @@ def list_(state: State, output: OutputOptions) -> None:
         }
         for r in rules
     ]
-    from ganetiops.cli.output import select_fields
-
     fields = select_fields(output.fields, DEFAULT_FIELDS)
     table = Table.from_records(records, [Column(f, f.capitalize()) for f in fields])
     echo(render_table(table, output))

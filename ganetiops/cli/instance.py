@@ -23,7 +23,14 @@ from ganetiops.cli.common import (
 )
 from ganetiops.cli.instance_netboot import create, reimage, remove, wipe
 from ganetiops.cli.jobs_ui import JobOptions, follow_job, job_options
-from ganetiops.cli.output import OutputOptions, dump, echo, output_options, render_mapping
+from ganetiops.cli.output import (
+    OutputOptions,
+    dump,
+    echo,
+    format_timestamp,
+    output_options,
+    render_mapping,
+)
 from ganetiops.cli.state import State, pass_state
 from ganetiops.errors import ValidationError
 
@@ -97,8 +104,6 @@ def describe_instance(inst: Any) -> dict[str, Any]:
         for disk in inst.disks
     ] or "-"
     out["Tags"] = ", ".join(inst.tags) or "-"
-    from ganetiops.cli.output import format_timestamp
-
     out["Created"] = format_timestamp(inst.ctime) if inst.ctime else None
     out["Modified"] = format_timestamp(inst.mtime) if inst.mtime else None
     return out
@@ -162,7 +167,7 @@ def _each(names: tuple[str, ...]) -> tuple[str, ...]:
     """The instance names, checked (before any question is asked or anything sent)."""
     if not names:
         raise click.UsageError("name at least one instance")
-    from ganetiops.rapi import validate
+    from ganetiops.rapi import validate  # lazy: httpx, start-up
 
     return tuple(validate.hostname(n, "name") for n in names)
 
@@ -304,7 +309,7 @@ def migrate(
         "ignore_ipolicy": ignore_ipolicy or None,
     }
     call = state.client().instances.migrate.call(name, **job_kwargs, **jobs.common())
-    from ganetiops.cli.drbd import guard_instance
+    from ganetiops.cli.drbd import guard_instance  # lazy: start-up
 
     guard_instance(state, "migrate", name, force=force, target=target_node)
     where = f" to {target_node}" if target_node else ""
@@ -349,7 +354,7 @@ def failover(
         "ignore_ipolicy": ignore_ipolicy or None,
     }
     call = state.client().instances.failover.call(name, **job_kwargs, **jobs.common())
-    from ganetiops.cli.drbd import guard_instance
+    from ganetiops.cli.drbd import guard_instance  # lazy: start-up
 
     guard_instance(state, "failover", name, force=force, target=target_node)
     confirm(f"Fail over instance {name}? It will be stopped and started again.", yes)
@@ -524,7 +529,7 @@ def replace_disks(
         early_release=early_release or None,
         **jobs.common(),
     )
-    from ganetiops.cli.drbd import guard_replace_disks
+    from ganetiops.cli.drbd import guard_replace_disks  # lazy: start-up
 
     guard_replace_disks(state, name, mode, force=force)
     confirm(f"Replace the disks of {name} ({mode})? It has no redundancy until the sync ends.", yes)

@@ -233,7 +233,7 @@ def create_arguments(name: str, os_name: str, opts: dict[str, Any]) -> dict[str,
     pnode, snode = placement(opts)
     beparams = parse_kv(opts["backend_parameters"], "-B")
     if opts["memory"] is not None:  # --memory "" is bad input, not "no --memory"
-        from ganetiops.rapi.validate import size_mib
+        from ganetiops.rapi.validate import size_mib  # lazy: httpx, start-up
 
         memory = size_mib(opts["memory"], "memory")  # not sent raw: Ganeti rounds "0.5"
         beparams.setdefault("maxmem", memory)
@@ -292,8 +292,9 @@ def _with_lab_class(state: State, boot: Any, request: Any, *, keys_given: bool) 
 
 
 def _netboot_create(state: State, name: str, opts: dict[str, Any]) -> None:
+    # lazy: netboot room, start-up
     from ganetiops.netboot.create import CreateRequest, apply_create, plan_create
-    from ganetiops.netboot.report import report_summary
+    from ganetiops.netboot.report import report_summary  # lazy: netboot room, start-up
 
     if len(opts["disk"]) > 1:
         raise click.UsageError("a pxe instance has one disk: give -s/--disk SIZE once")
@@ -362,14 +363,14 @@ def _netboot_create(state: State, name: str, opts: dict[str, Any]) -> None:
 def _console_tail(state: State, name: str) -> Any:
     """For a lab context: a function giving the VM's last serial console lines (the
     lab's kvm wrapper keeps them in a file on the node); ``None`` elsewhere."""
-    from ganetiops.cli.remote import lab_facts_for
+    from ganetiops.cli.remote import lab_facts_for  # lazy: start-up
 
     facts = lab_facts_for(state.context)
     if facts is None:
         return None
 
     def tail() -> list[str]:
-        from ganetiops.lab.kvm import serial_tail
+        from ganetiops.lab.kvm import serial_tail  # lazy: lab room, start-up
 
         node = state.client().instances.get(name).pnode or ""
         return serial_tail(facts, node, name)
@@ -379,7 +380,7 @@ def _console_tail(state: State, name: str) -> Any:
 
 def _plain_create(state: State, name: str, os_name: str, opts: dict[str, Any]) -> None:
     """``-o OS`` other than pxe: gnt-instance add."""
-    from ganetiops.netboot.create import refuse_existing
+    from ganetiops.netboot.create import refuse_existing  # lazy: netboot room, start-up
 
     kwargs = create_arguments(name, os_name, opts)
     client = state.client()
@@ -445,6 +446,7 @@ def reimage(state: State, /, name: str, **opts: Any) -> None:
 
     The guest compares its cached store with the served sha256 and downloads the new one.
     """
+    # lazy: netboot room, start-up
     from ganetiops.netboot.lifecycle import apply_reimage, plan_reimage
 
     client = state.client()
@@ -471,7 +473,7 @@ def reimage(state: State, /, name: str, **opts: Any) -> None:
         on_upload=upload_progress(),
         diagnose=_console_tail(state, plan.target.name),
     )
-    from ganetiops.netboot.report import report_summary
+    from ganetiops.netboot.report import report_summary  # lazy: netboot room, start-up
 
     lines = [f"instance {result.name}: class {result.class_name}, sha256 {result.sha256}"]
     if result.fetched:
@@ -504,7 +506,7 @@ def reimage(state: State, /, name: str, **opts: Any) -> None:
 @pass_state
 def wipe(state: State, /, name: str, **opts: Any) -> None:
     """Wipe and reprovision an instance's disk: set the provision flag, reboot, clear it."""
-    from ganetiops.netboot.lifecycle import apply_wipe, plan_wipe
+    from ganetiops.netboot.lifecycle import apply_wipe, plan_wipe  # lazy: netboot room, start-up
 
     client = state.client()
     boot = open_boot(state, opts["hostname_param"])
@@ -541,6 +543,7 @@ def remove(state: State, /, names: tuple[str, ...], **opts: Any) -> None:
     if boot_config(state) is None:
         _plain_remove(state, names, opts)
         return
+    # lazy: netboot room, start-up
     from ganetiops.netboot.lifecycle import apply_remove, plan_remove
 
     client = state.client()
@@ -573,8 +576,8 @@ def remove(state: State, /, names: tuple[str, ...], **opts: Any) -> None:
 
 def _plain_remove(state: State, names: tuple[str, ...], opts: dict[str, Any]) -> None:
     """No boot server in the context: remove the instances only."""
-    from ganetiops.netboot.create import PXE_OS
-    from ganetiops.rapi import validate
+    from ganetiops.netboot.create import PXE_OS  # lazy: netboot room, start-up
+    from ganetiops.rapi import validate  # lazy: httpx, start-up
 
     client = state.client()
     for name in names:  # a netbooting instance's wrapper and identity live on the server

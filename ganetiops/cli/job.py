@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from ganetiops.cli import exits
 from ganetiops.cli.common import (
     FILTER_HELP,
     confirm,
@@ -14,6 +15,7 @@ from ganetiops.cli.common import (
     show_models,
     yes_option,
 )
+from ganetiops.cli.jobs_ui import watch_job
 from ganetiops.cli.output import (
     OutputOptions,
     dump,
@@ -22,7 +24,7 @@ from ganetiops.cli.output import (
     output_options,
 )
 from ganetiops.cli.state import State, echo_err, pass_state
-from ganetiops.errors import ValidationError
+from ganetiops.errors import JobNotFound, ValidationError
 
 #: ``gnt-job list`` defaults.
 DEFAULT_FIELDS = ("id", "status", "summary")
@@ -99,8 +101,6 @@ def _ids(values: tuple[str, ...]) -> list[int]:
 
 
 def _existing_job(client: Any, job_id: int) -> Any:
-    from ganetiops.errors import JobNotFound
-
     info = client.jobs.get(job_id)
     if not info.exists:
         raise JobNotFound(f"job {job_id} is unknown", job_id=job_id)
@@ -151,7 +151,7 @@ def show(state: State, job_ids: tuple[str, ...], output: OutputOptions) -> None:
 def find(state: State, text: str, output: OutputOptions) -> None:
     """Find the job a request made: by the request id of an "outcome unknown" error
     (or any text of a --reason). Exits 7 when no job carries it."""
-    from ganetiops.cli import exits
+    from ganetiops.cli import exits  # lazy: start-up
 
     if not text.strip():
         raise click.BadParameter("give a request id or reason text", param_hint="REQUEST_ID")
@@ -177,8 +177,6 @@ def watch(state: State, job_id: int, timeout: float | None) -> None:
 
     Exits 0 when the job succeeds, 1 when it fails or is canceled.
     """
-    from ganetiops.cli.jobs_ui import watch_job
-
     result = watch_job(state.client().job(job_id), timeout=timeout)
     if state.output_format != "table":
         echo(dump({"job_id": job_id, "status": result.info.status}, state.output_format))
@@ -199,6 +197,4 @@ def cancel(state: State, job_ids: tuple[str, ...], yes: bool) -> None:
         echo_err(f"job {job_id}: {message}")
         failed += 0 if ok else 1
     if failed:
-        from ganetiops.cli import exits
-
         raise click.exceptions.Exit(exits.JOB_FAILED)

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import subprocess
+import sys
+import time
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from ganetiops.cli.progress import FanoutProgress
 from ganetiops.cli.state import State, echo_err, pass_state
+from ganetiops.errors import LabError
 
 if TYPE_CHECKING:
     from ganetiops.lab import Lab, LabStatus
@@ -17,7 +24,7 @@ KINDS = ("namespace", "drbd")
 
 def _lab(slot: int | None = None, rapi_bind: str = "all", nodes: int | None = None) -> Lab:
     """The namespace lab the group's ``--name`` selects."""
-    from ganetiops.lab import Lab
+    from ganetiops.lab import Lab  # lazy: lab room, start-up
 
     name = str(click.get_current_context().meta["lab_name"])
     return Lab(name, slot, rapi_bind=rapi_bind, nodes=nodes)
@@ -25,7 +32,7 @@ def _lab(slot: int | None = None, rapi_bind: str = "all", nodes: int | None = No
 
 def _existing() -> Lab | DrbdLab:
     """The lab ``--name`` selects, of the kind its record says (namespace if none)."""
-    from ganetiops.lab.vm import DrbdLab, record_kind
+    from ganetiops.lab.vm import DrbdLab, record_kind  # lazy: lab room, start-up
 
     target = _lab()
     if record_kind(target.record()) == "drbd":
@@ -102,9 +109,7 @@ def up(
     release: str,
 ) -> None:
     """Bring the lab up (and create the cluster unless --bare)."""
-    import time
-
-    from ganetiops.lab.host import require_root
+    from ganetiops.lab.host import require_root  # lazy: lab room, start-up
 
     require_root()
     if kind == "drbd":
@@ -131,9 +136,7 @@ def up(
 def _up_drbd(
     slot: int | None, rapi_bind: str, bare: bool, keep_on_error: bool, release: str
 ) -> None:
-    import time
-
-    from ganetiops.lab.vm import DrbdLab
+    from ganetiops.lab.vm import DrbdLab  # lazy: lab room, start-up
 
     if rapi_bind != "all":
         raise click.UsageError("--kind drbd serves RAPI on the cluster address (--rapi-bind all)")
@@ -163,7 +166,7 @@ def down() -> None:
     Stops every process of the lab, removes its namespaces, veth, routes, files and the
     configuration context it wrote; also after an up that failed half-way.
     """
-    from ganetiops.lab.host import require_root
+    from ganetiops.lab.host import require_root  # lazy: lab room, start-up
 
     require_root()
     target = _existing()
@@ -190,12 +193,8 @@ def fill(count: int, prefix: str, remove: bool, yes: bool) -> None:
     Creates <prefix>0001... up to --instances through the library's async fan-out,
     spread over the nodes, not started; --remove takes them all away again.
     """
-    import asyncio
-
-    from ganetiops.cli.progress import FanoutProgress
-    from ganetiops.errors import LabError
-    from ganetiops.lab import fill as lab_fill
-    from ganetiops.rapi import AsyncRapiClient
+    from ganetiops.lab import fill as lab_fill  # lazy: lab room, start-up
+    from ganetiops.rapi import AsyncRapiClient  # lazy: httpx, start-up
 
     lab_fill.instance_names(count, prefix)  # bad input refused before anything is sent
     record = _lab().record()
@@ -237,20 +236,20 @@ def status(state: State) -> None:
     With the global option (gnt-py --format json lab status): everything, including
     host keys and the paths of keys and password files (never the secrets).
     """
-    from ganetiops.lab.host import require_root
+    from ganetiops.lab.host import require_root  # lazy: lab room, start-up
 
     require_root()
     current = _existing().status()
     if state.output_format == "table":
         click.echo(_table(current))
     else:
-        from ganetiops.cli.output import dump
+        from ganetiops.cli.output import dump  # lazy: start-up
 
         click.echo(dump(current.to_json(), state.output_format))
 
 
 def _table(current: LabStatus) -> str:
-    from tabulate import tabulate
+    from tabulate import tabulate  # lazy: tabulate, start-up
 
     if current.phase == "down":
         return f"lab {current.name}: down"
@@ -294,10 +293,7 @@ def exec_(machine: str, command: tuple[str, ...]) -> None:
 
     Example: gnt-py lab exec aleph -- gnt-node list
     """
-    import subprocess
-    import sys
-
-    from ganetiops.lab.host import require_root
+    from ganetiops.lab.host import require_root  # lazy: lab room, start-up
 
     require_root()
     words = list(command[1:] if command[0] == "--" else command)
@@ -310,6 +306,4 @@ def exec_(machine: str, command: tuple[str, ...]) -> None:
 
 
 def _terminal_env() -> dict[str, str]:
-    import os
-
     return {"TERM": os.environ["TERM"]} if "TERM" in os.environ else {}

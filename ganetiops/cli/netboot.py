@@ -37,7 +37,7 @@ def netboot() -> None:
 @pass_state
 def classes_cmd(state: State) -> None:
     """Classes on the boot server: sha256, store size, date, .old rollback."""
-    from ganetiops.netboot.classes import list_classes
+    from ganetiops.netboot.classes import list_classes  # lazy: netboot room, start-up
 
     infos = list_classes(open_boot(state))
     rows: list[dict[str, Any]] = [
@@ -55,7 +55,7 @@ def classes_cmd(state: State) -> None:
     if state.output_format != "table":
         out(state, {"classes": rows}, [])
         return
-    from tabulate import tabulate
+    from tabulate import tabulate  # lazy: tabulate, start-up
 
     table = [
         [
@@ -78,6 +78,7 @@ def classes_cmd(state: State) -> None:
 @pass_state
 def publish_cmd(state: State, directory: Path, class_: str | None, plan: bool) -> None:
     """Publish a built class directory (skipped when the server has the same sha256)."""
+    # lazy: netboot room, start-up
     from ganetiops.netboot.classes import find_local_class, plan_publish, publish
 
     local = find_local_class(directory, class_)
@@ -108,8 +109,8 @@ def publish_cmd(state: State, directory: Path, class_: str | None, plan: bool) -
 @pass_state
 def rollback_cmd(state: State, class_name: str, yes: bool) -> None:
     """Swap CLASS and CLASS.old (running it again swaps back)."""
-    from ganetiops.netboot.classes import class_info, rollback
-    from ganetiops.netboot.layout import class_name as check_class
+    from ganetiops.netboot.classes import class_info, rollback  # lazy: netboot room, start-up
+    from ganetiops.netboot.layout import class_name as check_class  # lazy: netboot room, start-up
 
     boot = open_boot(state)
     info = class_info(boot, check_class(class_name))
@@ -166,7 +167,7 @@ def wrappers_cmd(state: State, hostname_param: str) -> None:
     if state.output_format != "table":
         out(state, {"wrappers": rows}, [])
         return
-    from tabulate import tabulate
+    from tabulate import tabulate  # lazy: tabulate, start-up
 
     click.echo(
         tabulate(
@@ -191,7 +192,7 @@ def wrappers_cmd(state: State, hostname_param: str) -> None:
 @pass_state
 def show_wrapper(state: State, target: str, hostname_param: str) -> None:
     """Print the wrapper of an instance (by name or MAC)."""
-    from ganetiops.netboot.lifecycle import resolve_mac
+    from ganetiops.netboot.lifecycle import resolve_mac  # lazy: netboot room, start-up
 
     boot = open_boot(state, hostname_param)
     mac = resolve_mac(optional_client(state), boot, target)
@@ -215,7 +216,7 @@ def clear_flag(
     state: State, targets: tuple[str, ...], all_fetched: bool, hostname_param: str
 ) -> None:
     """Remove the provision flag from wrappers (by instance name or MAC)."""
-    from ganetiops.netboot.lifecycle import resolve_mac
+    from ganetiops.netboot.lifecycle import resolve_mac  # lazy: netboot room, start-up
 
     if not targets and not all_fetched:
         raise click.UsageError("name instances or MACs, or give --fetched")
@@ -241,7 +242,7 @@ def await_boot_cmd(
     state: State, target: str, boot_timeout: float, keep_flag: bool, hostname_param: str
 ) -> None:
     """Wait for the VM to fetch its wrapper (since it was written), then clear the flag."""
-    from ganetiops.netboot.lifecycle import await_boot, resolve_mac
+    from ganetiops.netboot.lifecycle import await_boot, resolve_mac  # lazy: netboot room, start-up
 
     boot = open_boot(state, hostname_param)
     mac = resolve_mac(optional_client(state), boot, target)
@@ -272,7 +273,7 @@ def await_boot_cmd(
 )
 def lab_class(class_: str, generation: int) -> None:
     """Build (or reuse) the lab's small class directory from Debian packages; print its path."""
-    from ganetiops.netboot.labclass import build_lab_class
+    from ganetiops.netboot.labclass import build_lab_class  # lazy: netboot room, start-up
 
     click.echo(str(build_lab_class(class_, generation=generation)))
 
@@ -283,6 +284,7 @@ def lab_class(class_: str, generation: int) -> None:
 def root_script_cmd(state: State, /, plan: bool) -> None:
     """Publish the root script netboot.ipxe that DHCP hands to iPXE (it chains
     nixos/by-mac/<mac>/ipxe from DHCP's next-server; homelab.md §3.3)."""
+    # lazy: netboot room, start-up
     from ganetiops.netboot.report import ROOT_SCRIPT, publish_root_script, root_script
 
     boot = open_boot(state)

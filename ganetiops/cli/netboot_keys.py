@@ -22,8 +22,8 @@ def keys_group() -> None:
 @pass_state
 def keys_create(state: State, host: str, replace: bool, yes: bool) -> None:
     """Generate and upload a host identity; print its public keys for the secrets file."""
-    from ganetiops.netboot import keys
-    from ganetiops.netboot.layout import host_label
+    from ganetiops.netboot import keys  # lazy: netboot room, start-up
+    from ganetiops.netboot.layout import host_label  # lazy: netboot room, start-up
 
     short = host_label(host, "host")
     boot = open_boot(state)

@@ -21,6 +21,7 @@ from ganetiops.cli.common import (
 )
 from ganetiops.cli.jobs_ui import JobOptions, follow_job, job_options
 from ganetiops.cli.output import (
+    Column,
     OutputOptions,
     Table,
     dump,
@@ -29,6 +30,7 @@ from ganetiops.cli.output import (
     output_options,
     render_table,
 )
+from ganetiops.cli.remote import ssh_login
 from ganetiops.cli.state import State, pass_state
 from ganetiops.errors import ValidationError
 
@@ -130,7 +132,7 @@ def role(
     kwargs: dict[str, Any] = {"force": force, "auto_promote": auto_promote, **jobs.common()}
     call = client.nodes.set_role.call(name, role, **kwargs)  # type: ignore[arg-type]
     if role in ("drained", "offline"):
-        from ganetiops.cli.drbd import guard_node
+        from ganetiops.cli.drbd import guard_node  # lazy: start-up
 
         guard_node(state, "drain" if role == "drained" else "offline", name, force=force)
         confirm(f"Set node {name} to {role}?", yes)
@@ -182,7 +184,7 @@ def evacuate(
         **jobs.common(),
     }
     call = client.nodes.evacuate.call(name, **kwargs)
-    from ganetiops.cli.drbd import guard_node
+    from ganetiops.cli.drbd import guard_node  # lazy: start-up
 
     guard_node(state, "evacuate", name, force=force, secondaries_too=mode != "primary-only")
     confirm(f"Evacuate ({mode}) all instances from node {name}?", yes)
@@ -222,7 +224,7 @@ def migrate(
         **jobs.common(),
     }
     call = client.nodes.migrate.call(name, **kwargs)
-    from ganetiops.cli.drbd import guard_node
+    from ganetiops.cli.drbd import guard_node  # lazy: start-up
 
     guard_node(state, "migrate", name, force=force, secondaries_too=False)
     confirm(f"Migrate all primary instances off node {name}?", yes)
@@ -274,7 +276,7 @@ def modify(
     }
     call = client.nodes.modify.call(name, **kwargs)
     if kwargs["offline"] or kwargs["drained"]:
-        from ganetiops.cli.drbd import guard_node
+        from ganetiops.cli.drbd import guard_node  # lazy: start-up
 
         guard_node(state, "offline" if kwargs["offline"] else "drain", name, force=force)
         confirm(f"Mark node {name} {'offline' if kwargs['offline'] else 'drained'}?", yes)
@@ -292,7 +294,7 @@ def modify(
 def powercycle(state: State, name: str, force: bool, yes: bool, jobs: JobOptions) -> None:
     """Power-cycle a node through its hypervisor (everything on it stops hard)."""
     call = state.client().nodes.powercycle.call(name, force=force, **jobs.common())
-    from ganetiops.cli.drbd import guard_node
+    from ganetiops.cli.drbd import guard_node  # lazy: start-up
 
     guard_node(state, "reboot", name, force=force)
     confirm(f"Power-cycle node {name}? Every instance on it stops at once.", yes)
@@ -326,8 +328,6 @@ def storage(
     job = state.client().nodes.storage(name, storage_type=storage_type, output_fields=names)
     units = job.wait().value
     kinds = {"size": "unit", "used": "unit", "free": "unit", "allocatable": "bool"}
-    from ganetiops.cli.output import Column
-
     table = Table.from_records(
         [u.values for u in units], [Column(f, f.capitalize(), kinds.get(f, "text")) for f in names]
     )
@@ -363,9 +363,9 @@ def install_os_provider(
     state: State, nodes: tuple[str, ...], target: str, image: Path | None, plan: bool
 ) -> None:
     """Install the project's pxe OS provider on the nodes over SSH; check with gnt-os."""
-    from ganetiops.cli.remote import ssh_login
+    # lazy: netboot room, start-up
     from ganetiops.netboot.osprovider import install_os_provider as install
-    from ganetiops.ssh import Host, Nodes, run_sync
+    from ganetiops.ssh import Host, Nodes, run_sync  # lazy: asyncssh, start-up
 
     client = state.client()
     info = client.cluster.info()

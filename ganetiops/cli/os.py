@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import click
 
-from ganetiops.cli.output import Column, OutputOptions, Table, echo, output_options, render_table
+from ganetiops.cli.output import (
+    Column,
+    OutputOptions,
+    Table,
+    echo,
+    output_options,
+    render_table,
+    select_fields,
+)
 from ganetiops.cli.state import State, pass_state
+from ganetiops.errors import ValidationError
 
 
 @click.group("os")
@@ -18,9 +27,6 @@ def os_group() -> None:
 @pass_state
 def list_(state: State, output: OutputOptions) -> None:
     """OS definitions valid on every node, with their variants (gnt-os list)."""
-    from ganetiops.cli.output import select_fields
-    from ganetiops.errors import ValidationError
-
     fields = select_fields(output.fields, ("name", "variants"))
     known = {"name": "Name", "variants": "Variants", "full_names": "Full names"}
     bad = [f for f in fields if f not in known]

@@ -16,6 +16,7 @@ stderr.
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 import urllib.parse
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -25,6 +26,7 @@ import attrs
 import click
 
 from ganetiops.errors import ValidationError
+from ganetiops.units import format_mib
 
 if TYPE_CHECKING:
     from ganetiops.rapi.call import Call
@@ -152,8 +154,6 @@ def check_known(table: Table, resource: str) -> None:
 
 def format_size(mib: float, unit: str = "h") -> str:
     """MiB as gnt-* prints with ``--units``: ``h`` human (``1.5G``), or fixed m/g/t."""
-    from ganetiops.rapi.models.base import format_mib
-
     unit = unit.lower()
     if unit not in UNITS:
         raise ValidationError(f"--units: {unit!r} is not one of {', '.join(UNITS)}", field="units")
@@ -229,7 +229,7 @@ def render_table(table: Table, options: OutputOptions) -> str:
         lines = [] if options.no_headers else [options.separator.join(headers)]
         lines += [options.separator.join(row) for row in cells]
         return "\n".join(lines)
-    from tabulate import tabulate
+    from tabulate import tabulate  # lazy: tabulate, start-up
 
     numeric = [c.kind in ("number", "unit") for c in table.columns]
     aligns = ["right" if n else "left" for n in numeric]
@@ -250,7 +250,7 @@ def dump(data: Any, fmt: str) -> str:
     if fmt == "json":
         return json.dumps(data, indent=2, default=_json_default)
     if fmt == "yaml":
-        import yaml
+        import yaml  # lazy: yaml, start-up
 
         text: str = yaml.safe_dump(
             _plain(data), sort_keys=False, default_flow_style=False, allow_unicode=True
@@ -364,8 +364,6 @@ def output_options(defaults: Sequence[str] | None = None) -> Callable[[F], F]:
 
 
 def _collect(fn: F, *, with_fields: bool) -> F:
-    import functools
-
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         chosen = kwargs.pop("format_", None) or current_format()

@@ -56,12 +56,12 @@ def _options() -> OvnOptions:
 @contextlib.contextmanager
 def _db(kind: str, state: State | None = None) -> Iterator[Any]:
     """The NB or SB database; a connection failure exits with code 3 and a clear line."""
-    from ganetiops.ovn.db import Northbound, Southbound
+    from ganetiops.ovn.db import Northbound, Southbound  # lazy: start-up
 
     options = _options()
     remote = options.nb if kind == "nb" else options.sb
     if remote is None and kind == "nb" and state is not None:
-        from ganetiops.ovn import ops
+        from ganetiops.ovn import ops  # lazy: start-up
 
         remote = ops.support(state.client()).nb_connection
     if remote is None:
@@ -110,7 +110,7 @@ def _records(models: Sequence[Any]) -> list[dict[str, Any]]:
 @pass_state
 def status(state: State, output: OutputOptions) -> None:
     """Does the cluster have the OVN patch; what the NB and SB hold."""
-    from ganetiops.ovn import ops
+    from ganetiops.ovn import ops  # lazy: start-up
 
     support = ops.support(state.client())
     report: dict[str, Any] = {
@@ -132,7 +132,7 @@ def status(state: State, output: OutputOptions) -> None:
             report["chassis"] = list(sbs.chassis_names)
             report["bindings"] = len(sbs.bindings)
     if output.format == "table":
-        from ganetiops.cli.output import render_mapping
+        from ganetiops.cli.output import render_mapping  # lazy: start-up
 
         echo(render_mapping(report, "table", title="OVN"))
     else:
@@ -209,8 +209,8 @@ def add_switch(
     output: OutputOptions,
 ) -> None:
     """Create a logical switch (with DHCP options and a localnet port): one transaction."""
-    from ganetiops.cli.common import parse_kv
-    from ganetiops.ovn.ganeti import NETWORK_KEY
+    from ganetiops.cli.common import parse_kv  # lazy: start-up
+    from ganetiops.ovn.ganeti import NETWORK_KEY  # lazy: start-up
 
     options = {k: str(v) for k, v in parse_kv(dhcp, "--dhcp", typed=False).items()}
     ids = {NETWORK_KEY: ganeti_network} if ganeti_network else {}
@@ -234,7 +234,7 @@ def add_switch(
 @pass_state
 def remove_switch(state: State, name: str, yes: bool) -> None:
     """Delete a logical switch and its ports."""
-    from ganetiops.ovn import validate
+    from ganetiops.ovn import validate  # lazy: start-up
 
     validate.name(name, "switch")
     with _db("nb", state) as nb:
@@ -274,7 +274,7 @@ def add_router(state: State, name: str, ports: tuple[str, ...], nats: tuple[str,
 @pass_state
 def remove_router(state: State, name: str, yes: bool) -> None:
     """Delete a logical router with its ports and NAT rules."""
-    from ganetiops.ovn import validate
+    from ganetiops.ovn import validate  # lazy: start-up
 
     validate.name(name, "router")
     with _db("nb", state) as nb:
@@ -292,8 +292,8 @@ def remove_router(state: State, name: str, yes: bool) -> None:
 @pass_state
 def set_nb_connection(state: State, remote: str) -> None:
     """Set the KVM hvparam ovn_nb_connection (patched Ganeti only)."""
-    from ganetiops.cli.jobs_ui import JobOptions, follow_job
-    from ganetiops.ovn import ops
+    from ganetiops.cli.jobs_ui import JobOptions, follow_job  # lazy: start-up
+    from ganetiops.ovn import ops  # lazy: start-up
 
     job = ops.set_nb_connection(state.client(), remote)
     follow_job(job, JobOptions(), what="set ovn_nb_connection")
@@ -310,8 +310,8 @@ def connect(
     state: State, network: str, group: str, switch: str, dhcp_uuid: str | None, link: str
 ) -> None:
     """Connect a Ganeti network in mode ovn (patched Ganeti only)."""
-    from ganetiops.cli.jobs_ui import JobOptions, follow_job
-    from ganetiops.ovn import ops
+    from ganetiops.cli.jobs_ui import JobOptions, follow_job  # lazy: start-up
+    from ganetiops.ovn import ops  # lazy: start-up
 
     job = ops.connect_network(
         state.client(), network, group, switch=switch, dhcpv4_options=dhcp_uuid, link=link
@@ -332,8 +332,8 @@ CHECK_FIELDS = ("kind", "instance", "nic", "port", "expected", "actual")
 
 
 def _gather(state: State, switch_map: Sequence[str], nb: Any, sb: Any) -> Any:
-    from ganetiops.ovn import ops
-    from ganetiops.ovn.ganeti import parse_mapping
+    from ganetiops.ovn import ops  # lazy: start-up
+    from ganetiops.ovn.ganeti import parse_mapping  # lazy: start-up
 
     return ops.gather(state.client(), nb, sb, switches=parse_mapping(switch_map))
 
@@ -357,7 +357,7 @@ def check_cmd(state: State, switch_map: tuple[str, ...], output: OutputOptions) 
 
     Exit code 1 when something repairable differs.
     """
-    from ganetiops.ovn import ops
+    from ganetiops.ovn import ops  # lazy: start-up
 
     with _dbs(state) as (nb, sb):
         report = ops.check_state(_gather(state, switch_map, nb, sb))
@@ -385,8 +385,8 @@ def repair(
     output: OutputOptions,
 ) -> None:
     """Show the repair plan, then apply it in one transaction (asks unless --yes)."""
-    from ganetiops.ovn import check as checks
-    from ganetiops.ovn import ops
+    from ganetiops.ovn import check as checks  # lazy: start-up
+    from ganetiops.ovn import ops  # lazy: start-up
 
     for kind in kinds:
         if kind not in checks.REPAIRABLE:
@@ -426,8 +426,8 @@ def repair(
 @pass_state
 def follow(state: State, instance: str, switch_map: tuple[str, ...]) -> None:
     """Point requested-chassis of INSTANCE's ports at its primary node (after a failover)."""
-    from ganetiops.ovn import ops
-    from ganetiops.ovn.ganeti import parse_mapping
+    from ganetiops.ovn import ops  # lazy: start-up
+    from ganetiops.ovn.ganeti import parse_mapping  # lazy: start-up
 
     with _db("nb", state) as nb:
         plan = ops.follow_primary(state.client(), nb, instance, switches=parse_mapping(switch_map))
@@ -462,9 +462,9 @@ def _chassis_options(fn: Any) -> Any:
 
 
 def _chassis_run(state: State, options: dict[str, Any], *, apply: bool, dry_run: bool) -> list[Any]:
-    from ganetiops.ovn import chassis
-    from ganetiops.ssh import Host, HostKeys, Nodes, SshSettings
-    from ganetiops.ssh.sync import run_sync
+    from ganetiops.ovn import chassis  # lazy: start-up
+    from ganetiops.ssh import Host, HostKeys, Nodes, SshSettings  # lazy: asyncssh, start-up
+    from ganetiops.ssh.sync import run_sync  # lazy: asyncssh, start-up
 
     sb_remote = _options().sb
     if sb_remote is None:

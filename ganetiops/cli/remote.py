@@ -41,7 +41,7 @@ def ssh_login(context: Context) -> tuple[SshSettings, str, int]:
     From the context's ``ssh`` table, else from the lab that wrote this context.
     """
     if context.ssh is not None:
-        from ganetiops.ssh import settings_from_ssh_via
+        from ganetiops.ssh import settings_from_ssh_via  # lazy: asyncssh, start-up
 
         return settings_from_ssh_via(context.ssh), context.ssh.user, context.ssh.port
     lab = _lab_record_facts(context)
@@ -51,7 +51,7 @@ def ssh_login(context: Context) -> tuple[SshSettings, str, int]:
             "over SSH; add nodes, user and known-hosts to the context "
             "(see docs/cli.md, 'SSH for cluster verify')"
         )
-    from ganetiops.ssh import HostKeys, SshSettings
+    from ganetiops.ssh import HostKeys, SshSettings  # lazy: asyncssh, start-up
 
     # Read from the record's raw facts: every kind of lab (namespaces, QEMU VMs) has these.
     settings = SshSettings(
@@ -63,7 +63,7 @@ def ssh_login(context: Context) -> tuple[SshSettings, str, int]:
 
 def lab_facts_for(context: Context) -> Any:
     """The facts of the namespace lab that recorded ``context``, if one did."""
-    from ganetiops.lab.facts import LabFacts
+    from ganetiops.lab.facts import LabFacts  # lazy: lab room, start-up
 
     raw = _lab_record_facts(context)
     return LabFacts.from_json(raw) if raw is not None else None
@@ -72,8 +72,8 @@ def lab_facts_for(context: Context) -> Any:
 def _lab_record_facts(context: Context) -> dict[str, Any] | None:
     """The raw facts recorded by the lab (of any kind) that wrote ``context``, if one did."""
     try:
-        from ganetiops.lab.layout import lab_root
-        from ganetiops.lab.record import LabRecord
+        from ganetiops.lab.layout import lab_root  # lazy: lab room, start-up
+        from ganetiops.lab.record import LabRecord  # lazy: lab room, start-up
     except ImportError:  # pragma: no cover - the lab room is part of the package
         return None
     root = lab_root()
@@ -99,7 +99,7 @@ def run_on_master(
     state: State, argv: Sequence[str], *, timeout: float | None = 900.0
 ) -> CommandResult:
     """Run ``argv`` on the master node; the result, whatever its exit status."""
-    from ganetiops.ssh import Host, Nodes, run_sync
+    from ganetiops.ssh import Host, Nodes, run_sync  # lazy: asyncssh, start-up
 
     master, address = master_address(state)
     settings, user, port = ssh_login(state.context)

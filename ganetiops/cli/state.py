@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import click
 
+from ganetiops import errors
 from ganetiops.cli import exits
-from ganetiops.cli.output import print_plan
 
 if TYPE_CHECKING:
     from ganetiops.config import Context
@@ -48,7 +48,7 @@ class State:
     def context(self) -> Context:
         """The selected configuration context (``--context`` or the current one)."""
         if self._context is None:
-            from ganetiops.config import load_config
+            from ganetiops.config import load_config  # lazy: start-up of gnt-py --help
 
             self._context = load_config().resolve(self.context_name)
             _CONTEXT[0] = self._context.name
@@ -75,9 +75,10 @@ class State:
         if not self.plan:
             return client
         if self._planner is None or self._planner.client is not client:
-            from ganetiops.rapi.plan import PlanExecutor
-
             fmt = self.output_format
+            from ganetiops.cli.output import print_plan  # lazy: start-up of gnt-py --help
+            from ganetiops.rapi.plan import PlanExecutor  # lazy: start-up of gnt-py --help
+
             self._planner = PlanExecutor(client, on_plan=lambda call: print_plan(call, fmt))
         return self._planner
 
@@ -96,7 +97,7 @@ class State:
 def make_client(context: Context, **overrides: Any) -> RapiClient:
     """A blocking RAPI client for ``context``: direct HTTPS, or through SSH when configured
     (:func:`ganetiops.connect.connect`)."""
-    from ganetiops.connect import connect
+    from ganetiops.connect import connect  # lazy: httpx, start-up
 
     return connect(context, **overrides)
 
@@ -106,8 +107,6 @@ pass_state = click.make_pass_decorator(State)
 
 def run(command: click.Command, argv: list[str] | None) -> int:
     """Run the click command, mapping ganetiops errors to documented exit codes."""
-    from ganetiops import errors
-
     _VERBOSITY[0] = 0
     _CONTEXT[0] = None
     if argv is not None and any("\x00" in arg for arg in argv):
@@ -188,7 +187,7 @@ def _stale_context_hint(exc: BaseException) -> None:
 
 def _internal_error(exc: Exception) -> int:
     """A bug: one line; the traceback follows only with ``-vv``."""
-    import traceback
+    import traceback  # lazy: start-up
 
     click.secho(
         f"Internal error: {type(exc).__name__}: {exc} (a bug in ganetiops; run with -vv "

@@ -47,12 +47,14 @@ from __future__ import annotations
 import os
 import tempfile
 import tomllib
+import urllib.parse
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import attrs
 
+from ganetiops import hooks
 from ganetiops.config.secrets import PasswordSource, Secret, check_private_file
 from ganetiops.errors import ConfigError
 
@@ -85,7 +87,7 @@ def config_path() -> Path:
     override = os.environ.get(ENV_CONFIG)
     if override:
         return Path(override).expanduser()
-    from platformdirs import user_config_dir
+    from platformdirs import user_config_dir  # lazy: platformdirs, start-up
 
     return Path(user_config_dir("ganetiops")) / "config.toml"
 
@@ -326,16 +328,12 @@ class Context:
             return None
         host = ""
         if self.url:
-            import urllib.parse
-
             host = urllib.parse.urlsplit(self.url).hostname or ""
         return self.password.resolve(host=host, user=self.user)
 
     def _repr_html_(self) -> str:
-        """Jupyter display, drawn by :mod:`ganetiops.display` (imported only here)."""
-        from ganetiops.display.html import context_html
-
-        return context_html(self)
+        """Jupyter display, drawn by the display room (:mod:`ganetiops.hooks`)."""
+        return str(hooks.display("context_html")(self))
 
 
 @attrs.define
@@ -401,7 +399,7 @@ class Config:
 
     def save(self) -> None:
         """Write the file atomically, readable by its owner only."""
-        import tomli_w
+        import tomli_w  # lazy: tomli_w, start-up
 
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         data = tomli_w.dumps(self.to_config())

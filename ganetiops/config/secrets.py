@@ -170,7 +170,7 @@ def _from_command(command: str) -> Secret:
 
 def _from_keyring(service: str, host: str, user: str | None) -> Secret:
     try:
-        import keyring
+        import keyring  # lazy: optional extra
     except ImportError:
         raise ConfigError(
             "password source 'keyring' needs: pip install 'ganetiops[keyring]'"

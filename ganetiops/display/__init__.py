@@ -7,8 +7,9 @@
 >>> report = display.capacity(client)             # per node: memory, disk, N+1
 >>> report.plot()                                 # matplotlib figure
 
-Every model already renders itself in Jupyter (``Model._repr_html_`` delegates
-here). The RAPI clients return plain lists; :func:`table` wraps one in a
+Every model already renders itself in Jupyter: ``Model._repr_html_`` calls
+:func:`ganetiops.hooks.draw_html`, which this package fills in when imported.
+The RAPI clients return plain lists; :func:`table` wraps one in a
 :class:`Collection` (a ``list`` subclass) that renders as a table and has
 ``to_dataframe()``. pandas and matplotlib are imported only when used.
 """
@@ -17,7 +18,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ganetiops import hooks
 from ganetiops._lazy import exports
+from ganetiops.display import html as _html
+from ganetiops.display import rows as _rows
 
 _LAZY: dict[str, str] = {
     "Collection": "ganetiops.display.collection",
@@ -53,6 +57,20 @@ __all__ = [
 
 
 __getattr__, __dir__ = exports(__name__, _LAZY, __all__)
+
+#: The display room fills in the hooks through which models, jobs, lists, the client
+#: and contexts draw themselves (``_repr_html_``) and become DataFrames.
+hooks.provide(
+    html=_html.repr_html,
+    collection_html=_html.collection_html,
+    job_html=_html.job_html,
+    job_result_html=_html.job_result_html,
+    client_html=_html.client_html,
+    context_html=_html.context_html,
+    to_dataframe=_rows.to_dataframe,
+    styled=_rows.styled,
+    records=_rows.records,
+)
 
 
 if TYPE_CHECKING:  # pragma: no cover

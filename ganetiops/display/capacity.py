@@ -149,7 +149,7 @@ class CapacityReport(Collection[NodeCapacity]):
     disk_template: str | None = None
 
     def _repr_html_(self) -> str:
-        from ganetiops.display.html import capacity_html
+        from ganetiops.display.html import capacity_html  # lazy: display room, start-up
 
         return capacity_html(self)
 
@@ -158,13 +158,13 @@ class CapacityReport(Collection[NodeCapacity]):
 
     def to_dataframe(self) -> Any:
         """One row per node; size columns named ``..._mib``, ``mem_overcommit_ratio``."""
-        from ganetiops.display.rows import to_dataframe
+        from ganetiops.display.rows import to_dataframe  # lazy: display room, start-up
 
         return to_dataframe(self.to_records(), units=UNITS)
 
     def styled(self) -> Any:
         """The DataFrame as a pandas ``Styler``: sizes readable, N+1 failures red."""
-        from ganetiops.display.rows import styled
+        from ganetiops.display.rows import styled  # lazy: display room, start-up
 
         return styled(self.to_dataframe())
 
@@ -180,7 +180,7 @@ class CapacityReport(Collection[NodeCapacity]):
 
     def plot(self, ax: Any = None) -> Any:
         """A matplotlib figure: per node, memory and disk in percent of the node."""
-        from ganetiops.display.plot import plot_capacity
+        from ganetiops.display.plot import plot_capacity  # lazy: display room, start-up
 
         return plot_capacity(self, ax=ax)
 
@@ -307,7 +307,7 @@ def _n_plus_one(
 
 def plot_capacity(report: Any, ax: Any = None) -> Any:
     """See :func:`ganetiops.display.plot.plot_capacity`."""
-    from ganetiops.display.plot import plot_capacity as plot
+    from ganetiops.display.plot import plot_capacity as plot  # lazy: display room, start-up
 
     return plot(report, ax=ax)
 

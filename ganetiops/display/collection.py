@@ -30,7 +30,7 @@ def table(items: Iterable[T], caption: str | None = None) -> Collection[T]:
 
 def frame(items: Iterable[Any]) -> Any:
     """``table(items).to_dataframe()``: a pandas DataFrame of the models."""
-    from ganetiops.display.rows import to_dataframe
+    from ganetiops.display.rows import to_dataframe  # lazy: display room, start-up
 
     return to_dataframe(list(items))
 

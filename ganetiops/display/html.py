@@ -20,6 +20,7 @@ from typing import Any
 import attrs
 
 from ganetiops.display.rows import KINDS, record_of, records
+from ganetiops.units import format_size
 
 #: Status or role value -> colour (CSS).
 COLOURS: dict[str, str] = {
@@ -75,15 +76,6 @@ def colour_of(value: str) -> str | None:
     if value.startswith("ERROR"):
         return ERROR_COLOUR
     return None
-
-
-def format_size(mib: Any) -> str:
-    """``1536`` -> ``1.5G``; ``0`` -> ``0`` (no unit on nothing)."""
-    if mib == 0:
-        return "0"
-    from ganetiops.rapi.models.base import format_mib
-
-    return format_mib(mib)
 
 
 def muted(text: str) -> str:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ganetiops.display.html import format_size
+from ganetiops.units import format_size
 
 NODE = "#8c959f"
 ALLOCATED = "#0969da"
@@ -60,8 +60,8 @@ def plot_capacity(report: Any, ax: Any = None) -> Any:
     Needs matplotlib (extra ``[jupyter]``).
     """
     try:
-        import matplotlib.pyplot as plt
-        from matplotlib.patches import Patch
+        import matplotlib.pyplot as plt  # lazy: optional extra
+        from matplotlib.patches import Patch  # lazy: optional extra
     except ImportError:
         raise ImportError(
             "plot_capacity needs matplotlib: pip install 'ganetiops[jupyter]'"

@@ -13,6 +13,8 @@ from typing import Any
 
 import attrs
 
+from ganetiops.units import format_size
+
 #: Column name -> how HTML shows it: "size" (MiB), "status", "time", "seconds", "ratio"
 #: or "text". DataFrames take their units from here too (``memory`` -> ``memory_mib``).
 KINDS: dict[str, str] = {
@@ -215,7 +217,7 @@ CATEGORICAL = frozenset({"status", "role", "disk_template", "os", "alloc_policy"
 
 def _pandas() -> Any:
     try:
-        import pandas as pd
+        import pandas as pd  # lazy: optional extra
     except ImportError:
         raise ImportError("to_dataframe needs pandas: pip install 'ganetiops[jupyter]'") from None
     return pd
@@ -274,8 +276,6 @@ def styled(df: Any) -> Any:
     """A pandas ``Styler`` of a DataFrame from :func:`to_dataframe`: MiB columns as
     ``1.5G``, ratios as percent, false booleans red; the numbers underneath unchanged.
     """
-    from ganetiops.display.html import format_size
-
     units = df.attrs.get("units", {})
     formats: dict[str, Any] = {}
     for column, unit in units.items():

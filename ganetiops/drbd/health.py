@@ -110,19 +110,19 @@ class ClusterDrbd:
 
     # --- notebook -------------------------------------------------------------------
     def _repr_html_(self) -> str:
-        from ganetiops.drbd.notebook import health_html
+        from ganetiops.drbd.notebook import health_html  # lazy: start-up
 
         return health_html(self)
 
     def to_dataframe(self) -> Any:
-        from ganetiops.drbd.notebook import to_dataframe
+        from ganetiops.drbd.notebook import to_dataframe  # lazy: start-up
 
         return to_dataframe(self)
 
     def plot(self, ax: Any = None) -> Any:
         """Which node replicates to which (matplotlib): an arrow primary → secondary
         per instance, coloured by its state."""
-        from ganetiops.drbd.notebook import plot_replication
+        from ganetiops.drbd.notebook import plot_replication  # lazy: start-up
 
         return plot_replication(self, ax=ax)
 
@@ -216,7 +216,7 @@ def judge(
 
 def nodes_of(infos: Mapping[str, Mapping[str, Any]]) -> list[str]:
     """Every node that holds a side of one of these instances' DRBD disks."""
-    from ganetiops.drbd.view import drbd_disks_of
+    from ganetiops.drbd.view import drbd_disks_of  # lazy: start-up
 
     found: list[str] = []
     for info in infos.values():
@@ -283,7 +283,7 @@ class HealthReader:
         started = time.monotonic()
         if self._nodes is not None:
             if self._loop is None:
-                from ganetiops.ssh.sync import LoopThread
+                from ganetiops.ssh.sync import LoopThread  # lazy: asyncssh, start-up
 
                 self._loop = LoopThread("ganetiops-drbd")
             states.update(self._loop.call(read_nodes(self._nodes, timeout=self.timeout)))

@@ -86,7 +86,7 @@ def health_html(report: ClusterDrbd) -> str:
 
 def to_dataframe(report: ClusterDrbd) -> Any:
     try:
-        import pandas as pd
+        import pandas as pd  # lazy: optional extra
     except ImportError:
         raise ImportError("to_dataframe needs pandas: pip install 'ganetiops[jupyter]'") from None
     return pd.DataFrame(disk_rows(report))
@@ -96,7 +96,7 @@ def plot_replication(report: ClusterDrbd, ax: Any = None) -> Any:
     """Nodes on a circle, an arrow primary → secondary per instance (its state's colour,
     labelled with the instance). Returns the matplotlib ``Figure``."""
     try:
-        import matplotlib.pyplot as plt
+        import matplotlib.pyplot as plt  # lazy: optional extra
     except ImportError:
         raise ImportError(
             "plot_replication needs matplotlib: pip install 'ganetiops[jupyter]'"

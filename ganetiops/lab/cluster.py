@@ -95,7 +95,7 @@ def lab_inventory(
 
 def create_cluster(lab: Lab) -> ClusterFacts:
     """Bootstrap the cluster on the lab's nodes; return what the lab records of it."""
-    from ganetiops.bootstrap import parse_inventory, run_bootstrap
+    from ganetiops.bootstrap import parse_inventory, run_bootstrap  # lazy: asyncssh, start-up
 
     facts = lab.facts()
     plan = lab.plan

@@ -16,6 +16,7 @@ import attrs
 
 from ganetiops.errors import LabError, ValidationError
 from ganetiops.lab import topology
+from ganetiops.rapi.tls import first_certificate, pem_fingerprint
 
 #: ``rapi_bind`` option -> the address ganeti-rapi listens on.
 RAPI_BINDS: Final = {"all": "0.0.0.0", "loopback": "127.0.0.1"}  # noqa: S104 - documented
@@ -276,8 +277,6 @@ def file_storage_paths() -> str:
 
 def certificate_sha256(pem: str) -> str:
     """SHA-256 fingerprint of the first certificate in ``pem``: ``AB:CD:...`` (uppercase)."""
-    from ganetiops.rapi.tls import pem_fingerprint  # deferred: ganetiops.rapi loads httpx
-
     try:
         return pem_fingerprint(pem)
     except ValidationError:
@@ -286,8 +285,6 @@ def certificate_sha256(pem: str) -> str:
 
 def certificate_pem(pem: str) -> str:
     """Only the first certificate of ``pem`` (which may also hold a key), without the key."""
-    from ganetiops.rapi.tls import first_certificate  # deferred: ganetiops.rapi loads httpx
-
     try:
         first = first_certificate(pem)
     except ValidationError:

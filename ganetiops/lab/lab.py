@@ -14,6 +14,7 @@ from typing import Final
 
 import attrs
 
+from ganetiops.config import Context, PasswordSource, SshVia, load_config
 from ganetiops.errors import GanetiOpsError, LabError, ValidationError
 from ganetiops.lab import configs, host, procs, topology
 from ganetiops.lab.build import HOLDER, Builder
@@ -236,7 +237,7 @@ class Lab:
                 builder.write_known_hosts(facts)
                 record.set_facts(facts.to_json())
                 if not bare:
-                    from ganetiops.lab.cluster import create_cluster
+                    from ganetiops.lab.cluster import create_cluster  # lazy: lab room, start-up
 
                     with procs.timed("cluster"):
                         facts = attrs.evolve(facts, cluster=create_cluster(self))
@@ -291,8 +292,7 @@ class Lab:
 
     def _write_context(self, record: LabRecord, facts: LabFacts) -> None:
         """Record the configuration context ``<lab name>`` for the write user."""
-        from ganetiops.config import Context, PasswordSource, SshVia, load_config
-        from ganetiops.netboot.labboot import boot_server_from_lab
+        from ganetiops.netboot.labboot import boot_server_from_lab  # lazy: netboot room, start-up
 
         cluster = facts.cluster
         assert cluster is not None
@@ -383,8 +383,6 @@ class Lab:
     def _remove_context(self, record: LabRecord) -> None:
         if record.context is None:
             return
-        from ganetiops.config import load_config
-
         with _flock(self.layout.root / ".config.lock", blocking=True):
             config = load_config(Path(record.context.config_path))
             ours = config.contexts.get(record.context.name)

@@ -49,7 +49,7 @@ def prepare(directory: Path) -> None:
 
 def start(builder: Builder, machine: Machine) -> None:
     """Start the chassis daemons of a node and configure it as the homelab's are."""
-    from ganetiops.ovn.chassis import desired_external_ids
+    from ganetiops.ovn.chassis import desired_external_ids  # lazy: start-up
 
     name = machine.name
     db = database(builder.layout.machine(name))

@@ -62,7 +62,7 @@ class HostIdentity:
 
 def generate(host: str) -> HostIdentity:
     """A fresh identity for ``host`` (RSA host key, ed25519 root key), in memory."""
-    import asyncssh
+    import asyncssh  # lazy: asyncssh, start-up
 
     name = host_label(host, "host")
     host_key = asyncssh.generate_private_key("ssh-rsa", key_size=RSA_BITS, comment=f"root@{name}")
@@ -101,7 +101,7 @@ def read_tarball(host: str, data: bytes) -> HostIdentity:
     Raises :class:`ValidationError` when it is not what provision-keys expects:
     exactly the two members, each an OpenSSH private key of the right type.
     """
-    import asyncssh
+    import asyncssh  # lazy: asyncssh, start-up
 
     name = host_label(host, "host")
     if len(data) > _MAX_TARBALL:

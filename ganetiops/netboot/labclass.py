@@ -53,7 +53,7 @@ def cache_dir() -> Path:
     override = os.environ.get("GANETIOPS_CACHE")
     if override:
         return Path(override) / "labclass"
-    from platformdirs import user_cache_dir
+    from platformdirs import user_cache_dir  # lazy: platformdirs, start-up
 
     return Path(user_cache_dir("ganetiops")) / "labclass"
 

@@ -21,7 +21,7 @@ import attrs
 from ganetiops.errors import BootTimeout, NetbootError, ValidationError
 from ganetiops.netboot import accesslog, keys, wrappers
 from ganetiops.netboot.layout import Layout, host_label, mac_hyphens
-from ganetiops.netboot.store import Entry, Store
+from ganetiops.netboot.store import Entry, SftpStore, Store
 
 if TYPE_CHECKING:
     import httpx
@@ -73,8 +73,6 @@ class BootServerClient:
         cls, config: BootServer, *, hostname_param: str = wrappers.DEFAULT_HOSTNAME_PARAM
     ) -> BootServerClient:
         """Connect over SFTP (host key verified) and prepare the HTTP client."""
-        from ganetiops.netboot.store import SftpStore
-
         return cls(config, SftpStore.open(config), hostname_param=hostname_param)
 
     def close(self) -> None:
@@ -93,7 +91,7 @@ class BootServerClient:
     @property
     def http(self) -> httpx.Client:
         if self._http is None:
-            import httpx
+            import httpx  # lazy: httpx, start-up
 
             # trust_env=False: no proxy from the environment between us and the boot server.
             self._http = httpx.Client(timeout=10.0, trust_env=False, follow_redirects=False)
@@ -101,7 +99,7 @@ class BootServerClient:
 
     def http_get(self, rel: str) -> bytes | None:
         """The body the boot server serves at ``rel`` (``None`` for a 404)."""
-        import httpx
+        import httpx  # lazy: httpx, start-up
 
         url = self.layout.url_of(rel)
         try:

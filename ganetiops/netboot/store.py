@@ -189,7 +189,7 @@ class SftpStore:
 
     @classmethod
     def open(cls, boot: BootServer, *, timeout: float = 15.0) -> SftpStore:
-        from ganetiops.ssh.sync import LoopThread
+        from ganetiops.ssh.sync import LoopThread  # lazy: asyncssh, start-up
 
         loop = LoopThread(name="ganetiops-sftp")
         try:
@@ -200,7 +200,7 @@ class SftpStore:
         return cls(loop, conn, sftp)
 
     def _call(self, coro: Any) -> Any:
-        import asyncssh
+        import asyncssh  # lazy: asyncssh, start-up
 
         try:
             return self._loop.call(coro)
@@ -212,7 +212,7 @@ class SftpStore:
             raise SshError(f"boot server SFTP: {exc}") from None
 
     def stat(self, path: str) -> Entry | None:
-        import asyncssh
+        import asyncssh  # lazy: asyncssh, start-up
 
         try:
             attrs_ = self._call(self._sftp.stat(path))
@@ -221,7 +221,7 @@ class SftpStore:
         return _entry(posixpath.basename(path), attrs_)
 
     def listdir(self, path: str) -> list[Entry]:
-        import asyncssh
+        import asyncssh  # lazy: asyncssh, start-up
 
         try:
             names = self._call(self._sftp.readdir(path))
@@ -231,7 +231,7 @@ class SftpStore:
         return sorted(out, key=lambda e: e.name)
 
     def read(self, path: str, *, offset: int = 0, limit: int | None = None) -> bytes | None:
-        import asyncssh
+        import asyncssh  # lazy: asyncssh, start-up
 
         async def go() -> bytes:
             async with self._sftp.open(path, "rb") as handle:
@@ -246,7 +246,7 @@ class SftpStore:
         return data
 
     def write(self, path: str, data: bytes, *, mode: int = 0o644) -> None:
-        import asyncssh
+        import asyncssh  # lazy: asyncssh, start-up
 
         tmp = _temp_name(path)
 
@@ -283,7 +283,7 @@ class SftpStore:
         self._call(self._sftp.rename(source, target))
 
     def remove(self, path: str) -> None:
-        import asyncssh
+        import asyncssh  # lazy: asyncssh, start-up
 
         with contextlib.suppress(asyncssh.SFTPNoSuchFile):
             self._call(self._sftp.remove(path))
@@ -327,7 +327,7 @@ def _entry(name: str, attrs_: Any) -> Entry:
 
 async def _replace(sftp: Any, source: str, target: str) -> None:
     """Rename over an existing file: atomic with OpenSSH's posix-rename, else remove first."""
-    import asyncssh
+    import asyncssh  # lazy: asyncssh, start-up
 
     try:
         await sftp.posix_rename(source, target)
@@ -341,10 +341,10 @@ async def _replace(sftp: Any, source: str, target: str) -> None:
 
 async def _connect(boot: BootServer, timeout: float) -> tuple[Any, Any]:
     """Open the SSH connection and the SFTP session, refusing any unexpected host key."""
-    import asyncssh
+    import asyncssh  # lazy: asyncssh, start-up
 
-    from ganetiops.ssh.connection import Host
-    from ganetiops.ssh.hostkeys import HostKeys
+    from ganetiops.ssh.connection import Host  # lazy: asyncssh, start-up
+    from ganetiops.ssh.hostkeys import HostKeys  # lazy: asyncssh, start-up
 
     inline = {boot.host: boot.host_key} if boot.host_key else {}
     known = [boot.known_hosts] if boot.known_hosts else []

@@ -408,14 +408,14 @@ def _dhcp_row(api: Any, value: str | None) -> list[Any]:
         return []
     row = api.tables["DHCP_Options"].rows.get(uuid_module.UUID(value))
     if row is None:
-        from ganetiops.errors import OvnConflictError
+        from ganetiops.errors import OvnConflictError  # lazy: start-up
 
         raise OvnConflictError(f"DHCP_Options {value} does not exist; nothing applied")
     return [row]
 
 
 def _switch_row(api: Any, name: str | None) -> Any:
-    from ganetiops.errors import OvnConflictError
+    from ganetiops.errors import OvnConflictError  # lazy: start-up
 
     rows = [r for r in api.tables["Logical_Switch"].rows.values() if r.name == name]
     if len(rows) != 1:
@@ -427,7 +427,7 @@ def _port_row(api: Any, name: str) -> Any:
     for row in api.tables["Logical_Switch_Port"].rows.values():
         if row.name == name:
             return row
-    from ganetiops.errors import OvnConflictError
+    from ganetiops.errors import OvnConflictError  # lazy: start-up
 
     raise OvnConflictError(f"port {name} is gone; nothing applied")
 

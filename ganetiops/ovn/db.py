@@ -203,7 +203,7 @@ class Database:
         self.remote = remote
         self.timeout = timeout
         reachable(remote, timeout=min(timeout, 5.0), what=self.what)
-        from ovsdbapp.backend.ovs_idl import connection, idlutils
+        from ovsdbapp.backend.ovs_idl import connection, idlutils  # lazy: start-up
 
         module, _, name = self.impl.rpartition(".")
         base = getattr(__import__(module, fromlist=[name]), name)
@@ -257,7 +257,7 @@ class Database:
         failed: then nothing was applied."""
         if not commands:
             return []
-        from ovsdbapp import exceptions as ovsdbapp_exceptions
+        from ovsdbapp import exceptions as ovsdbapp_exceptions  # lazy: start-up
 
         txn = self.api.create_transaction(check_error=True, log_errors=False)
         for command in commands:
@@ -279,7 +279,7 @@ class Database:
         self, condition: Callable[[], bool], *, timeout: float, what: str, interval: float = 0.1
     ) -> None:
         """Poll ``condition`` (usually on a fresh snapshot) until true or ``timeout``."""
-        import time
+        import time  # lazy: start-up
 
         deadline = time.monotonic() + timeout
         while not condition():
@@ -467,7 +467,7 @@ class Northbound(Database):
 
 def _network(value: str) -> str:
     """A router port network ``10.0.0.1/24`` (an address with its prefix length)."""
-    import ipaddress
+    import ipaddress  # lazy: start-up
 
     try:
         return str(ipaddress.IPv4Interface(value))

@@ -61,7 +61,7 @@ def _bool(raw: Mapping[str, Any], key: str) -> bool | None:
 
 
 def _html(self: Any) -> str:
-    from ganetiops.display.html import model_html
+    from ganetiops.display.html import model_html  # lazy: display room, start-up
 
     return model_html(self)
 

@@ -116,7 +116,7 @@ def follow_primary(
     """
     state = gather(client, nb, switches=switches, instances=[instance])
     if not state.nics:
-        from ganetiops.errors import RapiNotFoundError
+        from ganetiops.errors import RapiNotFoundError  # lazy: start-up
 
         raise RapiNotFoundError(404, "Not Found", f"instance {instance} has no NIC with a UUID")
     report = check_state(state)
@@ -179,7 +179,7 @@ def connect_network(
     """``gnt-network connect`` in mode ``ovn`` with the patch's ``network_ovn_*`` fields."""
     validate.name(switch, "switch")
     if dhcpv4_options:
-        import uuid
+        import uuid  # lazy: start-up
 
         try:
             uuid.UUID(dhcpv4_options)

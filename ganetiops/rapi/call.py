@@ -371,6 +371,6 @@ def parse_job_id(value: Any) -> int:
         return value
     if isinstance(value, str) and value.isascii() and value.isdigit():
         return int(value)
-    from ganetiops.rapi.shapes import fail
+    from ganetiops.rapi.shapes import fail  # lazy: httpx, start-up
 
     raise fail("a job id (a number)", value)

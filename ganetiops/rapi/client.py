@@ -22,6 +22,7 @@ import httpx
 import tenacity
 
 from ganetiops import errors
+from ganetiops.config import Context, load_config
 from ganetiops.rapi.call import Call, ClusterFacts
 from ganetiops.rapi.core import Budget, ClientCore, facts_from, should_retry
 from ganetiops.rapi.jobs import AsyncJob, Job, Sleep, Step, info_call
@@ -304,8 +305,6 @@ class AsyncRapiClient(ClientCore):
 
 
 def _context_options(context: Context | str | None, overrides: dict[str, Any]) -> dict[str, Any]:
-    from ganetiops.config import Context, load_config
-
     ctx = context if isinstance(context, Context) else load_config().context(context)
     if ctx.ssh is not None and "transport" not in overrides:
         raise errors.ConfigError(

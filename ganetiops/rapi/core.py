@@ -15,12 +15,19 @@ from typing import Any
 
 import httpx
 
-from ganetiops import errors
+from ganetiops import errors, hooks
 from ganetiops._version import __version__
-from ganetiops.config.secrets import Secret
-from ganetiops.rapi.call import Call, master_unreachable
+from ganetiops.config.secrets import Secret, check_private_file
+from ganetiops.rapi.call import (
+    Call,
+    ClusterFacts,
+    decode_json,
+    error_from_response,
+    master_unreachable,
+)
 from ganetiops.rapi.jobs import Polling
 from ganetiops.rapi.namespace import Executor
+from ganetiops.rapi.ops import NAMESPACES
 from ganetiops.rapi.tls import TlsPolicy, is_pin_mismatch
 
 log = logging.getLogger("ganetiops.rapi")
@@ -111,8 +118,6 @@ def _from_netrc(host: str) -> tuple[str | None, Secret | None]:
     path = Path.home() / ".netrc"
     if not host or not path.exists():
         return None, None
-    from ganetiops.config.secrets import check_private_file
-
     check_private_file(path, "netrc file")
     try:
         auth = netrc.netrc(str(path)).authenticators(host)
@@ -188,15 +193,11 @@ class ClientCore(Executor):
         return f"<{type(self).__name__} {self.url} user={user!r} tls={self.tls.describe()}>"
 
     def _repr_html_(self) -> str:
-        """Jupyter display, drawn by :mod:`ganetiops.display` (imported only here)."""
-        from ganetiops.display.html import client_html
-
-        return client_html(self)
+        """Jupyter display, drawn by the display room (:mod:`ganetiops.hooks`)."""
+        return str(hooks.display("client_html")(self))
 
     def attach_namespaces(self) -> None:
         """``client.instances``, ``client.nodes``... (the class annotations give their types)."""
-        from ganetiops.rapi.ops import NAMESPACES
-
         for attr, namespace in NAMESPACES.items():
             setattr(self, attr, namespace(self))
 
@@ -240,8 +241,6 @@ class ClientCore(Executor):
 
     @staticmethod
     def read_response(call: Call[Any], response: httpx.Response) -> Any:
-        from ganetiops.rapi.call import decode_json, error_from_response
-
         if response.status_code != 200:
             raise error_from_response(
                 response.status_code, response.content, call.method, call.path
@@ -258,7 +257,7 @@ class ClientCore(Executor):
     @staticmethod
     def parse_answer(call: Call[Any], value: Any) -> Any:
         """``call.parse(value)``; a wrong shape becomes one :class:`RapiProtocolError`."""
-        from ganetiops.rapi.shapes import parse_checked
+        from ganetiops.rapi.shapes import parse_checked  # lazy: httpx, start-up
 
         return parse_checked(call.parse, value, call.method, call.path)
 
@@ -269,7 +268,7 @@ class ClientCore(Executor):
         if mismatch:
             return errors.CertificateError(f"{where}: {mismatch}")
         if isinstance(exc, httpx.ConnectError) and "CERTIFICATE_VERIFY_FAILED" in str(exc):
-            from ganetiops.rapi.tls import verify_failure_hint
+            from ganetiops.rapi.tls import verify_failure_hint  # lazy: httpx, start-up
 
             return errors.CertificateError(f"{where}: {verify_failure_hint(str(exc))} ({exc})")
         if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
@@ -293,7 +292,7 @@ class Budget:
     MINIMUM = 0.05
 
     def __init__(self, connect: float, read: float, clock: Any = None) -> None:
-        import time
+        import time  # lazy: start-up
 
         self._clock = clock or time.monotonic
         start = self._clock()
@@ -343,6 +342,4 @@ def should_retry(call: Call[Any], exc: BaseException) -> bool:
 
 
 def facts_from(info: Mapping[str, Any]) -> Any:
-    from ganetiops.rapi.call import ClusterFacts
-
     return ClusterFacts.from_info(info)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ganetiops import errors
+from ganetiops import errors, hooks
 from ganetiops.rapi import shapes
 from ganetiops.rapi.call import Call, Params, Route, build_call, master_unreachable
 from ganetiops.rapi.models.job import JobInfo, LogEntry
@@ -248,10 +248,8 @@ class JobResult:
         return self.info.id
 
     def _repr_html_(self) -> str:
-        """Jupyter display, drawn by :mod:`ganetiops.display` (imported only here)."""
-        from ganetiops.display.html import job_result_html
-
-        return job_result_html(self)
+        """Jupyter display, drawn by the display room (:mod:`ganetiops.hooks`)."""
+        return str(hooks.display("job_result_html")(self))
 
 
 def check_result(info: JobInfo) -> None:
@@ -351,10 +349,8 @@ class _JobBase:
         return f"<{type(self).__name__} {self.id}>"
 
     def _repr_html_(self) -> str:
-        """Jupyter display (no request sent), drawn by :mod:`ganetiops.display`."""
-        from ganetiops.display.html import job_html
-
-        return job_html(self)
+        """Jupyter display (no request sent), drawn by the display room."""
+        return str(hooks.display("job_html")(self))
 
     def __int__(self) -> int:
         return self.id

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from ganetiops.errors import ValidationError
-from ganetiops.rapi.call import ClusterFacts
+from ganetiops.rapi.call import ClusterFacts, check_name
 
 DISK_TEMPLATES = (
     "diskless",
@@ -114,8 +114,6 @@ def hostname(value: Any, field: str = "name") -> str:
 
 def object_name(value: Any, field: str = "name") -> str:
     """A group, network or filter name: what RAPI can address in a path."""
-    from ganetiops.rapi.call import check_name
-
     return check_name(value, field)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import ssl
+import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from typing import Any
 
@@ -233,6 +234,4 @@ class SyncChannelBackend(httpcore.NetworkBackend):
         raise httpcore.ConnectError("unix sockets are not tunnelled")
 
     def sleep(self, seconds: float) -> None:  # pragma: no cover - httpcore retries only
-        import time
-
         time.sleep(seconds)

@@ -14,6 +14,7 @@ before authentication, so no command ever runs on it.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -170,8 +171,6 @@ def _aliases(name: str, address: str | None, others: Sequence[str] = ()) -> list
 
 
 def _is_ip(text: str) -> bool:
-    import ipaddress
-
     try:
         ipaddress.ip_address(text)
     except ValueError:

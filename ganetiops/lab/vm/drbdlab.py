@@ -42,7 +42,7 @@ from ganetiops.lab.vm import qemu
 KIND: Final = "drbd"
 ROLE: Final = "qemu"
 #: The nodes of the tier: a primary, a secondary, and a third to replace or evacuate to.
-NODE_NAMES: Final = ("aleph", "bet", "gimel")
+NODE_NAMES: Final = qemu.NODE_NAMES
 SSH_TIMEOUT: Final = 240.0
 #: Host memory a tier needs free before it starts (3 VMs plus headroom for Ganeti jobs).
 MIN_FREE_MIB: Final = len(NODE_NAMES) * qemu.HOST_MIB_PER_VM + 512
@@ -72,7 +72,7 @@ class VmMachine(Machine):
 
 
 def _quote(argv: Sequence[str]) -> str:
-    import shlex
+    import shlex  # lazy: start-up
 
     return shlex.join(argv)
 
@@ -139,7 +139,7 @@ class DrbdFacts:
             cluster_raw = raw.get("cluster")
             cluster = None
             if cluster_raw:
-                from ganetiops.lab.facts import RapiUser
+                from ganetiops.lab.facts import RapiUser  # lazy: lab room, start-up
 
                 users = tuple(RapiUser(**u) for u in cluster_raw["users"])
                 cluster = ClusterFacts(**{**cluster_raw, "users": users})
@@ -324,7 +324,7 @@ class DrbdLab:
                 facts = self._facts(plan, image)
                 record.set_facts(facts.to_json())
                 if not bare:
-                    from ganetiops.lab.vm.cluster import create_cluster
+                    from ganetiops.lab.vm.cluster import create_cluster  # lazy: lab room, start-up
 
                     self.progress("bootstrapping the cluster (init, node adds, RAPI users)")
                     with procs.timed("cluster"):
@@ -505,8 +505,8 @@ class DrbdLab:
         )
 
     def _write_context(self, record: LabRecord, facts: DrbdFacts) -> None:
-        from ganetiops.config import Context, PasswordSource, load_config
-        from ganetiops.lab.record import ContextEntry
+        from ganetiops.config import Context, PasswordSource, load_config  # lazy: start-up
+        from ganetiops.lab.record import ContextEntry  # lazy: lab room, start-up
 
         cluster = facts.cluster
         assert cluster is not None
@@ -564,7 +564,7 @@ class DrbdLab:
         )
 
     def _roles(self, alive: dict[str, bool]) -> dict[str, str]:
-        from ganetiops.lab.status import ROLES
+        from ganetiops.lab.status import ROLES  # lazy: lab room, start-up
 
         for name in NODE_NAMES:
             if not alive.get(name):

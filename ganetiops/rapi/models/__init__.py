@@ -1,6 +1,6 @@
 """Typed models of what RAPI returns. Every model keeps the server's dict in ``raw``."""
 
-from ganetiops.rapi.models.base import MiB, Model, format_mib
+from ganetiops.rapi.models.base import MiB, Model
 from ganetiops.rapi.models.cluster import ClusterInfo, InstancePolicy
 from ganetiops.rapi.models.instance import Disk, Instance, Nic
 from ganetiops.rapi.models.job import ChildJob, JobInfo, LogEntry, OpError
@@ -15,6 +15,7 @@ from ganetiops.rapi.models.misc import (
 )
 from ganetiops.rapi.models.network import Network, NetworkConnection
 from ganetiops.rapi.models.node import Group, Node
+from ganetiops.units import format_mib
 
 __all__ = [
     "ChildJob",

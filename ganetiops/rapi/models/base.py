@@ -13,27 +13,11 @@ from typing import Any, ClassVar, Self, TypeVar
 
 import attrs
 
+from ganetiops.errors import GanetiOpsError
+from ganetiops.hooks import draw_html
+from ganetiops.units import format_mib
+
 T = TypeVar("T")
-
-_UNITS = ("M", "G", "T", "P")
-
-
-def format_mib(value: float | None, unit: str | None = None) -> str:
-    """Render MiB like Ganeti does: ``512M``, ``1.5G``, ``2.0T``; ``unit`` forces one."""
-    if value is None:
-        return "?"
-    if unit:
-        unit = unit.upper()[:1]
-        if unit not in _UNITS:
-            raise ValueError(f"unknown unit {unit!r} (one of {', '.join(_UNITS)})")
-        scaled = value / 1024 ** _UNITS.index(unit)
-        return f"{scaled:.1f}{unit}" if unit != "M" else f"{int(scaled)}M"
-    index = 0
-    scaled = float(value)
-    while abs(scaled) >= 1024 and index < len(_UNITS) - 1:
-        scaled /= 1024
-        index += 1
-    return f"{int(scaled)}M" if index == 0 else f"{scaled:.1f}{_UNITS[index]}"
 
 
 class MiB(int):
@@ -172,21 +156,17 @@ class Model:
         return dict(self.raw)
 
     def _repr_html_(self) -> str:
-        """Jupyter display, drawn by :mod:`ganetiops.display` (imported only here)."""
-        from ganetiops.display.html import model_html
-
-        return model_html(self)
+        """Jupyter display, drawn by the display room through :mod:`ganetiops.hooks`."""
+        return draw_html(self)
 
 
 def html_repr(self: object) -> str:
-    """Jupyter display, drawn by :mod:`ganetiops.display` (imported only here).
+    """Jupyter display, drawn by the display room through :mod:`ganetiops.hooks`.
 
     Shared ``_repr_html_`` of the plain (non-:class:`Model`) classes:
     ``_repr_html_ = html_repr``.
     """
-    from ganetiops.display.html import repr_html
-
-    return repr_html(self)
+    return draw_html(self)
 
 
 def bind(model: T, namespace: Any) -> T:
@@ -198,8 +178,6 @@ def bind(model: T, namespace: Any) -> T:
 def bound_namespace(model: object, kind: str) -> Any:
     namespace = getattr(model, "_namespace", None)
     if namespace is None:
-        from ganetiops.errors import GanetiOpsError
-
         raise GanetiOpsError(
             f"this {kind} was not read through a client; use client.{kind}s.<verb>(name)"
         )

@@ -6,6 +6,7 @@ from typing import Any
 
 import attrs
 
+from ganetiops.rapi.call import parse_version
 from ganetiops.rapi.models.base import (
     Model,
     api,
@@ -69,8 +70,6 @@ class ClusterInfo(Model):
     @property
     def version(self) -> tuple[int, ...]:
         """The software version as a tuple, e.g. ``(3, 0, 2)``."""
-        from ganetiops.rapi.call import parse_version
-
         return parse_version(self.software_version or "0")
 
     @property

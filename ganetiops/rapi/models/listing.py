@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, SupportsIndex, TypeVar, overload
 
+from ganetiops import hooks
+
 T = TypeVar("T")
 
 
@@ -24,9 +26,7 @@ class ModelList(list[T]):
         self.caption = caption
 
     def _repr_html_(self) -> str:
-        from ganetiops.display.html import collection_html
-
-        return collection_html(list(self), self.caption)
+        return str(hooks.display("collection_html")(list(self), self.caption))
 
     def to_dataframe(self) -> Any:
         """A pandas DataFrame, one row per item (needs the ``[jupyter]`` extra).
@@ -34,22 +34,17 @@ class ModelList(list[T]):
         Sizes are MiB numbers in ``..._mib`` columns, ``df.attrs["units"]`` names the
         units, statuses and roles are categoricals, job times datetimes.
         """
-        from ganetiops.display.rows import to_dataframe
-
-        return to_dataframe(list(self))
+        return hooks.display("to_dataframe")(list(self))
 
     def styled(self) -> Any:
         """:meth:`to_dataframe` as a pandas ``Styler``: sizes readable (``1.5G``), text
         left and numbers right in every front end, the numbers underneath unchanged."""
-        from ganetiops.display.rows import styled
-
-        return styled(self.to_dataframe())
+        return hooks.display("styled")(self.to_dataframe())
 
     def to_records(self) -> list[dict[str, Any]]:
         """The flat rows a table or a DataFrame shows."""
-        from ganetiops.display.rows import records
-
-        return records(list(self))
+        rows: list[dict[str, Any]] = hooks.display("records")(list(self))
+        return rows
 
     def where(self, **conditions: Any) -> ModelList[T]:
         """Items whose attributes equal the given values: ``nodes.where(role="master")``."""

@@ -7,6 +7,7 @@ from typing import Any, NamedTuple
 
 import attrs
 
+from ganetiops import hooks
 from ganetiops.rapi import shapes
 from ganetiops.rapi.models.base import Model, api, html_repr, to_int, to_str_tuple, to_tuple
 
@@ -125,9 +126,7 @@ class QueryResult:
 
     def to_dataframe(self) -> Any:
         """The rows as a pandas DataFrame (sizes ``..._mib``; needs ``[jupyter]``)."""
-        from ganetiops.display.rows import to_dataframe
-
-        return to_dataframe(self)
+        return hooks.display("to_dataframe")(self)
 
     _repr_html_ = html_repr
 
