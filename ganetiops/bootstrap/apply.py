@@ -401,8 +401,8 @@ def cluster_context(
     the certificate is pinned by its SHA-256; the user is the first RAPI user with the
     ``write`` right and its password source is the inventory's.
     """
-    from ganetiops.config import Context, SshVia
-    from ganetiops.rapi.tls import pem_fingerprint
+    from ganetiops.config import Context, SshVia  # lazy: only bootstrap --context uses it
+    from ganetiops.rapi.tls import pem_fingerprint  # lazy: ssl, only for the context
 
     writers = [u for u in inventory.rapi_users if "write" in u.rights and u.password]
     if not writers:

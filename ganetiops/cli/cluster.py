@@ -186,10 +186,10 @@ async def _save_context(state: State, boot: Any, inventory: str, master: str | N
 
     Named by ``--context``, else by the inventory file (``examples/lab.toml`` -> ``lab``).
     """
-    from pathlib import Path
+    from pathlib import Path  # lazy: start-up of gnt-py --help
 
-    from ganetiops.config import load_config
-    from ganetiops.rapi import validate
+    from ganetiops.config import load_config  # lazy: start-up of gnt-py --help
+    from ganetiops.rapi import validate  # lazy: start-up of gnt-py --help
 
     name = state.context_name or Path(inventory).stem
     validate.object_name(name, "context")

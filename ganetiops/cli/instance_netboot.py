@@ -19,6 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import attrs
 import click
 
 from ganetiops.cli.bootserver import (
@@ -266,11 +267,9 @@ def _with_lab_class(state: State, boot: Any, request: Any, *, keys_given: bool) 
     does), and create the identity when it is missing and ``--keys`` was not given, so
     that ``gnt-py --context lab instance create navidrome --yes`` works on a fresh lab.
     Elsewhere, a missing class or identity stays an error."""
-    import attrs
-
-    from ganetiops.cli.remote import lab_facts_for
-    from ganetiops.netboot.classes import class_info
-    from ganetiops.netboot.layout import host_label
+    from ganetiops.cli.remote import lab_facts_for  # lazy: start-up of gnt-py --help
+    from ganetiops.netboot.classes import class_info  # lazy: netboot room, start-up
+    from ganetiops.netboot.layout import host_label  # lazy: netboot room, start-up
 
     if lab_facts_for(state.context) is None:
         return request
@@ -285,7 +284,7 @@ def _with_lab_class(state: State, boot: Any, request: Any, *, keys_given: bool) 
     current = class_info(boot, name)
     if current is not None and current.complete:
         return request
-    from ganetiops.netboot.labclass import build_lab_class
+    from ganetiops.netboot.labclass import build_lab_class  # lazy: netboot room, start-up
 
     say("class", f"class {name} is not on the lab's boot server: publishing the lab class")
     return attrs.evolve(request, class_name=name, publish=build_lab_class(name))

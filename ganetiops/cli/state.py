@@ -172,8 +172,6 @@ def run(command: click.Command, argv: list[str] | None) -> int:
 
 def _stale_context_hint(exc: BaseException) -> None:
     """A pin or password that no longer matches: name the context and how to refresh it."""
-    from ganetiops import errors
-
     name = _CONTEXT[0]
     if name is None or not isinstance(exc, errors.CertificateError | errors.RapiAuthError):
         return
