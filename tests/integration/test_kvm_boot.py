@@ -90,14 +90,23 @@ def _remove(lab: Lab) -> None:
 
 
 @pytest.fixture(scope="module")
-def booted(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """navidrome created on kvm (sharedfile disk, so that it can migrate): the create's
-    JSON result, plus the root key from its identity tarball for ssh."""
-    facts = lab.facts()
+def published(lab: Lab) -> Path:
+    """The root script and generation 1 of the lab class on the boot server."""
     _remove(lab)
     v1 = build_lab_class(NAME, generation=1)
     gnt(lab, "netboot", "root-script")
     gnt(lab, "netboot", "publish", str(v1))
+    return v1
+
+
+@pytest.fixture(scope="module")
+def booted(
+    lab: Lab, published: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Any]]:
+    """navidrome created on kvm (sharedfile disk, so that it can migrate): the create's
+    JSON result, plus the root key from its identity tarball for ssh."""
+    facts = lab.facts()
+    v1 = published
     try:
         result = gnt_json(
             lab, "instance", "create", NAME, "--hypervisor", "kvm", "-t", "sharedfile",
@@ -133,7 +142,7 @@ def test_create_boots_the_class_over_ipxe(lab: Lab, booted: dict[str, Any]) -> N
     assert report["sshd"] is True
     assert report["hostname"] == NAME
     assert result["provision_flag"] is False
-    wrapper = (Path(facts.boot.web_root_path) / "nixos/by-mac" / mac.replace(":", "-") / "ipxe")
+    wrapper = Path(facts.boot.web_root_path) / "nixos/by-mac" / mac.replace(":", "-") / "ipxe"
     assert FLAG not in wrapper.read_text()
 
     # The access log, second witness: iPXE (its own user agent, an address from DHCP)
@@ -157,9 +166,7 @@ def test_create_boots_the_class_over_ipxe(lab: Lab, booted: dict[str, Any]) -> N
     assert " tap" in ports  # Ganeti's tapN
 
 
-def test_ssh_verifies_the_pinned_host_key(
-    lab: Lab, booted: dict[str, Any], tmp_path: Path
-) -> None:
+def test_ssh_verifies_the_pinned_host_key(lab: Lab, booted: dict[str, Any], tmp_path: Path) -> None:
     facts: LabFacts = booted["facts"]
     address = booted["create"]["report"]["ip"]
     lab.check_route(address)  # fail closed: the VM is reached through the lab's veth only
@@ -226,3 +233,38 @@ def test_reimage_and_rollback_seen_from_inside(lab: Lab, booted: dict[str, Any])
     assert back["rolled_back"] is True
     assert (back["report"]["generation"], back["report"]["store"]) == (1, v1_sha)
     assert back["report"]["provisioned"] is False
+
+
+def test_a_vm_that_never_reports_times_out_with_console_and_log(lab: Lab, published: Path) -> None:
+    """A class built never to report (its init otherwise the same): create sees the
+    wrapper fetched, clears the flag, then times out waiting for the report; the error
+    carries the VM's last serial console lines and what the access log saw, and says
+    what was done."""
+    other = "inst1"
+    silent = build_lab_class(other, generation=1, report=False)
+    gnt(lab, "netboot", "publish", str(silent))
+    try:
+        done = gnt(
+            lab, "instance", "create", other, "--hypervisor", "kvm",
+            "-t", "file", "-s", "3G", "--memory", "256", "--pnode", "gimel.homelab.tel",
+            "--keys", "create", "--boot-timeout", "60", "--yes",
+            check=False,
+        )  # fmt: skip
+        assert done.returncode != 0
+        err = done.stderr
+        assert f"create {other} stopped: no boot report from" in err
+        assert "access log since the boot began" in err
+        assert f"GET /nixos/by-class/{other}/initrd 200" in err
+        assert "last lines of the serial console" in err
+        assert f"ganetiops-lab: class {other} generation 1: hostname={other} provision=yes" in err
+        assert "provision flag cleared after the wrapper was fetched" in err
+    finally:
+        # Stop the VM at once, then let gnt-py remove the wrapper and key tarball.
+        lab.run(
+            "aleph", ["gnt-instance", "remove", "--shutdown-timeout=0", "-f", other], check=False
+        )
+        gnt(lab, "instance", "remove", other, "--yes", check=False)
+        subprocess.run(
+            ["rm", "-rf", str(Path(lab.facts().boot.web_root_path) / "nixos/by-class" / other)],
+            check=False,
+        )
