@@ -13,7 +13,8 @@
     │   └── RapiServerError      5xx
     ├── RapiConnectionError      no answer: connect, TLS or read failure
     │   ├── RapiTimeoutError     no answer in time
-    │   └── CertificateError     the server's certificate does not match the pin
+    │   ├── CertificateError     the server's certificate does not match the pin
+    │   └── OutcomeUnknown       a write's answer was lost and its job was not found
     ├── JobError                 a Ganeti job did not succeed
     │   ├── JobFailed            status "error": Ganeti's error class, message, code
     │   ├── JobCanceled          status "canceled"
@@ -24,6 +25,9 @@
     ├── BootstrapError           cluster bootstrap cannot go on (blocked plan, failed step)
     ├── NetbootError             the boot server lacks something or refused a change
     │   └── BootTimeout          the expected first fetch never showed in the access log
+    ├── OvnError                 an OVN database refused or failed a change
+    │   ├── OvnConnectionError   an OVN database (NB/SB) cannot be reached
+    │   └── OvnConflictError     a concurrent change got in the way: nothing was applied
     └── LabError                 the namespace lab
 
 Rooms raise the subclass that names what went wrong; callers catch
@@ -115,6 +119,18 @@ class CertificateError(RapiConnectionError):
     """The server's certificate does not match the pinned one."""
 
 
+class OutcomeUnknown(RapiConnectionError):
+    """A job-submitting request was sent, its answer was lost, and no job with its
+    request id was found (yet). The job may exist: look it up by ``request_id``
+    (``client.jobs.find(request_id)``, ``gnt-py job find REQUEST_ID``) before trying
+    again. ``request_id`` is ``None`` for the few operations that cannot carry one.
+    """
+
+    def __init__(self, message: str, *, request_id: str | None) -> None:
+        super().__init__(message, sent=True)
+        self.request_id = request_id
+
+
 class JobError(GanetiOpsError):
     """A Ganeti job ended other than in success."""
 
@@ -190,6 +206,18 @@ class NetbootError(GanetiOpsError):
 
 class BootTimeout(NetbootError):
     """The expected fetch did not show up in the boot server's access log in time."""
+
+
+class OvnError(GanetiOpsError):
+    """An OVN database refused or failed a change (the transaction was not applied)."""
+
+
+class OvnConnectionError(OvnError):
+    """An OVN northbound or southbound database cannot be reached."""
+
+
+class OvnConflictError(OvnError):
+    """The database changed under a planned change: nothing of the plan was applied."""
 
 
 class LabError(GanetiOpsError):

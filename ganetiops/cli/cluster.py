@@ -341,3 +341,7 @@ def rapi_user_remove(state: State, name: str, yes: bool, inventory: str | None) 
 
 
 register(cluster)
+
+from ganetiops.cli.drbd_ops import recover  # noqa: E402 - the DRBD room's command
+
+cluster.add_command(recover)

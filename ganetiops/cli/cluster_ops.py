@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from ganetiops.cli import exits
-from ganetiops.cli.common import parse_kv, show_models, yes_option
+from ganetiops.cli.common import confirm, parse_kv, show_models, yes_option
 from ganetiops.cli.jobs_ui import JobOptions, follow_job, job_options
 from ganetiops.cli.output import (
     OutputOptions,
@@ -234,13 +234,10 @@ def modify(
         "extra": others or None,
         **jobs.common(),
     }
-    from ganetiops.cli.common import check_call, confirm
-
-    client = state.client()
-    check_call(client.cluster, "modify", **kwargs)
+    call = state.client().cluster.modify.call(**kwargs)  # bad input fails before asking
     if enabled_hypervisors or enabled_disk_templates:
         confirm("Change the cluster's enabled hypervisors or disk templates?", yes)
-    follow_job(client.cluster.modify(**kwargs), jobs, what="cluster modify")
+    follow_job(state.submit(call), jobs, what="cluster modify")
 
 
 @click.command("redistribute-config")
@@ -249,7 +246,9 @@ def modify(
 def redistribute_config(state: State, jobs: JobOptions) -> None:
     """Copy the configuration and ancillary files to every node."""
     follow_job(
-        state.client().cluster.redistribute_config(**jobs.common()), jobs, what="redistribute"
+        state.submit(state.client().cluster.redistribute_config.call(**jobs.common())),
+        jobs,
+        what="redistribute",
     )
 
 

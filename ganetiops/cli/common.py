@@ -49,16 +49,6 @@ def confirm(message: str, yes: bool) -> None:
     click.confirm(message, abort=True, err=True)
 
 
-def check_call(namespace: Any, operation: str, *args: Any, **kwargs: Any) -> None:
-    """Run an operation's input checks without sending anything.
-
-    Builds the request (pure: no I/O) so that bad input fails before the user is
-    asked to confirm and before any job exists.
-    """
-    definition = getattr(type(namespace), operation)
-    definition.make_call(namespace, *args, **kwargs)
-
-
 # --- lists through the query interface -------------------------------------------
 
 
@@ -367,7 +357,8 @@ def add_tag_commands(
     @job_options
     @pass_state
     def add_tags(state: State, name: str, tags: tuple[str, ...], jobs: JobOptions) -> None:
-        job = getattr(state.client(), namespace).add_tags(name, list(tags), **jobs.common())
+        tagged = getattr(state.client(), namespace)
+        job = state.submit(tagged.add_tags.call(name, list(tags), **jobs.common()))
         follow_job(job, jobs, what=f"add tags to {name}")
 
     add_tags.help = f"Add tags to {what}."
@@ -378,7 +369,8 @@ def add_tag_commands(
     @job_options
     @pass_state
     def remove_tags(state: State, name: str, tags: tuple[str, ...], jobs: JobOptions) -> None:
-        job = getattr(state.client(), namespace).remove_tags(name, list(tags), **jobs.common())
+        tagged = getattr(state.client(), namespace)
+        job = state.submit(tagged.remove_tags.call(name, list(tags), **jobs.common()))
         follow_job(job, jobs, what=f"remove tags from {name}")
 
     remove_tags.help = f"Remove tags from {what}."
@@ -391,7 +383,6 @@ __all__ = [
     "add_info_command",
     "add_list_command",
     "add_tag_commands",
-    "check_call",
     "complete_contexts",
     "complete_groups",
     "complete_instances",

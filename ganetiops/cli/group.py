@@ -10,7 +10,6 @@ from ganetiops.cli.common import (
     add_info_command,
     add_list_command,
     add_tag_commands,
-    check_call,
     complete_groups,
     complete_nodes,
     confirm,
@@ -68,11 +67,13 @@ def add(
     jobs: JobOptions,
 ) -> None:
     """Create a node group."""
-    job = state.client().groups.create(
-        name,
-        alloc_policy=alloc_policy,
-        ndparams=parse_kv(node_parameters, "--node-parameters") or None,
-        **jobs.common(),
+    job = state.submit(
+        state.client().groups.create.call(
+            name,
+            alloc_policy=alloc_policy,
+            ndparams=parse_kv(node_parameters, "--node-parameters") or None,
+            **jobs.common(),
+        )
     )
     follow_job(job, jobs, what=f"add group {name}")
 
@@ -84,10 +85,9 @@ def add(
 @pass_state
 def remove(state: State, name: str, yes: bool, jobs: JobOptions) -> None:
     """Remove an empty node group."""
-    client = state.client()
-    check_call(client.groups, "remove", name, **jobs.common())
+    call = state.client().groups.remove.call(name, **jobs.common())
     confirm(f"Remove node group {name}?", yes)
-    follow_job(client.groups.remove(name, **jobs.common()), jobs, what=f"remove group {name}")
+    follow_job(state.submit(call), jobs, what=f"remove group {name}")
 
 
 @group.command("rename")
@@ -97,7 +97,7 @@ def remove(state: State, name: str, yes: bool, jobs: JobOptions) -> None:
 @pass_state
 def rename(state: State, name: str, new_name: str, jobs: JobOptions) -> None:
     """Rename a node group."""
-    job = state.client().groups.rename(name, new_name, **jobs.common())
+    job = state.submit(state.client().groups.rename.call(name, new_name, **jobs.common()))
     follow_job(job, jobs, what=f"rename group {name}")
 
 
@@ -117,12 +117,14 @@ def modify(
     jobs: JobOptions,
 ) -> None:
     """Change a node group's policy or parameters."""
-    job = state.client().groups.modify(
-        name,
-        alloc_policy=alloc_policy,
-        ndparams=parse_kv(node_parameters, "--node-parameters") or None,
-        ipolicy=parse_kv(ipolicy, "--ipolicy") or None,
-        **jobs.common(),
+    job = state.submit(
+        state.client().groups.modify.call(
+            name,
+            alloc_policy=alloc_policy,
+            ndparams=parse_kv(node_parameters, "--node-parameters") or None,
+            ipolicy=parse_kv(ipolicy, "--ipolicy") or None,
+            **jobs.common(),
+        )
     )
     follow_job(job, jobs, what=f"modify group {name}")
 
@@ -137,7 +139,9 @@ def assign_nodes(
     state: State, name: str, nodes: tuple[str, ...], force: bool, jobs: JobOptions
 ) -> None:
     """Move NODES into the group."""
-    job = state.client().groups.assign_nodes(name, list(nodes), force=force, **jobs.common())
+    job = state.submit(
+        state.client().groups.assign_nodes.call(name, list(nodes), force=force, **jobs.common())
+    )
     follow_job(job, jobs, what=f"assign nodes to {name}")
 
 

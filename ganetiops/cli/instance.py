@@ -1,16 +1,12 @@
 """``gnt-py instance``: the life of an instance, as gnt-instance knows it.
 
-``create``, ``remove``, ``reimage`` and ``wipe`` come from
-:mod:`ganetiops.cli.instance_netboot` when that module is installed (the netboot
-flow, which also does plain creates); until then the plain ``create`` and
-``remove`` of :mod:`ganetiops.cli.instance_plain` stand in. The switch is made
-when the command is looked up, so nothing here changes when netboot lands.
+``create``, ``remove``, ``reimage`` and ``wipe`` are in
+:mod:`ganetiops.cli.instance_netboot` (the boot server may take part in them);
+the rest is here.
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from typing import Any
 
 import click
@@ -18,7 +14,6 @@ import click
 from ganetiops.cli.common import (
     add_list_command,
     add_tag_commands,
-    check_call,
     complete_instances,
     complete_nodes,
     confirm,
@@ -26,61 +21,23 @@ from ganetiops.cli.common import (
     show_models,
     yes_option,
 )
+from ganetiops.cli.instance_netboot import create, reimage, remove, wipe
 from ganetiops.cli.jobs_ui import JobOptions, follow_job, job_options
 from ganetiops.cli.output import OutputOptions, dump, echo, output_options, render_mapping
 from ganetiops.cli.state import State, pass_state
 from ganetiops.errors import ValidationError
 
-NETBOOT_MODULE = "ganetiops.cli.instance_netboot"
-#: Commands the netboot module provides (and that replace the plain ones here).
-NETBOOT_COMMANDS = ("create", "reimage", "wipe", "remove")
-#: The plain stand-ins, used while the netboot module is absent.
-PLAIN_MODULE = "ganetiops.cli.instance_plain"
-PLAIN_COMMANDS = ("create", "remove")
-
 #: ``gnt-instance list`` defaults.
 DEFAULT_FIELDS = ("name", "hypervisor", "os", "pnode", "status", "oper_ram")
 
 
-class InstanceGroup(click.Group):
-    """The ``instance`` group: own commands, plus create/remove/reimage/wipe looked up
-    lazily in the netboot module (preferred) or the plain stand-ins."""
-
-    @staticmethod
-    def netboot_available() -> bool:
-        try:
-            return importlib.util.find_spec(NETBOOT_MODULE) is not None
-        except (ImportError, ValueError):
-            return False
-
-    def _lazy(self, name: str) -> click.Command | None:
-        if name in NETBOOT_COMMANDS and self.netboot_available():
-            command = getattr(importlib.import_module(NETBOOT_MODULE), name, None)
-            if isinstance(command, click.Command):
-                return command
-        if name in PLAIN_COMMANDS:
-            command = getattr(importlib.import_module(PLAIN_MODULE), name)
-            if isinstance(command, click.Command):
-                return command
-        return None
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        names = set(super().list_commands(ctx)) | set(PLAIN_COMMANDS)
-        if self.netboot_available():
-            names |= set(NETBOOT_COMMANDS)
-        return sorted(names)
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name in NETBOOT_COMMANDS:
-            command = self._lazy(cmd_name)
-            if command is not None:
-                return command
-        return super().get_command(ctx, cmd_name)
-
-
-@click.group(cls=InstanceGroup)
+@click.group()
 def instance() -> None:
     """Instances: list, inspect, create, start, stop, move and change them."""
+
+
+for _command in (create, remove, reimage, wipe):
+    instance.add_command(_command)
 
 
 # --- reading -----------------------------------------------------------------------
@@ -219,7 +176,11 @@ def start(
     """Start instances (gnt-instance startup)."""
     client = state.client()
     for name in _each(names):
-        job = client.instances.startup(name, force=force, no_remember=no_remember, **jobs.common())
+        job = state.submit(
+            client.instances.startup.call(
+                name, force=force, no_remember=no_remember, **jobs.common()
+            )
+        )
         follow_job(job, jobs, what=f"start {name}")
 
 
@@ -246,12 +207,14 @@ def stop(
     """Stop instances (gnt-instance shutdown)."""
     client = state.client()
     for name in _each(names):
-        job = client.instances.shutdown(
-            name,
-            timeout=shutdown_timeout,
-            no_remember=no_remember,
-            force=force or None,
-            **jobs.common(),
+        job = state.submit(
+            client.instances.shutdown.call(
+                name,
+                timeout=shutdown_timeout,
+                no_remember=no_remember,
+                force=force or None,
+                **jobs.common(),
+            )
         )
         follow_job(job, jobs, what=f"stop {name}")
 
@@ -281,12 +244,14 @@ def reboot(
     """Reboot instances."""
     client = state.client()
     for name in _each(names):
-        job = client.instances.reboot(
-            name,
-            type=reboot_type,
-            shutdown_timeout=shutdown_timeout,
-            ignore_secondaries=ignore_secondaries,
-            **jobs.common(),
+        job = state.submit(
+            client.instances.reboot.call(
+                name,
+                type=reboot_type,
+                shutdown_timeout=shutdown_timeout,
+                ignore_secondaries=ignore_secondaries,
+                **jobs.common(),
+            )
         )
         follow_job(job, jobs, what=f"reboot {name}")
 
@@ -299,6 +264,9 @@ def reboot(
 @click.option("--cleanup", is_flag=True, help="Recover from a failed migration.")
 @click.option("--allow-failover", is_flag=True, help="Fail over if migration is impossible.")
 @click.option("--ignore-ipolicy", is_flag=True)
+@click.option(
+    "--force", is_flag=True, help="Even if DRBD is not healthy (overrides the DRBD guard)."
+)
 @yes_option
 @job_options
 @pass_state
@@ -311,6 +279,7 @@ def migrate(
     cleanup: bool,
     allow_failover: bool,
     ignore_ipolicy: bool,
+    force: bool,
     yes: bool,
     jobs: JobOptions,
 ) -> None:
@@ -323,12 +292,13 @@ def migrate(
         "allow_failover": allow_failover or None,
         "ignore_ipolicy": ignore_ipolicy or None,
     }
-    client = state.client()
-    check_call(client.instances, "migrate", name, **job_kwargs, **jobs.common())
+    call = state.client().instances.migrate.call(name, **job_kwargs, **jobs.common())
+    from ganetiops.cli.drbd import guard_instance
+
+    guard_instance(state, "migrate", name, force=force, target=target_node)
     where = f" to {target_node}" if target_node else ""
     confirm(f"Migrate instance {name}{where}?", yes)
-    job = client.instances.migrate(name, **job_kwargs, **jobs.common())
-    follow_job(job, jobs, what=f"migrate {name}")
+    follow_job(state.submit(call), jobs, what=f"migrate {name}")
 
 
 @instance.command("failover")
@@ -339,6 +309,9 @@ def migrate(
 @click.option("--shutdown-timeout", type=click.IntRange(min=0), metavar="SECONDS")
 @click.option("--cleanup", is_flag=True)
 @click.option("--ignore-ipolicy", is_flag=True)
+@click.option(
+    "--force", is_flag=True, help="Even if DRBD is not healthy (overrides the DRBD guard)."
+)
 @yes_option
 @job_options
 @pass_state
@@ -351,6 +324,7 @@ def failover(
     shutdown_timeout: int | None,
     cleanup: bool,
     ignore_ipolicy: bool,
+    force: bool,
     yes: bool,
     jobs: JobOptions,
 ) -> None:
@@ -363,11 +337,12 @@ def failover(
         "cleanup": cleanup or None,
         "ignore_ipolicy": ignore_ipolicy or None,
     }
-    client = state.client()
-    check_call(client.instances, "failover", name, **job_kwargs, **jobs.common())
+    call = state.client().instances.failover.call(name, **job_kwargs, **jobs.common())
+    from ganetiops.cli.drbd import guard_instance
+
+    guard_instance(state, "failover", name, force=force, target=target_node)
     confirm(f"Fail over instance {name}? It will be stopped and started again.", yes)
-    job = client.instances.failover(name, **job_kwargs, **jobs.common())
-    follow_job(job, jobs, what=f"failover {name}")
+    follow_job(state.submit(call), jobs, what=f"failover {name}")
 
 
 @instance.command("rename")
@@ -381,8 +356,10 @@ def rename(
     state: State, name: str, new_name: str, name_check: bool, ip_check: bool, jobs: JobOptions
 ) -> None:
     """Rename a stopped instance."""
-    job = state.client().instances.rename(
-        name, new_name, name_check=name_check, ip_check=ip_check, **jobs.common()
+    job = state.submit(
+        state.client().instances.rename.call(
+            name, new_name, name_check=name_check, ip_check=ip_check, **jobs.common()
+        )
     )
     follow_job(job, jobs, what=f"rename {name} to {new_name}")
 
@@ -406,11 +383,11 @@ def reinstall(
 ) -> None:
     """Reinstall the OS of an instance: everything on its disks is lost."""
     osparams = parse_kv(os_parameters, "--os-parameters", typed=False) or None
-    client = state.client()
-    check_call(client.instances, "reinstall", name, os=os_name, osparams=osparams)
+    call = state.client().instances.reinstall.call(
+        name, os=os_name, start=not no_start, osparams=osparams
+    )
     confirm(f"Reinstall instance {name}? Everything on its disks will be lost.", yes)
-    job = client.instances.reinstall(name, os=os_name, start=not no_start, osparams=osparams)
-    follow_job(job, jobs, what=f"reinstall {name}")
+    follow_job(state.submit(call), jobs, what=f"reinstall {name}")
 
 
 @instance.command("grow-disk")
@@ -433,14 +410,16 @@ def grow_disk(
     jobs: JobOptions,
 ) -> None:
     """Grow disk DISK of an instance by AMOUNT (512M, 10G...)."""
-    job = state.client().instances.grow_disk(
-        name,
-        disk,
-        amount,
-        absolute=absolute or None,
-        wait_for_sync=False if no_wait_for_sync else None,
-        ignore_ipolicy=ignore_ipolicy or None,
-        **jobs.common(),
+    job = state.submit(
+        state.client().instances.grow_disk.call(
+            name,
+            disk,
+            amount,
+            absolute=absolute or None,
+            wait_for_sync=False if no_wait_for_sync else None,
+            ignore_ipolicy=ignore_ipolicy or None,
+            **jobs.common(),
+        )
     )
     follow_job(job, jobs, what=f"grow disk {disk} of {name}")
 
@@ -452,7 +431,9 @@ def grow_disk(
 @pass_state
 def activate_disks(state: State, name: str, ignore_size: bool, jobs: JobOptions) -> None:
     """Activate an instance's disks; prints node:disk:device for each."""
-    job = state.client().instances.activate_disks(name, ignore_size=ignore_size, **jobs.common())
+    job = state.submit(
+        state.client().instances.activate_disks.call(name, ignore_size=ignore_size, **jobs.common())
+    )
     result = follow_job(job, jobs, what=f"activate disks of {name}")
     if result is not None:
         rows = [list(row) for row in result.value or ()]
@@ -469,7 +450,9 @@ def activate_disks(state: State, name: str, ignore_size: bool, jobs: JobOptions)
 @pass_state
 def deactivate_disks(state: State, name: str, force: bool, jobs: JobOptions) -> None:
     """Deactivate the disks of a stopped instance."""
-    job = state.client().instances.deactivate_disks(name, force=force, **jobs.common())
+    job = state.submit(
+        state.client().instances.deactivate_disks.call(name, force=force, **jobs.common())
+    )
     follow_job(job, jobs, what=f"deactivate disks of {name}")
 
 
@@ -482,6 +465,9 @@ def deactivate_disks(state: State, name: str, force: bool, jobs: JobOptions) -> 
 @click.option("-I", "--iallocator", help="Choose the new secondary with this allocator.")
 @click.option("--disks", metavar="0,1", help="Only these disk indexes.")
 @click.option("--early-release", is_flag=True)
+@click.option(
+    "--force", is_flag=True, help="Even if DRBD is not healthy (overrides the DRBD guard)."
+)
 @job_options
 @pass_state
 def replace_disks(
@@ -492,13 +478,14 @@ def replace_disks(
     iallocator: str | None,
     disks: str | None,
     early_release: bool,
+    force: bool,
     jobs: JobOptions,
 ) -> None:
     """Replace the DRBD disks of an instance (-p, -s, -n NODE, -I ALLOC or -a)."""
     if new_secondary or iallocator:
         mode = "replace_new_secondary"
     indexes = _indexes(disks)
-    job = state.client().instances.replace_disks(
+    call = state.client().instances.replace_disks.call(
         name,
         mode=mode,  # type: ignore[arg-type]
         disks=indexes,
@@ -507,6 +494,10 @@ def replace_disks(
         early_release=early_release or None,
         **jobs.common(),
     )
+    from ganetiops.cli.drbd import guard_replace_disks
+
+    guard_replace_disks(state, name, mode, force=force)
+    job = state.submit(call)
     follow_job(job, jobs, what=f"replace disks of {name}")
 
 
@@ -541,12 +532,10 @@ def recreate_disks(
     """Recreate missing disks of an instance (their data is gone)."""
     indexes = _indexes(disks)
     node_list = [n for n in (nodes or "").split(",") if n] or None
-    client = state.client()
     kwargs = {"disks": indexes, "nodes": node_list, "iallocator": iallocator, **jobs.common()}
-    check_call(client.instances, "recreate_disks", name, **kwargs)
+    call = state.client().instances.recreate_disks.call(name, **kwargs)
     confirm(f"Recreate the disks of {name}?", yes)
-    job = client.instances.recreate_disks(name, **kwargs)
-    follow_job(job, jobs, what=f"recreate disks of {name}")
+    follow_job(state.submit(call), jobs, what=f"recreate disks of {name}")
 
 
 # --- modify ------------------------------------------------------------------------
@@ -626,21 +615,23 @@ def modify(
       gnt-py instance modify web1 --net add:link=br0
       gnt-py instance modify web1 --disk add:size=10G --hotplug
     """
-    job = state.client().instances.modify(
-        name,
-        beparams=parse_kv(backend_parameters, "-B") or None,
-        hvparams=parse_kv(hypervisor_parameters, "-H") or None,
-        osparams=parse_kv(os_parameters, "-O", typed=False) or None,
-        os_name=os_type,
-        nics=parse_modifications(net, "--net") or None,
-        disks=parse_modifications(disk, "--disk") or None,
-        disk_template=disk_template,
-        remote_node=remote_node,
-        runtime_mem=runtime_memory,
-        offline=offline,
-        hotplug=hotplug,
-        ignore_ipolicy=ignore_ipolicy or None,
-        **jobs.common(),
+    job = state.submit(
+        state.client().instances.modify.call(
+            name,
+            beparams=parse_kv(backend_parameters, "-B") or None,
+            hvparams=parse_kv(hypervisor_parameters, "-H") or None,
+            osparams=parse_kv(os_parameters, "-O", typed=False) or None,
+            os_name=os_type,
+            nics=parse_modifications(net, "--net") or None,
+            disks=parse_modifications(disk, "--disk") or None,
+            disk_template=disk_template,
+            remote_node=remote_node,
+            runtime_mem=runtime_memory,
+            offline=offline,
+            hotplug=hotplug,
+            ignore_ipolicy=ignore_ipolicy or None,
+            **jobs.common(),
+        )
     )
     result = follow_job(job, jobs, what=f"modify {name}")
     if result is not None and result.value:

@@ -1,136 +1,65 @@
-"""Netboot commands: ``instance create|reimage|wipe|remove`` and ``netboot ...``
-(``node install-os-provider`` lives in :mod:`ganetiops.cli.node`; re-exported here).
+"""``gnt-py instance create|reimage|wipe|remove``: the instance commands the boot server
+may take part in.
 
-``instance create NAME`` runs the netboot sequence (OS ``pxe``, homelab.md §3.5)
-unless ``-o/--os`` names another OS, in which case it is a plain ``gnt-instance add``.
-Every command shows its plan first; ``--plan`` stops there, destructive ones ask
-unless ``--yes``. Progress goes to stderr, results to stdout.
+``instance create NAME`` is the one create for every kind of instance: with OS ``pxe``
+(the default) it runs the netboot sequence of homelab.md §3.5; with ``-o/--os`` naming
+another OS it is a plain ``gnt-instance add``. Both kinds read the same options (disks,
+memory, placement, NIC); options that only one kind can honour are refused for the
+other before anything is sent. ``instance remove`` also removes the MAC wrappers and
+key tarballs when the context has a boot server. Every command shows its plan first;
+``--plan`` stops there, and all of them ask unless ``--yes``. Progress goes to stderr,
+results to stdout.
 
-The boot server comes from the context's ``boot`` table, or, for a context written
-by the namespace lab, from the lab's facts. Heavy imports stay inside functions.
+The ``netboot`` group is :mod:`ganetiops.cli.netboot`; the shared options and the boot
+server connection are :mod:`ganetiops.cli.bootserver`.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
-from ganetiops.cli.common import confirm, yes_option
-from ganetiops.cli.node import install_os_provider
+from ganetiops.cli.bootserver import (
+    boot_config,
+    boot_timeout_option,
+    hostname_param_option,
+    job_log,
+    open_boot,
+    out,
+    plan_approved,
+    plan_option,
+    say,
+    upload_progress,
+)
+from ganetiops.cli.common import (
+    complete_instances,
+    complete_nodes,
+    parse_indexed,
+    parse_kv,
+    yes_option,
+)
+from ganetiops.cli.jobs_ui import follow_job, print_job_id
 from ganetiops.cli.state import State, pass_state
-from ganetiops.errors import ConfigError, ValidationError
+from ganetiops.errors import ValidationError
 
-if TYPE_CHECKING:
-    from ganetiops.config import BootServer
-    from ganetiops.netboot.server import BootServerClient
-    from ganetiops.rapi.models.job import LogEntry
+PXE = "pxe"
 
-ENV_HOSTNAME_PARAM = "GNTPY_HOSTNAME_PARAM"
-
-hostname_param_option = click.option(
-    "--hostname-param",
-    envvar=ENV_HOSTNAME_PARAM,
-    default="hostname",
-    show_default=True,
-    metavar="PARAM",
-    help="Kernel parameter that gives the guest its hostname in a MAC wrapper "
-    "(the homelab's is not recorded; systemd.hostname is the other usual one).",
+#: Options only a plain create (OS other than pxe) honours.
+PLAIN_ONLY = (
+    "net",
+    "no_nics",
+    "backend_parameters",
+    "hypervisor_parameters",
+    "os_parameters",
+    "no_install",
+    "name_check",
+    "ip_check",
+    "tags",
 )
-plan_option = click.option("--plan", is_flag=True, help="Show the plan and change nothing.")
-boot_timeout_option = click.option(
-    "--boot-timeout",
-    type=click.FloatRange(min=0, min_open=True),
-    default=600.0,
-    show_default=True,
-    metavar="SECONDS",
-    help="How long to wait for the VM to fetch its wrapper (first boot).",
-)
-
-
-# -- shared ------------------------------------------------------------------------------
-
-
-def boot_config(state: State) -> BootServer:
-    """The context's boot server: its ``boot`` table, else the lab's facts."""
-    context = state.context
-    if context.boot is not None:
-        return context.boot
-    from ganetiops.cli.remote import lab_facts_for
-
-    facts = lab_facts_for(context)
-    if facts is not None:
-        from ganetiops.netboot.labboot import boot_server_from_lab
-
-        return boot_server_from_lab(facts)
-    raise ConfigError(
-        f"context {context.name!r} has no [boot] table (url, host, user, key, root, "
-        "known-hosts or host-key, access-log): netboot commands need the boot server "
-        "(see docs/netboot.md)"
-    )
-
-
-def open_boot(state: State, hostname_param: str = "hostname") -> BootServerClient:
-    """Connect to the boot server (closed when the command ends)."""
-    from ganetiops.netboot.server import BootServerClient
-
-    boot = BootServerClient.open(boot_config(state), hostname_param=hostname_param)
-    ctx = click.get_current_context(silent=True)
-    if ctx is not None:
-        ctx.find_root().call_on_close(boot.close)
-    return boot
-
-
-def _say(step: str, text: str) -> None:
-    click.echo(f"[{step}] {text}", err=True)
-
-
-def _job_log(entry: LogEntry) -> None:
-    click.echo(f"        {entry.text.rstrip()}", err=True)
-
-
-def _upload_progress() -> Any:
-    last: dict[str, int] = {}
-
-    def progress(file: str, done: int, total: int) -> None:
-        percent = 100 * done // total if total else 100
-        if last.get(file, -1) // 25 != percent // 25 or done == total:
-            last[file] = percent
-            _say("upload", f"{file}: {done / 2**20:.1f} of {total / 2**20:.1f} MiB")
-
-    return progress
-
-
-def _out(state: State, data: dict[str, Any], lines: list[str]) -> None:
-    if state.output_format == "table":
-        for line in lines:
-            click.echo(line)
-        return
-    from ganetiops.cli.output import dump
-
-    click.echo(dump(data, state.output_format))
-
-
-def _show_plan(lines: list[str]) -> None:
-    for line in lines:
-        click.echo(line, err=True)
-
-
-def _plan_approved(state: State, lines: list[str], opts: dict[str, Any], question: str) -> bool:
-    """Show the plan; ``--plan`` stops there (False), else ask (``--yes`` skips).
-
-    With ``--plan --format json|yaml`` the plan goes to stdout as data (its lines, and
-    ``applied: false``); otherwise it is text on stderr, so stdout keeps only the result.
-    """
-    if opts["plan"] and state.output_format != "table":
-        _out(state, {"plan": [line.strip() for line in lines], "applied": False}, [])
-        return False
-    _show_plan(lines)
-    if opts["plan"]:
-        return False
-    confirm(question, opts["yes"])
-    return True
+#: Options only a pxe (netboot) create honours (``keys`` when not its default).
+PXE_ONLY = ("class_", "publish", "keys", "boot_timeout_given")
 
 
 # -- instance create -------------------------------------------------------------------
@@ -142,67 +71,76 @@ def _plan_approved(state: State, lines: list[str], opts: dict[str, Any], questio
     "-o",
     "--os",
     "os_name",
-    default="pxe",
+    default=PXE,
     show_default=True,
-    help="OS definition; anything but pxe makes a plain create.",
-)
-@click.option("--class", "class_", metavar="CLASS", help="NixOS class (default: the short name).")
-@click.option(
-    "--publish",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    metavar="DIR",
-    help="Publish this built class directory first (nix-build result).",
+    help="OS definition; pxe runs the netboot sequence, any other makes a plain create.",
 )
 @click.option(
-    "--keys",
-    type=click.Choice(["create", "require", "skip"]),
-    default="require",
-    show_default=True,
-    help="Host identity keys/<host>.tar.gz: create if absent, require it, or do not check.",
+    "-t",
+    "--disk-template",
+    help="diskless, file, sharedfile, drbd... (default: the cluster's first enabled one).",
 )
-@click.option("--memory", metavar="SIZE", help="Memory (default: twice store.squashfs, rounded).")
-@click.option("--vcpus", type=click.IntRange(min=1), help="Virtual CPUs.")
 @click.option(
     "-s",
     "--disk",
     "disk",
     multiple=True,
-    metavar="SIZE|SPEC",
-    help="Disk 0 size for pxe (default 10G); plain creates take [N:]size=...,... too.",
+    metavar="SIZE|[N:]size=SIZE,...",
+    help="A disk: its size, or a gnt-instance disk spec (repeat for more; pxe: one, default 10G).",
 )
-@click.option("-t", "--disk-template", help="Default: the cluster's first enabled template.")
-@click.option("-n", "--node", metavar="PNODE[:SNODE]", help="Placement (or --pnode/--snode).")
-@click.option("--pnode", help="Primary node.")
-@click.option("--snode", help="Secondary node (drbd).")
+@click.option("--memory", metavar="SIZE", help="Memory (pxe default: twice store.squashfs).")
+@click.option("--vcpus", type=click.IntRange(min=1), help="Virtual CPUs.")
+@click.option(
+    "-n",
+    "--node",
+    metavar="PNODE[:SNODE]",
+    shell_complete=complete_nodes,
+    help="Placement (or --pnode/--snode).",
+)
+@click.option("--pnode", shell_complete=complete_nodes, help="Primary node.")
+@click.option("--snode", shell_complete=complete_nodes, help="Secondary node (drbd).")
 @click.option("-I", "--iallocator", help="Let this allocator place the instance.")
 @click.option("--network", help="Put the NIC on this Ganeti network (default: cluster NIC).")
-@click.option("--net", multiple=True, metavar="[N:]K=V,...", help="Plain create: a NIC spec.")
-@click.option("-B", "--backend-parameters", metavar="K=V,...", help="Plain create: beparams.")
-@click.option("-H", "--hypervisor-parameters", metavar="K=V,...", help="Plain create: hvparams.")
-@click.option("-O", "--os-parameters", metavar="K=V,...", help="Plain create: OS parameters.")
-@click.option("--no-nics", is_flag=True, help="Plain create: no NIC at all.")
-@click.option("--hypervisor", help="Plain create: hypervisor (default: the cluster's).")
-@click.option("--no-install", is_flag=True, help="Plain create: skip the OS create script.")
-@click.option("--name-check/--no-name-check", default=False, help="Plain create: resolve it.")
-@click.option("--ip-check/--no-ip-check", default=False, help="Plain create: its IP is free.")
-@click.option("--tags", metavar="T1,T2", help="Plain create: tags to set.")
 @click.option("--no-start", is_flag=True, help="Create but do not start.")
 @click.option(
     "--no-wait",
     is_flag=True,
-    help="Do not wait for the first boot: the provision flag stays set "
-    "(gnt-py netboot await-boot NAME clears it later).",
+    help="pxe: do not wait for the first boot (the provision flag stays set; gnt-py netboot "
+    "await-boot NAME clears it later). Plain: print the job id and return.",
+)
+@click.option("--class", "class_", metavar="CLASS", help="pxe: NixOS class (default: short name).")
+@click.option(
+    "--publish",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    metavar="DIR",
+    help="pxe: publish this built class directory first (nix-build result).",
+)
+@click.option(
+    "--keys",
+    type=click.Choice(["create", "require", "skip"]),
+    help="pxe: host identity keys/<host>.tar.gz: create if absent, require it (default), "
+    "or do not check.",
 )
 @boot_timeout_option
 @hostname_param_option
+@click.option("--net", multiple=True, metavar="[N:]K=V,...", help="Plain: a NIC spec (repeat).")
+@click.option("--no-nics", is_flag=True, help="Plain: no NIC at all.")
+@click.option("-B", "--backend-parameters", metavar="K=V,...", help="Plain: beparams.")
+@click.option("-H", "--hypervisor-parameters", metavar="K=V,...", help="Plain: hvparams.")
+@click.option("-O", "--os-parameters", metavar="K=V,...", help="Plain: OS parameters.")
+@click.option("--hypervisor", help="Plain: hypervisor (default: the cluster's).")
+@click.option("--no-install", is_flag=True, help="Plain: skip the OS create script.")
+@click.option("--name-check/--no-name-check", default=False, help="Plain: resolve the name.")
+@click.option("--ip-check/--no-ip-check", default=False, help="Plain: check its IP is free.")
+@click.option("--tags", metavar="T1,T2", help="Plain: tags to set.")
 @plan_option
 @yes_option
 @pass_state
 def create(state: State, /, name: str, os_name: str, **opts: Any) -> None:
-    """Create an instance; for OS pxe, the whole netboot sequence (homelab.md §3.5).
+    """Create an instance: pxe (netboot, the default) or any other OS (gnt-instance add).
 
     \b
-    Steps: class published (optionally from --publish DIR), keys present, memory at
+    pxe steps: class published (optionally from --publish DIR), keys present, memory at
     least twice store.squashfs, create (OS pxe, cluster disk template), MAC read back,
     wrapper written with homelab.provision_disks=true, start, first fetch of the
     wrapper awaited in the boot server's access log, flag cleared, summary.
@@ -212,28 +150,41 @@ def create(state: State, /, name: str, os_name: str, **opts: Any) -> None:
       gnt-py instance create navidrome --plan
       gnt-py instance create navidrome --publish ./navidrome-2 --yes
       gnt-py instance create web1 -o noop -t file -s 1G -n aleph.homelab.tel --yes
+      gnt-py instance create web2 -o debootstrap+default -t drbd -s 0:size=10G -s 1:size=2G \\
+          -n aleph:bet -B memory=1G --net link=br0 --yes
     """
-    if os_name.split("+")[0] != "pxe":
+    ctx = click.get_current_context()
+    opts["boot_timeout_given"] = (
+        ctx.get_parameter_source("boot_timeout") is not click.core.ParameterSource.DEFAULT
+    )
+    if is_pxe(os_name):
+        _refuse(opts, PLAIN_ONLY, "only for a plain create (-o OS other than pxe)")
+        _netboot_create(state, name, opts)
+    else:
+        _refuse(opts, PXE_ONLY, "only for a pxe (netboot) create")
         _plain_create(state, name, os_name, opts)
-        return
-    _netboot_create(state, name, opts)
 
 
-_PLAIN_ONLY = (
-    "net",
-    "backend_parameters",
-    "hypervisor_parameters",
-    "os_parameters",
-    "no_nics",
-    "no_install",
-    "name_check",
-    "ip_check",
-    "tags",
-)
-_NETBOOT_ONLY = ("class_", "publish")
+def is_pxe(os_name: str) -> bool:
+    """Whether an OS name (``pxe``, ``pxe+variant``) asks for the netboot sequence."""
+    return os_name.split("+")[0] == PXE
 
 
-def _placement(opts: dict[str, Any]) -> tuple[str | None, str | None]:
+def _refuse(opts: dict[str, Any], names: tuple[str, ...], why: str) -> None:
+    used = [o for o in names if opts.get(o)]
+    if used:
+        flags = ", ".join(_flag(o) for o in used)
+        raise click.UsageError(f"{flags}: {why}")
+
+
+def _flag(option: str) -> str:
+    return {"class_": "--class", "boot_timeout_given": "--boot-timeout"}.get(
+        option, "--" + option.replace("_", "-")
+    )
+
+
+def placement(opts: dict[str, Any]) -> tuple[str | None, str | None]:
+    """``-n PNODE[:SNODE]`` or ``--pnode``/``--snode`` -> (pnode, snode)."""
     pnode, snode = opts["pnode"], opts["snode"]
     if opts["node"]:
         if pnode or snode:
@@ -243,25 +194,79 @@ def _placement(opts: dict[str, Any]) -> tuple[str | None, str | None]:
     return pnode, snode
 
 
+def disk_specs(values: tuple[str, ...] | list[str]) -> list[dict[str, Any]]:
+    """``-s 10G``, ``-s 0:10G`` or ``-s [N:]size=10G,mode=rw`` (repeated) -> disk dicts."""
+    specs = []
+    for value in values:
+        head, sep, rest = value.partition(":")
+        if sep and head.isdigit() and "=" not in rest:
+            value = f"{head}:size={rest}"
+        elif "=" not in value:
+            value = f"size={value}"
+        specs.append(value)
+    return parse_indexed(specs, "--disk")
+
+
+def create_arguments(name: str, os_name: str, opts: dict[str, Any]) -> dict[str, Any]:
+    """Command-line values of a plain create -> keyword arguments of
+    ``client.instances.create`` (pure; the disk template may still be empty)."""
+    if opts["no_nics"] and (opts["net"] or opts["network"]):
+        raise ValidationError(
+            "give --net or --no-nics, not both (--network is a NIC too)", field="net"
+        )
+    if opts["net"] and opts["network"]:
+        raise ValidationError("give --net network=NAME or --network, not both", field="net")
+    if opts["network"]:
+        nics: list[dict[str, Any]] = [{"network": opts["network"]}]
+    elif opts["net"]:
+        nics = parse_indexed(opts["net"], "--net")
+    else:
+        nics = [] if opts["no_nics"] else [{}]
+    pnode, snode = placement(opts)
+    beparams = parse_kv(opts["backend_parameters"], "-B")
+    if opts["memory"]:
+        beparams.setdefault("maxmem", opts["memory"])
+        beparams.setdefault("minmem", opts["memory"])
+    if opts["vcpus"]:
+        beparams.setdefault("vcpus", opts["vcpus"])
+    return {
+        "disk_template": opts["disk_template"] or "",
+        "disks": disk_specs(opts["disk"]),
+        "nics": nics,
+        "os": os_name,
+        "pnode": pnode,
+        "snode": snode,
+        "iallocator": opts["iallocator"],
+        "beparams": beparams or None,
+        "hvparams": parse_kv(opts["hypervisor_parameters"], "-H") or None,
+        "osparams": parse_kv(opts["os_parameters"], "-O", typed=False) or None,
+        "hypervisor": opts["hypervisor"],
+        "start": not opts["no_start"],
+        "no_install": True if opts["no_install"] else None,
+        "name_check": opts["name_check"],
+        "ip_check": opts["ip_check"],
+        "tags": [t for t in (opts["tags"] or "").split(",") if t],
+    }
+
+
 def _netboot_create(state: State, name: str, opts: dict[str, Any]) -> None:
     from ganetiops.netboot.create import CreateRequest, apply_create, plan_create
     from ganetiops.netboot.report import report_summary
 
-    used = [o for o in _PLAIN_ONLY if opts[o]]
-    if used:
-        flags = ", ".join("--" + o.replace("_", "-") for o in used)
-        raise click.UsageError(f"{flags}: only for a plain create (-o OS other than pxe)")
     if len(opts["disk"]) > 1:
         raise click.UsageError("a pxe instance has one disk: give -s/--disk SIZE once")
-    pnode, snode = _placement(opts)
+    disk = disk_specs(opts["disk"])[0] if opts["disk"] else {}
+    if set(disk) - {"size"}:
+        raise click.UsageError("a pxe instance's disk takes only a size (-s/--disk SIZE)")
+    pnode, snode = placement(opts)
     request = CreateRequest(
         name=name,
         class_name=opts["class_"],
         publish=opts["publish"],
-        keys=opts["keys"],
+        keys=opts["keys"] or "require",
         memory=opts["memory"],
         vcpus=opts["vcpus"],
-        disk=opts["disk"][0] if opts["disk"] else None,
+        disk=disk.get("size"),
         disk_template=opts["disk_template"],
         pnode=pnode,
         snode=snode,
@@ -275,15 +280,15 @@ def _netboot_create(state: State, name: str, opts: dict[str, Any]) -> None:
     client = state.client()
     boot = open_boot(state, opts["hostname_param"])
     plan = plan_create(client, boot, request)
-    if not _plan_approved(state, plan.lines(), opts, f"Create instance {plan.name}?"):
+    if not plan_approved(state, plan.lines(), opts, f"Create instance {plan.name}?"):
         return
     result = apply_create(
         client,
         boot,
         plan,
-        on_event=_say,
-        on_log=_job_log,
-        on_upload=_upload_progress(),
+        on_event=say,
+        on_log=job_log,
+        on_upload=upload_progress(),
         diagnose=_console_tail(state, plan.name),
     )
     data = {
@@ -308,7 +313,7 @@ def _netboot_create(state: State, name: str, opts: dict[str, Any]) -> None:
         "report": report_summary(result.report) if result.report else None,
         "pinned": result.pinned,
     }
-    _out(state, data, result.summary())
+    out(state, data, result.summary())
 
 
 def _console_tail(state: State, name: str) -> Any:
@@ -330,44 +335,17 @@ def _console_tail(state: State, name: str) -> Any:
 
 
 def _plain_create(state: State, name: str, os_name: str, opts: dict[str, Any]) -> None:
-    """``-o OS`` other than pxe: gnt-instance add, through instance_plain's arguments."""
-    from ganetiops.cli.common import check_call, parse_indexed
-    from ganetiops.cli.instance_plain import create_arguments
-    from ganetiops.cli.jobs_ui import follow_job
+    """``-o OS`` other than pxe: gnt-instance add."""
+    from ganetiops.netboot.create import refuse_existing
 
-    used = [o for o in _NETBOOT_ONLY if opts[o]]
-    if used or opts["keys"] != "require" or opts["network"] or opts["no_wait"]:
-        raise click.UsageError(
-            "--class, --publish, --keys, --network and --no-wait are for pxe (netboot) "
-            "instances; use --net network=NAME for a plain create"
-        )
-    pnode, snode = _placement(opts)
-    specs = [spec if "=" in spec else f"size={spec}" for spec in opts["disk"]]
-    disks = parse_indexed(specs, "--disk")
-    kwargs = create_arguments(
-        disk_template=opts["disk_template"] or "",
-        disk=(),
-        os_size=None,
-        os_name=os_name,
-        node=None,
-        **{key: opts[key] for key in (*_PLAIN_ONLY, "hypervisor", "iallocator", "no_start")},
-    )
-    beparams = kwargs["beparams"] or {}
-    if opts["memory"]:
-        beparams.setdefault("maxmem", opts["memory"])
-        beparams.setdefault("minmem", opts["memory"])
-    if opts["vcpus"]:
-        beparams.setdefault("vcpus", opts["vcpus"])
-    kwargs.update(disks=disks, pnode=pnode, snode=snode, beparams=beparams or None)
+    kwargs = create_arguments(name, os_name, opts)
     client = state.client()
     if not kwargs["disk_template"]:
         enabled = client.facts().enabled_disk_templates
         if not enabled:
             raise ValidationError("the cluster enables no disk template", field="disk_template")
         kwargs["disk_template"] = enabled[0]
-    check_call(client.instances, "create", name, **kwargs)
-    from ganetiops.netboot.create import refuse_existing
-
+    call = client.instances.create.call(name, **kwargs)  # bad input fails before any read
     refuse_existing(client, name)
     shown = ", ".join(
         f"{k}={v}"
@@ -375,19 +353,22 @@ def _plain_create(state: State, name: str, os_name: str, opts: dict[str, Any]) -
         if v not in (None, [], {}) and (v is not False or k == "start")
     )
     plan = [f"Plan: create instance {name} ({shown})"]
-    if not _plan_approved(state, plan, opts, f"Create instance {name}?"):
+    if not plan_approved(state, plan, opts, f"Create instance {name}?"):
         return
-    job = client.instances.create(name, **kwargs)
+    job = client.submit(call)  # the plan above is this command's --plan
+    if opts["no_wait"]:
+        print_job_id(job.id, state.output_format)
+        return
     result = follow_job(job, what=f"create {name}")
     nodes = result.value if result is not None else None
-    _out(
+    out(
         state,
         {"name": name, "job_id": job.id, "nodes": nodes},
         [f"instance {name} created on {', '.join(nodes or []) or '?'}"],
     )
 
 
-# -- reimage, wipe, remove ---------------------------------------------------------------
+# -- reimage, wipe ------------------------------------------------------------------------
 
 
 @click.command("reimage")
@@ -436,15 +417,15 @@ def reimage(state: State, /, name: str, **opts: Any) -> None:
         boot_timeout=opts["boot_timeout"],
     )
     question = f"Reboot {plan.target.name} into class {plan.class_name}?"
-    if not _plan_approved(state, plan.lines(), opts, question):
+    if not plan_approved(state, plan.lines(), opts, question):
         return
     result = apply_reimage(
         client,
         boot,
         plan,
-        on_event=_say,
-        on_log=_job_log,
-        on_upload=_upload_progress(),
+        on_event=say,
+        on_log=job_log,
+        on_upload=upload_progress(),
         diagnose=_console_tail(state, plan.target.name),
     )
     from ganetiops.netboot.report import report_summary
@@ -454,7 +435,7 @@ def reimage(state: State, /, name: str, **opts: Any) -> None:
         lines.append(f"  wrapper fetched by {result.fetched.client} at {result.fetched.time}")
     if result.report:
         lines.append(f"  boot report from {result.report.client}: {result.report.describe()}")
-    _out(
+    out(
         state,
         {
             "name": result.name,
@@ -488,27 +469,35 @@ def wipe(state: State, /, name: str, **opts: Any) -> None:
         client, boot, name, wait=not opts["no_wait"], boot_timeout=opts["boot_timeout"]
     )
     question = f"Wipe the disk of {plan.target.name}? Its data is lost."
-    if not _plan_approved(state, plan.lines(), opts, question):
+    if not plan_approved(state, plan.lines(), opts, question):
         return
-    result = apply_wipe(client, boot, plan, on_event=_say, on_log=_job_log)
+    result = apply_wipe(client, boot, plan, on_event=say, on_log=job_log)
     lines = [f"instance {result.name}: rebooted with the provision flag"]
     lines.append(
         "  flag cleared after the first fetch"
         if result.flag_cleared
         else f"  WARNING: the flag is still set (gnt-py netboot await-boot {result.name})"
     )
-    _out(state, {"name": result.name, "provision_flag": not result.flag_cleared}, lines)
+    out(state, {"name": result.name, "provision_flag": not result.flag_cleared}, lines)
+
+
+# -- remove ------------------------------------------------------------------------------
 
 
 @click.command("remove")
-@click.argument("names", nargs=-1, required=True)
+@click.argument("names", nargs=-1, required=True, shell_complete=complete_instances)
+@click.option("--shutdown-timeout", type=click.IntRange(min=0), metavar="SECONDS")
 @click.option("--keep-keys", is_flag=True, help="Keep keys/<host>.tar.gz on the boot server.")
 @hostname_param_option
 @plan_option
 @yes_option
 @pass_state
 def remove(state: State, /, names: tuple[str, ...], **opts: Any) -> None:
-    """Remove instances with their disks, MAC wrappers and key tarballs."""
+    """Remove instances with their disks (gnt-instance remove); with a boot server in the
+    context, also their MAC wrappers and key tarballs."""
+    if boot_config(state) is None:
+        _plain_remove(state, names, opts)
+        return
     from ganetiops.netboot.lifecycle import apply_remove, plan_remove
 
     client = state.client()
@@ -516,11 +505,18 @@ def remove(state: State, /, names: tuple[str, ...], **opts: Any) -> None:
     plans = [plan_remove(client, boot, n, keep_keys=opts["keep_keys"]) for n in names]
     lines = [line for plan in plans for line in plan.lines()]
     question = f"Remove {', '.join(p.name for p in plans)}? Disks and identities are lost."
-    if not _plan_approved(state, lines, opts, question):
+    if not plan_approved(state, lines, opts, question):
         return
     done = []
     for plan in plans:
-        result = apply_remove(client, boot, plan, on_event=_say, on_log=_job_log)
+        result = apply_remove(
+            client,
+            boot,
+            plan,
+            on_event=say,
+            on_log=job_log,
+            shutdown_timeout=opts["shutdown_timeout"],
+        )
         done.append(
             {
                 "name": result.name,
@@ -529,359 +525,26 @@ def remove(state: State, /, names: tuple[str, ...], **opts: Any) -> None:
                 "keys": result.keys_removed,
             }
         )
-    _out(state, {"removed": done}, [f"removed {d['name']}" for d in done])
+    out(state, {"removed": done}, [f"removed {d['name']}" for d in done])
 
 
-# -- netboot group -----------------------------------------------------------------------
-
-
-@click.group("netboot")
-def netboot() -> None:
-    """The boot server: NixOS classes, MAC wrappers, host identities, the lab class."""
-
-
-@netboot.command("classes")
-@pass_state
-def classes_cmd(state: State) -> None:
-    """Classes on the boot server: sha256, store size, date, .old rollback."""
-    from ganetiops.netboot.classes import list_classes
-
-    infos = list_classes(open_boot(state))
-    rows: list[dict[str, Any]] = [
-        {
-            "class": i.name,
-            "sha256": i.sha256,
-            "store_mib": round(i.store_size / 2**20, 1) if i.store_size is not None else None,
-            "date": i.date.isoformat(timespec="seconds") if i.date else None,
-            "old": i.has_old,
-            "old_sha256": i.old_sha256,
-            "missing": list(i.missing),
-        }
-        for i in infos
-    ]
-    if state.output_format != "table":
-        _out(state, {"classes": rows}, [])
+def _plain_remove(state: State, names: tuple[str, ...], opts: dict[str, Any]) -> None:
+    """No boot server in the context: remove the instances only."""
+    client = state.client()
+    timeout = opts["shutdown_timeout"]
+    calls = [client.instances.remove.call(name, shutdown_timeout=timeout) for name in names]
+    lines = []
+    for name in names:
+        lines += [f"Plan to remove {name}:", f"  1. remove instance {name} and its disks"]
+    listed = ", ".join(names)
+    question = f"Remove instance(s) {listed} and all their disks?"
+    if not plan_approved(state, lines, opts, question):
         return
-    from tabulate import tabulate
-
-    table = [
-        [
-            r["class"],
-            (r["sha256"] or "-")[:16],
-            r["store_mib"],
-            r["date"],
-            f"yes ({(r['old_sha256'] or '?')[:12]})" if r["old"] else "no",
-            ", ".join(r["missing"]) or "-",
-        ]
-        for r in rows
-    ]
-    click.echo(tabulate(table, headers=["class", "sha256", "store MiB", "date", ".old", "missing"]))
+    done = []
+    for name, call in zip(names, calls, strict=True):
+        follow_job(client.submit(call), what=f"remove {name}")
+        done.append({"name": name, "instance": True, "wrappers": [], "keys": False})
+    out(state, {"removed": done}, [f"removed {d['name']}" for d in done])
 
 
-@netboot.command("publish")
-@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--class", "class_", metavar="CLASS", help="Class name (default: from DIR).")
-@plan_option
-@pass_state
-def publish_cmd(state: State, directory: Path, class_: str | None, plan: bool) -> None:
-    """Publish a built class directory (skipped when the server has the same sha256)."""
-    from ganetiops.netboot.classes import find_local_class, plan_publish, publish
-
-    local = find_local_class(directory, class_)
-    boot = open_boot(state)
-    publish_plan = plan_publish(boot, local)
-    _show_plan([publish_plan.describe()])
-    if plan:
-        return
-    result = publish(boot, publish_plan, progress=_upload_progress())
-    _out(
-        state,
-        {
-            "class": result.name,
-            "sha256": result.sha256,
-            "skipped": result.skipped,
-            "served_sha256": result.served_sha256,
-        },
-        [
-            f"class {result.name}: {'unchanged' if result.skipped else 'published'}, "
-            f"served sha256 {result.served_sha256}"
-        ],
-    )
-
-
-@netboot.command("rollback")
-@click.argument("class_name", metavar="CLASS")
-@yes_option
-@pass_state
-def rollback_cmd(state: State, class_name: str, yes: bool) -> None:
-    """Swap CLASS and CLASS.old (running it again swaps back)."""
-    from ganetiops.netboot.classes import class_info, rollback
-    from ganetiops.netboot.layout import class_name as check_class
-
-    boot = open_boot(state)
-    info = class_info(boot, check_class(class_name))
-    if info is None or not info.has_old:
-        raise ValidationError(f"class {class_name} has no .old to roll back to", field="class")
-    _show_plan(
-        [f"class {class_name}: serve {info.old_sha256} (now {info.sha256}, which becomes .old)"]
-    )
-    confirm(f"Roll class {class_name} back? VMs boot the old build at their next reboot.", yes)
-    result = rollback(boot, class_name)
-    _out(
-        state,
-        {"class": result.name, "sha256": result.sha256, "previous_sha256": result.previous_sha256},
-        [
-            f"class {result.name}: now {result.sha256} (previous {result.previous_sha256} "
-            "kept as .old)"
-        ],
-    )
-
-
-@netboot.command("wrappers")
-@hostname_param_option
-@pass_state
-def wrappers_cmd(state: State, hostname_param: str) -> None:
-    """MAC wrappers; warns about any that still carry the provision flag."""
-    boot = open_boot(state, hostname_param)
-    states = boot.wrappers()
-    rows = [
-        {
-            "mac": s.wrapper.mac,
-            "hostname": s.wrapper.hostname,
-            "class": s.wrapper.class_name,
-            "provision_flag": s.wrapper.provision,
-            "fetched": s.fetched.time.isoformat() if s.fetched else None,
-            "managed": s.wrapper.managed,
-        }
-        for s in states
-    ]
-    for s in states:
-        if s.wrapper.provision:
-            who = s.wrapper.hostname or s.wrapper.mac
-            extra = (
-                f"; fetched since it was set ({s.fetched.time.isoformat()}): clear it with "
-                f"gnt-py netboot clear-flag {s.wrapper.mac}"
-                if s.fetched
-                else ""
-            )
-            click.secho(
-                f"WARNING: by-mac/{s.wrapper.mac}/ipxe ({who}) carries the provision flag: "
-                f"its next boot wipes the disk{extra}",
-                fg="yellow",
-                err=True,
-            )
-    if state.output_format != "table":
-        _out(state, {"wrappers": rows}, [])
-        return
-    from tabulate import tabulate
-
-    click.echo(
-        tabulate(
-            [
-                [
-                    r["mac"],
-                    r["hostname"] or "?",
-                    r["class"] or "?",
-                    "SET" if r["provision_flag"] else "-",
-                    r["fetched"] or "-",
-                ]
-                for r in rows
-            ],
-            headers=["mac", "hostname", "class", "flag", "fetched since written"],
-        )
-    )
-
-
-@netboot.command("show-wrapper")
-@click.argument("target", metavar="NAME|MAC")
-@hostname_param_option
-@pass_state
-def show_wrapper(state: State, target: str, hostname_param: str) -> None:
-    """Print the wrapper of an instance (by name or MAC)."""
-    from ganetiops.netboot.lifecycle import resolve_mac
-
-    boot = open_boot(state, hostname_param)
-    mac = resolve_mac(_optional_client(state), boot, target)
-    wrapper = boot.wrapper(mac)
-    if wrapper is None:
-        raise ValidationError(f"no wrapper for {mac}", field="name")
-    click.echo(wrapper.wrapper.text, nl=False)
-
-
-def _optional_client(state: State) -> Any:
-    """The RAPI client, or ``None`` when the context has no cluster to ask."""
-    try:
-        return state.client()
-    except ConfigError:
-        return None
-
-
-@netboot.command("clear-flag")
-@click.argument("targets", nargs=-1, metavar="NAME|MAC...")
-@click.option(
-    "--fetched",
-    "all_fetched",
-    is_flag=True,
-    help="Clear every flagged wrapper already fetched since it was written.",
-)
-@hostname_param_option
-@pass_state
-def clear_flag(
-    state: State, targets: tuple[str, ...], all_fetched: bool, hostname_param: str
-) -> None:
-    """Remove the provision flag from wrappers (by instance name or MAC)."""
-    from ganetiops.netboot.lifecycle import resolve_mac
-
-    if not targets and not all_fetched:
-        raise click.UsageError("name instances or MACs, or give --fetched")
-    boot = open_boot(state, hostname_param)
-    macs = [resolve_mac(_optional_client(state), boot, t) for t in targets] if targets else []
-    if all_fetched:
-        macs += [s.wrapper.mac for s in boot.wrappers() if s.flag_fetched]
-    cleared = [mac for mac in dict.fromkeys(macs) if boot.set_flag(mac, False)]
-    _out(
-        state,
-        {"cleared": cleared},
-        [f"flag cleared: by-mac/{m}/ipxe" for m in cleared] or ["no flag to clear"],
-    )
-
-
-@netboot.command("await-boot")
-@click.argument("target", metavar="NAME|MAC")
-@boot_timeout_option
-@click.option("--keep-flag", is_flag=True, help="Only wait; do not clear the flag.")
-@hostname_param_option
-@pass_state
-def await_boot_cmd(
-    state: State, target: str, boot_timeout: float, keep_flag: bool, hostname_param: str
-) -> None:
-    """Wait for the VM to fetch its wrapper (since it was written), then clear the flag."""
-    from ganetiops.netboot.lifecycle import await_boot, resolve_mac
-
-    boot = open_boot(state, hostname_param)
-    mac = resolve_mac(_optional_client(state), boot, target)
-    fetched, cleared = await_boot(boot, mac, timeout=boot_timeout, clear=not keep_flag)
-    _out(
-        state,
-        {
-            "mac": mac,
-            "client": fetched.client,
-            "time": fetched.time.isoformat(),
-            "flag_cleared": cleared,
-        },
-        [
-            f"by-mac/{mac}/ipxe fetched by {fetched.client} at {fetched.time.isoformat()}"
-            + ("; provision flag cleared" if cleared else "")
-        ],
-    )
-
-
-@netboot.group("keys")
-def keys_group() -> None:
-    """Host identities: keys/<host>.tar.gz (RSA host key, ed25519 root key)."""
-
-
-@keys_group.command("create")
-@click.argument("host")
-@click.option("--replace", is_flag=True, help="Replace an existing identity (asks first).")
-@yes_option
-@pass_state
-def keys_create(state: State, host: str, replace: bool, yes: bool) -> None:
-    """Generate and upload a host identity; print its public keys for the secrets file."""
-    from ganetiops.netboot import keys
-    from ganetiops.netboot.layout import host_label
-
-    short = host_label(host, "host")
-    boot = open_boot(state)
-    if boot.keys_entry(short) is not None:
-        if not replace:
-            raise ValidationError(f"keys/{short}.tar.gz exists (--replace to make a new one)")
-        confirm(f"Replace the identity of {short}? Its secrets must be rekeyed.", yes)
-    identity = keys.generate(short)
-    boot.upload_identity(identity, replace=replace)
-    _out(
-        state,
-        {"host": short, "host_public": identity.host_public, "root_public": identity.root_public},
-        identity.public_lines(),
-    )
-
-
-@keys_group.command("show")
-@click.argument("host")
-@pass_state
-def keys_show(state: State, host: str) -> None:
-    """Print the public keys of an identity on the boot server."""
-    boot = open_boot(state)
-    identity = boot.read_identity(host)
-    if identity is None:
-        raise ValidationError(f"no keys/{host}.tar.gz on the boot server", field="host")
-    _out(
-        state,
-        {
-            "host": identity.host,
-            "host_public": identity.host_public,
-            "root_public": identity.root_public,
-        },
-        identity.public_lines(),
-    )
-
-
-@keys_group.command("remove")
-@click.argument("host")
-@yes_option
-@pass_state
-def keys_remove(state: State, host: str, yes: bool) -> None:
-    """Remove keys/<host>.tar.gz from the boot server."""
-    boot = open_boot(state)
-    confirm(f"Remove the identity of {host}?", yes)
-    removed = boot.remove_identity(host)
-    _out(
-        state,
-        {"host": host, "removed": removed},
-        [f"keys/{host}.tar.gz {'removed' if removed else 'was not there'}"],
-    )
-
-
-@netboot.command("lab-class")
-@click.option("--class", "class_", default="navidrome", show_default=True, metavar="CLASS")
-@click.option(
-    "--generation",
-    type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
-    help="Another generation gives another store (and sha256).",
-)
-def lab_class(class_: str, generation: int) -> None:
-    """Build (or reuse) the lab's small class directory from Debian packages; print its path."""
-    from ganetiops.netboot.labclass import build_lab_class
-
-    click.echo(str(build_lab_class(class_, generation=generation)))
-
-
-__all__ = [
-    "create",
-    "install_os_provider",
-    "netboot",
-    "reimage",
-    "remove",
-    "wipe",
-]
-
-
-@netboot.command("root-script")
-@plan_option
-@pass_state
-def root_script_cmd(state: State, /, plan: bool) -> None:
-    """Publish the root script netboot.ipxe that DHCP hands to iPXE (it chains
-    nixos/by-mac/<mac>/ipxe from DHCP's next-server; homelab.md §3.3)."""
-    from ganetiops.netboot.report import ROOT_SCRIPT, publish_root_script, root_script
-
-    boot = open_boot(state)
-    url = boot.layout.url_of(ROOT_SCRIPT)
-    if plan:
-        click.echo(f"would publish {url}:", err=True)
-        click.echo(root_script(), nl=False)
-        return
-    changed = publish_root_script(boot)
-    shown = f"{url}: {'published' if changed else 'unchanged'}"
-    _out(state, {"url": url, "changed": changed}, [shown])
+__all__ = ["create", "create_arguments", "disk_specs", "is_pxe", "reimage", "remove", "wipe"]

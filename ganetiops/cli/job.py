@@ -118,6 +118,25 @@ def show(state: State, job_ids: tuple[str, ...], output: OutputOptions) -> None:
     )
 
 
+@job.command("find")
+@click.argument("text", metavar="REQUEST_ID")
+@output_options(DEFAULT_FIELDS)
+@pass_state
+def find(state: State, text: str, output: OutputOptions) -> None:
+    """Find the job a request made: by the request id of an "outcome unknown" error
+    (or any text of a --reason). Exits 7 when no job carries it."""
+    from ganetiops.cli import exits
+
+    if not text.strip():
+        raise click.BadParameter("give a request id or reason text", param_hint="REQUEST_ID")
+    client = state.client()
+    ids = client.jobs.find(text)
+    if not ids:
+        echo_err(f"no job in the queue carries {text!r} in its reason trail")
+        raise click.exceptions.Exit(exits.NOT_FOUND)
+    list_resource(state, "job", output, DEFAULT_FIELDS, (), ["|", *(["=", "id", i] for i in ids)])
+
+
 @job.command("watch")
 @click.argument("job_id", type=click.IntRange(min=0))
 @click.option(

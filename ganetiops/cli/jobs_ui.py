@@ -42,6 +42,10 @@ from typing import IO, TYPE_CHECKING, Any, TypeVar, overload
 import attrs
 import click
 
+from ganetiops.cli.output import describe_call, dump, print_plan
+from ganetiops.cli.state import State
+from ganetiops.rapi.plan import Planned
+
 if TYPE_CHECKING:
     from ganetiops.rapi.jobs import Job, JobResult
     from ganetiops.rapi.models.job import LogEntry
@@ -127,8 +131,6 @@ def job_options(fn: F | None = None, *, common: bool = True) -> Any:
 
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            from ganetiops.cli.state import State
-
             state = click.get_current_context().find_object(State)
             if kwargs.pop("plan") and state is not None:
                 state.plan = True
@@ -246,7 +248,7 @@ class JobProgress:
 
 
 def follow_job(
-    job: Job,
+    job: Job | Planned,
     options: JobOptions | None = None,
     *,
     what: str = "",
@@ -259,7 +261,7 @@ def follow_job(
     :class:`~ganetiops.rapi.JobResult`, or ``None`` with ``--no-wait``.
     """
     options = options or JobOptions()
-    if getattr(job, "planned", False):
+    if isinstance(job, Planned):
         return None  # --plan: the request was printed, nothing was submitted
     if options.no_wait:
         print_job_id(job.id, options.output_format)
@@ -268,48 +270,9 @@ def follow_job(
         return job.wait(options.timeout, on_log=progress.log, follow=follow)
 
 
-class PlannedJob:
-    """What ``submit`` returns under ``--plan``: no job exists, nothing will be waited for."""
-
-    planned = True
-    id = 0
-
-
-def describe_call(call: Any) -> dict[str, Any]:
-    """A job-submitting request as data: method, path, query, body (for ``--plan``)."""
-    import json
-
-    return {
-        "method": call.method,
-        "path": call.path,
-        "query": [list(pair) for pair in call.query],
-        "body": json.loads(call.body) if call.body else None,
-    }
-
-
-def print_plan(call: Any, output_format: str = "table") -> None:
-    """One planned request on stdout: ``PUT /2/instances/web1/migrate?... {body}``."""
-    data = describe_call(call)
-    if output_format in ("json", "yaml"):
-        from ganetiops.cli.output import dump
-
-        click.echo(dump(data, output_format))
-        return
-    import json
-    import urllib.parse
-
-    query = urllib.parse.urlencode(call.query)
-    line = f"{call.method} {call.path}" + (f"?{query}" if query else "")
-    if data["body"] is not None:
-        line += " " + json.dumps(data["body"], sort_keys=True)
-    click.echo(line)
-
-
 def print_job_id(job_id: int, output_format: str = "table") -> None:
     """The id of a submitted job on stdout: ``42``, or ``{"job_id": 42}`` for JSON/YAML."""
     if output_format in ("json", "yaml"):
-        from ganetiops.cli.output import dump
-
         click.echo(dump({"job_id": job_id}, output_format))
     else:
         click.echo(str(job_id))
@@ -326,7 +289,6 @@ def watch_job(
 __all__ = [
     "JobOptions",
     "JobProgress",
-    "PlannedJob",
     "describe_call",
     "follow_job",
     "job_options",

@@ -10,14 +10,27 @@ from ganetiops.cli.state import State, echo_err, pass_state
 
 if TYPE_CHECKING:
     from ganetiops.lab import Lab, LabStatus
+    from ganetiops.lab.vm import DrbdLab
+
+KINDS = ("namespace", "drbd")
 
 
-def _lab(slot: int | None = None, rapi_bind: str = "all") -> Lab:
-    """The lab the group's ``--name`` selects."""
+def _lab(slot: int | None = None, rapi_bind: str = "all", nodes: int | None = None) -> Lab:
+    """The namespace lab the group's ``--name`` selects."""
     from ganetiops.lab import Lab
 
     name = str(click.get_current_context().meta["lab_name"])
-    return Lab(name, slot, rapi_bind=rapi_bind)
+    return Lab(name, slot, rapi_bind=rapi_bind, nodes=nodes)
+
+
+def _existing() -> Lab | DrbdLab:
+    """The lab ``--name`` selects, of the kind its record says (namespace if none)."""
+    from ganetiops.lab.vm import DrbdLab, record_kind
+
+    target = _lab()
+    if record_kind(target.record()) == "drbd":
+        return DrbdLab(target.name)
+    return target
 
 
 @click.group()
@@ -55,15 +68,51 @@ def lab(ctx: click.Context, name: str) -> None:
     show_default=True,
     help="RAPI on every address (lab convenience) or the master's 127.0.0.1 only (homelab).",
 )
+@click.option(
+    "--nodes",
+    type=click.IntRange(4, 36),
+    default=4,
+    show_default=True,
+    help="Ganeti nodes: the homelab's four, then node05, node06... (a large lab).",
+)
 @click.option("--keep-on-error", is_flag=True, help="Leave a failed lab for inspection.")
-def up(bare: bool, slot: int | None, rapi_bind: str, keep_on_error: bool) -> None:
+@click.option(
+    "--kind",
+    type=click.Choice(KINDS),
+    default="namespace",
+    show_default=True,
+    help="namespace: four nodes in namespaces (fake hypervisor, file/sharedfile). "
+    "drbd: three QEMU/TCG VMs on Debian's kernel with real DRBD and LVM (about 4 GB of "
+    "memory; the first run builds a cached image).",
+)
+@click.option(
+    "--release",
+    type=click.Choice(["bookworm", "trixie"]),
+    default="bookworm",
+    show_default=True,
+    help="--kind drbd: the VMs' Debian release (bookworm: Ganeti 3.0.2, trixie: 3.1).",
+)
+def up(
+    bare: bool,
+    slot: int | None,
+    rapi_bind: str,
+    nodes: int,
+    keep_on_error: bool,
+    kind: str,
+    release: str,
+) -> None:
     """Bring the lab up (and create the cluster unless --bare)."""
     import time
 
     from ganetiops.lab.host import require_root
 
     require_root()
-    target = _lab(slot, rapi_bind)
+    if kind == "drbd":
+        if nodes != 4:
+            raise click.UsageError("--nodes is for the namespace lab (--kind namespace)")
+        _up_drbd(slot, rapi_bind, bare, keep_on_error, release)
+        return
+    target = _lab(slot, rapi_bind, nodes)
     if target.is_up():
         echo_err(f"lab {target.name} is already up (slot {target.slot}); nothing changed.")
         return
@@ -72,6 +121,34 @@ def up(bare: bool, slot: int | None, rapi_bind: str, keep_on_error: bool) -> Non
     facts = target.up(bare=bare, keep_on_error=keep_on_error)
     elapsed = time.monotonic() - started
     echo_err(f"lab {facts.name} is up in {elapsed:.1f} s (slot {facts.slot}).")
+    if facts.cluster:
+        echo_err(
+            f"Cluster {facts.cluster.name} at {facts.cluster.url}; "
+            f"use: gnt-py --context {facts.name} ..."
+        )
+
+
+def _up_drbd(
+    slot: int | None, rapi_bind: str, bare: bool, keep_on_error: bool, release: str
+) -> None:
+    import time
+
+    from ganetiops.lab.vm import DrbdLab
+
+    if rapi_bind != "all":
+        raise click.UsageError("--kind drbd serves RAPI on the cluster address (--rapi-bind all)")
+    name = str(click.get_current_context().meta["lab_name"])
+    target = DrbdLab(name, slot, release=release, progress=echo_err)
+    if target.is_up():
+        echo_err(f"lab {target.name} is already up (slot {target.slot}); nothing changed.")
+        return
+    started = time.monotonic()
+    echo_err(f"Bringing DRBD lab {target.name} up ({release}){' (bare)' if bare else ''}...")
+    facts = target.up(bare=bare, keep_on_error=keep_on_error)
+    elapsed = time.monotonic() - started
+    echo_err(
+        f"lab {facts.name} is up in {elapsed:.1f} s (slot {facts.slot}, Ganeti {facts.ganeti})."
+    )
     if facts.cluster:
         echo_err(
             f"Cluster {facts.cluster.name} at {facts.cluster.url}; "
@@ -89,11 +166,67 @@ def down() -> None:
     from ganetiops.lab.host import require_root
 
     require_root()
-    target = _lab()
+    target = _existing()
     if target.down():
         echo_err(f"lab {target.name} is down.")
     else:
         echo_err(f"lab {target.name} is not up; nothing to do.")
+
+
+@lab.command()
+@click.option(
+    "--instances",
+    "count",
+    type=click.IntRange(1, 9999),
+    required=True,
+    help="How many instances the lab should hold (the missing ones are created).",
+)
+@click.option("--prefix", default="fill", show_default=True, help="Instance name prefix.")
+@click.option("--remove", is_flag=True, help="Remove every <prefix>NNNN instance instead.")
+@click.option("--yes", is_flag=True, help="Do not ask before removing.")
+def fill(count: int, prefix: str, remove: bool, yes: bool) -> None:
+    """Fill the lab with many real diskless instances (scale tests, benchmarks).
+
+    Creates <prefix>0001... up to --instances through the library's async fan-out,
+    spread over the nodes, not started; --remove takes them all away again.
+    """
+    import asyncio
+
+    from ganetiops.cli.progress import FanoutProgress
+    from ganetiops.errors import LabError
+    from ganetiops.lab import fill as lab_fill
+    from ganetiops.rapi import AsyncRapiClient
+
+    lab_fill.instance_names(count, prefix)  # bad input refused before anything is sent
+    record = _lab().record()
+    if record is None or record.context is None:
+        raise LabError(f"lab {_lab().name} is not up with a cluster")
+    context = record.context.name
+    if remove and not yes:
+        click.confirm(f"Remove every {prefix}NNNN instance of lab {record.name}?", abort=True)
+    progress = FanoutProgress("remove" if remove else "create")
+
+    async def go() -> tuple[list[Any], int]:
+        async with AsyncRapiClient.from_context(context) as client:
+            if remove:
+                return await lab_fill.empty(client, prefix=prefix, on_progress=progress), 0
+            return await lab_fill.fill(client, count, prefix=prefix, on_progress=progress)
+
+    try:
+        outcomes, existing = asyncio.run(go())
+    finally:
+        progress.close()
+    failed = [o for o in outcomes if not o.ok]
+    verb = "removed" if remove else "created"
+    echo_err(
+        f"{len(outcomes) - len(failed)} {verb}"
+        + (f", {existing} existed already" if existing else "")
+        + (f", {len(failed)} failed" if failed else "")
+    )
+    for outcome in failed[:10]:
+        echo_err(f"  {outcome.key}: {outcome.error}")
+    if failed:
+        raise SystemExit(1)
 
 
 @lab.command()
@@ -107,7 +240,7 @@ def status(state: State) -> None:
     from ganetiops.lab.host import require_root
 
     require_root()
-    current = _lab().status()
+    current = _existing().status()
     if state.output_format == "table":
         click.echo(_table(current))
     else:
@@ -157,7 +290,7 @@ def _table(current: LabStatus) -> str:
 @click.argument("machine")
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
 def exec_(machine: str, command: tuple[str, ...]) -> None:
-    """Run COMMAND inside MACHINE (aleph, bet, gimel, dalet or boot).
+    """Run COMMAND inside MACHINE (aleph, bet, gimel, dalet or boot; a VM over SSH).
 
     Example: gnt-py lab exec aleph -- gnt-node list
     """
@@ -170,7 +303,7 @@ def exec_(machine: str, command: tuple[str, ...]) -> None:
     words = list(command[1:] if command[0] == "--" else command)
     if not words:
         raise click.UsageError("no command given after --")
-    argv = _lab().machine(machine).argv(words, env=_terminal_env())
+    argv = _existing().machine(machine).argv(words, env=_terminal_env())
     sys.stdout.flush()
     # SystemExit passes through click (which would swallow an Exit's code here).
     sys.exit(subprocess.call(argv))

@@ -10,7 +10,6 @@ from ganetiops.cli.common import (
     add_info_command,
     add_list_command,
     add_tag_commands,
-    check_call,
     complete_groups,
     complete_networks,
     confirm,
@@ -93,16 +92,18 @@ def add(
     jobs: JobOptions,
 ) -> None:
     """Create a network."""
-    job = state.client().networks.create(
-        name,
-        subnet,
-        gateway=gateway,
-        network6=network6,
-        gateway6=gateway6,
-        mac_prefix=mac_prefix,
-        add_reserved_ips=_split(add_reserved_ips),
-        tags=_split(tags) or (),
-        **jobs.common(),
+    job = state.submit(
+        state.client().networks.create.call(
+            name,
+            subnet,
+            gateway=gateway,
+            network6=network6,
+            gateway6=gateway6,
+            mac_prefix=mac_prefix,
+            add_reserved_ips=_split(add_reserved_ips),
+            tags=_split(tags) or (),
+            **jobs.common(),
+        )
     )
     follow_job(job, jobs, what=f"add network {name}")
 
@@ -114,10 +115,9 @@ def add(
 @pass_state
 def remove(state: State, name: str, yes: bool, jobs: JobOptions) -> None:
     """Remove a network no group is connected to."""
-    client = state.client()
-    check_call(client.networks, "remove", name, **jobs.common())
+    call = state.client().networks.remove.call(name, **jobs.common())
     confirm(f"Remove network {name}?", yes)
-    follow_job(client.networks.remove(name, **jobs.common()), jobs, what=f"remove network {name}")
+    follow_job(state.submit(call), jobs, what=f"remove network {name}")
 
 
 @network.command("connect")
@@ -132,8 +132,10 @@ def connect(
     state: State, name: str, group: str, mode: str, link: str, vlan: str, jobs: JobOptions
 ) -> None:
     """Connect a network to a node group with a NIC mode and link."""
-    job = state.client().networks.connect(
-        name, group, mode=mode, link=link, vlan=vlan, **jobs.common()
+    job = state.submit(
+        state.client().networks.connect.call(
+            name, group, mode=mode, link=link, vlan=vlan, **jobs.common()
+        )
     )
     follow_job(job, jobs, what=f"connect {name} to {group}")
 
@@ -146,11 +148,9 @@ def connect(
 @pass_state
 def disconnect(state: State, name: str, group: str, yes: bool, jobs: JobOptions) -> None:
     """Disconnect a network from a node group."""
-    client = state.client()
-    check_call(client.networks, "disconnect", name, group, **jobs.common())
+    call = state.client().networks.disconnect.call(name, group, **jobs.common())
     confirm(f"Disconnect network {name} from group {group}?", yes)
-    job = client.networks.disconnect(name, group, **jobs.common())
-    follow_job(job, jobs, what=f"disconnect {name} from {group}")
+    follow_job(state.submit(call), jobs, what=f"disconnect {name} from {group}")
 
 
 @network.command("modify")
@@ -175,15 +175,17 @@ def modify(
     jobs: JobOptions,
 ) -> None:
     """Change gateways, MAC prefix or reservations of a network."""
-    job = state.client().networks.modify(
-        name,
-        gateway=gateway,
-        network6=network6,
-        gateway6=gateway6,
-        mac_prefix=mac_prefix,
-        add_reserved_ips=_split(add_reserved_ips),
-        remove_reserved_ips=_split(remove_reserved_ips),
-        **jobs.common(),
+    job = state.submit(
+        state.client().networks.modify.call(
+            name,
+            gateway=gateway,
+            network6=network6,
+            gateway6=gateway6,
+            mac_prefix=mac_prefix,
+            add_reserved_ips=_split(add_reserved_ips),
+            remove_reserved_ips=_split(remove_reserved_ips),
+            **jobs.common(),
+        )
     )
     follow_job(job, jobs, what=f"modify network {name}")
 

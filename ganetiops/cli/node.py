@@ -13,7 +13,6 @@ from ganetiops.cli.common import (
     add_info_command,
     add_list_command,
     add_tag_commands,
-    check_call,
     complete_nodes,
     confirm,
     on_off,
@@ -104,7 +103,9 @@ add_info_command(
 @click.argument("name", shell_complete=complete_nodes)
 @click.argument("role", required=False, type=click.Choice(ROLES))
 @click.option("--auto-promote", is_flag=True, help="Promote another node to keep the pool.")
-@click.option("--force", is_flag=True, help="Even if the change is not advisable.")
+@click.option(
+    "--force", is_flag=True, help="Even if the change is not advisable (or DRBD unhealthy)."
+)
 @yes_option
 @job_options
 @pass_state
@@ -127,11 +128,13 @@ def role(
             echo(current)
         return
     kwargs: dict[str, Any] = {"force": force, "auto_promote": auto_promote, **jobs.common()}
-    check_call(client.nodes, "set_role", name, role, **kwargs)
+    call = client.nodes.set_role.call(name, role, **kwargs)  # type: ignore[arg-type]
     if role in ("drained", "offline"):
+        from ganetiops.cli.drbd import guard_node
+
+        guard_node(state, "drain" if role == "drained" else "offline", name, force=force)
         confirm(f"Set node {name} to {role}?", yes)
-    job = client.nodes.set_role(name, role, **kwargs)  # type: ignore[arg-type]
-    follow_job(job, jobs, what=f"set role of {name} to {role}")
+    follow_job(state.submit(call), jobs, what=f"set role of {name} to {role}")
 
 
 @node.command("evacuate")
@@ -143,6 +146,9 @@ def role(
 @click.option("-n", "--new-secondary", shell_complete=complete_nodes, help="For -s: this node.")
 @click.option("--early-release", is_flag=True)
 @click.option("--ignore-soft-errors", is_flag=True)
+@click.option(
+    "--force", is_flag=True, help="Even if DRBD is not healthy (overrides the DRBD guard)."
+)
 @yes_option
 @job_options
 @pass_state
@@ -154,6 +160,7 @@ def evacuate(
     new_secondary: str | None,
     early_release: bool,
     ignore_soft_errors: bool,
+    force: bool,
     yes: bool,
     jobs: JobOptions,
 ) -> None:
@@ -167,9 +174,12 @@ def evacuate(
         "ignore_soft_errors": ignore_soft_errors or None,
         **jobs.common(),
     }
-    check_call(client.nodes, "evacuate", name, **kwargs)
+    call = client.nodes.evacuate.call(name, **kwargs)
+    from ganetiops.cli.drbd import guard_node
+
+    guard_node(state, "evacuate", name, force=force, secondaries_too=mode != "primary-only")
     confirm(f"Evacuate ({mode}) all instances from node {name}?", yes)
-    follow_job(client.nodes.evacuate(name, **kwargs), jobs, what=f"evacuate {name}")
+    follow_job(state.submit(call), jobs, what=f"evacuate {name}")
 
 
 @node.command("migrate")
@@ -178,6 +188,9 @@ def evacuate(
 @click.option("-n", "--target-node", shell_complete=complete_nodes)
 @click.option("-I", "--iallocator")
 @click.option("--ignore-ipolicy", is_flag=True)
+@click.option(
+    "--force", is_flag=True, help="Even if DRBD is not healthy (overrides the DRBD guard)."
+)
 @yes_option
 @job_options
 @pass_state
@@ -188,6 +201,7 @@ def migrate(
     target_node: str | None,
     iallocator: str | None,
     ignore_ipolicy: bool,
+    force: bool,
     yes: bool,
     jobs: JobOptions,
 ) -> None:
@@ -200,9 +214,12 @@ def migrate(
         "ignore_ipolicy": ignore_ipolicy or None,
         **jobs.common(),
     }
-    check_call(client.nodes, "migrate", name, **kwargs)
+    call = client.nodes.migrate.call(name, **kwargs)
+    from ganetiops.cli.drbd import guard_node
+
+    guard_node(state, "migrate", name, force=force, secondaries_too=False)
     confirm(f"Migrate all primary instances off node {name}?", yes)
-    follow_job(client.nodes.migrate(name, **kwargs), jobs, what=f"migrate off {name}")
+    follow_job(state.submit(call), jobs, what=f"migrate off {name}")
 
 
 @node.command("modify")
@@ -248,29 +265,31 @@ def modify(
         "force": force or None,
         **jobs.common(),
     }
-    check_call(client.nodes, "modify", name, **kwargs)
+    call = client.nodes.modify.call(name, **kwargs)
     if kwargs["offline"] or kwargs["drained"]:
+        from ganetiops.cli.drbd import guard_node
+
+        guard_node(state, "offline" if kwargs["offline"] else "drain", name, force=force)
         confirm(f"Mark node {name} {'offline' if kwargs['offline'] else 'drained'}?", yes)
-    job = client.nodes.modify(name, **kwargs)
-    result = follow_job(job, jobs, what=f"modify {name}")
+    result = follow_job(state.submit(call), jobs, what=f"modify {name}")
     if result is not None and result.value and jobs.output_format == "table":
         echo("\n".join(f" - {key} -> {value}" for key, value in result.value))
 
 
 @node.command("powercycle")
 @click.argument("name", shell_complete=complete_nodes)
-@click.option("--force", is_flag=True, help="Even the master node.")
+@click.option("--force", is_flag=True, help="Even the master node (or DRBD unhealthy).")
 @yes_option
 @job_options
 @pass_state
 def powercycle(state: State, name: str, force: bool, yes: bool, jobs: JobOptions) -> None:
     """Power-cycle a node through its hypervisor (everything on it stops hard)."""
-    client = state.client()
-    check_call(client.nodes, "powercycle", name, force=force, **jobs.common())
+    call = state.client().nodes.powercycle.call(name, force=force, **jobs.common())
+    from ganetiops.cli.drbd import guard_node
+
+    guard_node(state, "reboot", name, force=force)
     confirm(f"Power-cycle node {name}? Every instance on it stops at once.", yes)
-    follow_job(
-        client.nodes.powercycle(name, force=force, **jobs.common()), jobs, what=f"powercycle {name}"
-    )
+    follow_job(state.submit(call), jobs, what=f"powercycle {name}")
 
 
 @node.command("storage")
@@ -385,3 +404,9 @@ def install_os_provider(
         click.echo(f"{check.node}: {what}; image {check.image or 'uploaded'}; {zstd}")
     if not plan:
         click.echo(f"gnt-os list on {report.master}: {' '.join(report.os_list.split())}")
+
+
+from ganetiops.cli.drbd_ops import maintenance, return_  # noqa: E402 - the DRBD room's commands
+
+node.add_command(maintenance)
+node.add_command(return_)

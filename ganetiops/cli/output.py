@@ -17,13 +17,17 @@ from __future__ import annotations
 
 import datetime
 import json
+import urllib.parse
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 import click
 
 from ganetiops.errors import ValidationError
+
+if TYPE_CHECKING:
+    from ganetiops.rapi.call import Call
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -359,12 +363,7 @@ def _collect(fn: F, *, with_fields: bool) -> F:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from ganetiops.cli.state import State
-
-        ctx = click.get_current_context()
-        state = ctx.find_object(State)
-        global_format = state.output_format if state is not None else "table"
-        chosen = kwargs.pop("format_", None) or global_format
+        chosen = kwargs.pop("format_", None) or current_format()
         if with_fields:  # only the options this decorator added are taken
             kwargs["output"] = OutputOptions(
                 format=chosen,
@@ -380,6 +379,40 @@ def _collect(fn: F, *, with_fields: bool) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def current_format(default: str = "table") -> str:
+    """The global ``--format`` of the running command (the state object carries it)."""
+    ctx = click.get_current_context(silent=True)
+    while ctx is not None:
+        fmt = getattr(ctx.obj, "output_format", None)
+        if isinstance(fmt, str):
+            return fmt
+        ctx = ctx.parent
+    return default
+
+
+def describe_call(call: Call[Any]) -> dict[str, Any]:
+    """A job-submitting request as data: method, path, query, body (for ``--plan``)."""
+    return {
+        "method": call.method,
+        "path": call.path,
+        "query": [list(pair) for pair in call.query],
+        "body": json.loads(call.body) if call.body else None,
+    }
+
+
+def print_plan(call: Call[Any], output_format: str = "table") -> None:
+    """One planned request on stdout: ``PUT /2/instances/web1/migrate?... {body}``."""
+    data = describe_call(call)
+    if output_format in ("json", "yaml"):
+        click.echo(dump(data, output_format))
+        return
+    query = urllib.parse.urlencode(call.query)
+    line = f"{call.method} {call.path}" + (f"?{query}" if query else "")
+    if data["body"] is not None:
+        line += " " + json.dumps(data["body"], sort_keys=True)
+    click.echo(line)
+
+
 def echo(text: str) -> None:
     """Print data on stdout (nothing for an empty text)."""
     if text:
@@ -393,12 +426,15 @@ __all__ = [
     "OutputOptions",
     "Table",
     "check_known",
+    "current_format",
+    "describe_call",
     "dump",
     "echo",
     "format_size",
     "format_timestamp",
     "format_value",
     "output_options",
+    "print_plan",
     "render_mapping",
     "render_table",
     "select_fields",

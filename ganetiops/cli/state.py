@@ -9,10 +9,14 @@ import attrs
 import click
 
 from ganetiops.cli import exits
+from ganetiops.cli.output import print_plan
 
 if TYPE_CHECKING:
     from ganetiops.config import Context
     from ganetiops.rapi import RapiClient
+    from ganetiops.rapi.call import Call
+    from ganetiops.rapi.jobs import Job
+    from ganetiops.rapi.plan import PlanExecutor, Planned
 
 
 @attrs.define
@@ -22,10 +26,12 @@ class State:
     context_name: str | None
     output_format: str
     verbose: int = 0
-    #: ``--plan`` given: job submissions are printed, not sent; confirmations are skipped.
+    #: ``--plan`` given: job requests are printed, not sent (:meth:`executor`);
+    #: confirmations are skipped.
     plan: bool = False
     _context: Context | None = None
     _client: RapiClient | None = None
+    _planner: PlanExecutor | None = None
 
     def __attrs_post_init__(self) -> None:
         level = logging.WARNING - 10 * min(self.verbose, 2)
@@ -48,34 +54,35 @@ class State:
         """
         if self._client is None:
             self._client = make_client(self.context, **overrides)
-            if self.plan:
-                _plan_only(self._client, self.output_format)
             ctx = click.get_current_context(silent=True)
             if ctx is not None:
                 ctx.find_root().call_on_close(self._close_client)
         return self._client
 
+    def executor(self) -> RapiClient | PlanExecutor:
+        """Where job requests go: the client, or under ``--plan`` a
+        :class:`~ganetiops.rapi.plan.PlanExecutor` that checks and prints each request
+        and sends none (reads still go to the cluster: a plan may need them)."""
+        client = self.client()
+        if not self.plan:
+            return client
+        if self._planner is None or self._planner.client is not client:
+            from ganetiops.rapi.plan import PlanExecutor
+
+            fmt = self.output_format
+            self._planner = PlanExecutor(client, on_plan=lambda call: print_plan(call, fmt))
+        return self._planner
+
+    def submit(self, call: Call[int]) -> Job | Planned:
+        """Submit a job request built once with ``namespace.operation.call(...)``:
+        a :class:`~ganetiops.rapi.jobs.Job`, or under ``--plan`` a
+        :class:`~ganetiops.rapi.plan.Planned`."""
+        return self.executor().submit(call)
+
     def _close_client(self) -> None:
         if self._client is not None:
             client, self._client = self._client, None
             client.close()
-
-
-def _plan_only(client: RapiClient, output_format: str) -> None:
-    """Make ``client.submit`` check and print each job request instead of sending it.
-
-    Reads still go to the cluster (a plan may need them); the request's own
-    preconditions (enabled templates, version) are checked against the cluster.
-    """
-    from ganetiops.cli.jobs_ui import PlannedJob, print_plan
-
-    def submit(call: Any) -> PlannedJob:
-        if call.precondition is not None:
-            call.precondition(client.facts())
-        print_plan(call, output_format)
-        return PlannedJob()
-
-    setattr(client, "submit", submit)  # noqa: B010 - an instance override, on purpose
 
 
 def make_client(context: Context, **overrides: Any) -> RapiClient:

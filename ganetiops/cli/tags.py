@@ -75,7 +75,7 @@ def add(state: State, kind: str, args: tuple[str, ...], jobs: JobOptions) -> Non
     """Add tags: ``tags add cluster T1 T2`` or ``tags add instance web1 T1``."""
     name, values = _name_and_tags(kind, args)
     namespace, target = _target(state, kind, name)
-    job = namespace.add_tags(*target, list(values), **jobs.common())
+    job = state.submit(namespace.add_tags.call(*target, list(values), **jobs.common()))
     follow_job(job, jobs, what=f"add tags to {name or 'cluster'}")
 
 
@@ -88,7 +88,7 @@ def remove(state: State, kind: str, args: tuple[str, ...], jobs: JobOptions) -> 
     """Remove tags: ``tags remove cluster T1`` or ``tags remove node aleph T1``."""
     name, values = _name_and_tags(kind, args)
     namespace, target = _target(state, kind, name)
-    job = namespace.remove_tags(*target, list(values), **jobs.common())
+    job = state.submit(namespace.remove_tags.call(*target, list(values), **jobs.common()))
     follow_job(job, jobs, what=f"remove tags from {name or 'cluster'}")
 
 

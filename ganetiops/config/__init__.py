@@ -318,6 +318,12 @@ class Context:
             host = urllib.parse.urlsplit(self.url).hostname or ""
         return self.password.resolve(host=host, user=self.user)
 
+    def _repr_html_(self) -> str:
+        """Jupyter display, drawn by :mod:`ganetiops.display` (imported only here)."""
+        from ganetiops.display.html import context_html
+
+        return context_html(self)
+
 
 @attrs.define
 class Config:

@@ -3,6 +3,7 @@
 >>> from ganetiops import display                              # doctest: +SKIP
 >>> nodes = display.table(client.nodes.list())   # a Collection: renders as HTML
 >>> nodes.to_dataframe()                          # pandas (extra ``[jupyter]``)
+>>> nodes.styled()                                # the same, sizes readable
 >>> report = display.capacity(client)             # per node: memory, disk, N+1
 >>> report.plot()                                 # matplotlib figure
 
@@ -25,6 +26,7 @@ _LAZY: dict[str, str] = {
     "to_dataframe": "ganetiops.display.rows",
     "records": "ganetiops.display.rows",
     "record_of": "ganetiops.display.rows",
+    "styled": "ganetiops.display.rows",
     "model_html": "ganetiops.display.html",
     "collection_html": "ganetiops.display.html",
     "NodeCapacity": "ganetiops.display.capacity",
@@ -44,6 +46,7 @@ __all__ = [
     "plot_capacity",
     "record_of",
     "records",
+    "styled",
     "table",
     "to_dataframe",
 ]
@@ -56,4 +59,4 @@ if TYPE_CHECKING:  # pragma: no cover
     from ganetiops.display.capacity import CapacityReport, NodeCapacity, capacity, plot_capacity
     from ganetiops.display.collection import Collection, frame, table
     from ganetiops.display.html import collection_html, model_html
-    from ganetiops.display.rows import record_of, records, to_dataframe
+    from ganetiops.display.rows import record_of, records, styled, to_dataframe

@@ -37,11 +37,13 @@ from ganetiops.display.collection import Collection
 MIRRORED_INTERNALLY = frozenset({"drbd"})
 EXTERNALLY_MIRRORED = frozenset({"sharedfile", "rbd", "ext", "gluster", "blockdev", "diskless"})
 LOCAL = frozenset({"file", "plain"})
+#: Templates whose disks live in one pool every node sees (not on a node's own disks).
+SHARED_STORAGE = frozenset({"sharedfile", "rbd", "ext", "gluster"})
 
 
 @attrs.frozen
 class NodeCapacity:
-    """The capacity figures of one node (see the module docstring)."""
+    """The capacity figures of one node (see the module docstring); sizes in MiB."""
 
     name: str
     role: str | None
@@ -58,11 +60,30 @@ class NodeCapacity:
     n1_headroom: int
     n1_ok: bool
     n1_unprotected: tuple[str, ...] = ()
+    #: The most memory this node must take in when another single node fails.
+    mem_reserve: int = 0
+    #: Disk of this node's primaries on shared storage (counted in the cluster's pool).
+    disk_shared: int = 0
+
+    @property
+    def mem_usable(self) -> int | None:
+        """What instances can get: total minus the node's own use (``mtotal - mnode``)."""
+        if self.mem_total is None:
+            return None
+        return self.mem_total - (self.mem_node or 0)
+
+    @property
+    def mem_used(self) -> int | None:
+        """What the node reports in use (``mtotal - mfree``): its own, instances', others'."""
+        if self.mem_total is None or self.mem_free is None:
+            return None
+        return self.mem_total - self.mem_free
 
     @property
     def mem_overcommit(self) -> float | None:
-        usable = (self.mem_total or 0) - (self.mem_node or 0)
-        if not self.mem_total or usable <= 0:
+        """``mem_allocated / mem_usable`` (a ratio: 1.0 = 100 %)."""
+        usable = self.mem_usable
+        if not self.mem_total or usable is None or usable <= 0:
             return None
         return self.mem_allocated / usable
 
@@ -73,18 +94,24 @@ class NodeCapacity:
         return self.disk_allocated / self.disk_total
 
     def record(self) -> dict[str, Any]:
+        """Flat figures for a DataFrame: sizes in MiB, the overcommit a ratio."""
         overcommit = self.mem_overcommit
         return {
             "name": self.name,
             "role": self.role,
-            "instances": f"{self.primary_instances}/{self.secondary_instances}",
-            "mtotal": self.mem_total,
+            "primaries": self.primary_instances,
+            "secondaries": self.secondary_instances,
+            "mem_total": self.mem_total,
+            "mem_node": self.mem_node,
+            "mem_used": self.mem_used,
+            "mem_free": self.mem_free,
             "mem_allocated": self.mem_allocated,
-            "mfree": self.mem_free,
-            "mem_overcommit": round(overcommit, 2) if overcommit is not None else None,
-            "dtotal": self.disk_total,
+            "mem_overcommit": round(overcommit, 4) if overcommit is not None else None,
+            "mem_reserve": self.mem_reserve,
+            "disk_total": self.disk_total,
+            "disk_free": self.disk_free,
             "disk_allocated": self.disk_allocated,
-            "dfree": self.disk_free,
+            "disk_shared": self.disk_shared,
             "n1_needed": self.n1_needed,
             "n1_headroom": self.n1_headroom,
             "n1_ok": self.n1_ok,
@@ -92,30 +119,69 @@ class NodeCapacity:
         }
 
 
+#: Units of the record's columns (``df.attrs["units"]``; the DataFrame names carry them too).
+_SIZES = (
+    "mem_total",
+    "mem_node",
+    "mem_used",
+    "mem_free",
+    "mem_allocated",
+    "mem_reserve",
+    "disk_total",
+    "disk_free",
+    "disk_allocated",
+    "disk_shared",
+    "n1_needed",
+    "n1_headroom",
+)
+UNITS: dict[str, str] = {**dict.fromkeys(_SIZES, "MiB"), "mem_overcommit": "ratio"}
+
+
 class CapacityReport(Collection[NodeCapacity]):
-    """Per-node capacity, as a table in notebooks; :meth:`plot` draws it."""
+    """Per-node capacity, as a grouped table in notebooks; :meth:`plot` draws it.
+
+    ``disk_pool`` says what the nodes' ``dtotal``/``dfree`` describe: ``"local"`` storage
+    of each node, or one ``"shared"`` pool (when the cluster's default disk template is
+    ``sharedfile``, ``rbd``...); ``disk_template`` is that template when known.
+    """
+
+    disk_pool: str = "local"
+    disk_template: str | None = None
 
     def _repr_html_(self) -> str:
-        from ganetiops.display.html import rows_html
+        from ganetiops.display.html import capacity_html
 
-        verdict = "N+1: ok" if self.n1_ok else "N+1: NOT satisfied"
-        return rows_html([n.record() for n in self], caption=f"Capacity per node — {verdict}")
+        return capacity_html(self)
 
     def to_records(self) -> list[dict[str, Any]]:
         return [n.record() for n in self]
 
     def to_dataframe(self) -> Any:
+        """One row per node; size columns named ``..._mib``, ``mem_overcommit_ratio``."""
         from ganetiops.display.rows import to_dataframe
 
-        return to_dataframe(self.to_records())
+        return to_dataframe(self.to_records(), units=UNITS)
+
+    def styled(self) -> Any:
+        """The DataFrame as a pandas ``Styler``: sizes readable, N+1 failures red."""
+        from ganetiops.display.rows import styled
+
+        return styled(self.to_dataframe())
 
     @property
     def n1_ok(self) -> bool:
         """True when the failure of any single node can be absorbed."""
         return all(n.n1_ok for n in self)
 
+    @property
+    def disk_shared_total(self) -> int:
+        """Disk allocated on shared storage by all instances (each counted once)."""
+        return sum(n.disk_shared for n in self)
+
     def plot(self, ax: Any = None) -> Any:
-        """A matplotlib figure: memory and disk, allocated versus total, per node."""
+        """A matplotlib figure: per node, memory and disk in percent of the node."""
+        from ganetiops.display.plot import plot_capacity
+
         return plot_capacity(self, ax=ax)
 
 
@@ -132,17 +198,33 @@ def _can_host(node: Any) -> bool:
     return not (node.offline or node.drained) and node.vm_capable is not False
 
 
-def capacity(nodes: Any, instances: Iterable[Any] | None = None) -> CapacityReport:
-    """Capacity per node, from ``client`` (nodes and instances are fetched) or from
-    the two lists a client returned: ``capacity(client.nodes.list(), client.instances.list())``.
+def capacity(
+    nodes: Any, instances: Iterable[Any] | None = None, *, disk_template: str | None = None
+) -> CapacityReport:
+    """Capacity per node, from ``client`` (nodes, instances and the cluster's default disk
+    template are fetched) or from the two lists a client returned:
+    ``capacity(client.nodes.list(), client.instances.list(), disk_template="sharedfile")``.
+
+    ``disk_template``: the cluster's default (first enabled) disk template, whose storage
+    the nodes' ``dtotal``/``dfree`` describe; a shared one makes that one pool.
     """
     if instances is None and hasattr(nodes, "nodes") and hasattr(nodes, "instances"):
         client = nodes
         nodes, instances = client.nodes.list(), client.instances.list()
+        if disk_template is None and hasattr(client, "cluster"):
+            enabled = client.cluster.info().enabled_disk_templates
+            disk_template = enabled[0] if enabled else None
     node_list = list(nodes)
     instance_list = list(instances or ())
     free = {n.name: int(n.mfree or 0) if _can_host(n) else 0 for n in node_list}
     report = CapacityReport(caption="capacity")
+    report.disk_template = disk_template
+    report.disk_pool = "shared" if disk_template in SHARED_STORAGE else "local"
+    reserve = dict.fromkeys(free, 0)
+    for node in node_list:
+        primaries = [i for i in instance_list if i.pnode == node.name]
+        for target, taken in _n_plus_one(node.name, primaries, node_list, free)[4].items():
+            reserve[target] = max(reserve.get(target, 0), taken)
     for node in node_list:
         primaries = [i for i in instance_list if i.pnode == node.name]
         secondaries = [i for i in instance_list if node.name in i.snodes]
@@ -152,7 +234,10 @@ def capacity(nodes: Any, instances: Iterable[Any] | None = None) -> CapacityRepo
             for i in primaries + secondaries
             if i.disk_template in LOCAL | MIRRORED_INTERNALLY
         )
-        needed, headroom, ok, unprotected = _n_plus_one(node.name, primaries, node_list, free)
+        disk_shared = sum(
+            int(i.disk_total or 0) for i in primaries if i.disk_template in SHARED_STORAGE
+        )
+        needed, headroom, ok, unprotected, _ = _n_plus_one(node.name, primaries, node_list, free)
         report.append(
             NodeCapacity(
                 name=node.name,
@@ -170,6 +255,8 @@ def capacity(nodes: Any, instances: Iterable[Any] | None = None) -> CapacityRepo
                 n1_headroom=headroom,
                 n1_ok=ok,
                 n1_unprotected=unprotected,
+                mem_reserve=reserve.get(node.name, 0),
+                disk_shared=disk_shared,
             )
         )
     return report
@@ -181,9 +268,13 @@ def _opt(value: Any) -> int | None:
 
 def _n_plus_one(
     failing: str, primaries: Sequence[Any], nodes: Sequence[Any], free: dict[str, int]
-) -> tuple[int, int, bool, tuple[str, ...]]:
-    """Place the failing node's running primaries on the others; see the module doc."""
+) -> tuple[int, int, bool, tuple[str, ...], dict[str, int]]:
+    """Place the failing node's running primaries on the others; see the module doc.
+
+    Also returns the memory placed on each other node (what it must keep in reserve).
+    """
     room = {n.name: free[n.name] for n in nodes if n.name != failing}
+    start = dict(room)
     running = [i for i in primaries if _should_run(i)]
     needed = sum(_memory(i) for i in running)
     unprotected = tuple(
@@ -210,77 +301,15 @@ def _n_plus_one(
     unplaced += sum(_memory(i) for i in running if i.name in unprotected)
     ok = unplaced == 0
     headroom = sum(room.values()) if ok else -unplaced
-    return needed, headroom, ok, unprotected
+    placed = {name: start[name] - left for name, left in room.items() if start[name] > left}
+    return needed, headroom, ok, unprotected, placed
 
 
-def plot_capacity(report: Sequence[NodeCapacity], ax: Any = None) -> Any:
-    """Bars per node: memory total / allocated / in use, and disk total / allocated.
+def plot_capacity(report: Any, ax: Any = None) -> Any:
+    """See :func:`ganetiops.display.plot.plot_capacity`."""
+    from ganetiops.display.plot import plot_capacity as plot
 
-    Returns the matplotlib ``Figure``. Needs matplotlib (extra ``[jupyter]``).
-    """
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise ImportError(
-            "plot_capacity needs matplotlib: pip install 'ganetiops[jupyter]'"
-        ) from None
-    names = [n.name.split(".", 1)[0] for n in report]
-    positions = list(range(len(names)))
-    if ax is None:
-        figure, (mem_ax, disk_ax) = plt.subplots(1, 2, figsize=(11, 3.8))
-    else:
-        mem_ax, disk_ax = ax
-        figure = mem_ax.figure
-    width = 0.27
-    gib = 1024.0
-    mem_ax.bar(
-        [p - width for p in positions],
-        [(n.mem_total or 0) / gib for n in report],
-        width,
-        label="total",
-        color="#d0d7de",
-    )
-    mem_ax.bar(
-        positions,
-        [n.mem_allocated / gib for n in report],
-        width,
-        label="allocated (maxmem)",
-        color="#0969da",
-    )
-    mem_ax.bar(
-        [p + width for p in positions],
-        [((n.mem_total or 0) - (n.mem_free or 0)) / gib for n in report],
-        width,
-        label="in use",
-        color="#1a7f37",
-    )
-    mem_ax.set_title("Memory per node (GiB)")
-    disk_ax.bar(
-        [p - width / 2 for p in positions],
-        [(n.disk_total or 0) / gib for n in report],
-        width,
-        label="total",
-        color="#d0d7de",
-    )
-    disk_ax.bar(
-        [p + width / 2 for p in positions],
-        [n.disk_allocated / gib for n in report],
-        width,
-        label="allocated",
-        color="#bc4c00",
-    )
-    disk_ax.set_title("Local disk per node (GiB)")
-    for axis in (mem_ax, disk_ax):
-        axis.set_xticks(positions)
-        axis.set_xticklabels(names)
-        axis.legend(fontsize="small", loc="lower right")
-    for position, node in zip(positions, report, strict=False):
-        if not node.n1_ok:
-            mem_ax.annotate(
-                "N+1!", (position, (node.mem_total or 0) / gib), ha="center", color="#cf222e"
-            )
-    figure.tight_layout()
-    return figure
+    return plot(report, ax=ax)
 
 
-__all__ = ["CapacityReport", "NodeCapacity", "capacity", "plot_capacity"]
+__all__ = ["UNITS", "CapacityReport", "NodeCapacity", "capacity", "plot_capacity"]

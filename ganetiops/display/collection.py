@@ -1,58 +1,26 @@
-"""``Collection``: a list of models that renders as an HTML table and becomes a DataFrame."""
+"""``Collection``: a list of models that renders as an HTML table and becomes a DataFrame.
+
+The clients' ``list()`` operations already return a :class:`~ganetiops.rapi.models.ModelList`
+(the same manners); :func:`table` wraps any other list, with a caption.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, SupportsIndex, TypeVar, overload
+from typing import Any, TypeVar
+
+from ganetiops.rapi.models.listing import ModelList
 
 T = TypeVar("T")
 
 
-class Collection(list[T]):
+class Collection(ModelList[T]):
     """A plain ``list`` with notebook manners.
 
-    ``_repr_html_`` draws a table (statuses coloured, sizes readable);
-    :meth:`to_dataframe` gives a pandas DataFrame (sizes in MiB);
-    :meth:`where` filters by attribute values.
+    ``_repr_html_`` draws a table (statuses coloured, sizes readable, text left and
+    numbers right in every front end); :meth:`to_dataframe` gives a pandas DataFrame
+    (sizes in MiB, named ``..._mib``); :meth:`where` filters by attribute values.
     """
-
-    caption: str | None = None
-
-    def __init__(self, items: Iterable[T] = (), caption: str | None = None) -> None:
-        super().__init__(items)
-        self.caption = caption
-
-    def _repr_html_(self) -> str:
-        from ganetiops.display.html import collection_html
-
-        return collection_html(list(self), self.caption)
-
-    def to_dataframe(self) -> Any:
-        """A pandas DataFrame with one row per item (needs the ``[jupyter]`` extra)."""
-        from ganetiops.display.rows import to_dataframe
-
-        return to_dataframe(list(self))
-
-    def to_records(self) -> list[dict[str, Any]]:
-        from ganetiops.display.rows import records
-
-        return records(list(self))
-
-    def where(self, **conditions: Any) -> Collection[T]:
-        """Items whose attributes equal the given values: ``nodes.where(role="master")``."""
-        return Collection(
-            (i for i in self if all(getattr(i, k, None) == v for k, v in conditions.items())),
-            self.caption,
-        )
-
-    @overload
-    def __getitem__(self, index: SupportsIndex) -> T: ...
-    @overload
-    def __getitem__(self, index: slice) -> Collection[T]: ...
-    def __getitem__(self, index: SupportsIndex | slice) -> T | Collection[T]:
-        if isinstance(index, slice):
-            return Collection(super().__getitem__(index), self.caption)
-        return super().__getitem__(index)
 
 
 def table(items: Iterable[T], caption: str | None = None) -> Collection[T]:

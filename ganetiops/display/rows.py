@@ -13,8 +13,18 @@ from typing import Any
 
 import attrs
 
-#: Column name -> how HTML shows it: "size" (MiB), "status", "time", "seconds" or "text".
+#: Column name -> how HTML shows it: "size" (MiB), "status", "time", "seconds", "ratio"
+#: or "text". DataFrames take their units from here too (``memory`` -> ``memory_mib``).
 KINDS: dict[str, str] = {
+    "mem_total": "size",
+    "mem_node": "size",
+    "mem_used": "size",
+    "mem_free": "size",
+    "mem_reserve": "size",
+    "disk_free": "size",
+    "disk_shared": "size",
+    "mem_overcommit": "ratio",
+    "role": "status",
     "memory": "size",
     "oper_ram": "size",
     "disk_total": "size",
@@ -29,7 +39,6 @@ KINDS: dict[str, str] = {
     "n1_headroom": "size",
     "duration": "seconds",
     "status": "status",
-    "role": "status",
     "received": "time",
     "started": "time",
     "ended": "time",
@@ -194,22 +203,105 @@ def _iterable(items: Any) -> Iterable[Any]:
     return list(items)
 
 
-def to_dataframe(items: Any) -> Any:
-    """A pandas DataFrame of models (sizes in MiB), indexed by name or id when present.
+#: What a kind of column becomes in a DataFrame: (name suffix, unit).
+UNIT_OF_KIND: dict[str, tuple[str, str]] = {
+    "size": ("_mib", "MiB"),
+    "seconds": ("_s", "s"),
+    "ratio": ("_ratio", "ratio"),
+}
+#: Columns made pandas categoricals (few distinct values: filter, group, count).
+CATEGORICAL = frozenset({"status", "role", "disk_template", "os", "alloc_policy", "type"})
 
-    Needs pandas: ``pip install 'ganetiops[jupyter]'``.
-    """
+
+def _pandas() -> Any:
     try:
         import pandas as pd
     except ImportError:
         raise ImportError("to_dataframe needs pandas: pip install 'ganetiops[jupyter]'") from None
+    return pd
+
+
+def to_dataframe(items: Any, units: Mapping[str, str] | None = None) -> Any:
+    """A pandas DataFrame of models, ready for analysis; indexed by name or id when present.
+
+    - sizes are MiB numbers, named for it: ``memory_mib``, ``mfree_mib``; durations
+      ``duration_s``; ratios ``..._ratio``;
+    - ``df.attrs["units"]`` maps each such column to its unit (``{"memory_mib": "MiB"}``);
+    - ``status``, ``role``, ``disk_template``, ``os`` are categoricals;
+    - job times (``received``, ``started``, ``ended``, ``time``) are UTC datetimes.
+
+    ``units`` overrides the unit of a column by its record name. Needs pandas:
+    ``pip install 'ganetiops[jupyter]'``.
+    """
+    pd = _pandas()
     rows = records(items)
     df = pd.DataFrame.from_records(rows)
+    renames: dict[str, str] = {}
+    found: dict[str, str] = {}
+    for column in list(df.columns):
+        kind = KINDS.get(column, "text")
+        unit = (units or {}).get(column)
+        if kind == "time":
+            stamps = pd.to_datetime(pd.to_numeric(df[column]), unit="s", utc=True)
+            df[column] = stamps.dt.floor("s")  # durations keep the fractions
+            continue
+        if column in CATEGORICAL and df[column].map(lambda v: isinstance(v, str | None)).all():
+            df[column] = df[column].astype("category")
+            continue
+        suffix_unit = UNIT_OF_KIND.get(kind)
+        if unit is None and suffix_unit is not None:
+            unit = suffix_unit[1]
+        if unit is None:
+            continue
+        suffix = {"MiB": "_mib", "s": "_s", "ratio": "_ratio"}.get(unit, f"_{unit.lower()}")
+        name = column if column.endswith(suffix) else column + suffix
+        renames[column] = name
+        found[name] = unit
+        if unit == "MiB":
+            df[column] = pd.array(
+                [None if v is None or v != v else int(v) for v in df[column]], dtype="Int64"
+            )
+    df = df.rename(columns=renames)
     for key in ("name", "id", "uuid"):
         if key in df.columns and df[key].is_unique and len(df):
             df = df.set_index(key)
             break
+    df.attrs["units"] = found
     return df
 
 
-__all__ = ["KINDS", "record_of", "records", "to_dataframe"]
+def styled(df: Any) -> Any:
+    """A pandas ``Styler`` of a DataFrame from :func:`to_dataframe`: MiB columns as
+    ``1.5G``, ratios as percent, false booleans red; the numbers underneath unchanged.
+    """
+    from ganetiops.display.html import format_size
+
+    units = df.attrs.get("units", {})
+    formats: dict[str, Any] = {}
+    for column, unit in units.items():
+        if unit == "MiB":
+            formats[column] = lambda v: "–" if v is None or v != v else format_size(int(v))
+        elif unit == "ratio":
+            formats[column] = lambda v: "–" if v is None or v != v else f"{v:.0%}"
+        elif unit == "s":
+            formats[column] = lambda v: "–" if v is None or v != v else f"{v:.1f}s"
+    for column in df.columns:
+        if column not in formats and any(isinstance(v, list) for v in df[column]):
+            formats[column] = lambda v: ", ".join(map(str, v)) if isinstance(v, list) else v
+    styler = df.style.format(formats)
+    flags = [c for c in df.columns if df[c].dtype == bool]
+    if flags:
+        styler = styler.map(
+            lambda v: "color:#cf222e;font-weight:600" if v is False else "", subset=flags
+        )
+    numbers = [c for c in df.columns if c in units or df[c].dtype.kind in "iuf"]
+    text = [c for c in df.columns if c not in numbers]
+    # Per-cell rules (id selectors) outrank JupyterLab's right-aligning td rule.
+    if text:
+        styler = styler.set_properties(subset=text, **{"text-align": "left"})
+    if numbers:
+        styler = styler.set_properties(subset=numbers, **{"text-align": "right"})
+    return styler.set_table_styles([{"selector": "th", "props": "text-align:left"}])
+
+
+__all__ = ["KINDS", "record_of", "records", "styled", "to_dataframe"]

@@ -43,7 +43,7 @@ from typing import Final
 import attrs
 
 from ganetiops.errors import LabError
-from ganetiops.lab import configs, host, procs, topology
+from ganetiops.lab import configs, host, ovn_chassis, procs, topology
 from ganetiops.lab.configs import Bind, Command, Mkdir, Step, Symlink, Tmpfs
 from ganetiops.lab.facts import BootFacts, LabFacts, NodeFacts
 from ganetiops.lab.layout import Layout
@@ -130,10 +130,10 @@ class Builder:
         _keygen(self.layout.workstation_key, "ed25519", f"workstation@{self.names.lab}-lab")
 
     def machines(self) -> None:
-        """Prepare the boot server and the four nodes in parallel."""
+        """Prepare the boot server and the nodes in parallel (at most eight at a time)."""
         jobs: list[Callable[[], None]] = [self.boot]
-        jobs += [functools.partial(self.node, n) for n in topology.NODE_NAMES]
-        with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        jobs += [functools.partial(self.node, n) for n in self.plan.nodes]
+        with ThreadPoolExecutor(max_workers=min(len(jobs), 8)) as pool:
             futures = [pool.submit(job) for job in jobs]
         for future in futures:
             error = future.exception()
@@ -204,7 +204,8 @@ class Builder:
     # -- nodes ----------------------------------------------------------------------------
 
     def node(self, name: str) -> None:
-        """One Ganeti node: files, namespaces, NICs, mounts, sshd (and OVN on dalet)."""
+        """One Ganeti node: files, namespaces, NICs, mounts, sshd, its OVN chassis (and OVN
+        central on dalet)."""
         directory = self.layout.machine(name)
         self._node_files(name, directory)
         machine = self._holder(name)
@@ -226,6 +227,7 @@ class Builder:
         )
         if name == topology.OVN_NODE:
             self._ovn(machine)
+        ovn_chassis.start(self, machine)
 
     def _uplink(self, name: str) -> None:
         """Put the node's ``br0`` on the primary network (a veth into the switch), so
@@ -277,6 +279,7 @@ class Builder:
         wrapper.chmod(0o755)
         for script in ("create", "export", "import", "rename"):
             (ganeti_srv / "os" / "pxe" / script).chmod(0o755)
+        ovn_chassis.prepare(d)
         if name == topology.OVN_NODE:
             for sub in ("var-lib-ovn", "var-log-ovn"):
                 (d / sub).mkdir(mode=0o755)
@@ -497,7 +500,7 @@ class Builder:
                 host_keys=self._host_keys(name),
                 netns=self.names.netns(name),
             )
-            for name in topology.NODE_NAMES
+            for name in self.plan.nodes
         )
         boot_dir = self.layout.machine(topology.BOOT)
         boot = BootFacts(

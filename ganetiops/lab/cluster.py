@@ -78,7 +78,7 @@ def lab_inventory(
         "ssh": {"user": "root", "key": facts.workstation_key, "known-hosts": facts.known_hosts},
         "nodes": {
             node: {"primary": plan.primary_ip(node), "secondary": plan.secondary_ip(node)}
-            for node in (topology.MASTER, *topology.JOIN_ORDER)
+            for node in (topology.MASTER, *plan.join_order)
         },
         "rapi-users": {
             name: {
@@ -110,7 +110,7 @@ def create_cluster(lab: Lab) -> ClusterFacts:
     write = users[0]
     with procs.timed("RAPI ready"):
         _wait_for_rapi(lab, write.name, Path(write.password_file).read_text().strip())
-    for node in topology.NODE_NAMES:
+    for node in plan.nodes:
         for pidfile in lab.machine(node).path("/run/ganeti").glob("*.pid"):
             os.chown(pidfile, 0, 0)  # bookworm's start-stop-daemon (peers.md §3.3)
 

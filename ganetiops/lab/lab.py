@@ -87,9 +87,11 @@ class Lab:
         *,
         rapi_bind: str = "all",
         root: Path | None = None,
+        nodes: int | None = None,
     ) -> None:
         self.name = topology.validate_name(name)
         self._slot = None if slot is None else topology.validate_slot(slot)
+        self._nodes = None if nodes is None else topology.validate_node_count(nodes)
         if rapi_bind not in configs.RAPI_BINDS:
             choices = ", ".join(configs.RAPI_BINDS)
             raise ValidationError(f"rapi_bind must be one of {choices}", field="rapi_bind")
@@ -136,8 +138,16 @@ class Lab:
         raise LabError(f"lab {self.name} has no slot yet: it is not up")
 
     @property
+    def node_count(self) -> int:
+        """How many Ganeti nodes the lab has (from its record when it exists)."""
+        record = self.record()
+        if record is not None:
+            return record.node_count
+        return self._nodes or len(topology.NODE_NAMES)
+
+    @property
     def plan(self) -> topology.AddressPlan:
-        return topology.AddressPlan.for_slot(self.slot)
+        return topology.AddressPlan.for_slot(self.slot, self.node_count)
 
     @property
     def rapi_bind(self) -> str:
@@ -171,8 +181,9 @@ class Lab:
     def machine(self, name: str) -> Machine:
         """A node (short name or FQDN) or ``boot``, to run commands in."""
         short = name.removesuffix(f".{topology.DOMAIN}")
-        if short not in (topology.BOOT, *topology.NODE_NAMES):
-            known = ", ".join((*topology.NODE_NAMES, topology.BOOT))
+        nodes = topology.node_names(self.node_count)
+        if short not in (topology.BOOT, *nodes):
+            known = ", ".join((*nodes, topology.BOOT))
             raise ValidationError(f"no lab machine {name!r} (known: {known})", field="machine")
         record = self.record()
         holders = record.processes_of(short, HOLDER) if record else []
@@ -254,7 +265,7 @@ class Lab:
                     raise LabError(f"slot {slot} is used by lab {taken[slot]}")
             else:
                 slot = _free_slot(taken, routes)
-            plan = topology.AddressPlan.for_slot(slot)
+            plan = topology.AddressPlan.for_slot(slot, self._nodes or len(topology.NODE_NAMES))
             conflicts = host.conflicting_routes(routes, plan.prefixes)
             if conflicts:
                 raise LabError(
@@ -265,7 +276,11 @@ class Lab:
                 path=self.layout.record,
                 name=self.name,
                 slot=slot,
-                options={"bare": bare, "rapi_bind": self._rapi_bind},
+                options={
+                    "bare": bare,
+                    "rapi_bind": self._rapi_bind,
+                    "nodes": len(plan.nodes),
+                },
             )
             self._remove_files()  # a directory without a record holds nothing running
             self.layout.dir.mkdir(mode=0o700)

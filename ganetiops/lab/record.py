@@ -82,6 +82,12 @@ class LabRecord:
     error: str | None = None
     _lock: threading.Lock = attrs.field(factory=threading.Lock, eq=False, repr=False)
 
+    @property
+    def node_count(self) -> int:
+        """How many Ganeti nodes the lab was made with (four in records before ``nodes``)."""
+        value = self.options.get("nodes", 4)
+        return value if isinstance(value, int) and not isinstance(value, bool) else 4
+
     # -- persistence -------------------------------------------------------------------
 
     def to_json(self) -> dict[str, Any]:

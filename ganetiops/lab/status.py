@@ -72,10 +72,10 @@ def lab_status(lab: Lab) -> LabStatus:
     facts = LabFacts.from_json(record.facts) if record.facts else None
     holders = {p.machine: p for p in record.processes if p.role == HOLDER}
     alive = {name: procs.is_alive(entry) for name, entry in holders.items()}
-    roles = _roles(lab, facts, alive)
-    plan = topology.AddressPlan.for_slot(record.slot)
+    roles = _roles(lab, facts, alive, topology.node_names(record.node_count))
+    plan = topology.AddressPlan.for_slot(record.slot, record.node_count)
     machines = []
-    for name in (*topology.NODE_NAMES, topology.BOOT):
+    for name in (*plan.nodes, topology.BOOT):
         running = alive.get(name, False)
         if name == topology.BOOT:
             role, secondary = "boot server", None
@@ -105,12 +105,14 @@ def lab_status(lab: Lab) -> LabStatus:
     )
 
 
-def _roles(lab: Lab, facts: LabFacts | None, alive: dict[str, bool]) -> dict[str, str]:
+def _roles(
+    lab: Lab, facts: LabFacts | None, alive: dict[str, bool], nodes: tuple[str, ...]
+) -> dict[str, str]:
     """Node FQDN -> role, asked from the current master (empty without a cluster)."""
     if facts is None or facts.cluster is None:
         return {}
     master = None
-    for name in topology.NODE_NAMES:
+    for name in nodes:
         ssconf = lab.layout.machine(name) / "var-lib-ganeti" / "ssconf_master_node"
         if alive.get(name) and ssconf.exists():
             master = ssconf.read_text().strip().removesuffix(f".{topology.DOMAIN}")

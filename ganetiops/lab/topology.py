@@ -9,6 +9,10 @@ Other labs run beside it in a *slot* N (1-99) with the same host numbers on
 10.(100+N).100.0/24 and 10.(100+N).97.0/24: slot 1 is 10.101.100.0/24 and 10.101.97.0/24.
 No slot overlaps another, slot 0, or the host's 192.0.2.0/24.
 
+A lab has the homelab's four nodes by default; a larger one (``nodes=N``, up to
+:data:`MAX_NODES`) adds ``node05``, ``node06``, ... at .40, .41, ... (after the instance
+addresses .11-.36, before the workstation's .100).
+
 Every name a lab creates on the host is derived from the lab's name, so that two labs
 never collide: network namespaces ``<name>-<machine>`` (``lab-aleph``, ``lab-boot``,
 ``lab-sw`` for the switch), the host-side veth ``<name>-ws``, the state directory
@@ -31,6 +35,11 @@ MAX_SLOT: Final = 99
 
 #: The Ganeti nodes in the homelab's table order (homelab.md §2).
 NODE_NAMES: Final = ("aleph", "bet", "gimel", "dalet")
+#: The most nodes a lab can have: extra nodes live at .40-.75 of both networks.
+MAX_NODES: Final = 36
+#: First address (last octet) of the extra nodes ``node05``...; node NN is at 35 + NN.
+EXTRA_NODE_BASE: Final = 35
+_EXTRA_NODE_RE: Final = re.compile(r"^node(\d{2})$")
 #: The node that runs ``gnt-cluster init`` (``initialMasterNode``).
 MASTER: Final = "aleph"
 #: The order in which the homelab adds the other nodes (sorted attribute names, §1.3).
@@ -96,6 +105,39 @@ def validate_slot(slot: int) -> int:
     return slot
 
 
+def validate_node_count(count: int) -> int:
+    """Return ``count`` if a lab can have that many nodes (the homelab's four at least)."""
+    lowest = len(NODE_NAMES)
+    if isinstance(count, bool) or not isinstance(count, int) or not lowest <= count <= MAX_NODES:
+        raise ValidationError(
+            f"lab nodes {count!r}: expected an integer {lowest}-{MAX_NODES}", field="nodes"
+        )
+    return count
+
+
+def node_names(count: int = len(NODE_NAMES)) -> tuple[str, ...]:
+    """The nodes of a lab of ``count`` nodes: aleph, bet, gimel, dalet, node05, node06..."""
+    validate_node_count(count)
+    extra = tuple(f"node{i:02d}" for i in range(len(NODE_NAMES) + 1, count + 1))
+    return (*NODE_NAMES, *extra)
+
+
+def join_order(nodes: tuple[str, ...]) -> tuple[str, ...]:
+    """The order in which bootstrap adds ``nodes`` after the master: the homelab's, then
+    the extra nodes by number."""
+    return (*JOIN_ORDER, *(n for n in nodes if n not in NODE_NAMES))
+
+
+def host_number(host: str) -> int:
+    """Last octet of a fixed address: the homelab's table, or 35 + NN for ``nodeNN``."""
+    if host in HOST_NUMBERS:
+        return HOST_NUMBERS[host]
+    match = _EXTRA_NODE_RE.match(host)
+    if match and len(NODE_NAMES) < int(match[1]) <= MAX_NODES:
+        return EXTRA_NODE_BASE + int(match[1])
+    raise ValidationError(f"no lab machine {host!r}", field="machine")
+
+
 def fqdn(short: str) -> str:
     """``aleph`` -> ``aleph.homelab.tel``."""
     return f"{short}.{DOMAIN}"
@@ -108,22 +150,30 @@ def generic_instance_names() -> tuple[str, ...]:
 
 @attrs.frozen
 class AddressPlan:
-    """The two networks of one lab slot and every fixed address on them."""
+    """The two networks of one lab slot, its nodes and every fixed address on them."""
 
     slot: int
     primary: ipaddress.IPv4Network
     secondary: ipaddress.IPv4Network
+    nodes: tuple[str, ...] = NODE_NAMES
 
     @classmethod
-    def for_slot(cls, slot: int) -> AddressPlan:
-        """Slot 0 is the homelab's plan; slot N uses 10.(100+N).100.0/24 and .97.0/24."""
+    def for_slot(cls, slot: int, nodes: int = len(NODE_NAMES)) -> AddressPlan:
+        """Slot 0 is the homelab's plan; slot N uses 10.(100+N).100.0/24 and .97.0/24;
+        ``nodes`` nodes (see :func:`node_names`)."""
         validate_slot(slot)
         second = 1 if slot == 0 else 100 + slot
         return cls(
             slot=slot,
             primary=ipaddress.IPv4Network(f"10.{second}.100.0/24"),
             secondary=ipaddress.IPv4Network(f"10.{second}.97.0/24"),
+            nodes=node_names(nodes),
         )
+
+    @property
+    def join_order(self) -> tuple[str, ...]:
+        """The nodes bootstrap adds after the master, in order."""
+        return join_order(self.nodes)
 
     @property
     def prefixes(self) -> tuple[ipaddress.IPv4Network, ipaddress.IPv4Network]:
@@ -132,11 +182,11 @@ class AddressPlan:
 
     def primary_ip(self, host: str) -> str:
         """The primary-network address of a node, ``boot``, ``gnt`` or ``workstation``."""
-        return str(self.primary.network_address + HOST_NUMBERS[host])
+        return str(self.primary.network_address + host_number(host))
 
     def secondary_ip(self, host: str) -> str:
         """The secondary-network address of a node."""
-        return str(self.secondary.network_address + HOST_NUMBERS[host])
+        return str(self.secondary.network_address + host_number(host))
 
     @property
     def cluster_ip(self) -> str:
@@ -170,7 +220,7 @@ class AddressPlan:
 
         Secondary addresses are not listed, as in the homelab's /etc/hosts.
         """
-        entries = [(self.primary_ip(host), fqdn(host), host) for host in (BOOT, *NODE_NAMES)]
+        entries = [(self.primary_ip(host), fqdn(host), host) for host in (BOOT, *self.nodes)]
         entries.append((self.cluster_ip, fqdn(CLUSTER), CLUSTER))
         entries.append((self.workstation_ip, fqdn(WORKSTATION), WORKSTATION))
         entries.extend((ip, fqdn(name), name) for name, ip in self.instance_ips().items())
@@ -199,9 +249,10 @@ class LabNames:
         """The host end of the workstation veth (at most 13 characters)."""
         return f"{self.lab}-ws"
 
-    def all_netns(self) -> tuple[str, ...]:
-        """Every namespace of the lab, switch last (the others' veths end there)."""
-        return (*(self.netns(m) for m in (BOOT, *NODE_NAMES)), self.switch_netns)
+    def all_netns(self, nodes: tuple[str, ...] = NODE_NAMES) -> tuple[str, ...]:
+        """Every namespace of a lab with ``nodes``, switch last (the others' veths end
+        there)."""
+        return (*(self.netns(m) for m in (BOOT, *nodes)), self.switch_netns)
 
 
 #: Dynamic DHCP addresses the boot server's dnsmasq hands out (last octets): what a

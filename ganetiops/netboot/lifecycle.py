@@ -471,13 +471,14 @@ def apply_remove(
     *,
     on_event: EventSink | None = None,
     on_log: JobLog | None = None,
+    shutdown_timeout: int | None = None,
 ) -> RemoveResult:
     say = on_event or _silent
     removed_instance = False
     if plan.instance:
         say("remove", f"removing instance {plan.name}")
         try:
-            rapi.instances.remove(plan.name).wait(on_log=on_log)
+            rapi.instances.remove(plan.name, shutdown_timeout=shutdown_timeout).wait(on_log=on_log)
             removed_instance = True
         except RapiNotFoundError:
             say("remove", f"instance {plan.name} was already gone")

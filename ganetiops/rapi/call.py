@@ -154,14 +154,15 @@ class Call(Generic[T]):
 
 # --- building ------------------------------------------------------------------------
 
-_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
+_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]+\Z")  # \Z: "$" would let a final newline in
 
 
 def check_name(value: object, what: str) -> str:
     """A name as the server matches it in a path: ASCII ``[A-Za-z0-9_.-]+``."""
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return str(value)
-    if not isinstance(value, str) or not _NAME_RE.match(value):
+    if not isinstance(value, str) or not _NAME_RE.match(value) or value in (".", ".."):
+        # "." and ".." are dot segments: /2/groups/../modify would address /2/modify.
         raise errors.ValidationError(
             f"{what} {value!r} is not a valid Ganeti name (letters, digits, '.', '_' and '-' only)",
             field=what,

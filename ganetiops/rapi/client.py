@@ -38,6 +38,7 @@ from ganetiops.rapi.ops import (
     OperatingSystems,
     Query,
 )
+from ganetiops.rapi.writes import submit_flow
 
 if TYPE_CHECKING:
     from ganetiops.config import Context
@@ -100,8 +101,13 @@ class RapiClient(ClientCore):
         return call.parse(retrying(self._send_once, call))
 
     def submit(self, call: Call[int]) -> Job:
-        """Send a job-submitting call; return the handle of the new job."""
-        return Job(self, self.send(call), call.result)
+        """Send a job-submitting call exactly once; return the handle of the new job.
+
+        A lost answer is reconciled by request id (:mod:`ganetiops.rapi.writes`);
+        :class:`~ganetiops.errors.OutcomeUnknown` when the job cannot be found.
+        """
+        job_id = self.drive(submit_flow(call, window=self.lookup_window), None)
+        return Job(self, job_id, call.result)
 
     def _send_once(self, call: Call[Any]) -> Any:
         with self._slots:
@@ -127,6 +133,22 @@ class RapiClient(ClientCore):
 
     def drive(self, flow: Generator[Step, Any, R], on_log: Callable[[LogEntry], Any] | None) -> R:
         """Run a job flow to its end, sleeping and sending as it asks."""
+        steps = self._run(flow)
+        while True:
+            try:
+                entry = next(steps)
+            except StopIteration as stop:
+                return stop.value  # type: ignore[no-any-return]
+            if on_log is not None:
+                on_log(entry)
+
+    def iterate(self, flow: Generator[Step, Any, Any]) -> Iterator[LogEntry]:
+        """Run a job flow, yielding its log entries as they come."""
+        yield from self._run(flow)
+
+    def _run(self, flow: Generator[Step, Any, R]) -> Generator[LogEntry, None, R]:
+        """The one blocking loop behind :meth:`drive` and :meth:`iterate`: answer the
+        flow's calls, sleep its sleeps, pass its log entries on; return its value."""
         reply: Any = None
         error: BaseException | None = None
         while True:
@@ -136,8 +158,7 @@ class RapiClient(ClientCore):
                 return stop.value  # type: ignore[no-any-return]
             reply, error = None, None
             if isinstance(step, LogEntry):
-                if on_log is not None:
-                    on_log(step)
+                yield step
             elif isinstance(step, Sleep):
                 time.sleep(step.seconds)
             else:
@@ -145,15 +166,6 @@ class RapiClient(ClientCore):
                     reply = self.send(step)
                 except errors.GanetiOpsError as exc:
                     error = exc
-
-    def iterate(self, flow: Generator[Step, Any, Any]) -> Iterator[LogEntry]:
-        """Run a job flow, yielding its log entries as they come."""
-        entries: list[LogEntry] = []
-        runner = _StepRunner(self, entries)
-        while runner.advance(flow):
-            yield from entries
-            entries.clear()
-        yield from entries
 
     # --- lifecycle ---------------------------------------------------------------------
     def close(self) -> None:
@@ -164,34 +176,6 @@ class RapiClient(ClientCore):
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
-
-
-class _StepRunner:
-    """Advance a flow one network step at a time, collecting log entries (sync)."""
-
-    def __init__(self, client: RapiClient, sink: list[LogEntry]) -> None:
-        self.client, self.sink = client, sink
-        self.reply: Any = None
-        self.error: BaseException | None = None
-
-    def advance(self, flow: Generator[Step, Any, Any]) -> bool:
-        while True:
-            try:
-                step = flow.throw(self.error) if self.error else flow.send(self.reply)
-            except StopIteration:
-                return False
-            self.reply, self.error = None, None
-            if isinstance(step, LogEntry):
-                self.sink.append(step)
-                continue
-            if isinstance(step, Sleep):
-                time.sleep(step.seconds)
-                return True
-            try:
-                self.reply = self.client.send(step)
-            except errors.GanetiOpsError as exc:
-                self.error = exc
-            return True
 
 
 class AsyncRapiClient(ClientCore):
@@ -239,7 +223,9 @@ class AsyncRapiClient(ClientCore):
         return call.parse(value)
 
     async def submit(self, call: Call[int]) -> AsyncJob:
-        return AsyncJob(self, await self.send(call), call.result)
+        loop_time = asyncio.get_running_loop().time
+        flow = submit_flow(call, window=self.lookup_window, clock=loop_time)
+        return AsyncJob(self, await self.drive(flow, None), call.result)
 
     async def _send_once(self, call: Call[Any]) -> Any:
         async with self._slots:
@@ -264,34 +250,29 @@ class AsyncRapiClient(ClientCore):
     async def drive(
         self, flow: Generator[Step, Any, R], on_log: Callable[[LogEntry], Any] | None
     ) -> R:
+        """Run a job flow to its end; ``on_log`` may be a coroutine function."""
+        end: list[R] = []
+        async for entry in self._run(flow, end):
+            if on_log is not None:
+                result = on_log(entry)
+                if asyncio.iscoroutine(result):
+                    await result
+        return end[0]
+
+    def iterate(self, flow: Generator[Step, Any, Any]) -> AsyncIterator[LogEntry]:
+        """Run a job flow, yielding its log entries as they come."""
+        return self._run(flow, [])
+
+    async def _run(self, flow: Generator[Step, Any, R], end: list[R]) -> AsyncIterator[LogEntry]:
+        """The one asyncio loop behind :meth:`drive` and :meth:`iterate` (an async
+        generator cannot return, so the flow's value is appended to ``end``)."""
         reply: Any = None
         error: BaseException | None = None
         while True:
             try:
                 step = flow.throw(error) if error is not None else flow.send(reply)
             except StopIteration as stop:
-                return stop.value  # type: ignore[no-any-return]
-            reply, error = None, None
-            if isinstance(step, LogEntry):
-                if on_log is not None:
-                    result = on_log(step)
-                    if asyncio.iscoroutine(result):
-                        await result
-            elif isinstance(step, Sleep):
-                await asyncio.sleep(step.seconds)
-            else:
-                try:
-                    reply = await self.send(step)
-                except errors.GanetiOpsError as exc:
-                    error = exc
-
-    async def iterate(self, flow: Generator[Step, Any, Any]) -> AsyncIterator[LogEntry]:
-        reply: Any = None
-        error: BaseException | None = None
-        while True:
-            try:
-                step = flow.throw(error) if error is not None else flow.send(reply)
-            except StopIteration:
+                end.append(stop.value)
                 return
             reply, error = None, None
             if isinstance(step, LogEntry):

@@ -144,6 +144,7 @@ class ClientCore(Executor):
         reason: Any = _USE_DEFAULT,
         polling: Polling | None = None,
         facts_ttl: float = 60.0,
+        lookup_window: float = 10.0,
     ) -> None:
         self.url = normalize_url(url)
         if tls is None:
@@ -168,12 +169,20 @@ class ClientCore(Executor):
         )
         self.polling = polling or Polling()
         self.facts_ttl = facts_ttl
+        #: Seconds a write whose answer was lost is looked up by request id.
+        self.lookup_window = lookup_window
         self._facts: Any = None
         self._facts_at = float("-inf")
 
     def __repr__(self) -> str:
         user = self.auth.user if self.auth else None
         return f"<{type(self).__name__} {self.url} user={user!r} tls={self.tls.describe()}>"
+
+    def _repr_html_(self) -> str:
+        """Jupyter display, drawn by :mod:`ganetiops.display` (imported only here)."""
+        from ganetiops.display.html import client_html
+
+        return client_html(self)
 
     def attach_namespaces(self) -> None:
         """``client.instances``, ``client.nodes``... (the class annotations give their types)."""
@@ -246,7 +255,9 @@ class ClientCore(Executor):
 def should_retry(call: Call[Any], exc: BaseException) -> bool:
     """May this failure be retried without risking a second job?
 
-    Reads are retried on connection failures and 502/503/504. Writes are retried
+    Reads are retried on connection failures and 502/503. A 504 is not retried:
+    ganeti-rapi answers it after it has itself waited about 30 s for the master
+    daemon (ganeti-luxid down), so a retry would only multiply the wait. Writes are retried
     only when nothing can have reached the server: the connection never opened,
     or ganeti-rapi said it could not reach the master daemon (502) before
     submitting anything. Long polls that ran into the caller's deadline are not
@@ -261,7 +272,7 @@ def should_retry(call: Call[Any], exc: BaseException) -> bool:
     if isinstance(exc, errors.RapiServerError):
         if master_unreachable(exc):
             return True
-        return call.idempotent and exc.status in (502, 503, 504)
+        return call.idempotent and exc.status in (502, 503)
     return False
 
 

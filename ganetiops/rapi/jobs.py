@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ganetiops import errors
-from ganetiops.rapi.call import Call, Params, Route, build_call
+from ganetiops.rapi.call import Call, Params, Route, build_call, master_unreachable
 from ganetiops.rapi.models.job import JobInfo, LogEntry
 from ganetiops.rapi.models.misc import parse_cancel
 
@@ -50,6 +50,9 @@ class Polling:
     first: float = 0.05
     factor: float = 1.5
     maximum: float = 2.0
+    #: Seconds a wait rides out an unreachable RAPI (daemon restart, master failover,
+    #: a cut link) before it raises; the job runs on regardless.
+    outage: float = 60.0
 
     def intervals(self) -> Iterator[float]:
         delay = self.first
@@ -91,6 +94,29 @@ def wait_call(
     return attrs.evolve(call, read_timeout=read_timeout)
 
 
+def _outage_step(
+    exc: errors.GanetiOpsError,
+    since: float | None,
+    now: float,
+    polling: Polling,
+    deadline: float | None,
+) -> tuple[float, Sleep]:
+    """Ride out a RAPI that cannot be reached: ``(outage start, pause)``, or re-raise
+    ``exc`` once the outage has lasted ``polling.outage`` seconds or cannot pass."""
+    transient = isinstance(exc, errors.RapiConnectionError) and not isinstance(
+        exc, errors.CertificateError
+    )
+    if isinstance(exc, errors.RapiServerError):
+        transient = master_unreachable(exc) or exc.status in (502, 503, 504)
+    start = now if since is None else since
+    if not transient or now - start >= polling.outage:
+        raise exc
+    pause = min(0.5 * 2 ** min(int(now - start), 3), 2.0)
+    if deadline is not None:
+        pause = max(min(pause, deadline - now), 0.0)
+    return start, Sleep(pause)
+
+
 @attrs.define
 class _WaitState:
     """Per-flow memory: whether /wait is allowed, and the log position per job."""
@@ -119,6 +145,7 @@ def wait_flow(
     seen: list[Any] = []  # raw log entries the long poll delivered
     status = "pending"
     intervals = polling.intervals()
+    outage: float | None = None  # clock() when RAPI stopped answering
     while True:  # returns the final info from inside
         remaining = None if deadline is None else deadline - clock()
         if remaining is not None and remaining <= 0:
@@ -138,11 +165,16 @@ def wait_flow(
             except errors.RapiServerError as exc:
                 if "load job file" in exc.message:
                     raise errors.JobNotFound(f"job {job_id} is unknown", job_id=job_id) from None
-                raise
-            except errors.RapiConnectionError:
+                outage, pause = _outage_step(exc, outage, clock(), polling, deadline)
+                yield pause
+                continue
+            except errors.RapiConnectionError as exc:
                 if remaining is not None and deadline is not None and clock() >= deadline:
                     continue  # our own deadline cut the long poll: report JobTimeout above
-                raise
+                outage, pause = _outage_step(exc, outage, clock(), polling, deadline)
+                yield pause
+                continue
+            outage = None
             if answer is None:  # documented "no change" (3.x never sends it)
                 continue
             for raw in answer.get("log_entries") or ():
@@ -165,7 +197,13 @@ def wait_flow(
                 # kept as one group (``job.info()`` has Ganeti's per-opcode oplog).
                 return attrs.evolve(current, oplog=(tuple(seen),)) if seen else current
         else:
-            polled: JobInfo = yield info_call(job_id)
+            try:
+                polled: JobInfo = yield info_call(job_id)
+            except (errors.RapiConnectionError, errors.RapiServerError) as exc:
+                outage, pause = _outage_step(exc, outage, clock(), polling, deadline)
+                yield pause
+                continue
+            outage = None
             if not polled.exists:
                 raise errors.JobNotFound(f"job {job_id} is unknown", job_id=job_id)
             for entry in polled.log:
@@ -192,6 +230,12 @@ class JobResult:
     @property
     def id(self) -> int:
         return self.info.id
+
+    def _repr_html_(self) -> str:
+        """Jupyter display, drawn by :mod:`ganetiops.display` (imported only here)."""
+        from ganetiops.display.html import job_result_html
+
+        return job_result_html(self)
 
 
 def check_result(info: JobInfo) -> None:
@@ -263,14 +307,37 @@ def _collect_children(
 
 
 class _JobBase:
-    """What both job handles share: identity and the result reader."""
+    """What both job handles share: identity, the result reader and the wait flow
+    (each handle only runs it with its own I/O: ``client.drive`` / ``client.iterate``)."""
+
+    _client: RapiClient | AsyncRapiClient
 
     def __init__(self, job_id: int, result_parse: Callable[[Any], Any] | None = None) -> None:
         self.id = int(job_id)
         self._result_parse = result_parse or (lambda value: value)
 
+    def _flow(
+        self,
+        timeout: float | None,
+        follow: bool,
+        polling: Polling | None,
+        clock: Callable[[], float],
+    ) -> Generator[Step, Any, tuple[JobInfo, list[JobInfo]]]:
+        deadline = None if timeout is None else clock() + timeout
+        return _collect_children(self.id, deadline, polling or self._client.polling, follow, clock)
+
+    def _result(self, outcome: tuple[JobInfo, list[JobInfo]]) -> JobResult:
+        root, children = outcome
+        return _finish(root, children, self._result_parse)
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.id}>"
+
+    def _repr_html_(self) -> str:
+        """Jupyter display (no request sent), drawn by :mod:`ganetiops.display`."""
+        from ganetiops.display.html import job_html
+
+        return job_html(self)
 
     def __int__(self) -> int:
         return self.id
@@ -288,6 +355,8 @@ class Job(_JobBase):
     >>> job = client.instances.startup("web1")        # doctest: +SKIP
     >>> job.wait(timeout=300, on_log=print).value     # doctest: +SKIP
     """
+
+    _client: RapiClient
 
     def __init__(
         self, client: RapiClient, job_id: int, result_parse: Callable[[Any], Any] | None = None
@@ -317,9 +386,8 @@ class Job(_JobBase):
         :class:`~ganetiops.errors.JobCanceled` or :class:`~ganetiops.errors.JobTimeout`
         (the job keeps running on the cluster).
         """
-        flow = self._flow(timeout, follow, polling)
-        root, children = self._client.drive(flow, on_log)
-        return _finish(root, children, self._result_parse)
+        flow = self._flow(timeout, follow, polling, time.monotonic)
+        return self._result(self._client.drive(flow, on_log))
 
     def result(self, timeout: float | None = None) -> Any:
         """Wait, then return the result of the job's (first) opcode."""
@@ -331,19 +399,17 @@ class Job(_JobBase):
         Does not raise for a failed job; call :meth:`wait` afterwards for the outcome
         (it returns at once).
         """
-        return self._client.iterate(self._flow(timeout, follow, None))
+        return self._client.iterate(self._flow(timeout, follow, None, time.monotonic))
 
-    def _flow(
-        self, timeout: float | None, follow: bool, polling: Polling | None
-    ) -> Generator[Step, Any, tuple[JobInfo, list[JobInfo]]]:
-        deadline = None if timeout is None else time.monotonic() + timeout
-        return _collect_children(
-            self.id, deadline, polling or self._client.polling, follow, time.monotonic
-        )
+
+def _loop_time() -> float:
+    return asyncio.get_running_loop().time()
 
 
 class AsyncJob(_JobBase):
     """A submitted Ganeti job (async): ``await job.wait()``, ``async for e in job.logs()``."""
+
+    _client: AsyncRapiClient
 
     def __init__(
         self,
@@ -369,24 +435,14 @@ class AsyncJob(_JobBase):
         follow: bool = True,
         polling: Polling | None = None,
     ) -> JobResult:
-        flow = self._flow(timeout, follow, polling)
-        root, children = await self._client.drive(flow, on_log)
-        return _finish(root, children, self._result_parse)
+        flow = self._flow(timeout, follow, polling, asyncio.get_running_loop().time)
+        return self._result(await self._client.drive(flow, on_log))
 
     async def result(self, timeout: float | None = None) -> Any:
         return (await self.wait(timeout)).value
 
     def logs(self, timeout: float | None = None, *, follow: bool = True) -> AsyncIterator[LogEntry]:
-        return self._client.iterate(self._flow(timeout, follow, None))
-
-    def _flow(
-        self, timeout: float | None, follow: bool, polling: Polling | None
-    ) -> Generator[Step, Any, tuple[JobInfo, list[JobInfo]]]:
-        loop_time = asyncio.get_running_loop().time
-        deadline = None if timeout is None else loop_time() + timeout
-        return _collect_children(
-            self.id, deadline, polling or self._client.polling, follow, loop_time
-        )
+        return self._client.iterate(self._flow(timeout, follow, None, _loop_time))
 
 
 __all__ = [

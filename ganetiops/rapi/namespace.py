@@ -100,46 +100,64 @@ class _Operation(Generic[P, T]):
         return template
 
 
+C = TypeVar("C")
+R = TypeVar("R")
+
+
+class Bound(Generic[P, R, C]):
+    """An operation bound to a namespace, e.g. ``client.instances.migrate``.
+
+    Calling it builds the request and hands it to the namespace's executor (sent, or
+    submitted as a job); ``.call(...)`` only builds it, checking the arguments, so that
+    a caller can show, confirm or plan it first and then pass that same
+    :class:`~ganetiops.rapi.call.Call` to ``executor.send`` / ``executor.submit``.
+    """
+
+    def __init__(
+        self, operation: _Operation[P, Any], namespace: Namespace[Any], run: Callable[..., R]
+    ) -> None:
+        self._operation, self._namespace, self._run = operation, namespace, run
+        self.__doc__, self.__name__ = operation.__doc__, operation.__name__
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        return self._run(self._operation.make_call(self._namespace, *args, **kwargs))
+
+    def call(self, *args: P.args, **kwargs: P.kwargs) -> Call[C]:
+        """The request these arguments make (pure: no I/O); raises on bad input."""
+        return self._operation.make_call(self._namespace, *args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<bound operation {type(self._namespace).__name__}.{self.__name__}>"
+
+
 class _SyncOrAsync(_Operation[P, T]):
     @overload
     def __get__(self, obj: None, owner: type[Any]) -> _SyncOrAsync[P, T]: ...
     @overload
-    def __get__(self, obj: Namespace[Sync], owner: type[Any]) -> Callable[P, T]: ...
+    def __get__(self, obj: Namespace[Sync], owner: type[Any]) -> Bound[P, T, T]: ...
     @overload
-    def __get__(self, obj: Namespace[Async], owner: type[Any]) -> Callable[P, Awaitable[T]]: ...
+    def __get__(self, obj: Namespace[Async], owner: type[Any]) -> Bound[P, Awaitable[T], T]: ...
 
     def __get__(self, obj: Namespace[Any] | None, owner: type[Any]) -> Any:
         if obj is None:
             return self
-        make_call, send = self.make_call, obj._executor.send
-
-        def bound(*args: Any, **kwargs: Any) -> Any:
-            return send(make_call(obj, *args, **kwargs))
-
-        bound.__doc__, bound.__name__ = self.__doc__, self.__name__
-        return bound
+        return Bound(self, obj, obj._executor.send)
 
 
 class _JobSubmitting(_Operation[P, int]):
     @overload
     def __get__(self, obj: None, owner: type[Any]) -> _JobSubmitting[P]: ...
     @overload
-    def __get__(self, obj: Namespace[Sync], owner: type[Any]) -> Callable[P, Job]: ...
+    def __get__(self, obj: Namespace[Sync], owner: type[Any]) -> Bound[P, Job, int]: ...
     @overload
     def __get__(
         self, obj: Namespace[Async], owner: type[Any]
-    ) -> Callable[P, Awaitable[AsyncJob]]: ...
+    ) -> Bound[P, Awaitable[AsyncJob], int]: ...
 
     def __get__(self, obj: Namespace[Any] | None, owner: type[Any]) -> Any:
         if obj is None:
             return self
-        make_call, submit = self.make_call, obj._executor.submit
-
-        def bound(*args: Any, **kwargs: Any) -> Any:
-            return submit(make_call(obj, *args, **kwargs))
-
-        bound.__doc__, bound.__name__ = self.__doc__, self.__name__
-        return bound
+        return Bound(self, obj, obj._executor.submit)
 
 
 def operation(

@@ -92,8 +92,8 @@ QUERY_RESOURCES = (
     "filter",
 )
 
-_HOSTNAME_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
-_MAC = re.compile(r"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$")
+_HOSTNAME_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)\Z")
+_MAC = re.compile(r"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}\Z")
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGTP]?)(?:i?B)?\s*$", re.IGNORECASE)
 _UNIT_MIB = {"": 1, "K": 1 / 1024, "M": 1, "G": 1024, "T": 1024**2, "P": 1024**3}
 
@@ -163,6 +163,8 @@ def choice(value: Any, allowed: Sequence[str], field: str) -> str:
 
 def ipv4(value: Any, field: str) -> str:
     try:
+        if not isinstance(value, str):  # not ints or bools: 5 is not "0.0.0.5"
+            raise TypeError
         return str(ipaddress.IPv4Address(value))
     except (ipaddress.AddressValueError, ValueError, TypeError):
         raise ValidationError(f"{field}: {value!r} is not an IPv4 address", field=field) from None
@@ -170,6 +172,8 @@ def ipv4(value: Any, field: str) -> str:
 
 def ipv4_network(value: Any, field: str) -> str:
     try:
+        if not isinstance(value, str):  # not ints or bools: 5 is not "0.0.0.5"
+            raise TypeError
         return str(ipaddress.IPv4Network(value, strict=True))
     except (ValueError, TypeError):
         raise ValidationError(f"{field}: {value!r} is not an IPv4 network", field=field) from None
@@ -177,6 +181,8 @@ def ipv4_network(value: Any, field: str) -> str:
 
 def ipv6(value: Any, field: str) -> str:
     try:
+        if not isinstance(value, str):  # not ints or bools: 5 is not "0.0.0.5"
+            raise TypeError
         return str(ipaddress.IPv6Address(value))
     except (ValueError, TypeError):
         raise ValidationError(f"{field}: {value!r} is not an IPv6 address", field=field) from None
@@ -184,6 +190,8 @@ def ipv6(value: Any, field: str) -> str:
 
 def ipv6_network(value: Any, field: str) -> str:
     try:
+        if not isinstance(value, str):  # not ints or bools: 5 is not "0.0.0.5"
+            raise TypeError
         return str(ipaddress.IPv6Network(value, strict=True))
     except (ValueError, TypeError):
         raise ValidationError(f"{field}: {value!r} is not an IPv6 network", field=field) from None

@@ -104,10 +104,10 @@ def lab_factory(lab_name_base: str) -> Iterator[Callable[..., Lab]]:
     base = lab_name_base
     made: list[Lab] = []
 
-    def make(*, bare: bool = True, rapi_bind: str = "all") -> Lab:
+    def make(*, bare: bool = True, rapi_bind: str = "all", nodes: int | None = None) -> Lab:
         if len(made) >= MAX_SPARE_LABS:
             raise LabError(f"lab_factory makes at most {MAX_SPARE_LABS} labs per session")
-        spare = Lab(f"{base[:8]}x{len(made) + 1}", rapi_bind=rapi_bind)
+        spare = Lab(f"{base[:8]}x{len(made) + 1}", rapi_bind=rapi_bind, nodes=nodes)
         spare.down()  # leftovers of an earlier, killed run of this same session
         made.append(spare)
         spare.up(bare=bare)

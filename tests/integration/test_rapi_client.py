@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import re
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -173,7 +174,9 @@ def test_instance_lifecycle(client: RapiClient) -> None:
         full = [e.serial for e in client.jobs.get(job.id).log]
         assert [e.serial for e in result.info.log] == [e.serial for e in logs] == full
         trail = client.jobs.get(job.id).ops[0]["reason"]
-        assert trail[0][:2] == ["gnt:user", "lifecycle test [ganetiops 0.1.0]"]
+        assert trail[0][0] == "gnt:user"
+        # ganetiops' tag, then the request id that finds the job if the answer is lost
+        assert re.fullmatch(r"lifecycle test \[ganetiops 0\.1\.0\] rid=[0-9a-f]{32}", trail[0][1])
 
         inst = client.instances.get(name)
         assert (inst.status, inst.pnode, inst.os) == ("running", ALEPH, "noop")

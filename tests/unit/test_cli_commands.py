@@ -281,13 +281,8 @@ def test_timeout_exit_4_and_says_how_to_follow(fake: FakeRapi) -> None:
     assert "gnt-py job watch 100" in err
 
 
-def test_declined_confirmation_sends_nothing(
-    fake: FakeRapi, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The plain remove (netboot's own remove is tested with netboot)."""
-    from ganetiops.cli.instance import InstanceGroup
-
-    monkeypatch.setattr(InstanceGroup, "netboot_available", staticmethod(lambda: False))
+def test_declined_confirmation_sends_nothing(fake: FakeRapi) -> None:
+    """Remove without a boot server in the context (with one: tests of netboot)."""
     code, _, err = gnt("instance", "remove", "web1", input="n\n")
     assert code == exits.ABORTED
     assert "Remove instance(s) web1" in err
@@ -295,6 +290,34 @@ def test_declined_confirmation_sends_nothing(
     code, _, _ = gnt("instance", "remove", "web1", "--yes")
     assert code == exits.OK
     assert fake.writes()[0][:2] == ("DELETE", "/2/instances/web1")
+
+
+def test_plain_create_sends_one_gnt_style_request(fake: FakeRapi) -> None:
+    code, out, err = gnt(
+        "instance", "create", "web9", "-o", "noop", "-s", "0:1G", "-s", "1:size=2G",
+        "-n", "aleph", "-B", "memory=256M", "--net", "link=br0", "--yes",
+    )  # fmt: skip
+    assert code == exits.OK, err
+    assert "instance web9 created" in out
+    (method, path, body), *_ = fake.writes()
+    assert (method, path) == ("POST", "/2/instances")
+    assert body["disk_template"] == "diskless"  # the cluster's first enabled template
+    assert body["disks"] == [{"size": 1024}, {"size": 2048}]
+    assert body["nics"] == [{"link": "br0"}]
+    assert (body["os"], body["pnode"], body["beparams"]) == ("noop", "aleph", {"memory": 256})
+
+
+def test_create_refuses_options_of_the_other_kind(fake: FakeRapi) -> None:
+    code, _, err = gnt("instance", "create", "web9", "-o", "noop", "--class", "x", "--yes")
+    assert code == exits.USAGE
+    assert "--class: only for a pxe (netboot) create" in err
+    code, _, err = gnt("instance", "create", "web9", "-B", "memory=1G", "--net", "link=br0")
+    assert code == exits.USAGE
+    assert "--net, --backend-parameters: only for a plain create" in err
+    code, _, err = gnt("instance", "create", "web1", "-o", "noop", "--yes")
+    assert code == exits.USAGE
+    assert "web1 already exists" in err
+    assert fake.writes() == []
 
 
 def test_bad_input_fails_before_anything_is_sent(fake: FakeRapi) -> None:
@@ -421,6 +444,29 @@ def test_plan_prints_the_requests_and_sends_no_job(fake: FakeRapi) -> None:
         "/2/instances/db1/shutdown",
     ]
     assert fake.writes() == []
+
+
+@pytest.mark.parametrize("plan", [False, True])
+def test_a_job_command_builds_its_request_once(
+    fake: FakeRapi, monkeypatch: pytest.MonkeyPatch, plan: bool
+) -> None:
+    from ganetiops.rapi.namespace import _Operation
+
+    built: list[str] = []
+    real = _Operation.make_call
+
+    def counting(self: Any, namespace: Any, *args: Any, **kwargs: Any) -> Any:
+        built.append(self.__name__)
+        return real(self, namespace, *args, **kwargs)
+
+    monkeypatch.setattr(_Operation, "make_call", counting)
+    extra = ["--plan"] if plan else ["--yes"]
+    code, out, err = gnt("instance", "migrate", "web1", "-n", "bet", *extra)
+    assert code == exits.OK, err
+    assert built.count("migrate") == 1
+    assert out.startswith("PUT /2/instances/web1/migrate") is plan
+    sent = [w[:2] for w in fake.writes()]
+    assert sent == ([] if plan else [("PUT", "/2/instances/web1/migrate")])
 
 
 def test_plain_create_plan_as_json_sends_nothing(fake: FakeRapi) -> None:

@@ -1,18 +1,18 @@
 """Pure pieces of the command line: gnt-* key=value options, modifications, filters,
-create arguments, verify output, the instance group's lazy netboot commands."""
+create arguments, verify output, the instance group's one create."""
 
 from __future__ import annotations
 
-import types
 from typing import Any
 
 import click
 import pytest
 
+from ganetiops.cli import instance_netboot
 from ganetiops.cli.cluster_ops import COMMANDS, parse_verify, register
 from ganetiops.cli.common import parse_filter, parse_indexed, parse_kv
-from ganetiops.cli.instance import InstanceGroup, instance, parse_modifications
-from ganetiops.cli.instance_plain import create_arguments
+from ganetiops.cli.instance import instance, parse_modifications
+from ganetiops.cli.instance_netboot import create_arguments, disk_specs, is_pxe
 from ganetiops.cli.qlang import parse_qlang
 from ganetiops.errors import ValidationError
 
@@ -117,11 +117,14 @@ def test_qlang_errors_name_the_filter(text: str) -> None:
 def _create(**overrides: Any) -> dict[str, Any]:
     options: dict[str, Any] = {
         "disk_template": "drbd",
-        "disk": (),
-        "os_size": "10G",
-        "os_name": "noop",
+        "disk": ("10G",),
+        "memory": None,
+        "vcpus": None,
         "node": "aleph:bet",
+        "pnode": None,
+        "snode": None,
         "iallocator": None,
+        "network": None,
         "backend_parameters": "memory=2G",
         "hypervisor_parameters": None,
         "os_parameters": None,
@@ -135,22 +138,38 @@ def _create(**overrides: Any) -> dict[str, Any]:
         "tags": "a,b",
     }
     options.update(overrides)
-    return create_arguments(**options)
+    return create_arguments("web1", "noop", options)
 
 
 def test_create_arguments() -> None:
     args = _create()
     assert args["disks"] == [{"size": "10G"}]
+    assert args["os"] == "noop"
     assert (args["pnode"], args["snode"]) == ("aleph", "bet")
     assert args["nics"] == [{}]  # one NIC with the cluster defaults, like gnt-instance add
     assert args["beparams"] == {"memory": "2G"}
     assert args["tags"] == ["a", "b"]
     assert _create(no_nics=True)["nics"] == []
     assert _create(net=("link=br0",))["nics"] == [{"link": "br0"}]
-    with pytest.raises(ValidationError):
-        _create(disk=("size=1G",))  # and -s
+    assert _create(network="prod")["nics"] == [{"network": "prod"}]
+    both = _create(memory="1G", vcpus=2, backend_parameters=None)["beparams"]
+    assert both == {"maxmem": "1G", "minmem": "1G", "vcpus": 2}
     with pytest.raises(ValidationError):
         _create(no_nics=True, net=("link=br0",))
+    with pytest.raises(ValidationError):
+        _create(network="prod", net=("link=br0",))
+    with pytest.raises(click.UsageError):
+        _create(pnode="gimel")  # and -n
+
+
+def test_disk_specs_take_a_size_or_a_gnt_spec() -> None:
+    assert disk_specs(("10G",)) == [{"size": "10G"}]
+    assert disk_specs(("1:2G", "0:size=1G,mode=rw")) == [
+        {"size": "1G", "mode": "rw"},
+        {"size": "2G"},
+    ]
+    with pytest.raises(ValidationError, match="index 0 given twice"):
+        disk_specs(("0:1G", "0:2G"))
 
 
 VERIFY = """\
@@ -182,30 +201,16 @@ def test_register_adds_cluster_ops_once_and_keeps_existing() -> None:
     assert len(group.commands) == len(COMMANDS)
 
 
-def test_instance_group_prefers_netboot_commands(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_instance_group_has_one_create_for_every_kind() -> None:
     ctx = click.Context(instance)
-    monkeypatch.setattr(InstanceGroup, "netboot_available", staticmethod(lambda: False))
-    plain = instance.get_command(ctx, "create")
-    assert plain is not None
-    assert plain.help
-    assert "gnt-instance add" in plain.help
-    assert "reimage" not in instance.list_commands(ctx)
-
-    netboot_create = click.Command("create", help="netboot create")
-    fake_module = types.SimpleNamespace(
-        create=netboot_create,
-        reimage=click.Command("reimage"),
-        wipe=click.Command("wipe"),
-        remove=click.Command("remove"),
-    )
-    monkeypatch.setattr(InstanceGroup, "netboot_available", staticmethod(lambda: True))
-    real_import = __import__("importlib").import_module
-    monkeypatch.setattr(
-        "ganetiops.cli.instance.importlib.import_module",
-        lambda name: fake_module if name.endswith("instance_netboot") else real_import(name),
-    )
-    assert instance.get_command(ctx, "create") is netboot_create
     assert {"create", "reimage", "wipe", "remove", "start"} <= set(instance.list_commands(ctx))
+    command = instance.get_command(ctx, "create")
+    assert command is instance_netboot.create
+    flags = {flag for p in command.params for flag in p.opts}
+    # the options of the former plain create, with -s a disk in both kinds
+    assert {"-s", "--disk", "-B", "--net", "--no-nics", "--class", "--publish"} <= flags
+    assert "--os-size" not in flags
+    assert is_pxe("pxe") and is_pxe("pxe+default") and not is_pxe("noop")
 
 
 def _walk(command: click.Command, ctx: click.Context) -> list[tuple[str, click.Command]]:

@@ -22,6 +22,7 @@ FORBIDDEN = {
     "bootstrap": {"netboot", "display", "cli", "lab"},
     "netboot": {"display", "cli", "lab"},
     "display": {"ssh", "bootstrap", "netboot", "cli", "lab"},
+    "drbd": {"bootstrap", "netboot", "cli", "lab"},
 }
 HEAVY = {"httpx", "asyncssh", "pandas", "matplotlib", "tenacity", "yaml", "tabulate"}
 

@@ -7,14 +7,24 @@ branch of the flow is checked with the exact answers Ganeti 3.0.2 gives
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Generator
 from typing import Any
 
+import httpx
 import pytest
 
 from ganetiops import errors
+from ganetiops.rapi import AsyncRapiClient, RapiClient
 from ganetiops.rapi.call import Call
-from ganetiops.rapi.jobs import WAIT_FIELDS, Sleep, _collect_children, check_result, wait_flow
+from ganetiops.rapi.jobs import (
+    WAIT_FIELDS,
+    Sleep,
+    _collect_children,
+    check_result,
+    info_call,
+    wait_flow,
+)
 from ganetiops.rapi.models.job import JobInfo, LogEntry
 
 
@@ -147,3 +157,64 @@ def test_an_answer_without_status_switches_to_polling() -> None:
     assert isinstance(probe, Call) and probe.path == "/2/jobs/7"
     polled = step(flow, JobInfo.from_api({"id": 7, "status": "running"}))
     assert isinstance(polled, Call) and polled.path == "/2/jobs/7"  # polling now, not /wait
+
+
+# --- the one driver per I/O style --------------------------------------------------
+
+
+def _scripted_flow(calls: Any) -> Any:
+    """A flow that logs, sleeps, sends a call that succeeds and one that fails."""
+    yield LogEntry(1, 1, 0.0, "message", "first")
+    yield Sleep(0)
+    found = yield info_call(5)
+    try:
+        yield info_call(404)
+    except errors.RapiNotFoundError:
+        calls.append("thrown into the flow")
+    yield LogEntry(1, 2, 0.0, "message", "second")
+    return found.status
+
+
+def _client_pair() -> Any:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/404"):
+            return httpx.Response(404, json={"code": 404, "message": "no", "explain": ""})
+        return httpx.Response(200, json={"id": 5, "status": "success"})
+
+    options: dict[str, Any] = {"user": "u", "password": "p", "retries": 0}
+    sync = RapiClient("https://r.test:5080", transport=httpx.MockTransport(handler), **options)
+    aio = AsyncRapiClient("https://r.test:5080", transport=httpx.MockTransport(handler), **options)
+    return sync, aio
+
+
+def test_drive_and_iterate_run_the_same_flow_in_both_io_styles() -> None:
+    sync, aio = _client_pair()
+    seen: dict[str, Any] = {}
+    calls: list[str] = []
+    logged: list[str] = []
+    value = sync.drive(_scripted_flow(calls), lambda e: logged.append(e.message))
+    seen["sync drive"] = (value, logged, calls)
+    calls_i: list[str] = []
+    entries = [e.message for e in sync.iterate(_scripted_flow(calls_i))]
+    seen["sync iterate"] = (None, entries, calls_i)
+
+    async def run_async() -> None:
+        calls: list[str] = []
+        logged: list[str] = []
+
+        async def on_log(entry: Any) -> None:  # a coroutine sink is awaited
+            logged.append(entry.message)
+
+        value = await aio.drive(_scripted_flow(calls), on_log)
+        seen["async drive"] = (value, logged, calls)
+        calls2: list[str] = []
+        entries = [e.message async for e in aio.iterate(_scripted_flow(calls2))]
+        seen["async iterate"] = (None, entries, calls2)
+        await aio.aclose()
+
+    asyncio.run(run_async())
+    expected_log = ["first", "second"]
+    assert seen["sync drive"] == ("success", expected_log, ["thrown into the flow"])
+    assert seen["async drive"] == seen["sync drive"]
+    assert seen["sync iterate"] == (None, expected_log, ["thrown into the flow"])
+    assert seen["async iterate"] == seen["sync iterate"]

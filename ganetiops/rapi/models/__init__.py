@@ -4,6 +4,7 @@ from ganetiops.rapi.models.base import MiB, Model, format_mib
 from ganetiops.rapi.models.cluster import ClusterInfo, InstancePolicy
 from ganetiops.rapi.models.instance import Disk, Instance, Nic
 from ganetiops.rapi.models.job import ChildJob, JobInfo, LogEntry, OpError
+from ganetiops.rapi.models.listing import ModelList
 from ganetiops.rapi.models.misc import (
     Console,
     FieldDef,
@@ -29,6 +30,7 @@ __all__ = [
     "LogEntry",
     "MiB",
     "Model",
+    "ModelList",
     "Network",
     "NetworkConnection",
     "Nic",

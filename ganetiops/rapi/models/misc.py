@@ -122,6 +122,12 @@ class QueryResult:
         index = self.names.index(name)
         return [row[index][1] if row[index][0] == 0 else None for row in self.rows]
 
+    def to_dataframe(self) -> Any:
+        """The rows as a pandas DataFrame (sizes ``..._mib``; needs ``[jupyter]``)."""
+        from ganetiops.display.rows import to_dataframe
+
+        return to_dataframe(self)
+
     _repr_html_ = html_repr
 
 

@@ -9,6 +9,7 @@ from ganetiops.errors import ValidationError
 from ganetiops.rapi import validate
 from ganetiops.rapi.call import JobCommon, Params
 from ganetiops.rapi.models.base import bind
+from ganetiops.rapi.models.listing import ModelList
 from ganetiops.rapi.namespace import M, Namespace, job_operation, operation
 
 T = TypeVar("T")
@@ -41,7 +42,7 @@ def bound_list(namespace: Any, factory: Callable[[Any], T]) -> Callable[[Any], l
     """Parse a bulk listing into models bound to the namespace (for their verbs)."""
 
     def parse(data: Any) -> list[T]:
-        return [bind(factory(item), namespace) for item in data or ()]
+        return ModelList(bind(factory(item), namespace) for item in data or ())
 
     return parse
 

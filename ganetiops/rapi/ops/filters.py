@@ -9,6 +9,7 @@ from typing import Any
 
 from ganetiops.errors import ValidationError
 from ganetiops.rapi.call import Params
+from ganetiops.rapi.models.listing import ModelList
 from ganetiops.rapi.models.misc import Filter
 from ganetiops.rapi.namespace import M, Namespace, operation
 
@@ -45,7 +46,9 @@ class Filters(Namespace[M]):
 
     @operation("GET", "/2/filters")
     def list(self) -> Params[builtins.list[Filter]]:
-        return Params(query={"bulk": True}, parse=lambda d: [Filter.from_api(f) for f in d or ()])
+        return Params(
+            query={"bulk": True}, parse=lambda d: ModelList(Filter.from_api(f) for f in d or ())
+        )
 
     @operation("GET", "/2/filters")
     def uuids(self) -> Params[builtins.list[str]]:

@@ -6,10 +6,13 @@ import builtins
 from collections.abc import Sequence
 from typing import Any
 
+from ganetiops.errors import ValidationError
 from ganetiops.rapi.call import Params
 from ganetiops.rapi.models.job import JobInfo
+from ganetiops.rapi.models.listing import ModelList
 from ganetiops.rapi.models.misc import parse_cancel
 from ganetiops.rapi.namespace import M, Namespace, operation
+from ganetiops.rapi.writes import job_ids_with_reason
 
 
 def _ids(data: Any) -> list[int]:
@@ -17,7 +20,7 @@ def _ids(data: Any) -> list[int]:
 
 
 def _infos(data: Any) -> list[JobInfo]:
-    return [JobInfo.from_api(item) for item in data or ()]
+    return ModelList(JobInfo.from_api(item) for item in data or ())
 
 
 class Jobs(Namespace[M]):
@@ -33,6 +36,14 @@ class Jobs(Namespace[M]):
     def ids(self) -> Params[builtins.list[int]]:
         """The ids of every job in the queue."""
         return Params(parse=_ids)
+
+    @operation("GET", "/2/jobs")
+    def find(self, text: str) -> Params[builtins.list[int]]:
+        """Ids of the queued or kept jobs whose reason trail contains ``text``: a
+        request id (``OutcomeUnknown.request_id``) or any ``reason=`` given."""
+        if not isinstance(text, str) or not text.strip():
+            raise ValidationError("find: give a request id or reason text", field="text")
+        return Params(query={"bulk": True}, parse=lambda data: job_ids_with_reason(data, text))
 
     @operation("GET", "/2/jobs/{job_id}")
     def get(self, job_id: int) -> Params[JobInfo]:

@@ -1,0 +1,608 @@
+"""The DRBD lab: Ganeti nodes as QEMU/TCG VMs on Debian's own kernel (real DRBD 8.4, LVM).
+
+``gnt-py lab up --kind drbd`` brings up three VMs (aleph, bet, gimel) from the cached
+image (:mod:`ganetiops.lab.vm.image`), on the same host network as the namespace lab:
+the lab's switch namespace with its ``pri`` and ``sec`` bridges, the workstation veth
+``<name>-ws`` and the fail-closed routes (:mod:`ganetiops.lab.build`), the same
+address plan and slots (:mod:`ganetiops.lab.topology`). The VMs' taps exist only in
+the switch namespace; QEMU runs there. The cluster is made by the project's own
+bootstrap over real SSH (:mod:`ganetiops.lab.vm.cluster`).
+
+The record on disk is the namespace lab's (:mod:`ganetiops.lab.record`), with
+``options.kind = "drbd"``: every QEMU process by PID and start time, the switch
+namespace, the veth, the routes, the context. ``down`` is the namespace lab's own
+teardown of that record; the overlays, data disks and seeds are files in the lab's
+state directory and go with it. No host mount is ever made.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Final
+
+import attrs
+
+from ganetiops.errors import GanetiOpsError, LabError, ValidationError
+from ganetiops.lab import configs, host, procs, topology
+from ganetiops.lab.facts import ClusterFacts, NodeFacts
+from ganetiops.lab.lab import Lab, _flock
+from ganetiops.lab.machine import Machine, spawn_recorded
+from ganetiops.lab.record import LabRecord, ProcessEntry
+from ganetiops.lab.status import LabStatus, MachineStatus
+from ganetiops.lab.vm import image as images
+from ganetiops.lab.vm import qemu
+
+KIND: Final = "drbd"
+ROLE: Final = "qemu"
+#: The nodes of the tier: a primary, a secondary, and a third to replace or evacuate to.
+NODE_NAMES: Final = ("aleph", "bet", "gimel")
+SSH_TIMEOUT: Final = 240.0
+#: Host memory a tier needs free before it starts (3 VMs plus headroom for Ganeti jobs).
+MIN_FREE_MIB: Final = len(NODE_NAMES) * qemu.HOST_MIB_PER_VM + 512
+#: Disk a tier needs free in the lab root (overlays and data disks grow with use).
+MIN_FREE_DISK: Final = 4 * 1024**3
+
+
+@attrs.frozen
+class VmMachine(Machine):
+    """A VM of the tier; commands run over SSH as root (host keys verified)."""
+
+    address: str = ""
+    key: str = ""
+    known_hosts: str = ""
+    #: The host-side veth every packet to the VM must leave through.
+    link: str = ""
+
+    def argv(self, command: Sequence[str], *, env: Mapping[str, str] | None = None) -> list[str]:
+        self.check_alive()
+        host.check_route(self.address, self.link)
+        environment = {**host.CLEAN_ENV, **(env or {})}
+        remote = ["env", "-i", *(f"{k}={v}" for k, v in environment.items()), *command]
+        return [*ssh_argv(self.address, self.key, self.known_hosts), "--", _quote(remote)]
+
+    def path(self, path: str) -> Path:
+        raise LabError(f"{self.name} is a VM: read {path} with run(['cat', ...])")
+
+
+def _quote(argv: Sequence[str]) -> str:
+    import shlex
+
+    return shlex.join(argv)
+
+
+def ssh_argv(address: str, key: str, known_hosts: str) -> list[str]:
+    """OpenSSH as root to a VM, host key checked against the lab's known_hosts only."""
+    return [
+        "ssh",
+        "-i",
+        key,
+        "-o",
+        "IdentitiesOnly=yes",
+        "-o",
+        f"UserKnownHostsFile={known_hosts}",
+        "-o",
+        "GlobalKnownHostsFile=/dev/null",
+        "-o",
+        "StrictHostKeyChecking=yes",
+        "-o",
+        "BatchMode=yes",
+        "-o",
+        "ConnectTimeout=10",
+        "-o",
+        "LogLevel=ERROR",
+        f"root@{address}",
+    ]
+
+
+@attrs.frozen
+class DrbdFacts:
+    """What code and tests need to know about a DRBD lab, in plain values."""
+
+    name: str
+    kind: str
+    slot: int
+    release: str
+    ganeti: str
+    image: str
+    domain: str
+    state_dir: str
+    primary_network: str
+    secondary_network: str
+    workstation_ip: str
+    workstation_link: str
+    nodes: tuple[NodeFacts, ...]
+    root_key: str
+    workstation_key: str
+    known_hosts: str
+    volume_group: str
+    cluster: ClusterFacts | None = None
+
+    def node(self, name: str) -> NodeFacts:
+        for node in self.nodes:
+            if name in (node.name, node.fqdn):
+                return node
+        raise LabError(f"the lab has no node {name!r}")
+
+    def to_json(self) -> dict[str, Any]:
+        return attrs.asdict(self)
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> DrbdFacts:
+        try:
+            cluster_raw = raw.get("cluster")
+            cluster = None
+            if cluster_raw:
+                from ganetiops.lab.facts import RapiUser
+
+                users = tuple(RapiUser(**u) for u in cluster_raw["users"])
+                cluster = ClusterFacts(**{**cluster_raw, "users": users})
+            return cls(
+                **{
+                    **raw,
+                    "nodes": tuple(NodeFacts(**n) for n in raw["nodes"]),
+                    "cluster": cluster,
+                }
+            )
+        except (KeyError, TypeError) as exc:
+            raise LabError(f"damaged DRBD lab facts ({exc})") from None
+
+
+class _Base(Lab):
+    """The namespace lab's record keeping, slots and teardown, for the DRBD lab."""
+
+    def _context_description(self) -> str:
+        return f"ganetiops DRBD lab {self.name} ({self.layout.dir})"
+
+
+def preflight(*, build: bool) -> None:
+    """Root, QEMU, memory, disk (and the build tools when the image must be built):
+    one clear error before anything is created."""
+    host.require_root()
+    missing = [
+        tool
+        for tool in (qemu.QEMU, "qemu-img", "ip", "ssh", "ssh-keygen")
+        if not shutil.which(tool)
+    ]
+    if build:
+        missing += images.build_tools_missing()
+    if not os.path.exists("/dev/net/tun"):
+        missing.append("/dev/net/tun")
+    if missing:
+        raise LabError(
+            f"the DRBD lab cannot run here: missing {', '.join(sorted(set(missing)))}. "
+            "Install: apt-get install qemu-system-x86 qemu-utils debootstrap e2fsprogs "
+            "openssh-client iproute2"
+        )
+    free = _available_mib()
+    if free < MIN_FREE_MIB:
+        raise LabError(
+            f"the DRBD lab needs {MIN_FREE_MIB} MiB of free memory "
+            f"({len(NODE_NAMES)} VMs of about {qemu.HOST_MIB_PER_VM} MiB); {free} MiB available"
+        )
+
+
+def _available_mib() -> int:
+    with open("/proc/meminfo") as handle:
+        for line in handle:
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) // 1024
+    return 0
+
+
+class DrbdLab:
+    """A DRBD lab: three VMs and a Ganeti cluster with drbd and plain (see the module)."""
+
+    kind: Final = KIND
+
+    def __init__(
+        self,
+        name: str = topology.DEFAULT_NAME,
+        slot: int | None = None,
+        *,
+        release: str = images.DEFAULT_RELEASE,
+        root: Path | None = None,
+        progress: Callable[[str], None] | None = None,
+    ) -> None:
+        self._base = _Base(name, slot, root=root)
+        self.name = self._base.name
+        self.names = self._base.names
+        self.layout = self._base.layout
+        self.release = images.validate_release(release)
+        self.progress: Callable[[str], None] = progress or (lambda text: None)
+
+    def __repr__(self) -> str:
+        return f"DrbdLab(name={self.name!r})"
+
+    # -- the record -------------------------------------------------------------------
+
+    def record(self) -> LabRecord | None:
+        return self._base.record()
+
+    @property
+    def slot(self) -> int:
+        return self._base.slot
+
+    @property
+    def plan(self) -> topology.AddressPlan:
+        return self._base.plan
+
+    def is_up(self) -> bool:
+        record = self.record()
+        return record is not None and record.phase == "up" and _vms_alive(record)
+
+    def facts(self) -> DrbdFacts:
+        record = self.record()
+        if record is None or record.facts is None:
+            raise LabError(f"lab {self.name} is not up")
+        return DrbdFacts.from_json(record.facts)
+
+    def cluster(self) -> ClusterFacts:
+        cluster = self.facts().cluster
+        if cluster is None:
+            raise LabError(f"lab {self.name} is bare: it has no cluster")
+        return cluster
+
+    def check_route(self, address: str) -> None:
+        host.check_route(address, self.names.workstation_link)
+
+    def machine(self, name: str) -> VmMachine:
+        short = name.removesuffix(f".{topology.DOMAIN}")
+        if short not in NODE_NAMES:
+            raise ValidationError(
+                f"no machine {name!r} in DRBD lab {self.name} (known: {', '.join(NODE_NAMES)})",
+                field="machine",
+            )
+        record = self.record()
+        entries = record.processes_of(short, ROLE) if record else []
+        if not entries:
+            raise LabError(f"lab {self.name} is not up")
+        machine = VmMachine(
+            short,
+            entries[0],
+            link=self.names.workstation_link,
+            address=self.plan.primary_ip(short),
+            key=str(self.layout.workstation_key),
+            known_hosts=str(self.layout.known_hosts),
+        )
+        machine.check_alive()
+        return machine
+
+    def run(
+        self, machine: str, command: Sequence[str], *, input: str | None = None, check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
+        return self.machine(machine).run(command, input=input, check=check)
+
+    # -- up ---------------------------------------------------------------------------
+
+    def up(self, *, bare: bool = False, keep_on_error: bool = False) -> DrbdFacts:
+        """Build or reuse the image, start the VMs, bootstrap the cluster (unless ``bare``)."""
+        spec = images.ImageSpec(release=self.release)
+        found = images.find_image(spec)
+        preflight(build=found is None)
+        base = self._base
+        base.layout.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        free = shutil.disk_usage(base.layout.root).free
+        if free < MIN_FREE_DISK:
+            raise LabError(
+                f"the DRBD lab needs {MIN_FREE_DISK // 1024**3} GiB free in "
+                f"{base.layout.root}; {free / 1024**3:.1f} GiB available"
+            )
+        image = found or images.ensure_image(spec, progress=self.progress)
+        with _flock(base.layout.lock, what=f"lab {self.name}"):
+            existing = self.record()
+            if existing is not None:
+                if existing.phase == "up" and _vms_alive(existing):
+                    raise LabError(f"lab {self.name} is already up (slot {existing.slot})")
+                raise LabError(
+                    f"lab {self.name} has leftovers of an interrupted up or of a reboot "
+                    f"(phase {existing.phase}); remove them first: gnt-py lab down "
+                    f"--name {self.name}"
+                )
+            record, builder = base._claim(bare)
+            record.options.update(kind=KIND, release=self.release, image=image.spec.name)
+            record.save()
+            try:
+                with procs.timed("lab-wide files and keys"):
+                    builder.lab_files()
+                with procs.timed("host network"):
+                    builder.host_network()
+                plan = topology.AddressPlan.for_slot(record.slot)
+                vms = self._vm_specs(plan)
+                self.progress(f"starting {len(vms)} VMs (QEMU/TCG) from image {image.spec.name}")
+                started = time.monotonic()
+                with procs.timed("VMs"):
+                    self._start_vms(record, plan, vms, image)
+                    self._wait_for_ssh(record, vms)
+                self.progress(f"VMs answer on SSH after {time.monotonic() - started:.0f} s")
+                facts = self._facts(plan, image)
+                record.set_facts(facts.to_json())
+                if not bare:
+                    from ganetiops.lab.vm.cluster import create_cluster
+
+                    self.progress("bootstrapping the cluster (init, node adds, RAPI users)")
+                    with procs.timed("cluster"):
+                        facts = attrs.evolve(facts, cluster=create_cluster(self))
+                    record.set_facts(facts.to_json())
+                    self._write_context(record, facts)
+                record.set_phase("up")
+            except BaseException as exc:
+                record.set_phase("failed", error=str(exc) or type(exc).__name__)
+                if not keep_on_error:
+                    try:
+                        base._teardown(record)
+                    except (GanetiOpsError, OSError) as cleanup:
+                        exc.add_note(f"removing the failed lab: {cleanup}")
+                raise
+        return facts
+
+    def _vm_specs(self, plan: topology.AddressPlan) -> list[qemu.VmSpec]:
+        return [
+            qemu.VmSpec(
+                name=name,
+                fqdn=topology.fqdn(name),
+                primary_ip=plan.primary_ip(name),
+                secondary_ip=plan.secondary_ip(name),
+                prefix_len=plan.primary.prefixlen,
+                index=index,
+                slot=plan.slot,
+                directory=self.layout.machine(name),
+            )
+            for index, name in enumerate(NODE_NAMES, start=1)
+        ]
+
+    def _start_vms(
+        self,
+        record: LabRecord,
+        plan: topology.AddressPlan,
+        vms: Sequence[qemu.VmSpec],
+        image: images.Image,
+    ) -> None:
+        bridges = (topology.PRIMARY_BRIDGE, topology.SECONDARY_BRIDGE)
+        for vm in vms:
+            qemu.create_disks(vm, image.root)
+            self._write_seed(vm, plan)
+            host.ip_batch(qemu.tap_batch(vm, bridges), netns=self.names.switch_netns)
+        for vm in vms:
+            argv = qemu.qemu_argv(
+                vm, kernel=image.kernel, initrd=image.initrd, switch_netns=self.names.switch_netns
+            )
+            entry = spawn_recorded(
+                argv,
+                machine=vm.name,
+                role=ROLE,
+                log=self.layout.log(vm.name, ROLE),
+                record=record,
+                what=f"QEMU for {vm.name}",
+            )
+            time.sleep(0.5)
+            if not procs.is_alive(entry):
+                procs.reap(entry.pid)
+                log = self.layout.log(vm.name, ROLE)
+                tail = log.read_text()[-1500:] if log.exists() else ""
+                raise LabError(f"QEMU for {vm.name} exited at start: {tail.strip()}")
+
+    def _write_seed(self, vm: qemu.VmSpec, plan: topology.AddressPlan) -> None:
+        """Host keys (made here, so the host knows them before the VM runs), root's keys,
+        /etc/hosts and Ganeti's defaults, as a tar for the VM's seed disk."""
+        keys = vm.directory / "ssh"
+        keys.mkdir(mode=0o700)
+        files: dict[str, tuple[str, int]] = {}
+        for kind in configs.SSH_HOST_KEY_TYPES:
+            private = keys / f"ssh_host_{kind}_key"
+            bits = ["-b", "2048"] if kind == "rsa" else []
+            host.run(
+                ["ssh-keygen", "-q", "-t", kind, *bits, "-N", "", "-C", f"root@{vm.name}",
+                 "-f", str(private)]
+            )  # fmt: skip
+            files[f"/etc/ssh/ssh_host_{kind}_key"] = (private.read_text(), 0o600)
+            files[f"/etc/ssh/ssh_host_{kind}_key.pub"] = (Path(f"{private}.pub").read_text(), 0o644)
+        root_pub = Path(f"{self.layout.root_key}.pub").read_text()
+        workstation_pub = Path(f"{self.layout.workstation_key}.pub").read_text()
+        files["/root/.ssh/id_ed25519"] = (self.layout.root_key.read_text(), 0o600)
+        files["/root/.ssh/id_ed25519.pub"] = (root_pub, 0o644)
+        files["/root/.ssh/authorized_keys"] = (root_pub + workstation_pub, 0o600)
+        files["/etc/ssh/sshd_config.d/ganetiops.conf"] = (
+            "PasswordAuthentication no\nKbdInteractiveAuthentication no\n"
+            "PermitRootLogin prohibit-password\nUseDNS no\n",
+            0o644,
+        )
+        files["/etc/hosts"] = (configs.hosts_file(plan), 0o644)
+        files["/etc/resolv.conf"] = (configs.resolv_conf(), 0o644)
+        files["/etc/default/ganeti"] = (configs.ganeti_defaults("all"), 0o644)
+        vm.seed.write_bytes(qemu.seed_tar(files))
+        vm.seed.chmod(0o600)
+
+    def _wait_for_ssh(self, record: LabRecord, vms: Sequence[qemu.VmSpec]) -> None:
+        """Each VM's sshd answering with the host key the lab gave it."""
+        self._write_known_hosts(vms)
+        for vm in vms:
+            self.check_route(vm.primary_ip)
+        pending = {vm.name: vm for vm in vms}
+        deadline = time.monotonic() + SSH_TIMEOUT
+        while pending:
+            for name, vm in list(pending.items()):
+                entry = record.processes_of(name, ROLE)[0]
+                if not procs.is_alive(entry):
+                    procs.reap(entry.pid)
+                    raise LabError(f"QEMU for {name} exited; see {vm.console_log}")
+                if _port_open(vm.primary_ip, 22):
+                    done = host.run(
+                        [*ssh_argv(vm.primary_ip, str(self.layout.workstation_key),
+                                   str(self.layout.known_hosts)), "true"],
+                        timeout=30,
+                        check=False,
+                    )  # fmt: skip
+                    if done.returncode == 0:
+                        del pending[name]
+                        continue
+            if pending and time.monotonic() > deadline:
+                tails = []
+                for vm in pending.values():
+                    text = (
+                        vm.console_log.read_text(errors="replace")
+                        if vm.console_log.exists()
+                        else ""
+                    )
+                    tails.append(f"{vm.name}: ...{text[-800:]}")
+                raise LabError(
+                    f"VMs {', '.join(pending)} not reachable over SSH after {SSH_TIMEOUT:g} s; "
+                    + "\n".join(tails)
+                )
+            if pending:
+                time.sleep(1.0)
+
+    def _write_known_hosts(self, vms: Sequence[qemu.VmSpec]) -> None:
+        lines = []
+        for vm in vms:
+            names = [vm.fqdn, vm.name, vm.primary_ip, vm.secondary_ip]
+            for kind in configs.SSH_HOST_KEY_TYPES:
+                pub = Path(vm.directory / "ssh" / f"ssh_host_{kind}_key.pub").read_text()
+                lines.append(configs.known_hosts_line(names, pub))
+        self.layout.known_hosts.write_text("\n".join(lines) + "\n")
+
+    def _facts(self, plan: topology.AddressPlan, image: images.Image) -> DrbdFacts:
+        nodes = []
+        for name in NODE_NAMES:
+            host_keys = {}
+            for kind in configs.SSH_HOST_KEY_TYPES:
+                pub = (self.layout.machine(name) / "ssh" / f"ssh_host_{kind}_key.pub").read_text()
+                host_keys[pub.split()[0]] = " ".join(pub.split()[:2])
+            nodes.append(
+                NodeFacts(
+                    name=name,
+                    fqdn=topology.fqdn(name),
+                    primary_ip=plan.primary_ip(name),
+                    secondary_ip=plan.secondary_ip(name),
+                    host_keys=host_keys,
+                    netns=self.names.switch_netns,
+                )
+            )
+        return DrbdFacts(
+            name=self.name,
+            kind=KIND,
+            slot=plan.slot,
+            release=image.spec.release,
+            ganeti=images.RELEASES[image.spec.release],
+            image=str(image.path),
+            domain=topology.DOMAIN,
+            state_dir=str(self.layout.dir),
+            primary_network=str(plan.primary),
+            secondary_network=str(plan.secondary),
+            workstation_ip=plan.workstation_ip,
+            workstation_link=self.names.workstation_link,
+            nodes=tuple(nodes),
+            root_key=str(self.layout.root_key),
+            workstation_key=str(self.layout.workstation_key),
+            known_hosts=str(self.layout.known_hosts),
+            volume_group=qemu.VOLUME_GROUP,
+        )
+
+    def _write_context(self, record: LabRecord, facts: DrbdFacts) -> None:
+        from ganetiops.config import Context, PasswordSource, load_config
+        from ganetiops.lab.record import ContextEntry
+
+        cluster = facts.cluster
+        assert cluster is not None
+        write = cluster.user("write")
+        context = Context(
+            name=self.name,
+            url=cluster.url,
+            user=write.name,
+            password=PasswordSource("file", write.password_file),
+            certificate_sha256=cluster.certificate_sha256,
+            description=self._base._context_description(),
+        )
+        with _flock(self.layout.root / ".config.lock", blocking=True):
+            config = load_config()
+            record.set_context(ContextEntry(self.name, str(config.path), cluster.url))
+            config.set_context(context)
+            config.save()
+
+    # -- down, status -----------------------------------------------------------------
+
+    def down(self) -> bool:
+        """Stop every VM by its PID, remove the taps, bridges, veth, routes and files."""
+        return self._base.down()
+
+    def status(self) -> LabStatus:
+        record = self.record()
+        if record is None:
+            return LabStatus(name=self.name, slot=None, phase="down", running=False)
+        plan = topology.AddressPlan.for_slot(record.slot)
+        alive = {
+            name: any(procs.is_alive(p) for p in record.processes_of(name, ROLE))
+            for name in NODE_NAMES
+        }
+        roles = self._roles(alive) if record.facts and record.phase == "up" else {}
+        machines = tuple(
+            MachineStatus(
+                name=name,
+                fqdn=topology.fqdn(name),
+                role=roles.get(topology.fqdn(name), "-"),
+                running=alive[name],
+                primary_ip=plan.primary_ip(name),
+                secondary_ip=plan.secondary_ip(name),
+                daemons=(ROLE,) if alive[name] else (),
+            )
+            for name in NODE_NAMES
+        )
+        return LabStatus(
+            name=self.name,
+            slot=record.slot,
+            phase=record.phase,
+            running=all(alive.values()),
+            machines=machines,
+            context=record.context.name if record.context else None,
+            error=record.error,
+        )
+
+    def _roles(self, alive: dict[str, bool]) -> dict[str, str]:
+        from ganetiops.lab.status import ROLES
+
+        for name in NODE_NAMES:
+            if not alive.get(name):
+                continue
+            with contextlib.suppress(LabError):
+                done = self.machine(name).run(
+                    ["gnt-node", "list", "--no-headers", "--separator=|", "-o", "name,role"],
+                    timeout=60,
+                    check=False,
+                )
+                if done.returncode != 0:
+                    continue
+                roles = {}
+                for line in done.stdout.splitlines():
+                    node, _, letter = line.partition("|")
+                    roles[node] = ROLES.get(letter.strip(), letter.strip())
+                return roles
+        return {}
+
+
+def _vms_alive(record: LabRecord) -> bool:
+    vms = [p for p in record.processes if p.role == ROLE]
+    return bool(vms) and all(procs.is_alive(p) for p in vms)
+
+
+def _port_open(address: str, port: int) -> bool:
+    try:
+        with socket.create_connection((address, port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def record_kind(record: LabRecord | None) -> str:
+    """``drbd`` or ``namespace``: which kind of lab a record belongs to."""
+    if record is None:
+        return "namespace"
+    return str(record.options.get("kind", "namespace"))
+
+
+__all__ = ["DrbdFacts", "DrbdLab", "ProcessEntry", "VmMachine", "preflight", "record_kind"]

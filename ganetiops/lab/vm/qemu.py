@@ -1,0 +1,205 @@
+"""One QEMU/TCG virtual machine of the DRBD tier: its disks, seed, taps and command line.
+
+Every VM boots the cached image's kernel and initrd directly (``-kernel``/``-initrd``)
+with a qcow2 overlay on the shared root image, so the image is never written. Its
+kernel command line names it (``ganetiops.name=aleph ganetiops.ip=10.1.100.2/24
+ganetiops.ip2=10.1.97.2/24``); the guest's ``ganetiops-seed`` unit (see the image's
+build script) applies that, unpacks the seed disk (a plain tar on a read-only virtio
+disk: host keys, root's keys, ``/etc/hosts``, ``/etc/default/ganeti``) and makes the
+volume group on the data disk (a sparse qcow2). Both NICs are taps that exist only
+in the lab's switch namespace, on its ``pri`` and ``sec`` bridges; QEMU runs in that
+namespace, so it can open nothing else.
+
+Software emulation only (``-accel tcg,tb-size=256``: about 0.8 GB of host memory per
+VM); never KVM. Pure functions here, except :func:`create_disks`.
+"""
+
+from __future__ import annotations
+
+import io
+import shlex
+import tarfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Final
+
+import attrs
+
+from ganetiops.lab import host, topology
+
+#: Guest memory (MiB). Ganeti's daemons, DRBD and LVM fit; the fake hypervisor's
+#: instances use none of it.
+MEMORY_MIB: Final = 1024
+#: The data disk holding the volume group: sparse, so it costs what DRBD writes.
+DATA_DISK_GIB: Final = 24
+VOLUME_GROUP: Final = "xenvg"
+ACCEL: Final = "tcg,tb-size=256"
+QEMU: Final = "qemu-system-x86_64"
+#: Host memory one VM costs at most (guest RAM touched + TCG translation cache + QEMU).
+HOST_MIB_PER_VM: Final = 1400
+
+
+@attrs.frozen
+class VmSpec:
+    """One VM: the node it becomes and where its files and taps are."""
+
+    name: str
+    fqdn: str
+    primary_ip: str
+    secondary_ip: str
+    prefix_len: int
+    index: int
+    slot: int
+    directory: Path
+
+    @property
+    def taps(self) -> tuple[str, str]:
+        """Tap names in the switch namespace (the namespace lab's port names)."""
+        return (
+            topology.switch_port(self.name, "primary"),
+            topology.switch_port(self.name, "secondary"),
+        )
+
+    def mac(self, nic: int) -> str:
+        """Locally administered, fixed per slot, VM and NIC."""
+        return f"52:54:{self.slot:02x}:{self.index:02x}:00:{nic:02x}"
+
+    @property
+    def overlay(self) -> Path:
+        return self.directory / "root.qcow2"
+
+    @property
+    def data_disk(self) -> Path:
+        return self.directory / "data.qcow2"
+
+    @property
+    def seed(self) -> Path:
+        return self.directory / "seed.tar"
+
+    @property
+    def console_log(self) -> Path:
+        return self.directory / "console.log"
+
+    def kernel_command_line(self) -> str:
+        return " ".join(
+            [
+                "root=/dev/vda",
+                "rw",
+                "console=ttyS0",
+                "net.ifnames=0",
+                "quiet",
+                "systemd.show_status=0",
+                f"ganetiops.name={self.name}",
+                f"ganetiops.ip={self.primary_ip}/{self.prefix_len}",
+                f"ganetiops.ip2={self.secondary_ip}/{self.prefix_len}",
+                f"ganetiops.vg={VOLUME_GROUP}",
+            ]
+        )
+
+
+def qemu_argv(vm: VmSpec, *, kernel: Path, initrd: Path, switch_netns: str) -> list[str]:
+    """The command line that runs ``vm`` inside the lab's switch namespace.
+
+    ``ip netns exec`` execs QEMU, so the spawned PID is QEMU's own.
+    """
+    primary, secondary = vm.taps
+    nics: list[str] = []
+    for nic, tap in enumerate((primary, secondary)):
+        nics += [
+            "-netdev",
+            f"tap,id=n{nic},ifname={tap},script=no,downscript=no",
+            "-device",
+            f"virtio-net-pci,netdev=n{nic},mac={vm.mac(nic)}",
+        ]
+    return [
+        "ip",
+        "netns",
+        "exec",
+        switch_netns,
+        QEMU,
+        "-name",
+        f"ganetiops-{vm.name}",
+        "-accel",
+        ACCEL,
+        "-smp",
+        "1",
+        "-m",
+        str(MEMORY_MIB),
+        "-nodefaults",
+        "-no-user-config",
+        "-display",
+        "none",
+        "-serial",
+        f"file:{vm.console_log}",
+        "-kernel",
+        str(kernel),
+        "-initrd",
+        str(initrd),
+        "-append",
+        vm.kernel_command_line(),
+        *_disk("root", vm.overlay, "qcow2"),
+        *_disk("data", vm.data_disk, "qcow2"),
+        *_disk("seed", vm.seed, "raw", read_only=True),
+        *nics,
+        "-device",
+        "virtio-rng-pci",
+    ]
+
+
+def _disk(serial: str, path: Path, fmt: str, *, read_only: bool = False) -> list[str]:
+    """One virtio disk; the guest finds it as /dev/disk/by-id/virtio-<serial>."""
+    options = f"file={path},if=none,id={serial},format={fmt}"
+    options += ",readonly=on" if read_only else ",cache=unsafe,discard=unmap"
+    return ["-drive", options, "-device", f"virtio-blk-pci,drive={serial},serial={serial}"]
+
+
+def seed_tar(files: Mapping[str, tuple[str, int]]) -> bytes:
+    """A tar of ``{path inside the VM: (text, mode)}``, padded for a block device."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.GNU_FORMAT) as tar:
+        directories = sorted({str(Path(p).parent) for p in files} - {"/"})
+        for directory in directories:
+            info = tarfile.TarInfo(directory.lstrip("/"))
+            info.type = tarfile.DIRTYPE
+            info.mode = 0o700 if directory.startswith("/root") else 0o755
+            tar.addfile(info)
+        for path, (text, mode) in sorted(files.items()):
+            data = text.encode()
+            info = tarfile.TarInfo(path.lstrip("/"))
+            info.size = len(data)
+            info.mode = mode
+            tar.addfile(info, io.BytesIO(data))
+    raw = buffer.getvalue()
+    return raw + b"\0" * (-len(raw) % 512)
+
+
+def create_disks(vm: VmSpec, root_image: Path) -> None:
+    """The VM's overlay on the shared root image and its sparse data disk."""
+    vm.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    host.run(
+        [
+            "qemu-img",
+            "create",
+            "-q",
+            "-f",
+            "qcow2",
+            "-F",
+            "qcow2",
+            "-b",
+            str(root_image),
+            str(vm.overlay),
+        ]
+    )
+    host.run(["qemu-img", "create", "-q", "-f", "qcow2", str(vm.data_disk), f"{DATA_DISK_GIB}G"])
+
+
+def tap_batch(vm: VmSpec, bridges: Sequence[str]) -> list[str]:
+    """``ip -batch`` lines (switch namespace) for the VM's taps, each on its bridge."""
+    lines = []
+    for tap, bridge in zip(vm.taps, bridges, strict=True):
+        lines += [f"tuntap add name {tap} mode tap", f"link set {tap} master {bridge} up"]
+    return lines
+
+
+def show(argv: Sequence[str]) -> str:
+    return shlex.join(argv)
