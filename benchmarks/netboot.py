@@ -32,7 +32,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from ganetiops.lab import Lab, LabFacts, read_access_log
+from ganetiops.lab import Lab, LabFacts
+from ganetiops.netboot import accesslog
 from ganetiops.netboot.labclass import build_lab_class
 from ganetiops.netboot.standin import install_standin
 
@@ -74,7 +75,7 @@ def _at(lines: list[tuple[float, str]], prefix: str) -> float:
 def _log_time(facts: LabFacts, since: float, path_part: str, last: bool = False) -> float:
     found = [
         e.time.timestamp()
-        for e in read_access_log(facts.boot.access_log)
+        for e in accesslog.parse(Path(facts.boot.access_log).read_text())
         if path_part in e.path and e.time.timestamp() >= int(since)
     ]
     if not found:
