@@ -1,10 +1,23 @@
 """Netboot on a running lab: publish, the create sequence, reimage, remove (wall times).
 
 Runs the real ``gnt-py`` against a lab that is already up (never the default ``lab``
-unless named), with the boot stand-in installed, on an instance of its own
-(``inst16``); prints the figures and asserts nothing::
+unless named), on an instance of its own (``inst16``); prints the figures and
+asserts nothing.
+
+Default: the ``fake`` hypervisor with the boot stand-in (the fast double), whole
+commands timed::
 
     sudo .venv/bin/python benchmarks/netboot.py --lab net7 [--repeat 3]
+
+``--kvm``: a real VM (kvm hypervisor, QEMU in software emulation) boots over iPXE;
+create and reimage are split into phases from ``gnt-py``'s progress lines (timed as
+they arrive) and the boot server's access log (1 s resolution): Ganeti's create
+job, the start job, firmware and iPXE's DHCP (until the root script is fetched),
+the iPXE chain (wrapper, class script, kernel and initrd downloaded), kernel and
+early init (until the init fetches its host keys: modules, DHCP), the rest of init
+(keys, sshd, the report), and the first ssh command::
+
+    sudo .venv/bin/python benchmarks/netboot.py --lab net7 --kvm [--repeat 1]
 """
 
 from __future__ import annotations
@@ -14,10 +27,13 @@ import os
 import statistics
 import subprocess
 import sys
+import tarfile
+import tempfile
 import time
 from pathlib import Path
 
-from ganetiops.lab import Lab
+from ganetiops.lab import Lab, LabFacts
+from ganetiops.netboot import accesslog
 from ganetiops.netboot.labclass import build_lab_class
 from ganetiops.netboot.standin import install_standin
 
@@ -32,13 +48,146 @@ def _timed(lab: str, *args: str, check: bool = True) -> float:
     return time.perf_counter() - started
 
 
+def _streamed(lab: str, *args: str) -> list[tuple[float, str]]:
+    """Run gnt-py, timestamping (wall clock) each progress line as it arrives."""
+    proc = subprocess.Popen(
+        [GNT_PY, "--context", lab, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stderr is not None
+    assert proc.stdout is not None
+    lines = [(time.time(), "[begin]")]
+    for line in proc.stderr:
+        lines.append((time.time(), line.rstrip()))
+    proc.stdout.read()
+    if proc.wait() != 0:
+        raise SystemExit("gnt-py " + " ".join(args) + " failed:\n" + "\n".join(x for _, x in lines))
+    lines.append((time.time(), "[end]"))
+    return lines
+
+
+def _at(lines: list[tuple[float, str]], prefix: str) -> float:
+    return next(t for t, line in lines if line.startswith(prefix))
+
+
+def _log_time(facts: LabFacts, since: float, path_part: str, last: bool = False) -> float:
+    found = [
+        e.time.timestamp()
+        for e in accesslog.parse(Path(facts.boot.access_log).read_text())
+        if path_part in e.path and e.time.timestamp() >= int(since)
+    ]
+    if not found:
+        raise SystemExit(f"no {path_part} in the access log")
+    return found[-1] if last else found[0]
+
+
+def _boot_phases(
+    facts: LabFacts,
+    lines: list[tuple[float, str]],
+    powered: float,
+    mac: str,
+    first: str = "firmware + iPXE DHCP (to the root script)",
+) -> dict[str, float]:
+    """Phases from the power-on job's end to the report (access log times)."""
+    root = _log_time(facts, powered, "/netboot.ipxe")
+    initrd = _log_time(facts, powered, "/initrd")
+    keys = _log_time(facts, powered, "/keys/")
+    report = _log_time(facts, powered, f"/nixos/report/{mac}")
+    seen = _at(lines, "[report] 10.")
+    return {
+        first: root - powered,
+        "iPXE chain (wrapper, class, kernel, initrd)": initrd - root,
+        "kernel + early init (modules, DHCP)": keys - initrd,
+        "init (host keys, sshd, report)": report - keys,
+        "report logged -> gnt-py saw it": seen - report,
+    }
+
+
+def _ssh_seconds(facts: LabFacts, key: Path, address: str) -> float:
+    started = time.perf_counter()
+    subprocess.run(
+        ["ssh", "-i", str(key), "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
+         "-o", f"UserKnownHostsFile={facts.known_hosts}", "-o", "StrictHostKeyChecking=yes",
+         f"root@{address}", "true"],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    return time.perf_counter() - started
+
+
+def kvm(options: argparse.Namespace) -> None:
+    """The real boot, phase by phase (see the module docstring)."""
+    lab = Lab(options.lab)
+    facts = lab.facts()
+    name = options.lab
+    v1 = build_lab_class(INSTANCE, generation=1)
+    v2 = build_lab_class(INSTANCE, generation=2)
+    figures: dict[str, list[float]] = {}
+
+    def note(what: str, seconds: float) -> None:
+        figures.setdefault(what, []).append(seconds)
+
+    try:
+        for _ in range(options.repeat):
+            _timed(name, "instance", "remove", INSTANCE, "--yes", check=False)
+            _timed(name, "netboot", "root-script")
+            _timed(name, "netboot", "publish", str(v1))
+            lines = _streamed(
+                name, "instance", "create", INSTANCE, "--hypervisor", "kvm", "-t", "file",
+                "-s", "3G", "--memory", "256", "--keys", "create", "--pnode",
+                "gimel.homelab.tel", "--yes",
+            )  # fmt: skip
+            mac = next(x for _, x in lines if x.startswith("[mac] MAC ")).split()[-1]
+            mac = mac.replace(":", "-")
+            powered = _at(lines, "[await] waiting")
+            note("create: Ganeti's create job", _at(lines, "[mac]") - _at(lines, "[create]"))
+            note("create: start job", powered - _at(lines, "[start]"))
+            for what, seconds in _boot_phases(facts, lines, powered, mac).items():
+                note(f"create: {what}", seconds)
+            report = next(x for _, x in lines if x.startswith("[report] 10."))
+            address = report.split()[1].rstrip(":")
+            keys = Path(tempfile.mkdtemp())
+            tarball = Path(facts.boot.web_root_path) / "keys" / f"{INSTANCE}.tar.gz"
+            with tarfile.open(tarball) as tar:
+                member = tar.extractfile("root_privkey")
+                assert member is not None
+                (keys / "id").write_bytes(member.read())
+            (keys / "id").chmod(0o600)
+            lab.check_route(address)
+            note("create: first ssh command", _ssh_seconds(facts, keys / "id", address))
+            note("create: whole command", lines[-1][0] - lines[0][0])
+            lines = _streamed(name, "instance", "reimage", INSTANCE, "--publish", str(v2), "--yes")
+            rebooted = _at(lines, "[reboot]")
+            note("reimage: publish", rebooted - lines[0][0])
+            phases = _boot_phases(
+                facts, lines, rebooted, mac, first="reboot job + firmware + iPXE DHCP"
+            )
+            for what, seconds in phases.items():
+                note(f"reimage: {what}", seconds)
+            note("reimage: whole command", lines[-1][0] - lines[0][0])
+            _timed(name, "instance", "remove", INSTANCE, "--yes", check=False)
+    finally:
+        _timed(name, "instance", "remove", INSTANCE, "--yes", check=False)
+    print(f"{'phase (kvm/TCG real boot)':<60} {'runs':>4} {'min s':>7} {'median s':>9}")
+    for what, seconds in figures.items():
+        print(
+            f"{what:<60} {len(seconds):>4} {min(seconds):>7.1f} {statistics.median(seconds):>9.1f}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lab", required=True, help="a running lab (its context name)")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--kvm", action="store_true", help="a real VM, phase by phase")
     options = parser.parse_args()
     if os.geteuid() != 0:
         sys.exit("the lab needs root")
+    if options.kvm:
+        kvm(options)
+        return
     lab = Lab(options.lab)
     facts = lab.facts()
     install_standin([lab.machine(n.name) for n in facts.nodes], facts.boot.url)

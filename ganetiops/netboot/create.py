@@ -355,6 +355,9 @@ def plan_create(rapi: RapiClient, boot: BootServerClient, request: CreateRequest
             f"(enabled: {', '.join(hypervisors)})",
             field="hypervisor",
         )
+    # A fake instance runs nothing that could report: only the wrapper fetch counts.
+    effective_hv = request.hypervisor or (hypervisors[0] if hypervisors else None)
+    reports = request.wait and request.start and boot.config.reports and effective_hv != "fake"
     pnode, snode, iallocator, place_text = _placement(request, template, info.default_iallocator)
     os_names = {os.name for os in rapi.os.list()}
     if PXE_OS not in os_names:
@@ -490,7 +493,7 @@ def plan_create(rapi: RapiClient, boot: BootServerClient, request: CreateRequest
             )
         )
         steps.append(PlanStep("clear", "clear the provision flag from the wrapper"))
-        if boot.config.reports:
+        if reports:
             pin = boot.config.pin_known_hosts
             steps.append(
                 PlanStep(
@@ -527,7 +530,7 @@ def plan_create(rapi: RapiClient, boot: BootServerClient, request: CreateRequest
         steps=tuple(steps),
         notes=tuple(notes),
         hypervisor=request.hypervisor,
-        reports=wait and boot.config.reports,
+        reports=reports and wait,
     )
 
 

@@ -259,7 +259,9 @@ fi
 query="class={name}&generation={generation}&store={store}&hostname=$host&mac=$mac&ip=$ip"
 query="$query&provisioned=$provisioned&disk=$(echo "$disk" | tr ' =' '+:')&keys=$keys&sshd=$sshd"
 mac_path=$(echo "$mac" | tr ':' '-')
-if wget -q -O /dev/null "http://$boot/nixos/report/$mac_path?$query"; then
+if [ {report} != yes ]; then
+  say "built not to report its boot: $query"
+elif wget -q -O /dev/null "http://$boot/nixos/report/$mac_path?$query"; then
   say "boot reported: $query"
 else
   say "boot report failed: $query"
@@ -355,6 +357,7 @@ def _initrd(
     modules: dict[str, bytes],
     host_files: dict[str, bytes],
     store: str,
+    report: bool = True,
 ) -> bytes:
     dirs = {
         "bin",
@@ -404,7 +407,12 @@ def _initrd(
     power = b"#!/bin/sh\necho 'ganetiops-lab: power button: powering off'\nsync\npoweroff -f\n"
     entries.append(("etc/acpi/power", 0o100755, power, (0, 0)))
     init = INIT_SCRIPT.format(
-        name=name, generation=generation, modules=flat, marker=MARKER_SECTOR, store=store
+        name=name,
+        generation=generation,
+        modules=flat,
+        marker=MARKER_SECTOR,
+        store=store,
+        report="yes" if report else "no",
     ).encode()
     entries.append(("init", 0o100755, init, (0, 0)))
     return gzip.compress(cpio_newc(entries), mtime=_FIXED_MTIME, compresslevel=6)
@@ -466,9 +474,16 @@ def _stat_key(path: str) -> str:
 
 
 def build_lab_class(
-    name: str = "navidrome", *, generation: int = 1, cache: Path | None = None
+    name: str = "navidrome",
+    *,
+    generation: int = 1,
+    cache: Path | None = None,
+    report: bool = True,
 ) -> Path:
     """Build (or take from the cache) the lab class ``name``; return its netbuild root.
+
+    With ``report=False`` the class boots the same but never reports its boot (as a
+    class without the report, or a machine stuck before it, would).
 
     The result is ``<root>/by-class/<name>/`` with the five class files, what
     :func:`ganetiops.netboot.classes.find_local_class` and ``--publish`` accept.
@@ -478,7 +493,7 @@ def build_lab_class(
         raise LabClassError("generation: expected a positive integer")
     base = cache or cache_dir()
     debs = base / "debs"
-    root = base / "build" / f"{name}-g{generation}"
+    root = base / "build" / f"{name}-g{generation}{'' if report else '-silent'}"
     stamp = root / "stamp.json"
     kernel_deb = _kernel_package(debs)
     busybox_deb = _download(BUSYBOX, debs)
@@ -489,6 +504,7 @@ def build_lab_class(
         "host_programs": {p: _stat_key(p) for p in HOST_PROGRAMS},
         "name": name,
         "generation": generation,
+        "report": report,
     }
     inputs["build"] = build_tag(inputs)
     if stamp.exists() and json.loads(stamp.read_text()) == inputs:
@@ -503,7 +519,8 @@ def build_lab_class(
         digest = _file_sha256(klass / STORE)
         busybox = _deb_member(busybox_deb, ["bin/busybox"])
         modules = _kernel_modules(kernel_deb)
-        initrd = _initrd(busybox, name, generation, modules, _host_files(HOST_PROGRAMS), digest)
+        programs = _host_files(HOST_PROGRAMS)
+        initrd = _initrd(busybox, name, generation, modules, programs, digest, report)
         (klass / "initrd").write_bytes(initrd)
         (klass / STORE_SHA256).write_text(digest + "\n")
         (klass / "ipxe").write_text(IPXE_SCRIPT.format(name=name, store_hash=digest[:32]))

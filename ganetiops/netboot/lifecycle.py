@@ -80,6 +80,16 @@ def find_target(rapi: RapiClient, boot: BootServerClient, name: str) -> Target:
     return Target(instance.name if instance else name, short, instance, mac, wrapper)
 
 
+def _is_fake(instance: Instance | None) -> bool:
+    """Whether the instance runs on Ganeti's ``fake`` hypervisor (nothing boots)."""
+    raw = getattr(instance, "raw", None) or {}
+    hypervisor = raw.get("hypervisor") if isinstance(raw, dict) else None
+    if hypervisor:
+        return bool(hypervisor == "fake")
+    hvparams = getattr(instance, "hvparams", None) or {}
+    return "kvm_path" not in hvparams and "kernel_path" not in hvparams
+
+
 def _require_pxe(target: Target) -> None:
     if target.instance is None:
         raise ValidationError(f"instance {target.name} does not exist", field="name")
@@ -206,7 +216,8 @@ def plan_reimage(
             )
         sha = info.sha256
     wait = wait and bool(boot.config.access_log)
-    reports = wait and boot.config.reports
+    # A fake instance runs nothing that could report: only the wrapper fetch counts.
+    reports = wait and boot.config.reports and not _is_fake(target.instance)
     verb, verb_text = _boot_verb(target)
     steps = []
     if plan_pub is not None:

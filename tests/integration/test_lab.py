@@ -307,7 +307,7 @@ def test_status_json_shows_roles_daemons_and_no_secret(lab: Lab, lab_facts: LabF
         assert {"sshd", "ganeti-noded"} <= set(machines[node]["daemons"])
     assert {"ganeti-rapi", "ganeti-luxid", "ganeti-wconfd"} <= set(machines["aleph"]["daemons"])
     assert {"ovsdb-server-nb", "ovsdb-server-sb", "ovn-northd"} <= set(machines["dalet"]["daemons"])
-    assert set(machines["boot"]["daemons"]) == {"nginx", "sshd"}
+    assert set(machines["boot"]["daemons"]) == {"nginx", "sshd", "dnsmasq"}
     assert status["facts"]["cluster"]["users"][1]["access"] == "read"
     assert lab_facts.cluster is not None
     for access in ("write", "read"):
