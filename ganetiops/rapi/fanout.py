@@ -144,14 +144,30 @@ async def run_jobs(
         report()
 
     async def submit(key: str, thunk: Submit) -> None:
-        try:
-            job = await thunk()
-        except errors.GanetiOpsError as exc:
-            room.release()
-            # A write whose answer was lost may have made a job: say so, never "not sent".
-            lost = isinstance(exc, errors.RapiConnectionError) and exc.sent
-            finish(Outcome(key, None, "unknown" if lost else "not-submitted", exc))
-            return
+        first_failure = None
+        while True:
+            try:
+                job = await thunk()
+                break
+            except errors.GanetiOpsError as exc:
+                # Nothing reached the server (a busy RAPI did not accept the connection
+                # in time): safe to send again, for up to OUTAGE seconds.
+                never_sent = (
+                    isinstance(exc, errors.RapiConnectionError)
+                    and not exc.sent
+                    and not isinstance(exc, errors.CertificateError)
+                )
+                now = time.monotonic()
+                first_failure = first_failure or now
+                late = deadline is not None and now >= deadline
+                if never_sent and not late and now - first_failure < OUTAGE:
+                    await asyncio.sleep(min(2.0, interval * 4))
+                    continue
+                room.release()
+                # A write whose answer was lost may have made a job: say so.
+                lost = isinstance(exc, errors.RapiConnectionError) and exc.sent
+                finish(Outcome(key, None, "unknown" if lost else "not-submitted", exc))
+                return
         counts["submitted"] += 1
         running[job.id] = key
         changed.set()
