@@ -69,13 +69,11 @@ def drbd_inventory(lab: DrbdLab, nodes: tuple[str, ...]) -> dict[str, Any]:
 def create_cluster(lab: DrbdLab) -> ClusterFacts:
     """Bootstrap the cluster on the lab's VMs; return what the lab records of it."""
     from ganetiops.bootstrap import parse_inventory, run_bootstrap
-    from ganetiops.lab.vm.drbdlab import NODE_NAMES
-
     plan = lab.plan
-    for name in NODE_NAMES:
+    for name in qemu.NODE_NAMES:
         lab.check_route(plan.primary_ip(name))  # fail closed before SSH goes anywhere
     lab.layout.secrets.mkdir(mode=0o700, exist_ok=True)
-    inventory = parse_inventory(drbd_inventory(lab, NODE_NAMES))
+    inventory = parse_inventory(drbd_inventory(lab, qemu.NODE_NAMES))
     with procs.timed("bootstrap (init, known_hosts, RAPI users, node adds)"):
         run_bootstrap(inventory, verify=False, progress=lab.progress)
     users = tuple(
@@ -83,7 +81,7 @@ def create_cluster(lab: DrbdLab) -> ClusterFacts:
         for name, access in RAPI_USERS
     )
     write = users[0]
-    master = lab.machine(NODE_NAMES[0])
+    master = lab.machine(qemu.NODE_NAMES[0])
     with procs.timed("RAPI ready"):
         _wait_for_rapi(master, write.name, Path(write.password_file).read_text().strip())
     pem = master.run(["cat", "/var/lib/ganeti/rapi.pem"], timeout=60).stdout
@@ -91,7 +89,7 @@ def create_cluster(lab: DrbdLab) -> ClusterFacts:
     return ClusterFacts(
         name=topology.fqdn(topology.CLUSTER),
         ip=plan.cluster_ip,
-        master=topology.fqdn(NODE_NAMES[0]),
+        master=topology.fqdn(qemu.NODE_NAMES[0]),
         url=f"https://{plan.cluster_ip}:{topology.RAPI_PORT}",
         rapi_bind="all",
         certificate=str(lab.layout.rapi_certificate),

@@ -41,8 +41,7 @@ from ganetiops.lab.vm import qemu
 
 KIND: Final = "drbd"
 ROLE: Final = "qemu"
-#: The nodes of the tier: a primary, a secondary, and a third to replace or evacuate to.
-NODE_NAMES: Final = ("aleph", "bet", "gimel")
+NODE_NAMES: Final = qemu.NODE_NAMES
 SSH_TIMEOUT: Final = 240.0
 #: Host memory a tier needs free before it starts (3 VMs plus headroom for Ganeti jobs).
 MIN_FREE_MIB: Final = len(NODE_NAMES) * qemu.HOST_MIB_PER_VM + 512

@@ -27,6 +27,8 @@ import attrs
 
 from ganetiops.lab import host, topology
 
+#: The nodes of the DRBD lab: a primary, a secondary, and a third to replace or evacuate to.
+NODE_NAMES: Final = ("aleph", "bet", "gimel")
 #: Guest memory (MiB). Ganeti's daemons, DRBD and LVM fit; the fake hypervisor's
 #: instances use none of it.
 MEMORY_MIB: Final = 1024
