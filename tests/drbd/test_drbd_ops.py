@@ -56,6 +56,17 @@ def _data_lvs(lab: DrbdLab, node: str) -> set[str]:
     return {name for name in _lvs(lab, node) if name.endswith("_data")}
 
 
+def _data_lv_uuids(lab: DrbdLab, node: str) -> set[str]:
+    """LVM's own ids of the data volumes: Ganeti's replace-disks gives the new volumes
+    the old names (the old ones are renamed, then removed), so only the ids change."""
+    done = lab.run(node, ["lvs", "--noheadings", "-o", "lv_name,lv_uuid", "xenvg"])
+    return {
+        line.split()[1]
+        for line in done.stdout.splitlines()
+        if len(line.split()) == 2 and line.split()[0].endswith("_data")
+    }
+
+
 def test_create_drbd_instance_with_explicit_secondary(drbd_lab: DrbdLab, rapi: RapiClient) -> None:
     job = rapi.instances.create(
         INSTANCE,
@@ -91,9 +102,9 @@ def test_live_migrate_back(drbd_lab: DrbdLab, rapi: RapiClient) -> None:
 
 
 def test_replace_disks_on_the_secondary(drbd_lab: DrbdLab, rapi: RapiClient) -> None:
-    before = _data_lvs(drbd_lab, "bet")
+    before = _data_lv_uuids(drbd_lab, "bet")
     rapi.instances.replace_disks(INSTANCE, mode="replace_on_secondary").wait(JOB_TIMEOUT)
-    after = _data_lvs(drbd_lab, "bet")
+    after = _data_lv_uuids(drbd_lab, "bet")
     assert _placement(rapi) == (ALEPH, (BET,))
     assert after and after != before, "the secondary's volumes were not replaced"
     assert "ds:UpToDate/UpToDate" in _drbd_state(drbd_lab, "aleph")
