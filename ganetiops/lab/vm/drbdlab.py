@@ -43,7 +43,8 @@ KIND: Final = "drbd"
 ROLE: Final = "qemu"
 #: The nodes of the tier: a primary, a secondary, and a third to replace or evacuate to.
 NODE_NAMES: Final = qemu.NODE_NAMES
-SSH_TIMEOUT: Final = 240.0
+#: Generous: three TCG VMs booting at once on a busy 2-core host took 217 s here.
+SSH_TIMEOUT: Final = 600.0
 #: Host memory a tier needs free before it starts (3 VMs plus headroom for Ganeti jobs).
 MIN_FREE_MIB: Final = len(NODE_NAMES) * qemu.HOST_MIB_PER_VM + 512
 #: Disk a tier needs free in the lab root (overlays and data disks grow with use).

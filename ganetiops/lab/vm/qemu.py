@@ -27,10 +27,11 @@ import attrs
 
 from ganetiops.lab import host, topology
 
+#: The nodes of the DRBD lab, master first: a primary, a secondary, and a third to
+#: replace or evacuate to.
+NODE_NAMES: Final = ("aleph", "bet", "gimel")
 #: Guest memory (MiB). Ganeti's daemons, DRBD and LVM fit; the fake hypervisor's
 #: instances use none of it.
-#: The drbd lab's VMs (Ganeti nodes), master first.
-NODE_NAMES: Final = ("aleph", "bet", "gimel")
 MEMORY_MIB: Final = 1024
 #: The data disk holding the volume group: sparse, so it costs what DRBD writes.
 DATA_DISK_GIB: Final = 24

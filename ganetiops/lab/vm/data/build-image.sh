@@ -36,6 +36,10 @@ unshare --mount --propagation private chroot "$ROOT" /bin/sh -c '
   apt-get -q update
   apt-get -q install -y --no-install-recommends -o Dpkg::Options::=--force-confold "$@"
   apt-get clean
+  # Byte-compile everything: Ganeti starts a Python process per job, as a user that
+  # cannot write __pycache__, and compiling Ganeti under TCG takes longer than luxid
+  # waits for a job process to start (30 s).
+  python3 -m compileall -q -j0 /usr/lib/python3 /usr/lib/python3.11 /usr/share/ganeti >/dev/null || true
   umount /proc
 ' sh "$@" >"$WORK/apt.log" 2>&1 || { tail -n 30 "$WORK/apt.log" >&2; exit 1; }
 
@@ -46,6 +50,12 @@ rm -rf "$ROOT"/var/lib/apt/lists/* "$ROOT"/var/cache/apt/*.bin
 # DRBD 8.4 with the helper Ganeti is told about; the modules Ganeti needs, at boot.
 echo "options drbd minor_count=128 usermode_helper=/bin/true" >"$ROOT/etc/modprobe.d/drbd.conf"
 printf '%s\n' drbd dm_mod >"$ROOT/etc/modules-load.d/ganetiops.conf"
+# Ganeti's daemons and job processes close every descriptor up to the hard limit when
+# they start: under TCG, a limit of 2^20 makes a job miss luxid's 30 s start window.
+mkdir -p "$ROOT/etc/systemd/system.conf.d"
+printf '[Manager]\nDefaultLimitNOFILE=1024:1024\n' >"$ROOT/etc/systemd/system.conf.d/ganetiops.conf"
+printf 'root soft nofile 1024\nroot hard nofile 1024\n* soft nofile 1024\n* hard nofile 1024\n' \
+  >"$ROOT/etc/security/limits.d/ganetiops.conf"
 # Quiet, quick boots: no getty on a display nobody looks at, no waiting for networks.
 ln -sf /dev/null "$ROOT/etc/systemd/system/getty@tty1.service"
 ln -sf /dev/null "$ROOT/etc/systemd/system/systemd-networkd-wait-online.service"
