@@ -73,6 +73,8 @@ async def ensure_instances(context: str, count: int, nodes: list[str]) -> list[s
                 disks=[],
                 nics=[],
                 os="noop",
+                name_check=False,  # names not in DNS: as gnt-instance add --no-name-check
+                ip_check=False,
                 pnode=nodes[index % len(nodes)],  # spread: each create locks its node
                 start=False,
                 no_install=True,

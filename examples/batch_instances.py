@@ -40,6 +40,8 @@ async def main() -> None:
                     disk_template=template,
                     disks=disks,
                     os="noop",
+                    name_check=False,  # names not in DNS: as gnt-instance add --no-name-check
+                    ip_check=False,
                     pnode=hosts[i % len(hosts)],
                     nics=[{}],
                     beparams={"memory": "128M"},

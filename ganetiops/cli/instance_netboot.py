@@ -261,6 +261,16 @@ def create_arguments(name: str, os_name: str, opts: dict[str, Any]) -> dict[str,
     }
 
 
+def _lab_root_script(state: State, boot: Any) -> None:
+    """On a namespace lab, publish the root script its DHCP hands to iPXE when it is not
+    there yet (the lab's boot server is ours; elsewhere ``gnt-py netboot root-script``)."""
+    from ganetiops.cli.remote import lab_facts_for  # lazy: start-up of gnt-py --help
+    from ganetiops.netboot.report import ROOT_SCRIPT, publish_root_script  # lazy: netboot room
+
+    if lab_facts_for(state.context) is not None and publish_root_script(boot):
+        say("root-script", f"{boot.layout.url_of(ROOT_SCRIPT)} published (DHCP's boot file)")
+
+
 def _with_lab_class(state: State, boot: Any, request: Any, *, keys_given: bool) -> Any:
     """On a namespace lab whose boot server lacks the class, publish the lab's own
     class of that name (built from Debian packages, as ``gnt-py netboot lab-class``
@@ -325,6 +335,7 @@ def _netboot_create(state: State, name: str, opts: dict[str, Any]) -> None:
     plan = plan_create(client, boot, request)
     if not plan_approved(state, plan.lines(), opts, f"Create instance {plan.name}?"):
         return
+    _lab_root_script(state, boot)
     result = apply_create(
         client,
         boot,

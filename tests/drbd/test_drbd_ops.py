@@ -74,6 +74,8 @@ def test_create_drbd_instance_with_explicit_secondary(drbd_lab: DrbdLab, rapi: R
         disks=["256M"],
         nics=[],
         os="noop",
+        name_check=False,  # names not in DNS: as gnt-instance add --no-name-check
+        ip_check=False,
         pnode=ALEPH,
         snode=BET,
         beparams={"memory": "64M"},

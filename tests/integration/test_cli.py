@@ -84,6 +84,8 @@ def instance(gnt: Gnt, lab_facts: LabFacts) -> Iterator[str]:
         pnode,
         "-B",
         "memory=128M",
+        "--no-name-check",  # clitest1 is in no DNS: as with gnt-instance add
+        "--no-ip-check",
         "--yes",
     )
     yield INSTANCE

@@ -46,6 +46,8 @@ def demo(lab: Lab, lab_facts: LabFacts) -> Iterator[tuple[str, str]]:
             disks=[],
             nics=[{}],
             os="noop",
+            name_check=False,  # names not in DNS: as gnt-instance add --no-name-check
+            ip_check=False,
             pnode=node,
             beparams={"memory": "128M"},
         ).wait(timeout=300)

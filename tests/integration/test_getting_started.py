@@ -66,7 +66,9 @@ def test_getting_started_runs_as_written(lab: Lab, lab_facts: LabFacts) -> None:
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
     }
     with RapiClient.from_context(name) as client:
-        for leftover in {"web1", "web2"} & set(client.instances.names()):
+        for leftover in {"inst12.homelab.tel", "inst13.homelab.tel"} & set(
+            client.instances.names()
+        ):
             client.instances.remove(leftover).wait(timeout=300)
     try:
         for lang, body in blocks():
@@ -93,10 +95,12 @@ def test_getting_started_runs_as_written(lab: Lab, lab_facts: LabFacts) -> None:
                 )
             assert done.returncode == 0, f"{lang} block:\n{body}\n{done.stderr[-3000:]}"
             if "job watch" in body:
-                assert "web1" in done.stdout  # the JSON info of the instance
+                assert "inst12" in done.stdout  # the JSON info of the instance
             if "created on" in body:
                 assert "created on" in done.stdout
     finally:
         with RapiClient.from_context(name) as client:
-            for leftover in {"web1", "web2"} & set(client.instances.names()):
+            for leftover in {"inst12.homelab.tel", "inst13.homelab.tel"} & set(
+                client.instances.names()
+            ):
                 client.instances.remove(leftover).wait(timeout=300)
