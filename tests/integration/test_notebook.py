@@ -137,5 +137,6 @@ def test_rendered_notebook_aligns_text_left_and_numbers_right(
     target = Path(os.environ.get("GANETIOPS_ARTEFACTS") or tmp_path)
     target.mkdir(parents=True, exist_ok=True)
     picture = chromium.screenshot(shown, target / f"cluster-inspection-{template}.png")
-    shutil.copy(shown, target / shown.name)
+    if target.resolve() != tmp_path.resolve():  # kept beside the screenshot
+        shutil.copy(shown, target / shown.name)
     print(f"screenshot: {picture}")
