@@ -442,7 +442,14 @@ def _plain_create(state: State, name: str, os_name: str, opts: dict[str, Any]) -
 @click.option(
     "--rollback",
     is_flag=True,
-    help="Return to the class's previous generation (by-class/<class>.old), then reboot.",
+    help="Return this instance alone to its class's previous generation (its wrapper is "
+    "pinned to a copy of by-class/<class>.old; the class's other instances stay), then reboot.",
+)
+@click.option(
+    "--class-wide",
+    is_flag=True,
+    help="With --rollback: roll the whole class back (by-class/<class>.old swapped in: every "
+    "instance of the class boots it at its next boot).",
 )
 @click.option("--no-wait", is_flag=True, help="Do not wait for the wrapper fetch.")
 @boot_timeout_option
@@ -454,7 +461,9 @@ def reimage(state: State, /, name: str, **opts: Any) -> None:
     """Load a new build of the instance's class, another class, or (--rollback) the
     previous generation; then reboot and check the machine's own boot report.
 
-    The guest compares its cached store with the served sha256 and downloads the new one.
+    --rollback pins this instance to the previous generation; re-imaging it without
+    --rollback returns it to the class as published. The guest compares its cached
+    store with the served sha256 and downloads the new one.
     """
     # lazy: netboot room, start-up
     from ganetiops.netboot.lifecycle import apply_reimage, plan_reimage
@@ -468,6 +477,7 @@ def reimage(state: State, /, name: str, **opts: Any) -> None:
         publish_dir=opts["publish"],
         class_=opts["class_"],
         rollback=opts["rollback"],
+        class_wide=opts["class_wide"],
         wait=not opts["no_wait"],
         boot_timeout=opts["boot_timeout"],
     )
@@ -485,7 +495,8 @@ def reimage(state: State, /, name: str, **opts: Any) -> None:
     )
     from ganetiops.netboot.report import report_summary  # lazy: netboot room, start-up
 
-    lines = [f"instance {result.name}: class {result.class_name}, sha256 {result.sha256}"]
+    pinned = f" (pinned: generation {result.pin})" if result.pin else ""
+    lines = [f"instance {result.name}: class {result.class_name}{pinned}, sha256 {result.sha256}"]
     if result.fetched:
         lines.append(f"  wrapper fetched by {result.fetched.client} at {result.fetched.time}")
     if result.report:
@@ -498,6 +509,8 @@ def reimage(state: State, /, name: str, **opts: Any) -> None:
             "sha256": result.sha256,
             "published": result.published,
             "rolled_back": result.rolled_back,
+            "pin": result.pin,
+            "pins_removed": list(result.pins_removed),
             "report": report_summary(result.report) if result.report else None,
         },
         lines,
@@ -579,6 +592,7 @@ def remove(state: State, /, names: tuple[str, ...], **opts: Any) -> None:
                 "instance": result.instance_removed,
                 "wrappers": list(result.wrappers_removed),
                 "keys": result.keys_removed,
+                "pins": list(result.pins_removed),
             }
         )
     out(state, {"removed": done}, [f"removed {d['name']}" for d in done])

@@ -39,7 +39,8 @@ from ganetiops.netboot.create import (
     await_report,
     plan_lines,
 )
-from ganetiops.netboot.layout import class_name, host_label, mac_hyphens
+from ganetiops.netboot.layout import class_name, host_label, mac_hyphens, pin_key
+from ganetiops.netboot.pins import pin_previous, pinned_sha256, remove_pin, unused_pins
 from ganetiops.netboot.report import BootReport, Diagnose, boot_timeout
 from ganetiops.netboot.server import BootServerClient, WrapperState
 from ganetiops.rapi import validate
@@ -135,12 +136,16 @@ class ReimagePlan:
     boot_timeout: float
     steps: tuple[PlanStep, ...]
     notes: tuple[str, ...] = ()
-    #: The wrapper chains another class now and is pointed at ``class_name``.
+    #: The wrapper chains another class (or a pinned generation) now, and is pointed
+    #: at ``class_name`` (at generation ``pin`` when set).
     repoint_from: str | None = None
-    #: Roll the class back to ``<class>.old`` (its previous generation) first.
+    #: Roll the class back to ``<class>.old`` for every instance first (class-wide).
     rollback: bool = False
     #: Wait for the machine's boot report and check it runs ``sha256``.
     reports: bool = False
+    #: Pin this instance to the class's previous generation (per-instance rollback):
+    #: the key of ``<class>.gen-<key>``, copied from ``<class>.old``.
+    pin: str | None = None
 
     def lines(self) -> list[str]:
         return plan_lines(f"Plan to re-image {self.target.name}:", self.steps, self.notes)
@@ -155,6 +160,74 @@ class ReimageResult:
     fetched: AccessEntry | None
     report: BootReport | None = None
     rolled_back: bool = False
+    #: The pinned generation the wrapper chains now (``None``: the class as published).
+    pin: str | None = None
+    #: Pins of the class removed because no wrapper chained them any more.
+    pins_removed: tuple[str, ...] = ()
+
+
+def _chained(target: Target) -> tuple[str | None, str | None]:
+    """The class and pinned generation the target's wrapper chains."""
+    assert target.wrapper is not None
+    return target.wrapper.wrapper.class_name, target.wrapper.wrapper.pin
+
+
+def _refuse_flagged(target: Target) -> None:
+    assert target.wrapper is not None
+    if target.wrapper.wrapper.provision:
+        raise ValidationError(
+            f"the wrapper of {target.name} still carries the provision flag, so a reboot "
+            f"would wipe the disk: use gnt-py instance wipe {target.name}, or clear the flag "
+            f"first (gnt-py netboot clear-flag {target.name})",
+            field="name",
+        )
+
+
+def _rollback_source(
+    boot: BootServerClient, target: Target, cls: str, class_wide: bool
+) -> tuple[str, list[PlanStep], list[str], str | None]:
+    """The sha256, steps, notes and pin of a rollback (see :func:`plan_reimage`)."""
+    info = class_info(boot, cls)
+    if info is None or not info.has_old or not info.old_sha256:
+        raise ValidationError(
+            f"class {cls} has no previous generation on the boot server "
+            f"(nixos/by-class/{cls}.old): nothing to roll back to",
+            field="rollback",
+        )
+    sha = info.old_sha256
+    if class_wide:
+        step = PlanStep(
+            "rollback",
+            f"roll class {cls} back to its previous generation for every instance of the "
+            f"class (by-class/{cls}.old, sha256 {sha}); the current one ({info.sha256}) "
+            f"becomes {cls}.old",
+        )
+        return sha, [step], [f"every instance of class {cls} boots {sha} at its next boot"], None
+    if not boot.config.reports:
+        raise ValidationError(
+            f"rolling back {target.name} alone pins it to by-class/{cls}.gen-…, and only a "
+            "class that reports its boot shows that it runs from there (a class built with "
+            "a fixed store URL, as the homelab's netboot-http module builds them, would "
+            "boot the old kernel with the current store); this context has no reports: "
+            f"roll back the whole class with --class-wide (gnt-py netboot rollback {cls})",
+            field="rollback",
+        )
+    key = pin_key(sha)
+    pinned = pinned_sha256(boot, cls, key) == sha
+    step = PlanStep(
+        "pin",
+        f"pin generation {key} of class {cls} for {target.name} only: "
+        + (
+            f"by-class/{cls}.gen-{key} exists"
+            if pinned
+            else f"copy by-class/{cls}.old (sha256 {sha}) to by-class/{cls}.gen-{key}"
+        ),
+    )
+    notes = [
+        f"the other instances of class {cls} keep the current generation ({info.sha256}); "
+        f"gnt-py instance reimage {target.name} returns {target.name} to it"
+    ]
+    return sha, [step], notes, key
 
 
 def plan_reimage(
@@ -165,82 +238,69 @@ def plan_reimage(
     publish_dir: Path | None = None,
     class_: str | None = None,
     rollback: bool = False,
+    class_wide: bool = False,
     wait: bool = True,
     boot_timeout: float = DEFAULT_BOOT_TIMEOUT,
 ) -> ReimagePlan:
     """Plan a re-image: a new build of the class (``publish_dir``), another class
     (``class_`` differing from the wrapper's: the wrapper is pointed at it), or the
-    class's previous generation (``rollback``: ``<class>.old`` swapped back in)."""
+    class's previous generation (``rollback``): for this instance only (its wrapper
+    pinned to a copy of ``<class>.old``), or with ``class_wide`` for every instance
+    (``<class>.old`` swapped back in). A pinned instance re-imaged otherwise returns
+    to the class as published."""
     target = find_target(rapi, boot, name)
     _require_pxe(target)
-    assert target.wrapper is not None
-    chained = target.wrapper.wrapper.class_name
+    chained, pinned = _chained(target)
     cls = class_name(class_ or chained or "", "class")
-    repoint_from = chained if chained and cls != chained else None
-    if rollback and (publish_dir is not None or repoint_from is not None):
+    if class_wide and not rollback:
+        raise ValidationError("--class-wide goes with --rollback", field="class_wide")
+    if rollback and (publish_dir is not None or (chained and cls != chained)):
         raise ValidationError(
             "--rollback returns the instance's class to its previous generation: it takes "
             "neither --publish nor another --class",
             field="rollback",
         )
-    if target.wrapper.wrapper.provision:
+    if rollback and pinned is not None:
         raise ValidationError(
-            f"the wrapper of {target.name} still carries the provision flag, so a reboot "
-            f"would wipe the disk: use gnt-py instance wipe {target.name}, or clear the flag "
-            f"first (gnt-py netboot clear-flag {target.name})",
-            field="name",
+            f"{target.name} is already pinned to generation {pinned} of class {cls} (rolled "
+            f"back alone): gnt-py instance reimage {target.name} returns it to the current "
+            "generation",
+            field="rollback",
         )
-    notes = []
+    _refuse_flagged(target)
+    notes: list[str] = []
+    steps: list[PlanStep] = []
     plan_pub = None
+    pin = None
     sha: str | None
-    info = class_info(boot, cls) if publish_dir is None else None
     if publish_dir is not None:
         plan_pub = plan_publish(boot, find_local_class(publish_dir, cls))
         sha = plan_pub.local.sha256
+        steps.append(PlanStep("publish", plan_pub.describe()))
         if not plan_pub.needed:
             notes.append("the boot server already has this build: the reboot reloads the same")
     elif rollback:
-        if info is None or not info.has_old or not info.old_sha256:
-            raise ValidationError(
-                f"class {cls} has no previous generation on the boot server "
-                f"(nixos/by-class/{cls}.old): nothing to roll back to",
-                field="rollback",
-            )
-        sha = info.old_sha256
+        sha, steps, notes, pin = _rollback_source(boot, target, cls, class_wide)
     else:
+        info = class_info(boot, cls)
         if info is None or not info.complete:
             raise ValidationError(
                 f"class {cls} is not published on the boot server"
-                + (": publish it first (--publish DIR)" if repoint_from else ""),
+                + (": publish it first (--publish DIR)" if chained != cls else ""),
                 field="class",
             )
         sha = info.sha256
+        steps.append(PlanStep("class", f"class {cls} as published (sha256 {sha})"))
+    repoint_from = None
+    if pin is not None or pinned is not None or (chained and cls != chained):
+        repoint_from = f"{chained} generation {pinned}" if pinned else (chained or "?")
+        to = f"{cls} generation {pin}" if pin else cls
+        url = boot.layout.wrapper_url(target.mac or "")
+        steps.append(PlanStep("wrapper", f"point {url} from class {repoint_from} to {to}"))
     wait = wait and bool(boot.config.access_log)
     # A fake instance runs nothing that could report: only the wrapper fetch counts.
     reports = wait and boot.config.reports and not _is_fake(target.instance)
     verb, verb_text = _boot_verb(target)
-    steps = []
-    if plan_pub is not None:
-        steps.append(PlanStep("publish", plan_pub.describe()))
-    elif rollback:
-        assert info is not None
-        steps.append(
-            PlanStep(
-                "rollback",
-                f"roll class {cls} back to its previous generation (by-class/{cls}.old, "
-                f"sha256 {sha}); the current one ({info.sha256}) becomes {cls}.old",
-            )
-        )
-    else:
-        steps.append(PlanStep("class", f"class {cls} as published (sha256 {sha})"))
-    if repoint_from is not None:
-        steps.append(
-            PlanStep(
-                "wrapper",
-                f"point {boot.layout.wrapper_url(target.mac or '')} from class "
-                f"{repoint_from} to {cls}",
-            )
-        )
     steps.append(PlanStep(verb, verb_text))
     if wait:
         steps.append(PlanStep("await", "wait for the wrapper fetch in the access log"))
@@ -263,8 +323,9 @@ def plan_reimage(
         tuple(steps),
         tuple(notes),
         repoint_from=repoint_from,
-        rollback=rollback,
+        rollback=rollback and class_wide,
         reports=reports,
+        pin=pin,
     )
 
 
@@ -302,6 +363,11 @@ def apply_reimage(
     if plan.rollback:
         rolled = classes_rollback(boot, plan.class_name)
         say("rollback", f"class {plan.class_name}: now serving {rolled.sha256}")
+    if plan.pin is not None:
+        assert plan.sha256 is not None
+        pin_previous(boot, plan.class_name, plan.sha256)
+        say("pin", f"by-class/{plan.class_name}.gen-{plan.pin} holds {plan.sha256}")
+    removed: list[str] = []
     if plan.repoint_from is not None:
         state = boot.wrapper(mac)
         assert state is not None
@@ -313,9 +379,16 @@ def apply_reimage(
             provision=False,
             hostname_parameter=boot.hostname_param,
             extra=state.wrapper.extra,
+            pin=plan.pin,
         )
         boot.write_wrapper(mac, text)
-        say("wrapper", f"wrapper now chains class {plan.class_name}")
+        pinned = f" generation {plan.pin}" if plan.pin else " as published"
+        say("wrapper", f"wrapper now chains class {plan.class_name}{pinned}")
+        if state.wrapper.pin is not None:
+            for klass, key in unused_pins(boot, state.wrapper.class_name or plan.class_name):
+                remove_pin(boot, klass, key)
+                removed.append(f"{klass}.gen-{key}")
+                say("pin", f"by-class/{klass}.gen-{key} removed (no wrapper chains it)")
     position = boot.log_position() if plan.wait else None
     verb_step = next(step for step in plan.steps if step.action == plan.verb)
     say(plan.verb, verb_step.text)
@@ -338,7 +411,9 @@ def apply_reimage(
         published,
         fetched,
         report=report,
-        rolled_back=plan.rollback,
+        rolled_back=plan.rollback or plan.pin is not None,
+        pin=plan.pin,
+        pins_removed=tuple(removed),
     )
 
 
@@ -428,6 +503,8 @@ class RemovePlan:
     keys: bool
     steps: tuple[PlanStep, ...]
     notes: tuple[str, ...] = ()
+    #: Pinned generations (class, key) only the removed wrappers chained.
+    pins: tuple[tuple[str, str], ...] = ()
 
     def lines(self) -> list[str]:
         return plan_lines(f"Plan to remove {self.name}:", self.steps, self.notes)
@@ -439,6 +516,20 @@ class RemoveResult:
     instance_removed: bool
     wrappers_removed: tuple[str, ...]
     keys_removed: bool
+    pins_removed: tuple[str, ...] = ()
+
+
+def _orphaned_pins(boot: BootServerClient, macs: list[str]) -> list[tuple[str, str]]:
+    """The pins chained by the wrappers of ``macs`` and by no other wrapper."""
+    chained = set()
+    for mac in macs:
+        state = boot.wrapper(mac)
+        if state is not None and state.wrapper.pin and state.wrapper.class_name:
+            chained.add((state.wrapper.class_name, state.wrapper.pin))
+    out = []
+    for klass in sorted({k for k, _ in chained}):
+        out += [p for p in unused_pins(boot, klass, ignore=tuple(macs)) if p in chained]
+    return out
 
 
 def plan_remove(
@@ -477,6 +568,11 @@ def plan_remove(
             )
         )
     steps += [PlanStep("wrapper", f"remove wrapper by-mac/{mac}/ipxe") for mac in macs]
+    pins = _orphaned_pins(boot, macs)
+    steps += [
+        PlanStep("pin", f"remove pinned generation by-class/{k}.gen-{key} (no other wrapper)")
+        for k, key in pins
+    ]
     if has_keys:
         steps.append(PlanStep("keys", f"remove keys/{target.short}.tar.gz"))
     if not steps:
@@ -493,6 +589,7 @@ def plan_remove(
         has_keys,
         tuple(steps),
         tuple(notes),
+        pins=tuple(pins),
     )
 
 
@@ -519,11 +616,16 @@ def apply_remove(
         if boot.remove_wrapper(mac):
             gone.append(mac)
             say("wrapper", f"wrapper by-mac/{mac}/ipxe removed")
+    pins = []
+    for klass, key in plan.pins:
+        remove_pin(boot, klass, key)
+        pins.append(f"{klass}.gen-{key}")
+        say("pin", f"by-class/{klass}.gen-{key} removed")
     keys_removed = False
     if plan.keys:
         keys_removed = boot.remove_identity(plan.short)
         say("keys", f"keys/{plan.short}.tar.gz removed")
-    return RemoveResult(plan.name, removed_instance, tuple(gone), keys_removed)
+    return RemoveResult(plan.name, removed_instance, tuple(gone), keys_removed, tuple(pins))
 
 
 # -- first boot ---------------------------------------------------------------------------
