@@ -47,7 +47,7 @@ def console_tail(state: State, name: str) -> Any:
         from ganetiops.lab.kvm import serial_tail  # lazy: lab room, start-up
 
         node = state.client().instances.get(name).pnode or ""
-        return serial_tail(facts, node, name)
+        return serial_tail(facts, node, name, lines=30)  # a boot's firmware part is ~25
 
     return tail
 
