@@ -103,3 +103,58 @@ def test_unused_pins_count_every_wrapper_but_the_ignored(fake: FakeBoot, tmp_pat
     assert pins.unused_pins(boot, "navidrome") == [("navidrome", key)]
     pins.remove_pin(boot, "navidrome", key)
     assert not (fake.web / f"nixos/by-class/navidrome.gen-{key}").exists()
+
+
+class _Instances:
+    """The two RAPI reads a re-image plan makes (names, one instance), for one instance."""
+
+    def __init__(self, instance: object) -> None:
+        self._instance = instance
+
+    def names(self) -> list[str]:
+        return ["navidrome.homelab.tel"]
+
+    def get(self, name: str) -> object:
+        return self._instance
+
+
+def _rapi(mac: str) -> object:
+    from types import SimpleNamespace
+
+    nic = SimpleNamespace(mac=mac)
+    instance = SimpleNamespace(
+        name="navidrome.homelab.tel", os="pxe", nics=[nic], oper_state=True,
+        raw={"hypervisor": "kvm"}, pnode="aleph.homelab.tel",
+    )  # fmt: skip
+    return SimpleNamespace(instances=_Instances(instance))
+
+
+@pytest.mark.parametrize("reports", [False, True])
+def test_a_rollback_of_one_instance_is_planned_only_where_boots_report(
+    fake: FakeBoot, tmp_path: Path, reports: bool
+) -> None:
+    """Without reports (the homelab's classes, whose store URL is fixed at build) a
+    per-instance rollback is refused before anything changes, naming --class-wide;
+    with them it plans a pin of the previous generation and changes nothing yet."""
+    import attrs
+
+    from ganetiops.netboot.reimage import plan_reimage
+
+    v1 = _publish(fake, make_class(tmp_path / "v1", store=b"one"))
+    v2 = _publish(fake, make_class(tmp_path / "v2", store=b"two"))
+    _wrapper(fake, A, "navidrome")
+    fake.config = attrs.evolve(fake.config, reports=reports)
+    boot = fake.client()
+    before = sorted(p.name for p in (fake.web / "nixos/by-class").iterdir())
+    rapi = _rapi(A)
+    if not reports:
+        with pytest.raises(ValidationError, match="--class-wide"):
+            plan_reimage(rapi, boot, "navidrome", rollback=True)  # type: ignore[arg-type]
+        wide = plan_reimage(rapi, boot, "navidrome", rollback=True, class_wide=True)  # type: ignore[arg-type]
+        assert (wide.rollback, wide.pin, wide.sha256) == (True, None, v1)
+    else:
+        plan = plan_reimage(rapi, boot, "navidrome", rollback=True)  # type: ignore[arg-type]
+        assert (plan.rollback, plan.pin, plan.sha256) == (False, v1[:16], v1)
+        assert any(f"keep the current generation ({v2})" in note for note in plan.notes)
+        assert [s.action for s in plan.steps][:2] == ["pin", "wrapper"]
+    assert sorted(p.name for p in (fake.web / "nixos/by-class").iterdir()) == before
