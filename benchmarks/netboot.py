@@ -10,12 +10,13 @@ commands timed::
     sudo .venv/bin/python benchmarks/netboot.py --lab net7 [--repeat 3]
 
 ``--kvm``: a real VM (kvm hypervisor, QEMU in software emulation) boots over iPXE;
-create and reimage are split into phases from ``gnt-py``'s progress lines (timed as
-they arrive) and the boot server's access log (1 s resolution): Ganeti's create
-job, the start job, firmware and iPXE's DHCP (until the root script is fetched),
-the iPXE chain (wrapper, class script, kernel and initrd downloaded), kernel and
-early init (until the init fetches its host keys: modules, DHCP), the rest of init
-(keys, sshd, the report), and the first ssh command::
+create, reimage and rollback are split into phases from ``gnt-py``'s progress lines
+(timed as they arrive) and the boot server's access log (1 s resolution): Ganeti's
+create job, the start job, firmware and iPXE's DHCP (until the root script is
+fetched), root script -> kernel+initrd (the iPXE chain: wrapper, class script,
+kernel and initrd downloaded), initrd -> key fetch (kernel and early init: modules,
+DHCP), key fetch -> report (keys, sshd, the report), and the first ssh command; the
+VM's resident memory (QEMU's VmRSS) after create and after rollback::
 
     sudo .venv/bin/python benchmarks/netboot.py --lab net7 --kvm [--repeat 1]
 """
@@ -39,6 +40,7 @@ from ganetiops.netboot.standin import install_standin
 
 GNT_PY = str(Path(sys.executable).with_name("gnt-py"))
 INSTANCE = "inst16"
+NODE = "gimel"
 CLASS = "benchclass"
 
 
@@ -98,11 +100,21 @@ def _boot_phases(
     seen = _at(lines, "[report] 10.")
     return {
         first: root - powered,
-        "iPXE chain (wrapper, class, kernel, initrd)": initrd - root,
-        "kernel + early init (modules, DHCP)": keys - initrd,
-        "init (host keys, sshd, report)": report - keys,
+        "root script -> kernel+initrd (iPXE chain)": initrd - root,
+        "initrd -> key fetch (kernel, modules, DHCP)": keys - initrd,
+        "key fetch -> report (keys, sshd)": report - keys,
         "report logged -> gnt-py saw it": seen - report,
     }
+
+
+def _rss_mb(lab: Lab, node: str) -> float:
+    """The VM's QEMU resident memory (MB), from Ganeti's pidfile on ``node``."""
+    pidfile = lab.machine(node).path(f"/run/ganeti/kvm-hypervisor/pid/{INSTANCE}")
+    pid = int(pidfile.read_text().split()[0])
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise SystemExit(f"no VmRSS for QEMU {pid}")
 
 
 def _ssh_seconds(facts: LabFacts, key: Path, address: str) -> float:
@@ -137,7 +149,7 @@ def kvm(options: argparse.Namespace) -> None:
             lines = _streamed(
                 name, "instance", "create", INSTANCE, "--hypervisor", "kvm", "-t", "file",
                 "-s", "3G", "--memory", "256", "--keys", "create", "--pnode",
-                "gimel.homelab.tel", "--yes",
+                f"{NODE}.homelab.tel", "--yes",
             )  # fmt: skip
             mac = next(x for _, x in lines if x.startswith("[mac] MAC ")).split()[-1]
             mac = mac.replace(":", "-")
@@ -158,6 +170,7 @@ def kvm(options: argparse.Namespace) -> None:
             lab.check_route(address)
             note("create: first ssh command", _ssh_seconds(facts, keys / "id", address))
             note("create: whole command", lines[-1][0] - lines[0][0])
+            note("VM RSS after create (MB)", _rss_mb(lab, NODE))
             lines = _streamed(name, "instance", "reimage", INSTANCE, "--publish", str(v2), "--yes")
             rebooted = _at(lines, "[reboot]")
             note("reimage: publish", rebooted - lines[0][0])
@@ -167,6 +180,16 @@ def kvm(options: argparse.Namespace) -> None:
             for what, seconds in phases.items():
                 note(f"reimage: {what}", seconds)
             note("reimage: whole command", lines[-1][0] - lines[0][0])
+            lines = _streamed(name, "instance", "reimage", INSTANCE, "--rollback", "--yes")
+            rebooted = _at(lines, "[reboot]")
+            note("rollback: pin the previous generation", rebooted - lines[0][0])
+            phases = _boot_phases(
+                facts, lines, rebooted, mac, first="reboot job + firmware + iPXE DHCP"
+            )
+            for what, seconds in phases.items():
+                note(f"rollback: {what}", seconds)
+            note("rollback: whole command", lines[-1][0] - lines[0][0])
+            note("VM RSS after rollback (MB)", _rss_mb(lab, NODE))
             _timed(name, "instance", "remove", INSTANCE, "--yes", check=False)
     finally:
         _timed(name, "instance", "remove", INSTANCE, "--yes", check=False)

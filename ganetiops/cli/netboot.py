@@ -143,6 +143,7 @@ def wrappers_cmd(state: State, hostname_param: str) -> None:
             "mac": s.wrapper.mac,
             "hostname": s.wrapper.hostname,
             "class": s.wrapper.class_name,
+            "pin": s.wrapper.pin,
             "provision_flag": s.wrapper.provision,
             "fetched": s.fetched.time.isoformat() if s.fetched else None,
             "managed": s.wrapper.managed,
@@ -175,7 +176,7 @@ def wrappers_cmd(state: State, hostname_param: str) -> None:
                 [
                     r["mac"],
                     r["hostname"] or "?",
-                    r["class"] or "?",
+                    f"{r['class'] or '?'}" + (f" (pinned {r['pin']})" if r["pin"] else ""),
                     "SET" if r["provision_flag"] else "-",
                     r["fetched"] or "-",
                 ]

@@ -13,10 +13,15 @@ the serial console log of instance ``I`` on node ``N`` is
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from ganetiops.lab import topology
+
+#: Terminal control sequences in the console log: SeaBIOS's serial console (sercon)
+#: paints the VGA screen with them (ESC c, ESC [ ... letter, ESC ( B).
+_ESCAPES: Final = re.compile(r"\x1b(?:\[[0-9;?]*[A-Za-z]|[()][0-9A-Za-z]|[A-Za-z])")
 
 
 def serial_log(facts: Any, node: str, instance: str) -> Path:
@@ -27,12 +32,19 @@ def serial_log(facts: Any, node: str, instance: str) -> Path:
 
 
 def serial_tail(facts: Any, node: str, instance: str, lines: int = 20) -> list[str]:
-    """The last ``lines`` lines of the instance's serial console (control bytes removed)."""
+    """The last ``lines`` lines of the instance's serial console (control sequences
+    and bytes removed): firmware (SeaBIOS, iPXE), kernel and init."""
     path = serial_log(facts, node, instance)
     try:
         data = path.read_bytes()[-64 * 1024 :]
     except FileNotFoundError:
         return [f"(no serial log at {path})"]
-    text = data.decode("utf-8", "replace")
-    clean = "".join(c for c in text if c == "\n" or c == "\t" or (c.isprintable() and c != "\x1b"))
-    return [line.rstrip() for line in clean.splitlines() if line.strip()][-lines:]
+    text = _ESCAPES.sub("", data.decode("utf-8", "replace"))
+    out = []
+    for raw in text.split("\n"):
+        # A carriage return starts the line over (iPXE's progress, SeaBIOS's CRLF).
+        line = next((part for part in reversed(raw.split("\r")) if part.strip()), "")
+        line = "".join(c for c in line if c == "\t" or c.isprintable()).rstrip()
+        if line.strip():
+            out.append(line)
+    return out[-lines:]

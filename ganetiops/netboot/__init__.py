@@ -43,8 +43,8 @@ _LAZY: dict[str, str] = {
     "CreateRequest": "ganetiops.netboot.create",
     "plan_create": "ganetiops.netboot.create",
     "apply_create": "ganetiops.netboot.create",
-    "plan_reimage": "ganetiops.netboot.lifecycle",
-    "apply_reimage": "ganetiops.netboot.lifecycle",
+    "plan_reimage": "ganetiops.netboot.reimage",
+    "apply_reimage": "ganetiops.netboot.reimage",
     "plan_wipe": "ganetiops.netboot.lifecycle",
     "apply_wipe": "ganetiops.netboot.lifecycle",
     "plan_remove": "ganetiops.netboot.lifecycle",
@@ -100,14 +100,13 @@ if TYPE_CHECKING:  # pragma: no cover
     from ganetiops.netboot.labclass import build_lab_class
     from ganetiops.netboot.layout import Layout
     from ganetiops.netboot.lifecycle import (
-        apply_reimage,
         apply_remove,
         apply_wipe,
         await_boot,
-        plan_reimage,
         plan_remove,
         plan_wipe,
     )
     from ganetiops.netboot.osprovider import install_os_provider
+    from ganetiops.netboot.reimage import apply_reimage, plan_reimage
     from ganetiops.netboot.server import BootServerClient
     from ganetiops.netboot.standin import install_standin

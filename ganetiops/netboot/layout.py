@@ -4,6 +4,8 @@ Under the web root (``/usb1-part1/http`` on the homelab's router)::
 
     nixos/by-class/<class>/{bzImage,initrd,ipxe,store.squashfs,store.squashfs.sha256}
     nixos/by-class/<class>.old/        one-deep rollback (what the deploy script keeps)
+    nixos/by-class/<class>.gen-<sha16>/  a generation pinned by some instances' wrappers
+                                       (per-instance rollback; ganetiops only)
     nixos/by-mac/<mac-with-hyphens>/ipxe   per-instance wrapper, chains the class script
     keys/<host>.tar.gz                 host identity fetched by provision-keys at boot
 
@@ -28,10 +30,14 @@ UPLOAD_ORDER: Final = ("store.squashfs", "bzImage", "initrd", "store.squashfs.sh
 STORE: Final = "store.squashfs"
 STORE_SHA256: Final = "store.squashfs.sha256"
 OLD_SUFFIX: Final = ".old"
+#: Between a class name and the first 16 hex digits of a store sha256: a pinned generation.
+PIN_INFIX: Final = ".gen-"
+PIN_KEY_LENGTH: Final = 16
 #: Prefix of the hidden directory a class is uploaded into before it is renamed into place.
 INCOMING_PREFIX: Final = ".incoming-"
 
 _LABEL: Final = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+_PIN_KEY: Final = re.compile(r"^[0-9a-f]{16}$")
 _MAC: Final = re.compile(r"^[0-9a-f]{2}([:-])[0-9a-f]{2}(\1[0-9a-f]{2}){4}$")
 
 
@@ -70,6 +76,23 @@ def mac_hyphens(value: object, field: str = "mac") -> str:
     raise ValidationError(f"{field}: {value!r} is not a MAC address", field=field)
 
 
+def pin_key(value: object, field: str = "pin") -> str:
+    """The key of a pinned generation: the first 16 hex digits of its store sha256
+    (a whole sha256 is cut to them)."""
+    if isinstance(value, str) and re.fullmatch(r"[0-9a-f]{16}(?:[0-9a-f]{48})?", value):
+        return value[:PIN_KEY_LENGTH]
+    raise ValidationError(f"{field}: {value!r} is not a store sha256", field=field)
+
+
+def split_pin(directory: str) -> tuple[str, str | None]:
+    """``navidrome.gen-0123456789abcdef`` -> (``navidrome``, its key); a plain class
+    directory name -> (it, ``None``)."""
+    head, sep, key = directory.rpartition(PIN_INFIX)
+    if sep and _PIN_KEY.fullmatch(key) and _LABEL.fullmatch(head):
+        return head, key
+    return directory, None
+
+
 def mac_colons(value: object, field: str = "mac") -> str:
     """``aa:00:00:12:ab:cd`` (Ganeti's spelling)."""
     return mac_hyphens(value, field).replace("-", ":")
@@ -95,6 +118,11 @@ class Layout:
     @staticmethod
     def class_rel(name: str, file: str | None = None) -> str:
         base = f"nixos/by-class/{class_name(name)}"
+        return f"{base}/{file}" if file else base
+
+    @staticmethod
+    def pin_rel(name: str, key: str, file: str | None = None) -> str:
+        base = f"nixos/by-class/{class_name(name)}{PIN_INFIX}{pin_key(key)}"
         return f"{base}/{file}" if file else base
 
     @staticmethod
@@ -128,6 +156,9 @@ class Layout:
     def old_dir(self, name: str) -> str:
         return self.class_dir(name) + OLD_SUFFIX
 
+    def pin_dir(self, name: str, key: str) -> str:
+        return self.path(self.pin_rel(name, key))
+
     def incoming_dir(self, name: str, token: str) -> str:
         return posixpath.join(self.classes_dir, f"{INCOMING_PREFIX}{class_name(name)}-{token}")
 
@@ -147,6 +178,9 @@ class Layout:
 
     def class_url(self, name: str, file: str = "ipxe") -> str:
         return self.url_of(self.class_rel(name, file))
+
+    def pin_url(self, name: str, key: str, file: str = "ipxe") -> str:
+        return self.url_of(self.pin_rel(name, key, file))
 
     def wrapper_url(self, mac: str) -> str:
         return self.url_of(self.wrapper_rel(mac))

@@ -1,8 +1,6 @@
-"""After create: re-image, wipe, remove, and the first-boot wait — each planned, then applied.
+"""After create: wipe, remove, and the first-boot wait — each planned, then applied
+(re-image is :mod:`ganetiops.netboot.reimage`, built on the :class:`Target` here).
 
-* **reimage** (homelab.md §3.5 "Re-image"): optionally publish a new build of the
-  class, then reboot; the guest sees the new ``.sha256`` and downloads the new store.
-  Refused while the wrapper carries the provision flag (that reboot would wipe).
 * **wipe** ("Full wipe"): set the provision flag, reboot, wait for the wrapper fetch,
   clear the flag.
 * **remove**: remove the instance, its wrapper(s) and its key tarball.
@@ -12,21 +10,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import attrs
 
-from ganetiops.errors import BootTimeout, NetbootError, RapiNotFoundError, ValidationError
+from ganetiops.errors import NetbootError, RapiNotFoundError, ValidationError
 from ganetiops.netboot import wrappers
-from ganetiops.netboot.classes import (
-    PublishPlan,
-    UploadProgress,
-    class_info,
-    find_local_class,
-    plan_publish,
-)
-from ganetiops.netboot.classes import rollback as classes_rollback
 from ganetiops.netboot.create import (
     DEFAULT_BOOT_TIMEOUT,
     PXE_OS,
@@ -35,12 +24,10 @@ from ganetiops.netboot.create import (
     PlanStep,
     _await_fetch,
     _existing_instance,
-    _publish,
-    await_report,
     plan_lines,
 )
-from ganetiops.netboot.layout import class_name, host_label, mac_hyphens
-from ganetiops.netboot.report import BootReport, Diagnose, boot_timeout
+from ganetiops.netboot.layout import host_label, mac_hyphens
+from ganetiops.netboot.pins import remove_pin, unused_pins
 from ganetiops.netboot.server import BootServerClient, WrapperState
 from ganetiops.rapi import validate
 
@@ -119,227 +106,6 @@ def _power(rapi: RapiClient, target: Target, verb: str, on_log: JobLog | None) -
         rapi.instances.reboot(target.name, type="hard").wait(on_log=on_log)
     else:
         rapi.instances.startup(target.name).wait(on_log=on_log)
-
-
-# -- reimage ------------------------------------------------------------------------------
-
-
-@attrs.frozen
-class ReimagePlan:
-    target: Target
-    class_name: str
-    publish: PublishPlan | None
-    sha256: str | None
-    verb: str
-    wait: bool
-    boot_timeout: float
-    steps: tuple[PlanStep, ...]
-    notes: tuple[str, ...] = ()
-    #: The wrapper chains another class now and is pointed at ``class_name``.
-    repoint_from: str | None = None
-    #: Roll the class back to ``<class>.old`` (its previous generation) first.
-    rollback: bool = False
-    #: Wait for the machine's boot report and check it runs ``sha256``.
-    reports: bool = False
-
-    def lines(self) -> list[str]:
-        return plan_lines(f"Plan to re-image {self.target.name}:", self.steps, self.notes)
-
-
-@attrs.frozen
-class ReimageResult:
-    name: str
-    class_name: str
-    sha256: str | None
-    published: bool
-    fetched: AccessEntry | None
-    report: BootReport | None = None
-    rolled_back: bool = False
-
-
-def plan_reimage(
-    rapi: RapiClient,
-    boot: BootServerClient,
-    name: str,
-    *,
-    publish_dir: Path | None = None,
-    class_: str | None = None,
-    rollback: bool = False,
-    wait: bool = True,
-    boot_timeout: float = DEFAULT_BOOT_TIMEOUT,
-) -> ReimagePlan:
-    """Plan a re-image: a new build of the class (``publish_dir``), another class
-    (``class_`` differing from the wrapper's: the wrapper is pointed at it), or the
-    class's previous generation (``rollback``: ``<class>.old`` swapped back in)."""
-    target = find_target(rapi, boot, name)
-    _require_pxe(target)
-    assert target.wrapper is not None
-    chained = target.wrapper.wrapper.class_name
-    cls = class_name(class_ or chained or "", "class")
-    repoint_from = chained if chained and cls != chained else None
-    if rollback and (publish_dir is not None or repoint_from is not None):
-        raise ValidationError(
-            "--rollback returns the instance's class to its previous generation: it takes "
-            "neither --publish nor another --class",
-            field="rollback",
-        )
-    if target.wrapper.wrapper.provision:
-        raise ValidationError(
-            f"the wrapper of {target.name} still carries the provision flag, so a reboot "
-            f"would wipe the disk: use gnt-py instance wipe {target.name}, or clear the flag "
-            f"first (gnt-py netboot clear-flag {target.name})",
-            field="name",
-        )
-    notes = []
-    plan_pub = None
-    sha: str | None
-    info = class_info(boot, cls) if publish_dir is None else None
-    if publish_dir is not None:
-        plan_pub = plan_publish(boot, find_local_class(publish_dir, cls))
-        sha = plan_pub.local.sha256
-        if not plan_pub.needed:
-            notes.append("the boot server already has this build: the reboot reloads the same")
-    elif rollback:
-        if info is None or not info.has_old or not info.old_sha256:
-            raise ValidationError(
-                f"class {cls} has no previous generation on the boot server "
-                f"(nixos/by-class/{cls}.old): nothing to roll back to",
-                field="rollback",
-            )
-        sha = info.old_sha256
-    else:
-        if info is None or not info.complete:
-            raise ValidationError(
-                f"class {cls} is not published on the boot server"
-                + (": publish it first (--publish DIR)" if repoint_from else ""),
-                field="class",
-            )
-        sha = info.sha256
-    wait = wait and bool(boot.config.access_log)
-    # A fake instance runs nothing that could report: only the wrapper fetch counts.
-    reports = wait and boot.config.reports and not _is_fake(target.instance)
-    verb, verb_text = _boot_verb(target)
-    steps = []
-    if plan_pub is not None:
-        steps.append(PlanStep("publish", plan_pub.describe()))
-    elif rollback:
-        assert info is not None
-        steps.append(
-            PlanStep(
-                "rollback",
-                f"roll class {cls} back to its previous generation (by-class/{cls}.old, "
-                f"sha256 {sha}); the current one ({info.sha256}) becomes {cls}.old",
-            )
-        )
-    else:
-        steps.append(PlanStep("class", f"class {cls} as published (sha256 {sha})"))
-    if repoint_from is not None:
-        steps.append(
-            PlanStep(
-                "wrapper",
-                f"point {boot.layout.wrapper_url(target.mac or '')} from class "
-                f"{repoint_from} to {cls}",
-            )
-        )
-    steps.append(PlanStep(verb, verb_text))
-    if wait:
-        steps.append(PlanStep("await", "wait for the wrapper fetch in the access log"))
-    if reports:
-        steps.append(
-            PlanStep(
-                "report",
-                f"wait for the machine's boot report and check it runs class {cls} "
-                f"(store sha256 {sha}) and kept its disks",
-            )
-        )
-    return ReimagePlan(
-        target,
-        cls,
-        plan_pub,
-        sha,
-        verb,
-        wait,
-        boot_timeout,
-        tuple(steps),
-        tuple(notes),
-        repoint_from=repoint_from,
-        rollback=rollback,
-        reports=reports,
-    )
-
-
-def check_running(report: BootReport, plan: ReimagePlan) -> None:
-    """Raise :class:`NetbootError` unless the report shows the planned image running."""
-    problems = []
-    if report.class_name != plan.class_name:
-        problems.append(f"it runs class {report.class_name or '?'}, not {plan.class_name}")
-    if report.store is not None and plan.sha256 is not None and report.store != plan.sha256:
-        problems.append(f"it runs store sha256 {report.store}, not {plan.sha256}")
-    if report.provisioned:
-        problems.append("it wiped its disks (the provision flag was set at boot)")
-    if problems:
-        raise NetbootError(
-            f"{plan.target.name} rebooted, but its boot report says: {'; '.join(problems)}"
-        )
-
-
-def apply_reimage(
-    rapi: RapiClient,
-    boot: BootServerClient,
-    plan: ReimagePlan,
-    *,
-    on_event: EventSink | None = None,
-    on_log: JobLog | None = None,
-    on_upload: UploadProgress | None = None,
-    diagnose: Diagnose | None = None,
-) -> ReimageResult:
-    say = on_event or _silent
-    published = False
-    mac = plan.target.mac
-    assert mac is not None
-    if plan.publish is not None:
-        published = _publish(boot, plan.publish, plan.class_name, say, on_upload)
-    if plan.rollback:
-        rolled = classes_rollback(boot, plan.class_name)
-        say("rollback", f"class {plan.class_name}: now serving {rolled.sha256}")
-    if plan.repoint_from is not None:
-        state = boot.wrapper(mac)
-        assert state is not None
-        text = wrappers.render(
-            boot.layout,
-            mac=mac,
-            hostname=state.wrapper.hostname or plan.target.short,
-            class_=plan.class_name,
-            provision=False,
-            hostname_parameter=boot.hostname_param,
-            extra=state.wrapper.extra,
-        )
-        boot.write_wrapper(mac, text)
-        say("wrapper", f"wrapper now chains class {plan.class_name}")
-    position = boot.log_position() if plan.wait else None
-    verb_step = next(step for step in plan.steps if step.action == plan.verb)
-    say(plan.verb, verb_step.text)
-    _power(rapi, plan.target, plan.verb, on_log)
-    fetched = None
-    report = None
-    if plan.wait:
-        assert position is not None
-        try:
-            fetched = _await_fetch(boot, mac, position, plan.boot_timeout, say)
-        except BootTimeout as exc:
-            raise boot_timeout(str(exc), boot.log_since(position)[0], position, diagnose) from None
-        if plan.reports:
-            report = await_report(boot, mac, position, plan.boot_timeout, say, diagnose)
-            check_running(report, plan)
-    return ReimageResult(
-        plan.target.name,
-        plan.class_name,
-        plan.sha256,
-        published,
-        fetched,
-        report=report,
-        rolled_back=plan.rollback,
-    )
 
 
 # -- wipe ---------------------------------------------------------------------------------
@@ -428,6 +194,8 @@ class RemovePlan:
     keys: bool
     steps: tuple[PlanStep, ...]
     notes: tuple[str, ...] = ()
+    #: Pinned generations (class, key) only the removed wrappers chained.
+    pins: tuple[tuple[str, str], ...] = ()
 
     def lines(self) -> list[str]:
         return plan_lines(f"Plan to remove {self.name}:", self.steps, self.notes)
@@ -439,6 +207,20 @@ class RemoveResult:
     instance_removed: bool
     wrappers_removed: tuple[str, ...]
     keys_removed: bool
+    pins_removed: tuple[str, ...] = ()
+
+
+def _orphaned_pins(boot: BootServerClient, macs: list[str]) -> list[tuple[str, str]]:
+    """The pins chained by the wrappers of ``macs`` and by no other wrapper."""
+    chained = set()
+    for mac in macs:
+        state = boot.wrapper(mac)
+        if state is not None and state.wrapper.pin and state.wrapper.class_name:
+            chained.add((state.wrapper.class_name, state.wrapper.pin))
+    out = []
+    for klass in sorted({k for k, _ in chained}):
+        out += [p for p in unused_pins(boot, klass, ignore=tuple(macs)) if p in chained]
+    return out
 
 
 def plan_remove(
@@ -477,6 +259,11 @@ def plan_remove(
             )
         )
     steps += [PlanStep("wrapper", f"remove wrapper by-mac/{mac}/ipxe") for mac in macs]
+    pins = _orphaned_pins(boot, macs)
+    steps += [
+        PlanStep("pin", f"remove pinned generation by-class/{k}.gen-{key} (no other wrapper)")
+        for k, key in pins
+    ]
     if has_keys:
         steps.append(PlanStep("keys", f"remove keys/{target.short}.tar.gz"))
     if not steps:
@@ -493,6 +280,7 @@ def plan_remove(
         has_keys,
         tuple(steps),
         tuple(notes),
+        pins=tuple(pins),
     )
 
 
@@ -519,11 +307,16 @@ def apply_remove(
         if boot.remove_wrapper(mac):
             gone.append(mac)
             say("wrapper", f"wrapper by-mac/{mac}/ipxe removed")
+    pins = []
+    for klass, key in plan.pins:
+        remove_pin(boot, klass, key)
+        pins.append(f"{klass}.gen-{key}")
+        say("pin", f"by-class/{klass}.gen-{key} removed")
     keys_removed = False
     if plan.keys:
         keys_removed = boot.remove_identity(plan.short)
         say("keys", f"keys/{plan.short}.tar.gz removed")
-    return RemoveResult(plan.name, removed_instance, tuple(gone), keys_removed)
+    return RemoveResult(plan.name, removed_instance, tuple(gone), keys_removed, tuple(pins))
 
 
 # -- first boot ---------------------------------------------------------------------------

@@ -171,10 +171,7 @@ def boot_timeout(
             extra = list(diagnose())
         except Exception as exc:  # diagnostics must never hide the timeout itself
             extra = [f"(could not read: {exc})"]
-        extra = extra or [
-            "(nothing yet: the firmware, SeaBIOS and iPXE, writes to the VGA console; the "
-            "serial one shows the kernel and init)"
-        ]
+        extra = extra or ["(nothing yet)"]
         lines.append("last lines of the serial console:" + "".join(f"\n  {x}" for x in extra))
     return BootTimeout("\n".join(lines))
 

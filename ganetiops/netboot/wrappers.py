@@ -14,6 +14,10 @@ hostname is not recorded in the homelab repository: it is configurable
 (:data:`DEFAULT_HOSTNAME_PARAM` is ``hostname``, what the repository's comment names;
 ``systemd.hostname`` is the other likely one).
 
+A wrapper may chain a *pinned generation* of its class instead,
+``nixos/by-class/<class>.gen-<sha16>/ipxe`` (``reimage --rollback``: this instance
+boots the previous generation while the others of the class keep the current one).
+
 Flags are set and cleared by editing only the ``set cmdline`` line, so a wrapper
 made by hand keeps everything else.
 """
@@ -26,7 +30,7 @@ from typing import Final
 import attrs
 
 from ganetiops.errors import ValidationError
-from ganetiops.netboot.layout import Layout, class_name, host_label, mac_hyphens
+from ganetiops.netboot.layout import Layout, class_name, host_label, mac_hyphens, split_pin
 
 #: The kernel parameter that makes a guest wipe and provision its disks at boot.
 PROVISION_FLAG: Final = "homelab.provision_disks=true"
@@ -64,6 +68,8 @@ class Wrapper:
     #: True when ganetiops wrote it.
     managed: bool = False
     text: str = ""
+    #: The pinned generation it chains (16 hex digits of its store sha256), if any.
+    pin: str | None = None
 
 
 def render(
@@ -75,8 +81,10 @@ def render(
     provision: bool,
     hostname_parameter: str = DEFAULT_HOSTNAME_PARAM,
     extra: tuple[str, ...] = (),
+    pin: str | None = None,
 ) -> str:
-    """The wrapper text for one instance."""
+    """The wrapper text for one instance (chaining generation ``pin`` of the class when
+    given, else the class as published)."""
     mac = mac_hyphens(mac)
     words = [f"{hostname_param(hostname_parameter)}={host_label(hostname, 'hostname')}"]
     words += [w for w in extra if w != PROVISION_FLAG]
@@ -85,11 +93,13 @@ def render(
     for word in words:
         if not word or any(c.isspace() or c in "${}" for c in word):
             raise ValidationError(f"kernel parameter {word!r} cannot go in a wrapper")
+    chain = layout.class_url(class_, "ipxe") if pin is None else layout.pin_url(class_, pin)
+    pinned = "" if pin is None else f", pinned to generation {pin}"
     return (
         "#!ipxe\n"
-        f"{MARK} for {host_label(hostname, 'hostname')} (class {class_name(class_)})\n"
+        f"{MARK} for {host_label(hostname, 'hostname')} (class {class_name(class_)}{pinned})\n"
         f"set cmdline {' '.join(words)}\n"
-        f"chain {layout.class_url(class_, 'ipxe')}\n"
+        f"chain {chain}\n"
     )
 
 
@@ -107,10 +117,11 @@ def parse(mac: str, text: str, *, hostname_parameter: str = DEFAULT_HOSTNAME_PAR
             chain = chained.group(1)
     prefix = f"{hostname_parameter}="
     hostname = next((w[len(prefix) :] for w in words if w.startswith(prefix)), None)
-    klass = None
+    klass = pin = None
     if chain:
         found = _BY_CLASS.search(chain)
-        klass = found.group(1) if found else None
+        if found:
+            klass, pin = split_pin(found.group(1))
     return Wrapper(
         mac=mac_hyphens(mac),
         hostname=hostname,
@@ -120,6 +131,7 @@ def parse(mac: str, text: str, *, hostname_parameter: str = DEFAULT_HOSTNAME_PAR
         extra=tuple(w for w in words if w != PROVISION_FLAG and not w.startswith(prefix)),
         managed=MARK in text,
         text=text,
+        pin=pin,
     )
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -27,7 +28,7 @@ from typing import Any
 import pytest
 
 from ganetiops.lab import Lab, LabFacts, read_access_log
-from ganetiops.lab.kvm import serial_log
+from ganetiops.lab.kvm import serial_log, serial_tail
 from ganetiops.netboot.labclass import build_lab_class
 
 pytestmark = pytest.mark.integration
@@ -147,7 +148,12 @@ def test_create_boots_the_class_over_ipxe(lab: Lab, booted: dict[str, Any]) -> N
 
     # The access log, second witness: iPXE (its own user agent, an address from DHCP)
     # fetched the root script, the wrapper, the class script, kernel and initrd.
-    ipxe = [e for e in read_access_log(facts.boot.access_log) if "iPXE" in e.user_agent]
+    # (The fast tests' boot stand-in sends an iPXE user agent too, naming itself.)
+    ipxe = [
+        e
+        for e in read_access_log(facts.boot.access_log)
+        if "iPXE" in e.user_agent and "stand-in" not in e.user_agent
+    ]
     paths = {e.path for e in ipxe}
     for rel in ("netboot.ipxe", f"nixos/by-mac/{mac.replace(':', '-')}/ipxe",
                 f"nixos/by-class/{NAME}/ipxe", f"nixos/by-class/{NAME}/bzImage",
@@ -164,6 +170,19 @@ def test_create_boots_the_class_over_ipxe(lab: Lab, booted: dict[str, Any]) -> N
     assert b"tcg,tb-size=256" in argv
     ports = lab.run("aleph", ["ip", "-o", "link", "show", "master", "br0"]).stdout
     assert " tap" in ports  # Ganeti's tapN
+
+    # The console log (the wrapper's tee) has the firmware too (SeaBIOS's sercon, fw_cfg
+    # etc/sercon-port): SeaBIOS's and iPXE's banners, iPXE's DHCP and its downloads,
+    # before the class's init.
+    assert b"etc/sercon-port" in b" ".join(argv)
+    console = serial_tail(facts, "aleph", NAME, lines=10_000)
+    text = "\n".join(console)
+    assert "SeaBIOS (version" in text
+    assert "iPXE" in text and "Open Source Network Boot Firmware" in text
+    assert f"Next server: {facts.boot.ip}" in text
+    assert f"/nixos/by-class/{NAME}/ipxe... ok" in text
+    first_init = next(i for i, x in enumerate(console) if x.startswith("ganetiops-lab: class"))
+    assert any(x.startswith("SeaBIOS") for x in console[:first_init])
 
 
 def test_ssh_verifies_the_pinned_host_key(lab: Lab, booted: dict[str, Any], tmp_path: Path) -> None:
@@ -233,6 +252,53 @@ def test_reimage_and_rollback_seen_from_inside(lab: Lab, booted: dict[str, Any])
     assert back["rolled_back"] is True
     assert (back["report"]["generation"], back["report"]["store"]) == (1, v1_sha)
     assert back["report"]["provisioned"] is False
+    # This instance alone: its wrapper chains the pinned copy of generation 1, while the
+    # class as published (what every other instance boots) stays generation 2.
+    facts: LabFacts = booted["facts"]
+    assert back["pin"] == v1_sha[:16]
+    mac = instance_field(lab, "nic.mac/0").replace(":", "-")
+    wrapper = (Path(facts.boot.web_root_path) / "nixos/by-mac" / mac / "ipxe").read_text()
+    assert f"/nixos/by-class/{NAME}.gen-{v1_sha[:16]}/ipxe" in wrapper
+    current = Path(facts.boot.web_root_path) / "nixos/by-class" / NAME / "store.squashfs.sha256"
+    assert current.read_text().strip() == v2_sha
+
+
+def test_a_vm_that_cannot_boot_times_out_with_the_firmware_lines(
+    lab: Lab, published: Path, tmp_path: Path
+) -> None:
+    """A class whose kernel is not a kernel: iPXE fetches the wrapper (the flag is
+    cleared), the class script, the image and the initrd, and no kernel ever runs. The
+    BootTimeout's serial lines are the firmware's own (SeaBIOS's serial console)."""
+    other = "inst2"
+    good = build_lab_class(other, generation=1) / "by-class" / other
+    broken = tmp_path / "by-class" / other
+    shutil.copytree(good, broken)
+    (broken / "bzImage").write_bytes(b"not a kernel\n" * 4096)
+    gnt(lab, "netboot", "publish", str(tmp_path))
+    try:
+        done = gnt(
+            lab, "instance", "create", other, "--hypervisor", "kvm",
+            "-t", "file", "-s", "3G", "--memory", "256", "--pnode", "gimel.homelab.tel",
+            "--keys", "create", "--boot-timeout", "60", "--yes",
+            check=False,
+        )  # fmt: skip
+        assert done.returncode != 0
+        err = done.stderr
+        assert f"create {other} stopped: no boot report from" in err
+        assert "provision flag cleared after the wrapper was fetched" in err
+        console = err.split("last lines of the serial console:", 1)[1]
+        assert f"/nixos/by-class/{other}/ipxe... ok" in console
+        assert "bzImage... ok" in console
+        assert "iPXE 1.0.0" in console and "Open Source Network Boot Firmware" in console
+        assert f"Next server: {lab.facts().boot.ip}" in console  # iPXE's DHCP
+        assert "ganetiops-lab:" not in console  # no kernel, no init ran
+    finally:
+        lab.run(
+            "aleph", ["gnt-instance", "remove", "--shutdown-timeout=0", "-f", other], check=False
+        )
+        gnt(lab, "instance", "remove", other, "--yes", check=False)
+        shutil.rmtree(Path(lab.facts().boot.web_root_path) / "nixos/by-class" / other,
+                      ignore_errors=True)  # fmt: skip
 
 
 def test_a_vm_that_never_reports_times_out_with_console_and_log(lab: Lab, published: Path) -> None:

@@ -224,6 +224,53 @@ def test_reimage_and_rollback_by_served_sha256(
     assert "unchanged" in again.stdout
 
 
+def test_rollback_of_one_instance_leaves_the_other_on_the_new_generation(
+    lab: Lab, facts: LabFacts, class_v1: Path, class_v2: Path
+) -> None:
+    """Two instances of one class (fake hypervisor, the stand-in fetching for them):
+    ``reimage --rollback`` pins one to the previous generation; the other's wrapper
+    still chains the class as published. Re-imaging the pinned one returns it and
+    removes the pin; ``--class-wide`` rolls the class back for both."""
+    v1, v2 = sha_of(class_v1), sha_of(class_v2)
+    gnt(lab, "netboot", "publish", str(class_v2))  # current v2, .old v1
+    macs = {n: instance_field(lab, n, "nic.mac/0").replace(":", "-") for n in (NAME, SECOND)}
+    pin = f"nixos/by-class/{NAME}.gen-{v1[:16]}"
+    plan = gnt(lab, "instance", "reimage", NAME, "--rollback", "--plan")
+    assert f"copy by-class/{NAME}.old (sha256 {v1}) to by-class/{NAME}.gen-{v1[:16]}" in (
+        plan.stderr
+    )
+    assert f"the other instances of class {NAME} keep the current generation ({v2})" in (
+        plan.stderr
+    )
+    since = len(read_access_log(facts.boot.access_log))
+    done = json.loads(
+        gnt(lab, "--format", "json", "instance", "reimage", NAME, "--rollback", "--yes").stdout
+    )
+    assert (done["pin"], done["sha256"], done["rolled_back"]) == (v1[:16], v1, True)
+    pinned = served(facts, f"nixos/by-mac/{macs[NAME]}/ipxe").text
+    assert f"chain {facts.boot.url}/{pin}/ipxe" in pinned
+    other = served(facts, f"nixos/by-mac/{macs[SECOND]}/ipxe").text
+    assert f"chain {facts.boot.url}/nixos/by-class/{NAME}/ipxe" in other
+    assert served(facts, f"{pin}/store.squashfs.sha256").text.strip() == v1
+    assert served(facts, f"nixos/by-class/{NAME}/store.squashfs.sha256").text.strip() == v2
+    # The boot (the stand-in, from the primary's address) loaded the pin's kernel and initrd.
+    primary = facts.node(instance_field(lab, NAME, "pnode")).primary_ip
+    loaded = {e.path for e in read_access_log(facts.boot.access_log)[since:] if e.client == primary}
+    assert {f"/{pin}/ipxe", f"/{pin}/bzImage", f"/{pin}/initrd"} <= loaded
+    again = gnt(lab, "instance", "reimage", NAME, "--rollback", "--yes", check=False)
+    assert again.returncode == 2
+    assert f"already pinned to generation {v1[:16]}" in again.stderr
+    back = json.loads(gnt(lab, "--format", "json", "instance", "reimage", NAME, "--yes").stdout)
+    assert (back["pin"], back["sha256"], back["pins_removed"]) == (None, v2, [pin.split("/")[-1]])
+    assert (
+        f"chain {facts.boot.url}/nixos/by-class/{NAME}/ipxe"
+        in served(facts, f"nixos/by-mac/{macs[NAME]}/ipxe").text
+    )
+    assert not (web(facts) / pin).exists()
+    gnt(lab, "instance", "reimage", SECOND, "--rollback", "--class-wide", "--yes")
+    assert served(facts, f"nixos/by-class/{NAME}/store.squashfs.sha256").text.strip() == v1
+
+
 def test_install_os_provider_repairs_a_node(lab: Lab, facts: LabFacts) -> None:
     lab.run("gimel", ["sh", "-c", "echo broken > /srv/ganeti/os/pxe/export"])
     planned = gnt(lab, "node", "install-os-provider", "--plan")

@@ -41,6 +41,30 @@ def test_a_vm_start_runs_in_software_emulation_with_a_console_log(tmp_path: Path
     assert argv[argv.index("-serial") + 1] == "chardev:ganetiops-serial"
     assert argv[-1] == "-usb"
     assert (tmp_path / "logs").is_dir()
+    # SeaBIOS's serial console: fw_cfg etc/sercon-port holds COM1 (0x3f8) little-endian.
+    fw_cfg = argv[argv.index("-fw_cfg") + 1]
+    assert fw_cfg.startswith("name=etc/sercon-port,file=")
+    assert Path(fw_cfg.split("file=", 1)[1]).read_bytes() == b"\xf8\x03"
+
+
+def test_serial_tail_drops_terminal_sequences_and_overwritten_progress(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from ganetiops.lab.kvm import serial_log, serial_tail
+
+    facts = SimpleNamespace(state_dir=str(tmp_path))
+    log = serial_log(facts, "aleph.homelab.tel", "navidrome")
+    log.parent.mkdir(parents=True)
+    log.write_bytes(
+        b"\x1bc\x1b[?7l\x1b[2J\x1b[0mSeaBIOS (version 1.16.2)\r\n"
+        b"http://10.1.100.1/initrd... 12%\rhttp://10.1.100.1/initrd... ok\r\n"
+        b"\x1b[1;37miPXE 1.0.0\x1b[0m -- Open Source Network Boot Firmware\r\n\r\n"
+    )
+    assert serial_tail(facts, "aleph", "navidrome") == [
+        "SeaBIOS (version 1.16.2)",
+        "http://10.1.100.1/initrd... ok",
+        "iPXE 1.0.0 -- Open Source Network Boot Firmware",
+    ]
 
 
 def test_queries_pass_through_untouched(tmp_path: Path) -> None:
