@@ -83,6 +83,8 @@ def lab_inventory(
     The lab's default hypervisor (:attr:`Lab.default_hypervisor`) comes first in
     ``enabled-hypervisors``.
     """
+    from ganetiops.netboot.labboot import boot_server_from_lab  # lazy: netboot room, start-up
+
     if plan is None:
         plan = lab.plan
     templates = list(DISK_TEMPLATES)
@@ -117,6 +119,8 @@ def lab_inventory(
             }
             for name, access in RAPI_USERS
         },
+        # The lab's boot server, for the context a bootstrap from this inventory writes.
+        "boot": boot_server_from_lab(facts).to_config(),
     }
 
 

@@ -26,6 +26,7 @@ from ganetiops.bootstrap.inventory import Inventory, load_inventory
 from ganetiops.bootstrap.plan import StepState
 from ganetiops.errors import BootstrapError
 from ganetiops.lab import Lab
+from ganetiops.netboot.labboot import boot_server_from_lab
 
 pytestmark = pytest.mark.integration
 
@@ -34,7 +35,8 @@ GNT_PY = str(Path(sys.executable).with_name("gnt-py"))
 
 
 def lab_inventory_dict(lab: Lab, secrets_dir: Path) -> dict[str, Any]:
-    """``examples/lab.toml`` adapted to ``lab``: addresses, known_hosts, key, passwords."""
+    """``examples/lab.toml`` adapted to ``lab``: addresses, known_hosts, key, passwords,
+    boot server."""
     facts = lab.facts()
     raw = tomllib.loads(EXAMPLE.read_text())
     raw["cluster"]["address"] = lab.plan.cluster_ip
@@ -45,6 +47,7 @@ def lab_inventory_dict(lab: Lab, secrets_dir: Path) -> dict[str, Any]:
     raw["ssh"]["key"] = facts.workstation_key
     for name, user in raw["rapi-users"].items():
         user["password"] = {"file": str(secrets_dir / f"{name}.password"), "create": True}
+    raw["boot"] = boot_server_from_lab(facts).to_config()  # this lab's boot server
     return raw
 
 

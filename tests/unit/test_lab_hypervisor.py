@@ -31,8 +31,12 @@ def facts_of(lab: Lab) -> LabFacts:
         NodeFacts(n, topology.fqdn(n), "", "", {"ssh-ed25519": ED25519}, f"{lab.name}-{n}")
         for n in topology.NODE_NAMES
     )
-    boot = BootFacts("boot", "", "", "", "", "", "", "admin", "", {}, f"{lab.name}-boot")
     layout = lab.layout
+    ip = lab.plan.boot_ip
+    boot = BootFacts(
+        "boot", topology.fqdn("boot"), ip, f"http://{ip}", topology.BOOT_WEB_ROOT, "", "",
+        "admin", str(layout.workstation_key), {}, f"{lab.name}-boot",
+    )  # fmt: skip
     return LabFacts(
         lab.name, lab.slot, "homelab.tel", "", "", "", "", "", nodes, boot, "",
         str(layout.workstation_key), str(layout.known_hosts), "", "",
@@ -99,6 +103,11 @@ def test_the_lab_example_is_the_cluster_lab_up_makes(
     assert example.ssh.keys == made.ssh.keys
     assert example.ssh.known_hosts == made.ssh.known_hosts
     assert example.rapi_users == made.rapi_users
+    # The boot server, for the context bootstrap writes (the headline's netboot needs it).
+    assert example.boot is not None
+    assert example.boot == made.boot
+    assert example.boot.url == "http://10.1.100.1"
+    assert example.boot.reports
 
 
 def invoke(*args: str) -> Any:
@@ -131,3 +140,62 @@ def test_lab_up_option_parsing(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
     assert invoke(*up).exit_code == 0
     assert invoke(*up, "--default-hypervisor", "fake").exit_code == 0
     assert made == ["kvm", "fake"]
+
+
+def test_bootstrap_from_the_example_writes_a_context_with_the_boot_server(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Without a boot table, the headline's create stops at once ("context has no [boot]
+    table"): the context bootstrap writes takes the inventory's ``[boot]``."""
+    from ganetiops.bootstrap.apply import cluster_context
+    from tests.unit.test_bootstrap_apply import _self_signed_pem
+
+    monkeypatch.setenv("GANETIOPS_LAB_ROOT", str(tmp_path))
+    inventory = load_inventory(EXAMPLE)
+    context = cluster_context(inventory, "lab", _self_signed_pem(), {})
+    assert context.boot == inventory.boot
+    assert context.boot is not None
+    assert context.boot.key == f"{tmp_path}/lab/keys/workstation_ed25519"
+    assert context.boot.pin_known_hosts == f"{tmp_path}/lab/known_hosts"
+    assert context.boot.access_log == "/var/log/nginx/access.log"  # on the boot server
+
+
+def test_a_bad_boot_table_names_its_key(tmp_path: Path) -> None:
+    lab = Lab("utest", 3, root=tmp_path)
+    raw = cluster.lab_inventory(lab, facts_of(lab))
+    raw["boot"] = {"url": "http://10.103.100.1"}
+    with pytest.raises(ValidationError, match=r"boot\.host: required") as caught:
+        parse_inventory(raw)
+    assert caught.value.field == "boot"
+    raw["boot"] = {"url": "http://10.103.100.1", "host": "10.103.100.1", "colour": "red"}
+    with pytest.raises(ValidationError, match="colour"):
+        parse_inventory(raw)
+    raw["boot"] = "http://10.103.100.1"
+    with pytest.raises(ValidationError, match="boot: expected a table"):
+        parse_inventory(raw)
+
+
+def test_a_bootstrapped_context_is_known_by_its_lab_boot_server(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """``lab up --bare`` records no context; the context ``cluster bootstrap`` writes from
+    the lab's inventory is recognised by its ``[boot]`` table (so create publishes the
+    lab's class there, as after ``lab up``)."""
+    from ganetiops.cli.remote import _lab_record_facts
+    from ganetiops.config import BootServer, Context
+
+    monkeypatch.setenv("GANETIOPS_LAB_ROOT", str(tmp_path))
+    lab = Lab("h12u", 12, root=tmp_path)
+    lab.layout.dir.mkdir(parents=True)
+    boot = {"url": "http://10.112.100.1", "ip": "10.112.100.1"}
+    record = LabRecord(path=lab.layout.record, name="h12u", slot=12, options={"bare": True})
+    record.save()
+    record.set_facts({"name": "h12u", "boot": boot})
+    served = BootServer(url="http://10.112.100.1", host="10.112.100.1")
+    assert _lab_record_facts(Context(name="mine", url="https://x", boot=served)) == {
+        "name": "h12u",
+        "boot": boot,
+    }
+    other = BootServer(url="http://10.113.100.1", host="10.113.100.1")
+    assert _lab_record_facts(Context(name="mine", url="https://x", boot=other)) is None
+    assert _lab_record_facts(Context(name="mine", url="https://x")) is None
