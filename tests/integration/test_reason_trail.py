@@ -64,7 +64,7 @@ def test_instance_info_records_the_reason_in_its_job(client: RapiClient, instanc
     text = f"audit {uuid.uuid4().hex[:8]}"
     job = client.instances.info(instance, reason=text)
     result = job.wait(timeout=300)
-    assert instance in result.value
+    assert result.value["name"] == instance
     ops = client.jobs.get(job.id).ops
     assert [op["OP_ID"] for op in ops] == ["OP_INSTANCE_QUERY_DATA"]
     trail = ops[0]["reason"]
