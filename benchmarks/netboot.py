@@ -229,7 +229,9 @@ def main() -> None:
             _timed(name, "instance", "remove", INSTANCE, "--yes", check=False)
             note("netboot publish (new class)", _timed(name, "netboot", "publish", str(v1)))
             note("netboot publish (same sha256)", _timed(name, "netboot", "publish", str(v1)))
-            create = ("instance", "create", INSTANCE, "--class", CLASS, "--keys", "create")
+            # The stand-in boots fake instances only (the lab's default hypervisor is kvm).
+            create: tuple[str, ...] = ("instance", "create", INSTANCE, "--class", CLASS)
+            create += ("--keys", "create", "--hypervisor", "fake")
             note("instance create --plan", _timed(name, *create, "--plan"))
             note("instance create (whole sequence)", _timed(name, *create, "--yes"))
             note(

@@ -433,4 +433,5 @@ def cluster_context(
         ssh=ssh,
         description=f"cluster {inventory.cluster.name}, bootstrapped from "
         f"{inventory.path.name if inventory.path else 'an inventory'}",
+        boot=inventory.boot,
     )

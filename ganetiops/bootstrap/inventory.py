@@ -23,6 +23,7 @@ from typing import Any
 import attrs
 
 from ganetiops.bootstrap.users_file import RIGHTS, check_name
+from ganetiops.config import BootServer
 from ganetiops.config.secrets import PasswordSource
 from ganetiops.errors import ConfigError, ValidationError
 
@@ -129,6 +130,9 @@ class Inventory:
     ssh: SshSpec = SshSpec()
     rapi_users: tuple[RapiUserSpec, ...] = ()
     path: Path | None = None
+    #: The boot server (``[boot]``, a context's boot table): copied into the context
+    #: bootstrap writes, so that netboot commands (``instance create``) work with it.
+    boot: BootServer | None = None
 
     def node(self, name: str) -> NodeSpec:
         """A node by short name or FQDN."""
@@ -167,7 +171,7 @@ def load_inventory(path: str | os.PathLike[str]) -> Inventory:
 def parse_inventory(raw: Mapping[str, Any], *, path: Path | None = None) -> Inventory:
     """Validate an already parsed TOML document (``path`` anchors relative paths)."""
     base = path.parent if path is not None else Path.cwd()
-    _known(raw, {"cluster", "nodes", "ssh", "rapi-users"}, "")
+    _known(raw, {"cluster", "nodes", "ssh", "rapi-users", "boot"}, "")
     cluster_raw = _table(raw, "cluster", "")
     nodes_raw = _table(raw, "nodes", "")
     if not nodes_raw:
@@ -186,7 +190,8 @@ def parse_inventory(raw: Mapping[str, Any], *, path: Path | None = None) -> Inve
             "required (or list known_hosts files in ssh.known-hosts): host keys are never "
             "accepted on first use",
         )
-    return Inventory(cluster=cluster, nodes=nodes, ssh=ssh, rapi_users=users, path=path)
+    boot = _boot(raw["boot"], base) if "boot" in raw else None
+    return Inventory(cluster=cluster, nodes=nodes, ssh=ssh, rapi_users=users, path=path, boot=boot)
 
 
 # -- sections ------------------------------------------------------------------------
@@ -365,6 +370,21 @@ def _ssh(raw: Any, base: Path) -> SshSpec:
         ),
         connect_timeout=float(timeout),
     )
+
+
+def _boot(raw: Any, base: Path) -> BootServer:
+    """``[boot]``: a context's boot table; its local paths expand like ``ssh.key``."""
+    if not isinstance(raw, Mapping):
+        raise _err("boot", "expected a table")
+    local = {"key", "known-hosts", "pin-known-hosts"}  # access-log is on the boot server
+    table = {
+        k: str(expand(v, base, f"boot.{k}")) if k in local and isinstance(v, str) else v
+        for k, v in raw.items()
+    }
+    try:
+        return BootServer.from_config(table, "boot")
+    except ConfigError as exc:
+        raise ValidationError(str(exc), field="boot") from None
 
 
 def _user(name: str, raw: Any, path: Path | None, base: Path) -> RapiUserSpec:

@@ -20,14 +20,21 @@ if TYPE_CHECKING:
     from ganetiops.lab.vm import DrbdLab
 
 KINDS = ("namespace", "drbd")
+#: The namespace lab's hypervisors (ganetiops.lab.cluster.HYPERVISORS), default first.
+HYPERVISORS = ("kvm", "fake")
 
 
-def _lab(slot: int | None = None, rapi_bind: str = "all", nodes: int | None = None) -> Lab:
+def _lab(
+    slot: int | None = None,
+    rapi_bind: str = "all",
+    nodes: int | None = None,
+    default_hypervisor: str | None = None,
+) -> Lab:
     """The namespace lab the group's ``--name`` selects."""
     from ganetiops.lab import Lab  # lazy: lab room, start-up
 
     name = str(click.get_current_context().meta["lab_name"])
-    return Lab(name, slot, rapi_bind=rapi_bind, nodes=nodes)
+    return Lab(name, slot, rapi_bind=rapi_bind, nodes=nodes, default_hypervisor=default_hypervisor)
 
 
 def _existing() -> Lab | DrbdLab:
@@ -82,13 +89,22 @@ def lab(ctx: click.Context, name: str) -> None:
     show_default=True,
     help="Ganeti nodes: the homelab's four, then node05, node06... (a large lab).",
 )
+@click.option(
+    "--default-hypervisor",
+    type=click.Choice(HYPERVISORS),
+    help="The cluster's default hypervisor, for instances created without --hypervisor "
+    "(both are enabled). kvm (the default): real VMs, QEMU in software emulation, so "
+    "`instance create navidrome` boots; fake: instances that need no VM (the test suite, "
+    "many instances).  [default: kvm]",
+)
 @click.option("--keep-on-error", is_flag=True, help="Leave a failed lab for inspection.")
 @click.option(
     "--kind",
     type=click.Choice(KINDS),
     default="namespace",
     show_default=True,
-    help="namespace: four nodes in namespaces (fake hypervisor, file/sharedfile). "
+    help="namespace: four nodes in namespaces (kvm in software emulation and fake, "
+    "file/sharedfile). "
     "drbd: three QEMU/TCG VMs on Debian's kernel with real DRBD and LVM (about 4 GB of "
     "memory; the first run builds a cached image).",
 )
@@ -104,22 +120,34 @@ def up(
     slot: int | None,
     rapi_bind: str,
     nodes: int,
+    default_hypervisor: str | None,
     keep_on_error: bool,
     kind: str,
     release: str,
 ) -> None:
     """Bring the lab up (and create the cluster unless --bare)."""
     from ganetiops.lab.host import require_root  # lazy: lab room, start-up
+    from ganetiops.lab.lab import down_command  # lazy: lab room, start-up
 
-    require_root()
     if kind == "drbd":
         if nodes != 4:
             raise click.UsageError("--nodes is for the namespace lab (--kind namespace)")
+        if default_hypervisor is not None:
+            raise click.UsageError(
+                "--default-hypervisor is for the namespace lab (--kind namespace)"
+            )
+    require_root()
+    if kind == "drbd":
         _up_drbd(slot, rapi_bind, bare, keep_on_error, release)
         return
-    target = _lab(slot, rapi_bind, nodes)
+    target = _lab(slot, rapi_bind, nodes, default_hypervisor or HYPERVISORS[0])
     if target.is_up():
         echo_err(f"lab {target.name} is already up (slot {target.slot}); nothing changed.")
+        if default_hypervisor and default_hypervisor != target.default_hypervisor:
+            echo_err(
+                f"Its default hypervisor stays {target.default_hypervisor}; to change it: "
+                f"{down_command(target.name)}, then up again."
+            )
         return
     started = time.monotonic()
     echo_err(f"Bringing lab {target.name} up{' (bare)' if bare else ''}...")
@@ -128,8 +156,8 @@ def up(
     echo_err(f"lab {facts.name} is up in {elapsed:.1f} s (slot {facts.slot}).")
     if facts.cluster:
         echo_err(
-            f"Cluster {facts.cluster.name} at {facts.cluster.url}; "
-            f"use: gnt-py --context {facts.name} ..."
+            f"Cluster {facts.cluster.name} at {facts.cluster.url} (default hypervisor "
+            f"{target.default_hypervisor}); use: gnt-py --context {facts.name} ..."
         )
 
 
@@ -239,16 +267,30 @@ def status(state: State) -> None:
     from ganetiops.lab.host import require_root  # lazy: lab room, start-up
 
     require_root()
-    current = _existing().status()
+    target = _existing()
+    current = target.status()
+    hypervisor = _default_hypervisor(target)
     if state.output_format == "table":
-        click.echo(_table(current))
+        click.echo(_table(current, hypervisor))
     else:
         from ganetiops.cli.output import dump  # lazy: start-up
 
-        click.echo(dump(current.to_json(), state.output_format))
+        data = current.to_json()
+        if hypervisor:
+            data["default_hypervisor"] = hypervisor
+        click.echo(dump(data, state.output_format))
 
 
-def _table(current: LabStatus) -> str:
+def _default_hypervisor(target: Lab | DrbdLab) -> str | None:
+    """A namespace lab's default hypervisor, from its record (``None``: DRBD lab, down)."""
+    from ganetiops.lab import Lab  # lazy: lab room, start-up
+
+    if not isinstance(target, Lab) or target.record() is None:
+        return None
+    return target.default_hypervisor
+
+
+def _table(current: LabStatus, hypervisor: str | None = None) -> str:
     from tabulate import tabulate  # lazy: tabulate, start-up
 
     if current.phase == "down":
@@ -259,7 +301,8 @@ def _table(current: LabStatus) -> str:
     facts = current.facts
     if facts and facts.cluster:
         header.append(
-            f"cluster {facts.cluster.name}: {facts.cluster.url} (context {current.context})"
+            f"cluster {facts.cluster.name}: {facts.cluster.url} (context {current.context}"
+            + (f", default hypervisor {hypervisor})" if hypervisor else ")")
         )
     elif facts:
         header.append("no cluster (bare)")

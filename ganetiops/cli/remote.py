@@ -70,7 +70,8 @@ def lab_facts_for(context: Context) -> Any:
 
 
 def _lab_record_facts(context: Context) -> dict[str, Any] | None:
-    """The raw facts recorded by the lab (of any kind) that wrote ``context``, if one did."""
+    """The raw facts recorded by the lab (of any kind) that wrote ``context``, if one did;
+    else of the lab whose boot server the context's ``[boot]`` table names."""
     try:
         from ganetiops.lab.layout import lab_root  # lazy: lab room, start-up
         from ganetiops.lab.record import LabRecord  # lazy: lab room, start-up
@@ -81,18 +82,28 @@ def _lab_record_facts(context: Context) -> dict[str, Any] | None:
         records = sorted(root.glob("*/lab.json"))
     except OSError:
         return None
+    by_boot = None
     for path in records:
         try:
             record = LabRecord.load(Path(path))
         except Exception:  # noqa: S112 - an unreadable record is not ours
             continue
-        if record is None or record.context is None or not record.facts:
+        if record is None or not record.facts:
+            continue
+        # A context bootstrapped from a lab's inventory (lab up --bare, then cluster
+        # bootstrap examples/lab.toml) names that lab's boot server in its [boot] table.
+        boot = record.facts.get("boot") if isinstance(record.facts, dict) else None
+        served = (boot.get("url"), boot.get("ip")) if isinstance(boot, dict) else None
+        wanted = (context.boot.url, context.boot.host) if context.boot else None
+        if by_boot is None and wanted is not None and served == wanted:
+            by_boot = dict(record.facts)
+        if record.context is None:
             continue
         if record.context.name == context.name and (
             not context.url or record.context.url == context.url
         ):
             return dict(record.facts)
-    return None
+    return by_boot
 
 
 def run_on_master(

@@ -16,7 +16,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from ganetiops.errors import LabError
+from ganetiops.errors import LabError, ValidationError
 from ganetiops.lab import configs, procs, topology
 from ganetiops.lab.facts import ClusterFacts, LabFacts, RapiUser
 
@@ -32,6 +32,31 @@ IPOLICY_BOUNDS: Final = (
     "/max:disk-size=1048576,cpu-count=8,disk-count=16,memory-size=32768,nic-count=8,"
     "spindle-use=12"
 )
+
+
+#: The hypervisors the lab's cluster enables. The first of Ganeti's
+#: ``enabled_hypervisors`` is the cluster's default (what an instance gets when the
+#: caller names none): ``kvm`` for the user's lab, so that the headline
+#: (``gnt-py --context lab instance create navidrome --yes``) boots a real VM;
+#: ``fake`` for the test suite's labs, which create many instances that need not boot.
+HYPERVISORS: Final = ("kvm", "fake")
+DEFAULT_HYPERVISOR: Final = "kvm"
+
+
+def validate_hypervisor(name: str) -> str:
+    """``name`` if it is one of the lab's hypervisors, else :class:`ValidationError`."""
+    if name not in HYPERVISORS:
+        raise ValidationError(
+            f"default hypervisor {name!r}: the lab has {', '.join(HYPERVISORS)}",
+            field="default_hypervisor",
+        )
+    return name
+
+
+def enabled_hypervisors(default: str = DEFAULT_HYPERVISOR) -> list[str]:
+    """The lab's hypervisors, ``default`` first (Ganeti's default is the first one)."""
+    validate_hypervisor(default)
+    return [default, *(hv for hv in HYPERVISORS if hv != default)]
 
 
 #: The kvm hypervisor's parameters in the lab. ``kvm_path`` is the lab's wrapper that
@@ -55,7 +80,11 @@ def lab_inventory(
     """The lab as a bootstrap inventory (the raw TOML structure, before validation).
 
     ``plan`` is the lab's address plan when the caller has it (else read from the record).
+    The lab's default hypervisor (:attr:`Lab.default_hypervisor`) comes first in
+    ``enabled-hypervisors``.
     """
+    from ganetiops.netboot.labboot import boot_server_from_lab  # lazy: netboot room, start-up
+
     if plan is None:
         plan = lab.plan
     templates = list(DISK_TEMPLATES)
@@ -65,7 +94,7 @@ def lab_inventory(
             "address": plan.cluster_ip,
             "initial-master": topology.MASTER,
             "master-netdev": "eth0",
-            "enabled-hypervisors": ["fake", "kvm"],
+            "enabled-hypervisors": enabled_hypervisors(lab.default_hypervisor),
             "hypervisor-params": {"kvm": KVM_PARAMS},
             "enabled-disk-templates": templates,
             "ipolicy-disk-templates": templates,
@@ -90,6 +119,8 @@ def lab_inventory(
             }
             for name, access in RAPI_USERS
         },
+        # The lab's boot server, for the context a bootstrap from this inventory writes.
+        "boot": boot_server_from_lab(facts).to_config(),
     }
 
 

@@ -89,8 +89,14 @@ class Lab:
         rapi_bind: str = "all",
         root: Path | None = None,
         nodes: int | None = None,
+        default_hypervisor: str | None = None,
     ) -> None:
+        from ganetiops.lab.cluster import validate_hypervisor  # lazy: lab room, start-up
+
         self.name = topology.validate_name(name)
+        self._default_hypervisor = (
+            None if default_hypervisor is None else validate_hypervisor(default_hypervisor)
+        )
         self._slot = None if slot is None else topology.validate_slot(slot)
         self._nodes = None if nodes is None else topology.validate_node_count(nodes)
         if rapi_bind not in configs.RAPI_BINDS:
@@ -101,7 +107,7 @@ class Lab:
         self.layout = Layout(root or lab_root(), self.name)
 
     @classmethod
-    def from_env(cls, name: str | None = None) -> Lab:
+    def from_env(cls, name: str | None = None, *, default_hypervisor: str | None = None) -> Lab:
         """The lab named by ``GANETIOPS_LAB`` (default ``lab``), with ``GANETIOPS_LAB_SLOT``
         and ``GANETIOPS_LAB_RAPI_BIND`` (``all`` or ``loopback``) when set."""
         slot_text = os.environ.get(ENV_SLOT)
@@ -115,6 +121,7 @@ class Lab:
             name or os.environ.get(ENV_NAME) or topology.DEFAULT_NAME,
             slot,
             rapi_bind=os.environ.get(ENV_RAPI_BIND) or "all",
+            default_hypervisor=default_hypervisor,
         )
 
     def __repr__(self) -> str:
@@ -154,6 +161,18 @@ class Lab:
     def rapi_bind(self) -> str:
         record = self.record()
         return str(record.options.get("rapi_bind", self._rapi_bind)) if record else self._rapi_bind
+
+    @property
+    def default_hypervisor(self) -> str:
+        """The cluster's default hypervisor (first enabled): ``kvm`` unless asked for
+        ``fake``. From the record when the lab exists (``fake`` for records older than
+        the option: those clusters enabled fake first)."""
+        from ganetiops.lab.cluster import DEFAULT_HYPERVISOR  # lazy: lab room, start-up
+
+        record = self.record()
+        if record is not None:
+            return str(record.options.get("default_hypervisor", "fake"))
+        return self._default_hypervisor or DEFAULT_HYPERVISOR
 
     def is_up(self) -> bool:
         """True when ``up`` completed and every machine's holder still runs."""
@@ -280,6 +299,7 @@ class Lab:
                     "bare": bare,
                     "rapi_bind": self._rapi_bind,
                     "nodes": len(plan.nodes),
+                    "default_hypervisor": self.default_hypervisor,
                 },
             )
             self._remove_files()  # a directory without a record holds nothing running

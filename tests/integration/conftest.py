@@ -5,7 +5,8 @@
     (default ``lab``, slot ``GANETIOPS_LAB_SLOT`` or its default) is brought up at the
     first use and always taken down at the end. With ``GANETIOPS_LAB_REUSE=<name>`` the
     running lab of that name is used as it is and never taken down (fast iteration:
-    ``gnt-py lab --name dev1 up --slot 1`` once, then run the tests many times).
+    ``gnt-py lab --name dev1 up --slot 1 --default-hypervisor fake`` once, then run the
+    tests many times).
 ``lab_facts``
     ``lab.facts()``: nodes, addresses, keys, boot server, RAPI URL/users/certificate.
 ``lab_factory``
@@ -13,6 +14,11 @@
     named ``<session lab name>x<N>``; every lab it made is taken down at the end.
 ``bare_lab``
     One bare lab for the session (prepared nodes, no cluster), from ``lab_factory``.
+
+Every lab these fixtures make (and a reused one) has ``fake`` as the cluster's default
+hypervisor (:data:`SUITE_HYPERVISOR`): the suite creates many instances that need no VM;
+``gnt-py lab up`` makes ``kvm`` the default for the user's headline, and the tests that
+boot a real VM say ``--hypervisor kvm``.
 
 Without root or without the lab's packages these fixtures skip, which fails the test
 under ``CI=true`` (tests/conftest.py).
@@ -31,6 +37,8 @@ from ganetiops.lab import Lab, LabFacts
 from ganetiops.lab.host import preflight
 
 ENV_REUSE = "GANETIOPS_LAB_REUSE"
+#: The default hypervisor of the suite's labs (``gnt-py lab up --default-hypervisor fake``).
+SUITE_HYPERVISOR = "fake"
 MAX_SPARE_LABS = 9
 
 
@@ -68,10 +76,16 @@ def lab(pytestconfig: pytest.Config) -> Iterator[Lab]:
         existing = Lab(reuse)
         if not existing.is_up() or existing.facts().cluster is None:
             pytest.fail(f"{ENV_REUSE}={reuse}: no lab of that name is up with a cluster")
+        if existing.default_hypervisor != SUITE_HYPERVISOR:
+            pytest.fail(
+                f"{ENV_REUSE}={reuse}: its default hypervisor is {existing.default_hypervisor}; "
+                f"the suite's instances would be real VMs. Take it down (gnt-py lab --name "
+                f"{reuse} down) and up again with --default-hypervisor {SUITE_HYPERVISOR}"
+            )
         _announce(pytestconfig, existing, "reused, left running")
         yield existing
         return
-    fresh = Lab.from_env()
+    fresh = Lab.from_env(default_hypervisor=SUITE_HYPERVISOR)
     if fresh.record() is not None:
         pytest.fail(
             f"lab {fresh.name} already exists: take it down (gnt-py lab --name {fresh.name} "
@@ -107,7 +121,12 @@ def lab_factory(lab_name_base: str) -> Iterator[Callable[..., Lab]]:
     def make(*, bare: bool = True, rapi_bind: str = "all", nodes: int | None = None) -> Lab:
         if len(made) >= MAX_SPARE_LABS:
             raise LabError(f"lab_factory makes at most {MAX_SPARE_LABS} labs per session")
-        spare = Lab(f"{base[:8]}x{len(made) + 1}", rapi_bind=rapi_bind, nodes=nodes)
+        spare = Lab(
+            f"{base[:8]}x{len(made) + 1}",
+            rapi_bind=rapi_bind,
+            nodes=nodes,
+            default_hypervisor=SUITE_HYPERVISOR,
+        )
         spare.down()  # leftovers of an earlier, killed run of this same session
         made.append(spare)
         spare.up(bare=bare)

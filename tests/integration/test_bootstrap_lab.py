@@ -13,7 +13,7 @@ import json
 import subprocess
 import sys
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +24,10 @@ import tomli_w
 from ganetiops.bootstrap.apply import Bootstrap
 from ganetiops.bootstrap.inventory import Inventory, load_inventory
 from ganetiops.bootstrap.plan import StepState
+from ganetiops.config import load_config
 from ganetiops.errors import BootstrapError
 from ganetiops.lab import Lab
+from ganetiops.netboot.labboot import boot_server_from_lab
 
 pytestmark = pytest.mark.integration
 
@@ -34,7 +36,8 @@ GNT_PY = str(Path(sys.executable).with_name("gnt-py"))
 
 
 def lab_inventory_dict(lab: Lab, secrets_dir: Path) -> dict[str, Any]:
-    """``examples/lab.toml`` adapted to ``lab``: addresses, known_hosts, key, passwords."""
+    """``examples/lab.toml`` adapted to ``lab``: addresses, known_hosts, key, passwords,
+    boot server."""
     facts = lab.facts()
     raw = tomllib.loads(EXAMPLE.read_text())
     raw["cluster"]["address"] = lab.plan.cluster_ip
@@ -45,6 +48,7 @@ def lab_inventory_dict(lab: Lab, secrets_dir: Path) -> dict[str, Any]:
     raw["ssh"]["key"] = facts.workstation_key
     for name, user in raw["rapi-users"].items():
         user["password"] = {"file": str(secrets_dir / f"{name}.password"), "create": True}
+    raw["boot"] = boot_server_from_lab(facts).to_config()  # this lab's boot server
     return raw
 
 
@@ -82,10 +86,27 @@ def boot_lab(lab_factory: Callable[..., Lab]) -> Lab:
     return lab_factory(bare=True)
 
 
+def _drop_context(name: str) -> None:
+    config = load_config()
+    if name in config.contexts:
+        config.remove_context(name)
+        config.save()
+
+
 @pytest.fixture(scope="module")
-def inventory_path(boot_lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def inventory_path(boot_lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The inventory, named after this lab: bootstrap names its context after the file
+    (a "lab.toml" would replace the session lab's context "lab", as CI's session lab is
+    named). A context of that name left by an earlier run is removed first, and this
+    run's at the end."""
     tmp = tmp_path_factory.mktemp("bootstrap")
-    return write_inventory(lab_inventory_dict(boot_lab, tmp / "secrets"), tmp / "lab.toml")
+    _drop_context(boot_lab.name)
+    try:
+        yield write_inventory(
+            lab_inventory_dict(boot_lab, tmp / "secrets"), tmp / f"{boot_lab.name}.toml"
+        )
+    finally:
+        _drop_context(boot_lab.name)
 
 
 @pytest.fixture(scope="module")

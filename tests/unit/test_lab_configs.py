@@ -179,7 +179,10 @@ def test_the_lab_cluster_is_bootstrapped_from_a_valid_multi_homed_inventory(
         NodeFacts(n, f"{n}.homelab.tel", "", "", {"ssh-ed25519": ED25519}, f"utest-{n}")
         for n in topology.NODE_NAMES
     )
-    boot = BootFacts("boot", "", "", "", "", "", "", "admin", "", {}, "utest-boot")
+    boot = BootFacts(
+        "boot", "", "10.103.100.1", "http://10.103.100.1", "/usb1-part1/http", "", "", "admin",
+        "/k/ws", {}, "utest-boot",
+    )  # fmt: skip
     facts = LabFacts(
         "utest", 3, "homelab.tel", "", "", "", "", "", nodes, boot, "", "/k/ws", "/k/kh", "", ""
     )
@@ -192,6 +195,10 @@ def test_the_lab_cluster_is_bootstrapped_from_a_valid_multi_homed_inventory(
     assert [u.name for u in inventory.rapi_users] == ["gnt-py", "gnt-py-read"]
     assert all(u.create for u in inventory.rapi_users)
     assert LabFacts.from_json(facts.to_json()) == facts
+    # The boot server, for the context a bootstrap from this inventory writes.
+    assert inventory.boot is not None
+    assert (inventory.boot.url, inventory.boot.host) == ("http://10.103.100.1", "10.103.100.1")
+    assert (inventory.boot.key, inventory.boot.pin_known_hosts) == ("/k/ws", "/k/kh")
 
 
 def test_route_conflicts() -> None:
