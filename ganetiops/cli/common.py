@@ -51,7 +51,12 @@ def confirm(message: str, yes: bool) -> None:
     state = ctx.find_object(State) if ctx is not None else None
     if state is not None and state.plan:
         return  # --plan: nothing will be sent, so nothing to confirm
-    click.confirm(message, abort=True, err=True)
+    try:
+        click.confirm(message, abort=True, err=True)
+    except (OSError, ValueError) as e:  # stdin closed or unreadable: nobody can answer
+        why = getattr(e, "strerror", None) or e
+        click.echo(f"\ncannot ask ({why}); pass --yes to go on", err=True)
+        raise click.Abort() from None
 
 
 # --- lists through the query interface -------------------------------------------

@@ -8,7 +8,9 @@ was declined. The real server is exercised by tests/integration/test_cli*.py.
 
 from __future__ import annotations
 
+import io
 import json
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -540,3 +542,15 @@ def test_remove_needs_no_boot_server_for_an_instance_that_does_not_netboot(
     code, _, err = gnt("instance", "remove", "web1", "--yes")
     assert code == exits.OK, err
     assert fake.writes()[0][:2] == ("DELETE", "/2/instances/web1")
+
+
+def test_confirmation_without_a_readable_stdin_aborts_and_sends_nothing(
+    fake: FakeRapi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A closed stdin (a cron job, ``<&-``) cannot answer: exit 5 naming --yes, no traceback."""
+    closed = io.StringIO()
+    closed.close()
+    monkeypatch.setattr(sys, "stdin", closed)
+    code = run(cli, ["--context", "t", "instance", "remove", "web1"])
+    assert code == exits.ABORTED
+    assert fake.writes() == []
