@@ -13,7 +13,6 @@ from typing import (
     TYPE_CHECKING,
     Any,
     ClassVar,
-    Concatenate,
     Generic,
     ParamSpec,
     Protocol,
@@ -199,20 +198,6 @@ def bound_namespace(model: object, kind: str) -> Any:
     return namespace
 
 
-def verb(kind: str, operation: str) -> Callable[[Callable[Concatenate[Any, P], Any]], Verb[P]]:
-    """Declare a model verb forwarding to ``client.<kind>s.<operation>(model.name, ...)``.
-
-    The decorated function gives the signature only (its body never runs): the
-    arguments of the namespace operation after the name, which
-    :mod:`ganetiops.rapi.models.verbs` copies from :mod:`ganetiops.rapi.ops`.
-    """
-
-    def decorate(signature: Callable[Concatenate[Any, P], Any]) -> Verb[P]:
-        return Verb(kind, operation, signature.__doc__)
-
-    return decorate
-
-
 class Named(Protocol):
     """What a verb needs of its model: the name it passes first."""
 
@@ -221,10 +206,15 @@ class Named(Protocol):
 
 
 class Verb(Generic[P]):
-    """A model verb such as ``Instance.migrate``; read on a model, a :class:`BoundVerb`."""
+    """A model verb such as ``Instance.migrate``; read on a model, a :class:`BoundVerb`.
 
-    def __init__(self, kind: str, operation: str, doc: str | None = None) -> None:
-        self.kind, self.operation, self.__doc__ = kind, operation, doc
+    It forwards to ``client.<kind>s.<operation>(model.name, ...)``. ``P`` is that
+    operation's arguments after the name: :mod:`ganetiops.rapi.verbs` takes them from
+    the operation for the type checker.
+    """
+
+    def __init__(self, kind: str, operation: str) -> None:
+        self.kind, self.operation = kind, operation
 
     @overload
     def __get__(self, obj: None, owner: type[Any]) -> Verb[P]: ...
@@ -252,7 +242,6 @@ class BoundVerb(Generic[P]):
 
     def __init__(self, verb: Verb[P], model: Named) -> None:
         self._verb, self._model = verb, model
-        self.__doc__ = verb.__doc__
 
     def _operation(self) -> Any:
         return getattr(bound_namespace(self._model, self._verb.kind), self._verb.operation)

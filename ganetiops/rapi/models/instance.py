@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -19,7 +19,11 @@ from ganetiops.rapi.models.base import (
     to_str_tuple,
     to_tuple,
 )
-from ganetiops.rapi.models.verbs import InstanceVerbs
+
+if TYPE_CHECKING:  # the verbs typed from their operations (ganetiops.rapi.verbs)
+    from ganetiops.rapi.verbs import InstanceVerbs
+else:
+    from ganetiops.rapi.models.verbs import InstanceVerbs
 
 #: Ganeti's instance status values (``status`` field) and what they mean.
 STATUS_TEXT = {
@@ -126,9 +130,9 @@ class Instance(Model, InstanceVerbs):
     """An instance as ``GET /2/instances/<name>`` (or ``?bulk=1``) reports it.
 
     Read through a client, it also carries the verbs: ``instance.startup()``,
-    ``instance.migrate(target_node=...)``... They return what the client's
-    namespace returns (a :class:`~ganetiops.rapi.jobs.Job`, or an awaitable
-    for the async client).
+    ``instance.migrate(target_node=...)``..., typed as ``client.instances.<verb>`` after
+    the name (:mod:`ganetiops.rapi.verbs`). They return what the client's namespace
+    returns (a :class:`~ganetiops.rapi.jobs.Job`, or an awaitable for the async client).
     """
 
     name: str = api("name", str, default="")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -16,7 +16,11 @@ from ganetiops.rapi.models.base import (
     to_mib,
     to_str_tuple,
 )
-from ganetiops.rapi.models.verbs import NodeVerbs
+
+if TYPE_CHECKING:  # the verbs typed from their operations (ganetiops.rapi.verbs)
+    from ganetiops.rapi.verbs import NodeVerbs
+else:
+    from ganetiops.rapi.models.verbs import NodeVerbs
 
 #: Bulk node lists give the role as one letter; single-node GETs of /role spell it out.
 ROLE_NAMES = {
