@@ -25,7 +25,6 @@ import logging
 import socket
 import uuid as uuid_module
 from collections.abc import Callable, Mapping, Sequence
-from types import TracebackType
 from typing import Any, ClassVar
 
 from ganetiops.errors import OvnConflictError, OvnConnectionError, OvnError, ValidationError
@@ -234,12 +233,7 @@ class Database:
     def __enter__(self) -> Any:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
     def rows(self, table: str) -> list[dict[str, Any]]:
