@@ -299,16 +299,9 @@ class Northbound(Database):
     )
 
     def snapshot(self) -> NbSnapshot:
-        """Every modelled object, read from the replica at one moment."""
-        rows = self._rows_of(
-            "Logical_Switch",
-            "Logical_Switch_Port",
-            "DHCP_Options",
-            "Logical_Router",
-            "Logical_Router_Port",
-            "NAT",
-        )
-        return snapshot_from_rows(rows)
+        """Every modelled object (the tables but NB_Global), read from the replica at one
+        moment."""
+        return snapshot_from_rows(self._rows_of(*(t for t in self.tables if t != "NB_Global")))
 
     # -- changes: each one transaction -------------------------------------------------
 
