@@ -680,82 +680,20 @@ def apply_create(
             published = _publish(boot, plan.publish, plan.class_name, say, on_upload)
             if published:
                 done.append(f"class {plan.class_name} published")
-        identity = None
-        if plan.create_keys:
-            identity = keymod.generate(plan.short)
-            boot.upload_identity(identity)
-            done.append(f"keys/{plan.short}.tar.gz created")
-            say("keys", f"keys/{plan.short}.tar.gz uploaded")
-        say("create", f"creating instance {plan.name}")
-        extra: dict[str, Any] = {"hypervisor": plan.hypervisor} if plan.hypervisor else {}
-        job = rapi.instances.create(
-            plan.name,
-            disk_template=plan.disk_template,
-            disks=[{"size": plan.disk}],
-            nics=[dict(n) for n in plan.nics],
-            os=PXE_OS,
-            pnode=plan.pnode,
-            snode=plan.snode,
-            iallocator=plan.iallocator,
-            beparams={
-                "minmem": plan.memory,
-                "maxmem": plan.memory,
-                **({"vcpus": plan.vcpus} if plan.vcpus else {}),
-            },
-            start=False,
-            # Deliberate, and said in the plan: a name check would rename the instance to
-            # the name its short name resolves to (the wrapper and keys use the name given),
-            # and an IP check would ping an address the VM only gets when it boots.
-            name_check=False,
-            ip_check=False,
-            **extra,
-        )
-        outcome = job.wait(on_log=on_log)
-        done.append(f"instance {plan.name} created (job {job.id})")
-        nodes = tuple(outcome.value or ())
-        instance = rapi.instances.get(plan.name)
-        mac = instance.nics[0].mac if instance.nics else None
-        if not mac:
-            raise NetbootError(f"instance {plan.name} has no MAC address on its first NIC")
-        nodes = nodes or tuple(n for n in (instance.pnode, *instance.snodes) if n)
-        say("mac", f"MAC {mac}")
+        identity = _make_identity(boot, plan, say, done)
+        mac, nodes = _create_instance(rapi, plan, on_log, say, done)
         position = boot.log_position() if plan.wait else None
-        text = wrappers.render(
-            boot.layout,
-            mac=mac,
-            hostname=plan.short,
-            class_=plan.class_name,
-            provision=True,
-            hostname_parameter=boot.hostname_param,
-        )
-        boot.write_wrapper(mac, text)
-        done.append(f"wrapper by-mac/{mac_hyphens(mac)}/ipxe written with the flag")
-        say("wrapper", f"{boot.layout.wrapper_url(mac)} written with the provision flag")
+        _write_wrapper(boot, plan, mac, say, done)
         if plan.start:
             say("start", f"starting instance {plan.name}")
             rapi.instances.startup(plan.name).wait(on_log=on_log)
             done.append(f"instance {plan.name} started")
-        fetched = None
-        report = None
-        pinned = None
+        fetched, report, pinned = None, None, None
         if plan.wait:
             assert position is not None
-            say("await", f"waiting for {plan.name} to fetch its wrapper")
-            try:
-                fetched = _await_fetch(boot, mac, position, plan.boot_timeout, say)
-            except BootTimeout as exc:
-                seen = boot.log_since(position)[0]
-                raise boot_timeout(str(exc), seen, position, diagnose) from None
-            boot.set_flag(mac, False)
-            done.append("provision flag cleared after the wrapper was fetched")
-            say("clear", "provision flag cleared")
-            if plan.reports:
-                report = await_report(boot, mac, position, plan.boot_timeout, say, diagnose)
-                check_report(report, class_=plan.class_name, hostname=plan.short, provisioned=True)
-                names = tuple(dict.fromkeys((plan.short, plan.name)))
-                pinned = pin_machine(boot, identity, plan.short, names, report)
-                if pinned is not None:
-                    say("pin", f"host key pinned for {pinned.split()[0]}")
+            fetched, report, pinned = _first_boot(
+                boot, plan, mac, position, identity, say, done, diagnose
+            )
     except NetbootError as exc:
         raise failed(exc) from exc
     except Exception as exc:
@@ -780,3 +718,104 @@ def apply_create(
         report=report,
         pinned=pinned,
     )
+
+
+def _make_identity(
+    boot: BootServerClient, plan: CreatePlan, say: EventSink, done: list[str]
+) -> keymod.HostIdentity | None:
+    """The new host identity, uploaded, when the plan creates one."""
+    if not plan.create_keys:
+        return None
+    identity = keymod.generate(plan.short)
+    boot.upload_identity(identity)
+    done.append(f"keys/{plan.short}.tar.gz created")
+    say("keys", f"keys/{plan.short}.tar.gz uploaded")
+    return identity
+
+
+def _create_instance(
+    rapi: RapiClient, plan: CreatePlan, on_log: JobLog | None, say: EventSink, done: list[str]
+) -> tuple[str, tuple[str, ...]]:
+    """Create the instance, not started; its first NIC's MAC and its nodes."""
+    say("create", f"creating instance {plan.name}")
+    extra: dict[str, Any] = {"hypervisor": plan.hypervisor} if plan.hypervisor else {}
+    job = rapi.instances.create(
+        plan.name,
+        disk_template=plan.disk_template,
+        disks=[{"size": plan.disk}],
+        nics=[dict(n) for n in plan.nics],
+        os=PXE_OS,
+        pnode=plan.pnode,
+        snode=plan.snode,
+        iallocator=plan.iallocator,
+        beparams={
+            "minmem": plan.memory,
+            "maxmem": plan.memory,
+            **({"vcpus": plan.vcpus} if plan.vcpus else {}),
+        },
+        start=False,
+        # Deliberate, and said in the plan: a name check would rename the instance to
+        # the name its short name resolves to (the wrapper and keys use the name given),
+        # and an IP check would ping an address the VM only gets when it boots.
+        name_check=False,
+        ip_check=False,
+        **extra,
+    )
+    outcome = job.wait(on_log=on_log)
+    done.append(f"instance {plan.name} created (job {job.id})")
+    nodes = tuple(outcome.value or ())
+    instance = rapi.instances.get(plan.name)
+    mac = instance.nics[0].mac if instance.nics else None
+    if not mac:
+        raise NetbootError(f"instance {plan.name} has no MAC address on its first NIC")
+    say("mac", f"MAC {mac}")
+    return mac, nodes or tuple(n for n in (instance.pnode, *instance.snodes) if n)
+
+
+def _write_wrapper(
+    boot: BootServerClient, plan: CreatePlan, mac: str, say: EventSink, done: list[str]
+) -> None:
+    """The machine's iPXE wrapper, with the provision flag set."""
+    text = wrappers.render(
+        boot.layout,
+        mac=mac,
+        hostname=plan.short,
+        class_=plan.class_name,
+        provision=True,
+        hostname_parameter=boot.hostname_param,
+    )
+    boot.write_wrapper(mac, text)
+    done.append(f"wrapper by-mac/{mac_hyphens(mac)}/ipxe written with the flag")
+    say("wrapper", f"{boot.layout.wrapper_url(mac)} written with the provision flag")
+
+
+def _first_boot(
+    boot: BootServerClient,
+    plan: CreatePlan,
+    mac: str,
+    position: int,
+    identity: keymod.HostIdentity | None,
+    say: EventSink,
+    done: list[str],
+    diagnose: Diagnose | None,
+) -> tuple[AccessEntry, BootReport | None, str | None]:
+    """Await the wrapper's fetch, clear the flag, then (when the plan says so) check
+    the machine's boot report and pin its host key: (fetch, report, pinned line)."""
+    say("await", f"waiting for {plan.name} to fetch its wrapper")
+    try:
+        fetched = _await_fetch(boot, mac, position, plan.boot_timeout, say)
+    except BootTimeout as exc:
+        seen = boot.log_since(position)[0]
+        raise boot_timeout(str(exc), seen, position, diagnose) from None
+    boot.set_flag(mac, False)
+    done.append("provision flag cleared after the wrapper was fetched")
+    say("clear", "provision flag cleared")
+    if not plan.reports:
+        return fetched, None, None
+    report = await_report(boot, mac, position, plan.boot_timeout, say, diagnose)
+    check_report(report, class_=plan.class_name, hostname=plan.short, provisioned=True)
+    names = tuple(dict.fromkeys((plan.short, plan.name)))
+    pinned = pin_machine(boot, identity, plan.short, names, report)
+    if pinned is not None:
+        say("pin", f"host key pinned for {pinned.split()[0]}")
+    return fetched, report, pinned
