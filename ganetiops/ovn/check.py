@@ -309,20 +309,7 @@ def plan(
         nic = by_uuid.get(finding.port)
         port = ports.get(finding.port)
         if finding.kind == MISSING and nic is not None:
-            binding = bindings[nic.network or ""]
-            values: dict[str, Any] = {
-                "addresses": [nic.addresses] if nic.addresses else [],
-                "port_security": [nic.addresses] if nic.addresses else [],
-                "external_ids": {
-                    "neutron:port_name": nic.port_label,
-                    "neutron:network_name": binding.switch,
-                },
-            }
-            if nic.chassis:
-                values["options"] = {"requested-chassis": nic.chassis}
-            if binding.dhcpv4_options:
-                values["dhcpv4_options"] = binding.dhcpv4_options
-            changes.append(Change("add-port", nic.uuid, binding.switch, MISSING, values))
+            changes.append(_add_port(nic, bindings[nic.network or ""]))
         elif finding.kind == ORPHANED and delete_orphans and port is not None:
             changes.append(
                 Change(
@@ -336,31 +323,44 @@ def plan(
         elif finding.kind == WRONG_SWITCH and port is not None:
             changes.append(Change("move-port", port.name, finding.expected, WRONG_SWITCH))
         elif port is not None and nic is not None:
-            if finding.kind == STALE_CHASSIS:
-                add_set(
-                    port.name,
-                    "options:requested-chassis",
-                    finding.expected,
-                    port.requested_chassis,
-                    finding.kind,
-                )
-            elif finding.kind == WRONG_ADDRESSES:
-                add_set(port.name, "addresses", [nic.addresses], list(port.addresses), finding.kind)
-            elif finding.kind == WRONG_PORT_SECURITY:
-                add_set(
-                    port.name,
-                    "port_security",
-                    [nic.addresses],
-                    list(port.port_security),
-                    finding.kind,
-                )
-            elif finding.kind == WRONG_DHCP:
-                add_set(
-                    port.name, "dhcpv4_options", finding.expected, port.dhcpv4_options, finding.kind
-                )
+            fix = _column_fix(finding, nic, port)
+            if fix is not None:
+                add_set(port.name, *fix, finding.kind)
     for name, (values, expect, reasons) in sets.items():
         changes.append(Change("set", name, ports[name].switch, ",".join(reasons), values, expect))
     return Plan(tuple(changes))
+
+
+def _add_port(nic: GanetiNic, binding: SwitchBinding) -> Change:
+    """The port a patched Ganeti would have made for ``nic``."""
+    values: dict[str, Any] = {
+        "addresses": [nic.addresses] if nic.addresses else [],
+        "port_security": [nic.addresses] if nic.addresses else [],
+        "external_ids": {
+            "neutron:port_name": nic.port_label,
+            "neutron:network_name": binding.switch,
+        },
+    }
+    if nic.chassis:
+        values["options"] = {"requested-chassis": nic.chassis}
+    if binding.dhcpv4_options:
+        values["dhcpv4_options"] = binding.dhcpv4_options
+    return Change("add-port", nic.uuid, binding.switch, MISSING, values)
+
+
+def _column_fix(
+    finding: Finding, nic: GanetiNic, port: LogicalSwitchPort
+) -> tuple[str, Any, Any] | None:
+    """The column that repairs ``finding`` on the port: (column, new value, old value)."""
+    if finding.kind == STALE_CHASSIS:
+        return "options:requested-chassis", finding.expected, port.requested_chassis
+    if finding.kind == WRONG_ADDRESSES:
+        return "addresses", [nic.addresses], list(port.addresses)
+    if finding.kind == WRONG_PORT_SECURITY:
+        return "port_security", [nic.addresses], list(port.port_security)
+    if finding.kind == WRONG_DHCP:
+        return "dhcpv4_options", finding.expected, port.dhcpv4_options
+    return None
 
 
 # -- applying it -------------------------------------------------------------------------
