@@ -13,107 +13,39 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ganetiops._lazy import exports
-from ganetiops._version import __version__
+from ganetiops._version import __version__ as __version__
 
-_LAZY: dict[str, str] = {
-    # errors
-    "GanetiOpsError": "ganetiops.errors",
-    "ConfigError": "ganetiops.errors",
-    "ValidationError": "ganetiops.errors",
-    "RapiError": "ganetiops.errors",
-    "RapiConnectionError": "ganetiops.errors",
-    "CertificateError": "ganetiops.errors",
-    "JobError": "ganetiops.errors",
-    "JobFailed": "ganetiops.errors",
-    "JobCanceled": "ganetiops.errors",
-    "JobTimeout": "ganetiops.errors",
-    "JobNotFound": "ganetiops.errors",
-    "SshError": "ganetiops.errors",
-    "HostKeyError": "ganetiops.errors",
-    "BootstrapError": "ganetiops.errors",
-    "NetbootError": "ganetiops.errors",
-    "BootTimeout": "ganetiops.errors",
-    "RapiTimeoutError": "ganetiops.errors",
-    # bootstrap
-    "load_inventory": "ganetiops.bootstrap",
-    "run_bootstrap": "ganetiops.bootstrap",
-    # clients
-    "connect": "ganetiops.connect",
-    "aconnect": "ganetiops.connect",
-    "RapiClient": "ganetiops.rapi",
-    "AsyncRapiClient": "ganetiops.rapi",
-    "Job": "ganetiops.rapi",
-    "AsyncJob": "ganetiops.rapi",
-    "JobResult": "ganetiops.rapi",
-    "instance_spec": "ganetiops.rapi",
-    # configuration
-    "Config": "ganetiops.config",
-    "Context": "ganetiops.config",
-    "load_config": "ganetiops.config",
-    "Secret": "ganetiops.config.secrets",
-}
+if TYPE_CHECKING:  # the public names, imported on first use (ganetiops._lazy)
+    from ganetiops.bootstrap import load_inventory as load_inventory
+    from ganetiops.bootstrap import run_bootstrap as run_bootstrap
+    from ganetiops.config import Config as Config
+    from ganetiops.config import Context as Context
+    from ganetiops.config import load_config as load_config
+    from ganetiops.config.secrets import Secret as Secret
+    from ganetiops.connect import aconnect as aconnect
+    from ganetiops.connect import connect as connect
+    from ganetiops.errors import BootstrapError as BootstrapError
+    from ganetiops.errors import BootTimeout as BootTimeout
+    from ganetiops.errors import CertificateError as CertificateError
+    from ganetiops.errors import ConfigError as ConfigError
+    from ganetiops.errors import GanetiOpsError as GanetiOpsError
+    from ganetiops.errors import HostKeyError as HostKeyError
+    from ganetiops.errors import JobCanceled as JobCanceled
+    from ganetiops.errors import JobError as JobError
+    from ganetiops.errors import JobFailed as JobFailed
+    from ganetiops.errors import JobNotFound as JobNotFound
+    from ganetiops.errors import JobTimeout as JobTimeout
+    from ganetiops.errors import NetbootError as NetbootError
+    from ganetiops.errors import RapiConnectionError as RapiConnectionError
+    from ganetiops.errors import RapiError as RapiError
+    from ganetiops.errors import RapiTimeoutError as RapiTimeoutError
+    from ganetiops.errors import SshError as SshError
+    from ganetiops.errors import ValidationError as ValidationError
+    from ganetiops.rapi import AsyncJob as AsyncJob
+    from ganetiops.rapi import AsyncRapiClient as AsyncRapiClient
+    from ganetiops.rapi import Job as Job
+    from ganetiops.rapi import JobResult as JobResult
+    from ganetiops.rapi import RapiClient as RapiClient
+    from ganetiops.rapi import instance_spec as instance_spec
 
-__all__ = [
-    "AsyncJob",
-    "AsyncRapiClient",
-    "BootTimeout",
-    "BootstrapError",
-    "CertificateError",
-    "Config",
-    "ConfigError",
-    "Context",
-    "GanetiOpsError",
-    "HostKeyError",
-    "Job",
-    "JobCanceled",
-    "JobError",
-    "JobFailed",
-    "JobNotFound",
-    "JobResult",
-    "JobTimeout",
-    "NetbootError",
-    "RapiClient",
-    "RapiConnectionError",
-    "RapiError",
-    "RapiTimeoutError",
-    "Secret",
-    "SshError",
-    "ValidationError",
-    "__version__",
-    "aconnect",
-    "connect",
-    "instance_spec",
-    "load_config",
-    "load_inventory",
-    "run_bootstrap",
-]
-
-
-__getattr__, __dir__ = exports(__name__, _LAZY, __all__)
-
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ganetiops.bootstrap import load_inventory, run_bootstrap
-    from ganetiops.config import Config, Context, load_config
-    from ganetiops.config.secrets import Secret
-    from ganetiops.connect import aconnect, connect
-    from ganetiops.errors import (
-        BootstrapError,
-        BootTimeout,
-        CertificateError,
-        ConfigError,
-        GanetiOpsError,
-        HostKeyError,
-        JobCanceled,
-        JobError,
-        JobFailed,
-        JobNotFound,
-        JobTimeout,
-        NetbootError,
-        RapiConnectionError,
-        RapiError,
-        RapiTimeoutError,
-        SshError,
-        ValidationError,
-    )
-    from ganetiops.rapi import AsyncJob, AsyncRapiClient, Job, JobResult, RapiClient, instance_spec
+__getattr__, __dir__ = exports(__name__, eager=("__version__",))

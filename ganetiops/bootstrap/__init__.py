@@ -16,46 +16,19 @@ from typing import TYPE_CHECKING
 
 from ganetiops._lazy import exports
 
-_LAZY: dict[str, str] = {
-    "Inventory": "ganetiops.bootstrap.inventory",
-    "load_inventory": "ganetiops.bootstrap.inventory",
-    "parse_inventory": "ganetiops.bootstrap.inventory",
-    "Plan": "ganetiops.bootstrap.plan",
-    "Step": "ganetiops.bootstrap.plan",
-    "StepState": "ganetiops.bootstrap.plan",
-    "BootstrapError": "ganetiops.errors",
-    "compute_plan": "ganetiops.bootstrap.plan",
-    "Bootstrap": "ganetiops.bootstrap.apply",
-    "BootstrapReport": "ganetiops.bootstrap.apply",
-    "run_bootstrap": "ganetiops.bootstrap.apply",
-    "VerifyReport": "ganetiops.bootstrap.verify",
-    "ha1": "ganetiops.bootstrap.users_file",
-}
+if TYPE_CHECKING:  # the public names, imported on first use (ganetiops._lazy)
+    from ganetiops.bootstrap.apply import Bootstrap as Bootstrap
+    from ganetiops.bootstrap.apply import BootstrapReport as BootstrapReport
+    from ganetiops.bootstrap.apply import run_bootstrap as run_bootstrap
+    from ganetiops.bootstrap.inventory import Inventory as Inventory
+    from ganetiops.bootstrap.inventory import load_inventory as load_inventory
+    from ganetiops.bootstrap.inventory import parse_inventory as parse_inventory
+    from ganetiops.bootstrap.plan import Plan as Plan
+    from ganetiops.bootstrap.plan import Step as Step
+    from ganetiops.bootstrap.plan import StepState as StepState
+    from ganetiops.bootstrap.plan import compute_plan as compute_plan
+    from ganetiops.bootstrap.users_file import ha1 as ha1
+    from ganetiops.bootstrap.verify import VerifyReport as VerifyReport
+    from ganetiops.errors import BootstrapError as BootstrapError
 
-__all__ = [
-    "Bootstrap",
-    "BootstrapError",
-    "BootstrapReport",
-    "Inventory",
-    "Plan",
-    "Step",
-    "StepState",
-    "VerifyReport",
-    "compute_plan",
-    "ha1",
-    "load_inventory",
-    "parse_inventory",
-    "run_bootstrap",
-]
-
-
-__getattr__, __dir__ = exports(__name__, _LAZY, __all__)
-
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ganetiops.bootstrap.apply import Bootstrap, BootstrapReport, run_bootstrap
-    from ganetiops.bootstrap.inventory import Inventory, load_inventory, parse_inventory
-    from ganetiops.bootstrap.plan import Plan, Step, StepState, compute_plan
-    from ganetiops.bootstrap.users_file import ha1
-    from ganetiops.bootstrap.verify import VerifyReport
-    from ganetiops.errors import BootstrapError
+__getattr__, __dir__ = exports(__name__)

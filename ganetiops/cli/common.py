@@ -350,29 +350,25 @@ def add_tag_commands(
 
     list_tags.help = f"The tags of {what}."
 
-    @group.command("add-tags")
+    for verb in ("add", "remove"):
+        _tag_change_command(group, namespace, what, complete, verb)
+
+
+def _tag_change_command(
+    group: click.Group, namespace: str, what: str, complete: Completer, verb: str
+) -> None:
+    """``add-tags NAME TAG...`` or ``remove-tags NAME TAG...``: one job."""
+    change = f"{verb} tags {'to' if verb == 'add' else 'from'}"
+
+    @group.command(f"{verb}-tags", help=f"{change.capitalize()} {what}.")
     @click.argument("name", shell_complete=complete)
     @click.argument("tags", nargs=-1, required=True)
     @job_options
     @pass_state
-    def add_tags(state: State, name: str, tags: tuple[str, ...], jobs: JobOptions) -> None:
-        tagged = getattr(state.client(), namespace)
-        job = state.submit(tagged.add_tags.call(name, list(tags), **jobs.common()))
-        follow_job(job, jobs, what=f"add tags to {name}")
-
-    add_tags.help = f"Add tags to {what}."
-
-    @group.command("remove-tags")
-    @click.argument("name", shell_complete=complete)
-    @click.argument("tags", nargs=-1, required=True)
-    @job_options
-    @pass_state
-    def remove_tags(state: State, name: str, tags: tuple[str, ...], jobs: JobOptions) -> None:
-        tagged = getattr(state.client(), namespace)
-        job = state.submit(tagged.remove_tags.call(name, list(tags), **jobs.common()))
-        follow_job(job, jobs, what=f"remove tags from {name}")
-
-    remove_tags.help = f"Remove tags from {what}."
+    def command(state: State, name: str, tags: tuple[str, ...], jobs: JobOptions) -> None:
+        operation = getattr(getattr(state.client(), namespace), f"{verb}_tags")
+        job = state.submit(operation.call(name, list(tags), **jobs.common()))
+        follow_job(job, jobs, what=f"{change} {name}")
 
 
 __all__ = [

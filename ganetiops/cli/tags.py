@@ -66,30 +66,25 @@ def list_(state: State, kind: str, name: str | None, output: OutputOptions) -> N
     echo(dump(found, output.format) if output.format != "table" else "\n".join(found))
 
 
-@tags.command("add")
-@click.argument("kind", type=click.Choice(tuple(KINDS)))
-@click.argument("args", nargs=-1, required=True, metavar="[NAME] TAG...")
-@job_options
-@pass_state
-def add(state: State, kind: str, args: tuple[str, ...], jobs: JobOptions) -> None:
-    """Add tags: ``tags add cluster T1 T2`` or ``tags add instance web1 T1``."""
-    name, values = _name_and_tags(kind, args)
-    namespace, target = _target(state, kind, name)
-    job = state.submit(namespace.add_tags.call(*target, list(values), **jobs.common()))
-    follow_job(job, jobs, what=f"add tags to {name or 'cluster'}")
+def _change_command(verb: str, example: str) -> None:
+    """``tags add KIND [NAME] TAG...`` or ``tags remove ...``: one job."""
+    change = f"{verb} tags {'to' if verb == 'add' else 'from'}"
+
+    @tags.command(verb, help=f"{verb.capitalize()} tags: ``{example}``.")
+    @click.argument("kind", type=click.Choice(tuple(KINDS)))
+    @click.argument("args", nargs=-1, required=True, metavar="[NAME] TAG...")
+    @job_options
+    @pass_state
+    def command(state: State, kind: str, args: tuple[str, ...], jobs: JobOptions) -> None:
+        name, values = _name_and_tags(kind, args)
+        namespace, target = _target(state, kind, name)
+        operation = getattr(namespace, f"{verb}_tags")
+        job = state.submit(operation.call(*target, list(values), **jobs.common()))
+        follow_job(job, jobs, what=f"{change} {name or 'cluster'}")
 
 
-@tags.command("remove")
-@click.argument("kind", type=click.Choice(tuple(KINDS)))
-@click.argument("args", nargs=-1, required=True, metavar="[NAME] TAG...")
-@job_options
-@pass_state
-def remove(state: State, kind: str, args: tuple[str, ...], jobs: JobOptions) -> None:
-    """Remove tags: ``tags remove cluster T1`` or ``tags remove node aleph T1``."""
-    name, values = _name_and_tags(kind, args)
-    namespace, target = _target(state, kind, name)
-    job = state.submit(namespace.remove_tags.call(*target, list(values), **jobs.common()))
-    follow_job(job, jobs, what=f"remove tags from {name or 'cluster'}")
+_change_command("add", "tags add cluster T1 T2`` or ``tags add instance web1 T1")
+_change_command("remove", "tags remove cluster T1`` or ``tags remove node aleph T1")
 
 
 @tags.command("search")

@@ -23,41 +23,6 @@ from ganetiops._lazy import exports
 from ganetiops.display import html as _html
 from ganetiops.display import rows as _rows
 
-_LAZY: dict[str, str] = {
-    "Collection": "ganetiops.display.collection",
-    "table": "ganetiops.display.collection",
-    "frame": "ganetiops.display.collection",
-    "to_dataframe": "ganetiops.display.rows",
-    "records": "ganetiops.display.rows",
-    "record_of": "ganetiops.display.rows",
-    "styled": "ganetiops.display.rows",
-    "model_html": "ganetiops.display.html",
-    "collection_html": "ganetiops.display.html",
-    "NodeCapacity": "ganetiops.display.capacity",
-    "CapacityReport": "ganetiops.display.capacity",
-    "capacity": "ganetiops.display.capacity",
-    "plot_capacity": "ganetiops.display.capacity",
-}
-
-__all__ = [
-    "CapacityReport",
-    "Collection",
-    "NodeCapacity",
-    "capacity",
-    "collection_html",
-    "frame",
-    "model_html",
-    "plot_capacity",
-    "record_of",
-    "records",
-    "styled",
-    "table",
-    "to_dataframe",
-]
-
-
-__getattr__, __dir__ = exports(__name__, _LAZY, __all__)
-
 #: The display room fills in the hooks through which models, jobs, lists, the client
 #: and contexts draw themselves (``_repr_html_``) and become DataFrames.
 hooks.provide(
@@ -73,8 +38,19 @@ hooks.provide(
 )
 
 
-if TYPE_CHECKING:  # pragma: no cover
-    from ganetiops.display.capacity import CapacityReport, NodeCapacity, capacity, plot_capacity
-    from ganetiops.display.collection import Collection, frame, table
-    from ganetiops.display.html import collection_html, model_html
-    from ganetiops.display.rows import record_of, records, styled, to_dataframe
+if TYPE_CHECKING:  # the public names, imported on first use (ganetiops._lazy)
+    from ganetiops.display.capacity import CapacityReport as CapacityReport
+    from ganetiops.display.capacity import NodeCapacity as NodeCapacity
+    from ganetiops.display.capacity import capacity as capacity
+    from ganetiops.display.capacity import plot_capacity as plot_capacity
+    from ganetiops.display.collection import Collection as Collection
+    from ganetiops.display.collection import frame as frame
+    from ganetiops.display.collection import table as table
+    from ganetiops.display.html import collection_html as collection_html
+    from ganetiops.display.html import model_html as model_html
+    from ganetiops.display.rows import record_of as record_of
+    from ganetiops.display.rows import records as records
+    from ganetiops.display.rows import styled as styled
+    from ganetiops.display.rows import to_dataframe as to_dataframe
+
+__getattr__, __dir__ = exports(__name__)

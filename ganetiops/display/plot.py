@@ -79,8 +79,38 @@ def plot_capacity(report: Any, ax: Any = None) -> Any:
         mem_ax, disk_ax = ax
         figure = mem_ax.figure
 
-    rows = list(range(len(nodes)))
     segments = [_memory_segments(n) for n in nodes]
+    _memory_bars(mem_ax, nodes, names, segments)
+    if shared:
+        _shared_disk(disk_ax, report)
+    else:
+        _local_disk(disk_ax, nodes, names)
+    for axis in (mem_ax, disk_ax):
+        axis.set_xlim(0, max(100.0, *(sum(s[:4]) for s in segments)) if segments else 100.0)
+        axis.xaxis.set_major_formatter(lambda value, _pos: f"{value:.0f} %")
+        axis.spines[["top", "right"]].set_visible(False)
+        axis.tick_params(axis="both", labelsize=8)
+    handles = [
+        Patch(facecolor=NODE, label="node's own (mnode)"),
+        Patch(facecolor=ALLOCATED, label="allocated to instances (maxmem)"),
+        Patch(facecolor=OTHER, label="other use (reported in use beyond both)"),
+        Patch(facecolor=FREE, edgecolor="#57606a", label="free"),
+        Patch(facecolor="none", edgecolor=RESERVE, hatch="///", label="N+1 reserve (in free)"),
+        Patch(facecolor=DISK, label="disk allocated to instances"),
+    ]
+    figure.legend(handles=handles, loc="lower center", ncol=3, fontsize=8, frameon=False)
+    figure.tight_layout(rect=(0, 0.09, 1, 1))
+    return figure
+
+
+def _memory_bars(
+    mem_ax: Any,
+    nodes: list[Any],
+    names: list[str],
+    segments: list[tuple[float, float, float, float, float]],
+) -> None:
+    """The memory bars: stacked segments, the hatched N+1 reserve, a label per node."""
+    rows = list(range(len(nodes)))
     left = [0.0] * len(nodes)
     for index, (label, colour) in enumerate(
         (("node's own", NODE), ("allocated", ALLOCATED), ("other use", OTHER), ("free", FREE))
@@ -111,23 +141,7 @@ def plot_capacity(report: Any, ax: Any = None) -> Any:
             height=0.6,
         )
     for row, node, seg in zip(rows, nodes, segments, strict=True):
-        over = node.mem_overcommit
-        text = (
-            f"allocated {format_size(node.mem_allocated)}"
-            + (f" ({over:.0%} of usable)" if over is not None else "")
-            + f" · in use {format_size(node.mem_used or 0)}"
-            + f" · free {format_size(node.mem_free or 0)} of {format_size(node.mem_total or 0)}"
-        )
-        if node.mem_reserve:
-            text += f" · reserve {format_size(node.mem_reserve)}"
-        colour = "#24292f"
-        if not node.n1_ok or (node.mem_free is not None and node.mem_reserve > node.mem_free):
-            text += " · N+1 fails" + (
-                f" ({', '.join(node.n1_unprotected)} on local disk cannot move)"
-                if node.n1_unprotected
-                else ""
-            )
-            colour = SHORT
+        text, colour = _memory_label(node)
         mem_ax.text(1, row + 0.42, text, va="top", ha="left", fontsize=8, color=colour)
         # A marker at the end of the allocated part: visible even at 1 %.
         mem_ax.plot([seg[0] + seg[1]] * 2, [row - 0.3, row + 0.3], color=ALLOCATED, linewidth=2)
@@ -135,26 +149,26 @@ def plot_capacity(report: Any, ax: Any = None) -> Any:
     mem_ax.set_ylim(len(nodes) - 0.4, -0.75)
     mem_ax.set_title("Memory per node (% of the node's total)", loc="left", fontsize=10)
 
-    if shared:
-        _shared_disk(disk_ax, report)
-    else:
-        _local_disk(disk_ax, nodes, names)
-    for axis in (mem_ax, disk_ax):
-        axis.set_xlim(0, max(100.0, *(sum(s[:4]) for s in segments)) if segments else 100.0)
-        axis.xaxis.set_major_formatter(lambda value, _pos: f"{value:.0f} %")
-        axis.spines[["top", "right"]].set_visible(False)
-        axis.tick_params(axis="both", labelsize=8)
-    handles = [
-        Patch(facecolor=NODE, label="node's own (mnode)"),
-        Patch(facecolor=ALLOCATED, label="allocated to instances (maxmem)"),
-        Patch(facecolor=OTHER, label="other use (reported in use beyond both)"),
-        Patch(facecolor=FREE, edgecolor="#57606a", label="free"),
-        Patch(facecolor="none", edgecolor=RESERVE, hatch="///", label="N+1 reserve (in free)"),
-        Patch(facecolor=DISK, label="disk allocated to instances"),
-    ]
-    figure.legend(handles=handles, loc="lower center", ncol=3, fontsize=8, frameon=False)
-    figure.tight_layout(rect=(0, 0.09, 1, 1))
-    return figure
+
+def _memory_label(node: Any) -> tuple[str, str]:
+    """A node's memory figures as text, and its colour (red when N+1 fails)."""
+    over = node.mem_overcommit
+    text = (
+        f"allocated {format_size(node.mem_allocated)}"
+        + (f" ({over:.0%} of usable)" if over is not None else "")
+        + f" · in use {format_size(node.mem_used or 0)}"
+        + f" · free {format_size(node.mem_free or 0)} of {format_size(node.mem_total or 0)}"
+    )
+    if node.mem_reserve:
+        text += f" · reserve {format_size(node.mem_reserve)}"
+    if not node.n1_ok or (node.mem_free is not None and node.mem_reserve > node.mem_free):
+        text += " · N+1 fails" + (
+            f" ({', '.join(node.n1_unprotected)} on local disk cannot move)"
+            if node.n1_unprotected
+            else ""
+        )
+        return text, SHORT
+    return text, "#24292f"
 
 
 def _local_disk(ax: Any, nodes: list[Any], names: list[str]) -> None:

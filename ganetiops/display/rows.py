@@ -48,135 +48,72 @@ KINDS: dict[str, str] = {
 }
 
 
-def _instance(i: Any) -> dict[str, Any]:
-    return {
-        "name": i.name,
-        "status": i.status,
-        "pnode": i.pnode,
-        "snodes": list(i.snodes),
-        "os": i.os,
-        "disk_template": i.disk_template,
-        "memory": _int(i.memory),
-        "vcpus": i.vcpus,
-        "disk_total": _int(i.disk_total),
-        "nics": len(i.nics),
-        "mac": i.mac,
-        "tags": list(i.tags),
-    }
+def _plain(value: Any) -> Any:
+    """A record value: tuples become lists, sizes (:class:`MiB`) plain ints."""
+    if isinstance(value, tuple):
+        return list(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return int(value)
+    return value
 
 
-def _node(n: Any) -> dict[str, Any]:
-    return {
-        "name": n.name,
-        "role": n.role,
-        "pip": n.pip,
-        "sip": n.sip,
-        "mtotal": _int(n.mtotal),
-        "mnode": _int(n.mnode),
-        "mfree": _int(n.mfree),
-        "dtotal": _int(n.dtotal),
-        "dfree": _int(n.dfree),
-        "pinst_cnt": n.pinst_cnt,
-        "sinst_cnt": n.sinst_cnt,
-        "offline": n.offline,
-        "drained": n.drained,
-    }
+def _record(columns: str, **computed: Callable[[Any], Any]) -> Callable[[Any], dict[str, Any]]:
+    """The record maker of one kind: ``columns`` in order, each the attribute of that
+    name unless ``computed`` gives a function for it."""
+    names = columns.split()
+
+    def record(obj: Any) -> dict[str, Any]:
+        return {
+            name: _plain(computed[name](obj) if name in computed else getattr(obj, name))
+            for name in names
+        }
+
+    return record
 
 
-def _group(g: Any) -> dict[str, Any]:
-    return {
-        "name": g.name,
-        "alloc_policy": g.alloc_policy,
-        "node_cnt": g.node_cnt,
-        "nodes": list(g.node_list),
-        "tags": list(g.tags),
-    }
+def _job_error(job: Any) -> str | None:
+    error = job.error
+    return f"{error.error_class}: {error.message}" if error else None
 
 
-def _network(n: Any) -> dict[str, Any]:
-    return {
-        "name": n.name,
-        "network": n.network,
-        "gateway": n.gateway,
-        "mac_prefix": n.mac_prefix,
-        "free_count": n.free_count,
-        "reserved_count": n.reserved_count,
-        "groups": [c.group for c in n.connections],
-        "instances": list(n.inst_list),
-    }
-
-
-def _job(j: Any) -> dict[str, Any]:
-    error = j.error
-    return {
-        "id": j.id,
-        "status": j.status,
-        "summary": "; ".join(j.summary),
-        "received": j.received_ts,
-        "started": j.start_ts,
-        "ended": j.end_ts,
-        "duration": j.duration,
-        "error": f"{error.error_class}: {error.message}" if error else None,
-    }
-
-
-def _cluster(c: Any) -> dict[str, Any]:
-    return {
-        "name": c.name,
-        "master": c.master,
-        "software_version": c.software_version,
-        "enabled_hypervisors": list(c.enabled_hypervisors),
-        "enabled_disk_templates": list(c.enabled_disk_templates),
-        "default_iallocator": c.default_iallocator,
-        "tags": list(c.tags),
-    }
-
-
-def _log(e: Any) -> dict[str, Any]:
-    return {
-        "job_id": e.job_id,
-        "serial": e.serial,
-        "time": e.time,
-        "type": e.type,
-        "message": e.text,
-    }
-
-
-def _os(o: Any) -> dict[str, Any]:
-    return {"name": o.name, "variants": list(o.variants)}
-
-
-def _filter(f: Any) -> dict[str, Any]:
-    return {
-        "uuid": f.uuid,
-        "priority": f.priority,
-        "action": f.action,
-        "predicates": list(f.predicates),
-    }
-
-
-def _int(value: Any) -> int | None:
-    return int(value) if value is not None else None
-
-
-def _by_class() -> dict[str, Callable[[Any], dict[str, Any]]]:
-    return {
-        "Instance": _instance,
-        "Node": _node,
-        "Group": _group,
-        "Network": _network,
-        "JobInfo": _job,
-        "ClusterInfo": _cluster,
-        "LogEntry": _log,
-        "OperatingSystem": _os,
-        "Filter": _filter,
-    }
+#: The columns of each kind of model, by class name (the display room does not
+#: import the models to know them).
+_BY_CLASS: dict[str, Callable[[Any], dict[str, Any]]] = {
+    "Instance": _record(
+        "name status pnode snodes os disk_template memory vcpus disk_total nics mac tags",
+        nics=lambda i: len(i.nics),
+    ),
+    "Node": _record(
+        "name role pip sip mtotal mnode mfree dtotal dfree pinst_cnt sinst_cnt offline drained"
+    ),
+    "Group": _record("name alloc_policy node_cnt nodes tags", nodes=lambda g: g.node_list),
+    "Network": _record(
+        "name network gateway mac_prefix free_count reserved_count groups instances",
+        groups=lambda n: [c.group for c in n.connections],
+        instances=lambda n: n.inst_list,
+    ),
+    "JobInfo": _record(
+        "id status summary received started ended duration error",
+        summary=lambda j: "; ".join(j.summary),
+        received=lambda j: j.received_ts,
+        started=lambda j: j.start_ts,
+        ended=lambda j: j.end_ts,
+        error=_job_error,
+    ),
+    "ClusterInfo": _record(
+        "name master software_version enabled_hypervisors enabled_disk_templates "
+        "default_iallocator tags"
+    ),
+    "LogEntry": _record("job_id serial time type message", message=lambda e: e.text),
+    "OperatingSystem": _record("name variants"),
+    "Filter": _record("uuid priority action predicates"),
+}
 
 
 def record_of(obj: Any) -> dict[str, Any]:
     """One flat record (column -> value) for a model, named tuple, attrs object or mapping."""
     for klass in type(obj).__mro__:
-        maker = _by_class().get(klass.__name__)
+        maker = _BY_CLASS.get(klass.__name__)
         if maker is not None:
             return maker(obj)
     if hasattr(obj, "records") and callable(obj.records):  # QueryResult: not one record

@@ -17,47 +17,19 @@ from typing import TYPE_CHECKING
 
 from ganetiops._lazy import exports
 
-_LAZY: dict[str, str] = {
-    "DrbdDevice": "ganetiops.drbd.model",
-    "NodeDrbd": "ganetiops.drbd.model",
-    "DiskHealth": "ganetiops.drbd.view",
-    "InstanceHealth": "ganetiops.drbd.view",
-    "instance_health": "ganetiops.drbd.view",
-    "parse_node_output": "ganetiops.drbd.facts",
-    "health": "ganetiops.drbd.health",
-    "HealthReader": "ganetiops.drbd.health",
-    "ClusterDrbd": "ganetiops.drbd.health",
-    "read_nodes": "ganetiops.drbd.health",
-    "check_instance_operation": "ganetiops.drbd.guards",
-    "check_node_operation": "ganetiops.drbd.guards",
-    "GuardRefused": "ganetiops.drbd.guards",
-}
+if TYPE_CHECKING:  # the public names, imported on first use (ganetiops._lazy)
+    from ganetiops.drbd.facts import parse_node_output as parse_node_output
+    from ganetiops.drbd.guards import GuardRefused as GuardRefused
+    from ganetiops.drbd.guards import check_instance_operation as check_instance_operation
+    from ganetiops.drbd.guards import check_node_operation as check_node_operation
+    from ganetiops.drbd.health import ClusterDrbd as ClusterDrbd
+    from ganetiops.drbd.health import HealthReader as HealthReader
+    from ganetiops.drbd.health import health as health
+    from ganetiops.drbd.health import read_nodes as read_nodes
+    from ganetiops.drbd.model import DrbdDevice as DrbdDevice
+    from ganetiops.drbd.model import NodeDrbd as NodeDrbd
+    from ganetiops.drbd.view import DiskHealth as DiskHealth
+    from ganetiops.drbd.view import InstanceHealth as InstanceHealth
+    from ganetiops.drbd.view import instance_health as instance_health
 
-__all__ = [
-    "ClusterDrbd",
-    "DiskHealth",
-    "DrbdDevice",
-    "GuardRefused",
-    "HealthReader",
-    "InstanceHealth",
-    "NodeDrbd",
-    "check_instance_operation",
-    "check_node_operation",
-    "health",
-    "instance_health",
-    "parse_node_output",
-    "read_nodes",
-]
-
-__getattr__, __dir__ = exports(__name__, _LAZY, __all__)
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ganetiops.drbd.facts import parse_node_output
-    from ganetiops.drbd.guards import (
-        GuardRefused,
-        check_instance_operation,
-        check_node_operation,
-    )
-    from ganetiops.drbd.health import ClusterDrbd, HealthReader, health, read_nodes
-    from ganetiops.drbd.model import DrbdDevice, NodeDrbd
-    from ganetiops.drbd.view import DiskHealth, InstanceHealth, instance_health
+__getattr__, __dir__ = exports(__name__)

@@ -26,70 +26,29 @@ from typing import TYPE_CHECKING
 
 from ganetiops._lazy import exports
 
-_LAZY: dict[str, str] = {
-    "LabError": "ganetiops.errors",
-    "AccessLogEntry": "ganetiops.lab.boot",
-    "read_access_log": "ganetiops.lab.boot",
-    "create_cluster": "ganetiops.lab.cluster",
-    "BootFacts": "ganetiops.lab.facts",
-    "ClusterFacts": "ganetiops.lab.facts",
-    "LabFacts": "ganetiops.lab.facts",
-    "NodeFacts": "ganetiops.lab.facts",
-    "RapiUser": "ganetiops.lab.facts",
-    "debian_packages": "ganetiops.lab.host",
-    "ENV_NAME": "ganetiops.lab.lab",
-    "ENV_RAPI_BIND": "ganetiops.lab.lab",
-    "ENV_SLOT": "ganetiops.lab.lab",
-    "Lab": "ganetiops.lab.lab",
-    "free_slot": "ganetiops.lab.lab",
-    "ENV_ROOT": "ganetiops.lab.layout",
-    "Layout": "ganetiops.lab.layout",
-    "lab_root": "ganetiops.lab.layout",
-    "Machine": "ganetiops.lab.machine",
-    "LabStatus": "ganetiops.lab.status",
-    "MachineStatus": "ganetiops.lab.status",
-    "AddressPlan": "ganetiops.lab.topology",
-    "LabNames": "ganetiops.lab.topology",
-}
+if TYPE_CHECKING:  # the public names, imported on first use (ganetiops._lazy)
+    from ganetiops.errors import LabError as LabError
+    from ganetiops.lab.boot import AccessLogEntry as AccessLogEntry
+    from ganetiops.lab.boot import read_access_log as read_access_log
+    from ganetiops.lab.cluster import create_cluster as create_cluster
+    from ganetiops.lab.facts import BootFacts as BootFacts
+    from ganetiops.lab.facts import ClusterFacts as ClusterFacts
+    from ganetiops.lab.facts import LabFacts as LabFacts
+    from ganetiops.lab.facts import NodeFacts as NodeFacts
+    from ganetiops.lab.facts import RapiUser as RapiUser
+    from ganetiops.lab.host import debian_packages as debian_packages
+    from ganetiops.lab.lab import ENV_NAME as ENV_NAME
+    from ganetiops.lab.lab import ENV_RAPI_BIND as ENV_RAPI_BIND
+    from ganetiops.lab.lab import ENV_SLOT as ENV_SLOT
+    from ganetiops.lab.lab import Lab as Lab
+    from ganetiops.lab.lab import free_slot as free_slot
+    from ganetiops.lab.layout import ENV_ROOT as ENV_ROOT
+    from ganetiops.lab.layout import Layout as Layout
+    from ganetiops.lab.layout import lab_root as lab_root
+    from ganetiops.lab.machine import Machine as Machine
+    from ganetiops.lab.status import LabStatus as LabStatus
+    from ganetiops.lab.status import MachineStatus as MachineStatus
+    from ganetiops.lab.topology import AddressPlan as AddressPlan
+    from ganetiops.lab.topology import LabNames as LabNames
 
-__all__ = [
-    "ENV_NAME",
-    "ENV_RAPI_BIND",
-    "ENV_ROOT",
-    "ENV_SLOT",
-    "AccessLogEntry",
-    "AddressPlan",
-    "BootFacts",
-    "ClusterFacts",
-    "Lab",
-    "LabError",
-    "LabFacts",
-    "LabNames",
-    "LabStatus",
-    "Layout",
-    "Machine",
-    "MachineStatus",
-    "NodeFacts",
-    "RapiUser",
-    "create_cluster",
-    "debian_packages",
-    "free_slot",
-    "lab_root",
-    "read_access_log",
-]
-
-
-__getattr__, __dir__ = exports(__name__, _LAZY, __all__)
-
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ganetiops.errors import LabError
-    from ganetiops.lab.boot import AccessLogEntry, read_access_log
-    from ganetiops.lab.cluster import create_cluster
-    from ganetiops.lab.facts import BootFacts, ClusterFacts, LabFacts, NodeFacts, RapiUser
-    from ganetiops.lab.host import debian_packages
-    from ganetiops.lab.lab import ENV_NAME, ENV_RAPI_BIND, ENV_SLOT, Lab, free_slot
-    from ganetiops.lab.layout import ENV_ROOT, Layout, lab_root
-    from ganetiops.lab.machine import Machine
-    from ganetiops.lab.status import LabStatus, MachineStatus
-    from ganetiops.lab.topology import AddressPlan, LabNames
+__getattr__, __dir__ = exports(__name__)

@@ -30,83 +30,29 @@ from typing import TYPE_CHECKING
 
 from ganetiops._lazy import exports
 
-_LAZY: dict[str, str] = {
-    "BootServerClient": "ganetiops.netboot.server",
-    "NetbootError": "ganetiops.errors",
-    "BootTimeout": "ganetiops.errors",
-    "Layout": "ganetiops.netboot.layout",
-    "list_classes": "ganetiops.netboot.classes",
-    "find_local_class": "ganetiops.netboot.classes",
-    "plan_publish": "ganetiops.netboot.classes",
-    "publish": "ganetiops.netboot.classes",
-    "rollback": "ganetiops.netboot.classes",
-    "CreateRequest": "ganetiops.netboot.create",
-    "plan_create": "ganetiops.netboot.create",
-    "apply_create": "ganetiops.netboot.create",
-    "plan_reimage": "ganetiops.netboot.reimage",
-    "apply_reimage": "ganetiops.netboot.reimage",
-    "plan_wipe": "ganetiops.netboot.lifecycle",
-    "apply_wipe": "ganetiops.netboot.lifecycle",
-    "plan_remove": "ganetiops.netboot.lifecycle",
-    "apply_remove": "ganetiops.netboot.lifecycle",
-    "await_boot": "ganetiops.netboot.lifecycle",
-    "install_os_provider": "ganetiops.netboot.osprovider",
-    "install_standin": "ganetiops.netboot.standin",
-    "build_lab_class": "ganetiops.netboot.labclass",
-    "boot_server_from_lab": "ganetiops.netboot.labboot",
-}
+if TYPE_CHECKING:  # the public names, imported on first use (ganetiops._lazy)
+    from ganetiops.errors import BootTimeout as BootTimeout
+    from ganetiops.errors import NetbootError as NetbootError
+    from ganetiops.netboot.classes import find_local_class as find_local_class
+    from ganetiops.netboot.classes import list_classes as list_classes
+    from ganetiops.netboot.classes import plan_publish as plan_publish
+    from ganetiops.netboot.classes import publish as publish
+    from ganetiops.netboot.classes import rollback as rollback
+    from ganetiops.netboot.create import CreateRequest as CreateRequest
+    from ganetiops.netboot.create import apply_create as apply_create
+    from ganetiops.netboot.create import plan_create as plan_create
+    from ganetiops.netboot.labboot import boot_server_from_lab as boot_server_from_lab
+    from ganetiops.netboot.labclass import build_lab_class as build_lab_class
+    from ganetiops.netboot.layout import Layout as Layout
+    from ganetiops.netboot.lifecycle import apply_remove as apply_remove
+    from ganetiops.netboot.lifecycle import apply_wipe as apply_wipe
+    from ganetiops.netboot.lifecycle import await_boot as await_boot
+    from ganetiops.netboot.lifecycle import plan_remove as plan_remove
+    from ganetiops.netboot.lifecycle import plan_wipe as plan_wipe
+    from ganetiops.netboot.osprovider import install_os_provider as install_os_provider
+    from ganetiops.netboot.reimage import apply_reimage as apply_reimage
+    from ganetiops.netboot.reimage import plan_reimage as plan_reimage
+    from ganetiops.netboot.server import BootServerClient as BootServerClient
+    from ganetiops.netboot.standin import install_standin as install_standin
 
-__all__ = [
-    "BootServerClient",
-    "BootTimeout",
-    "CreateRequest",
-    "Layout",
-    "NetbootError",
-    "apply_create",
-    "apply_reimage",
-    "apply_remove",
-    "apply_wipe",
-    "await_boot",
-    "boot_server_from_lab",
-    "build_lab_class",
-    "find_local_class",
-    "install_os_provider",
-    "install_standin",
-    "list_classes",
-    "plan_create",
-    "plan_publish",
-    "plan_reimage",
-    "plan_remove",
-    "plan_wipe",
-    "publish",
-    "rollback",
-]
-
-
-__getattr__, __dir__ = exports(__name__, _LAZY, __all__)
-
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ganetiops.errors import BootTimeout, NetbootError
-    from ganetiops.netboot.classes import (
-        find_local_class,
-        list_classes,
-        plan_publish,
-        publish,
-        rollback,
-    )
-    from ganetiops.netboot.create import CreateRequest, apply_create, plan_create
-    from ganetiops.netboot.labboot import boot_server_from_lab
-    from ganetiops.netboot.labclass import build_lab_class
-    from ganetiops.netboot.layout import Layout
-    from ganetiops.netboot.lifecycle import (
-        apply_remove,
-        apply_wipe,
-        await_boot,
-        plan_remove,
-        plan_wipe,
-    )
-    from ganetiops.netboot.osprovider import install_os_provider
-    from ganetiops.netboot.reimage import apply_reimage, plan_reimage
-    from ganetiops.netboot.server import BootServerClient
-    from ganetiops.netboot.standin import install_standin
+__getattr__, __dir__ = exports(__name__)

@@ -30,6 +30,7 @@ from ganetiops.errors import BootTimeout, NetbootError, ValidationError
 from ganetiops.netboot import keys as keymod
 from ganetiops.netboot import wrappers
 from ganetiops.netboot.classes import (
+    LocalClass,
     PublishPlan,
     UploadProgress,
     class_info,
@@ -46,6 +47,7 @@ from ganetiops.rapi import validate
 if TYPE_CHECKING:
     from ganetiops.netboot.accesslog import AccessEntry
     from ganetiops.rapi import RapiClient
+    from ganetiops.rapi.models.cluster import ClusterInfo
     from ganetiops.rapi.models.job import LogEntry
 
 KeysMode = Literal["create", "require", "skip"]
@@ -310,204 +312,32 @@ def _placement(
 
 
 def plan_create(rapi: RapiClient, boot: BootServerClient, request: CreateRequest) -> CreatePlan:
-    """Decide every step of a create; read-only. Raises on anything that would fail."""
-    name = validate.hostname(request.name, "name")
-    short = host_label(name)
-    cls = class_name(request.class_name or short)
-    if request.keys not in KEYS_MODES:
-        raise ValidationError(f"keys: expected one of {', '.join(KEYS_MODES)}", field="keys")
-    memory_req = validate.size_mib(request.memory, "memory") if request.memory else None
-    disk = validate.size_mib(request.disk or DEFAULT_DISK_MIB, "disk")
-    if request.vcpus is not None and (isinstance(request.vcpus, bool) or request.vcpus < 1):
-        raise ValidationError("vcpus: expected a positive integer", field="vcpus")
-    if request.hypervisor is not None:
-        validate.choice(request.hypervisor, validate.HYPERVISORS, "hypervisor")
-    if request.boot_timeout <= 0:
-        raise ValidationError("boot timeout: expected a positive number", field="boot_timeout")
-    for field in ("pnode", "snode"):
-        value = getattr(request, field)
-        if value is not None:
-            validate.hostname(value, field)
+    """Decide every step of a create; read-only. Raises on anything that would fail.
+
+    The checks run in this order, the cheap and local ones first: the request itself,
+    then the cluster (name free, template, hypervisor, placement, OS, network), then
+    the boot server (class image, sizes it implies, keys, access log).
+    """
+    name, short, cls, memory_req, disk = _checked_request(request)
     local = find_local_class(request.publish, cls) if request.publish is not None else None
 
     refuse_existing(rapi, name)
     info = rapi.cluster.info()
-    enabled = info.enabled_disk_templates
-    template = request.disk_template or (enabled[0] if enabled else "")
-    if not template:
-        raise ValidationError("the cluster enables no disk template", field="disk_template")
-    validate.choice(template, validate.DISK_TEMPLATES, "disk_template")
-    if enabled and template not in enabled:
-        raise ValidationError(
-            f"disk template {template} is not enabled on this cluster "
-            f"(enabled: {', '.join(enabled)})",
-            field="disk_template",
-        )
-    if template == "diskless":
-        raise ValidationError(
-            "a pxe instance needs disk 0 for its iPXE image: choose another disk template",
-            field="disk_template",
-        )
-    hypervisors = list(info.enabled_hypervisors)
-    if request.hypervisor is not None and hypervisors and request.hypervisor not in hypervisors:
-        raise ValidationError(
-            f"hypervisor {request.hypervisor} is not enabled on this cluster "
-            f"(enabled: {', '.join(hypervisors)})",
-            field="hypervisor",
-        )
+    template = _disk_template(request.disk_template, info)
+    hypervisor = _hypervisor(request.hypervisor, info)
     # A fake instance runs nothing that could report: only the wrapper fetch counts.
-    effective_hv = request.hypervisor or (hypervisors[0] if hypervisors else None)
-    reports = request.wait and request.start and boot.config.reports and effective_hv != "fake"
+    reports = request.wait and request.start and boot.config.reports and hypervisor != "fake"
     pnode, snode, iallocator, place_text = _placement(request, template, info.default_iallocator)
-    os_names = {os.name for os in rapi.os.list()}
-    if PXE_OS not in os_names:
-        raise ValidationError(
-            f"OS {PXE_OS} is not installed on every node (the cluster offers "
-            f"{', '.join(sorted(os_names)) or 'none'}): gnt-py node install-os-provider",
-            field="os",
-        )
-    nics: tuple[dict[str, str], ...]
-    if request.network is not None:
-        network = validate.object_name(request.network, "network")
-        if network not in rapi.networks.names():
-            raise ValidationError(f"network {network} does not exist", field="network")
-        nics = ({"network": network},)
-        nic_text = f"NIC on network {network}"
-    else:
-        nics = ({},)
-        defaults = info.nic_defaults
-        shown = ",".join(f"{k}={defaults[k]}" for k in ("mode", "link") if defaults.get(k))
-        nic_text = f"NIC with the cluster defaults ({shown or 'none'})"
+    _require_pxe_os(rapi)
+    nics, nic_text = _nics(rapi, request.network, info)
 
-    notes: list[str] = []
-    publish_plan = plan_publish(boot, local) if local is not None else None
-    current = publish_plan.current if publish_plan is not None else class_info(boot, cls)
-    sha: str | None
-    if local is not None:
-        store_size, sha = local.store_size, local.sha256
-    else:
-        if current is None or not current.complete:
-            missing = "" if current is None else f" (lacks {', '.join(current.missing)})"
-            raise ValidationError(
-                f"class {cls} is not published on the boot server{missing}: give --publish DIR "
-                f"or run gnt-py netboot publish DIR --class {cls}",
-                field="class",
-            )
-        assert current.store_size is not None
-        store_size, sha = current.store_size, current.sha256
-        served = boot.served_sha256(cls)
-        if served != sha:
-            raise ValidationError(
-                f"class {cls} is on the boot server, but {boot.layout.class_url(cls, 'ipxe')} "
-                f"serves sha256 {served or 'nothing'} instead of {sha}: check the context's "
-                "boot url and root",
-                field="class",
-            )
+    publish_plan, store_size, sha = _class_image(boot, cls, local)
+    memory = _memory(memory_req, store_size, info)
+    _check_disk(disk, store_size)
+    create_keys = _keys_to_create(boot, request.keys, short)
+    wait, notes = _wait_and_notes(boot, request, short)
 
-    floor = memory_floor(store_size)
-    default_mem = info.beparams.get("default", {}).get("maxmem")
-    memory = memory_req or default_memory(
-        store_size, default_mem if isinstance(default_mem, int) else None
-    )
-    if memory < floor:
-        raise ValidationError(
-            f"memory: {memory} MiB is less than twice store.squashfs "
-            f"({_mib_ceil(store_size)} MiB), at least {floor} MiB: the first boot downloads the "
-            "store into a tmpfs of half the RAM",
-            field="memory",
-        )
-    disk_floor = GUEST_FIXED_MIB + _mib_ceil(store_size) + 1
-    if disk < disk_floor:
-        raise ValidationError(
-            f"disk: {disk} MiB cannot hold the guest's home and swap (2 GiB) plus the store "
-            f"cache in /var ({_mib_ceil(store_size)} MiB): at least {disk_floor} MiB",
-            field="disk",
-        )
-
-    keys_entry = boot.keys_entry(short) if request.keys != "skip" else None
-    create_keys = False
-    if request.keys == "require" and keys_entry is None:
-        raise ValidationError(
-            f"keys/{short}.tar.gz is not on the boot server: create it first with "
-            f"gnt-py netboot keys create {short} (then put its public host key in the "
-            "secrets file, rekey and rebuild the class), or pass --keys create",
-            field="keys",
-        )
-    if request.keys == "create" and keys_entry is None:
-        create_keys = True
-
-    wait = request.wait and request.start
-    if wait and not boot.config.access_log:
-        wait = False
-        notes.append(
-            "the boot server has no access log configured (boot.access-log): the first boot "
-            "cannot be seen, so the provision flag stays set until you clear it"
-        )
-    leftovers = [s.wrapper.mac for s in boot.find_wrappers(short)]
-    if leftovers:
-        notes.append(
-            f"wrapper(s) for {short} already exist at by-mac/{', by-mac/'.join(leftovers)} "
-            "(an earlier instance?); they are left alone"
-        )
-
-    steps: list[PlanStep] = []
-    if publish_plan is not None:
-        steps.append(PlanStep("publish", publish_plan.describe()))
-    else:
-        steps.append(PlanStep("class", f"class {cls} is published (sha256 {sha})"))
-    if create_keys:
-        steps.append(
-            PlanStep("keys", f"create host identity keys/{short}.tar.gz (RSA host, ed25519 root)")
-        )
-    elif request.keys == "skip":
-        steps.append(PlanStep("keys", f"keys/{short}.tar.gz not checked (--keys skip)"))
-    else:
-        steps.append(PlanStep("keys", f"keys/{short}.tar.gz is present"))
-    vcpu_text = f", {request.vcpus} vCPUs" if request.vcpus else ""
-    if request.hypervisor:
-        vcpu_text += f", hypervisor {request.hypervisor}"
-    steps.append(
-        PlanStep(
-            "create",
-            f"create instance {name}: OS {PXE_OS}, {template} disk of {disk} MiB, "
-            f"{memory} MiB memory (at least {floor}){vcpu_text}, {nic_text}, {place_text}; "
-            "not started; name_check=false, ip_check=false (sent: the instance keeps the "
-            "name given and gets its address when it boots)",
-        )
-    )
-    steps.append(
-        PlanStep(
-            "wrapper",
-            f"read its MAC, write nixos/by-mac/<mac>/ipxe: {boot.hostname_param}={short}, "
-            f"{wrappers.PROVISION_FLAG}, chain {boot.layout.class_url(cls)}",
-        )
-    )
-    if request.start:
-        steps.append(PlanStep("start", f"start instance {name}"))
-    if wait:
-        steps.append(
-            PlanStep(
-                "await",
-                f"wait up to {request.boot_timeout:g} s for the boot server's access log to "
-                "show the wrapper fetched (first boot)",
-            )
-        )
-        steps.append(PlanStep("clear", "clear the provision flag from the wrapper"))
-        if reports:
-            pin = boot.config.pin_known_hosts
-            steps.append(
-                PlanStep(
-                    "report",
-                    "wait for the machine's own boot report (GET /nixos/report/<mac>) and "
-                    "check its class and hostname"
-                    + (f"; pin its host key in {pin}" if pin and request.keys != "skip" else ""),
-                )
-            )
-    else:
-        steps.append(
-            PlanStep("flag", "leave the provision flag set (clear it after the first boot)")
-        )
-    return CreatePlan(
+    plan = CreatePlan(
         name=name,
         short=short,
         class_name=cls,
@@ -527,11 +357,248 @@ def plan_create(rapi: RapiClient, boot: BootServerClient, request: CreateRequest
         start=request.start,
         wait=wait,
         boot_timeout=request.boot_timeout,
-        steps=tuple(steps),
+        steps=(),
         notes=tuple(notes),
         hypervisor=request.hypervisor,
         reports=reports and wait,
     )
+    return attrs.evolve(plan, steps=_steps(plan, request, boot, place_text))
+
+
+def _checked_request(request: CreateRequest) -> tuple[str, str, str, int | None, int]:
+    """The request's own values checked (no I/O): name, first label, class, memory, disk."""
+    name = validate.hostname(request.name, "name")
+    short = host_label(name)
+    cls = class_name(request.class_name or short)
+    if request.keys not in KEYS_MODES:
+        raise ValidationError(f"keys: expected one of {', '.join(KEYS_MODES)}", field="keys")
+    memory_req = validate.size_mib(request.memory, "memory") if request.memory else None
+    disk = validate.size_mib(request.disk or DEFAULT_DISK_MIB, "disk")
+    if request.vcpus is not None and (isinstance(request.vcpus, bool) or request.vcpus < 1):
+        raise ValidationError("vcpus: expected a positive integer", field="vcpus")
+    if request.hypervisor is not None:
+        validate.choice(request.hypervisor, validate.HYPERVISORS, "hypervisor")
+    if request.boot_timeout <= 0:
+        raise ValidationError("boot timeout: expected a positive number", field="boot_timeout")
+    for field in ("pnode", "snode"):
+        value = getattr(request, field)
+        if value is not None:
+            validate.hostname(value, field)
+    return name, short, cls, memory_req, disk
+
+
+def _disk_template(asked: str | None, info: ClusterInfo) -> str:
+    """The template asked for, or the cluster's first enabled one; never diskless."""
+    enabled = info.enabled_disk_templates
+    template = asked or (enabled[0] if enabled else "")
+    if not template:
+        raise ValidationError("the cluster enables no disk template", field="disk_template")
+    validate.choice(template, validate.DISK_TEMPLATES, "disk_template")
+    if enabled and template not in enabled:
+        raise ValidationError(
+            f"disk template {template} is not enabled on this cluster "
+            f"(enabled: {', '.join(enabled)})",
+            field="disk_template",
+        )
+    if template == "diskless":
+        raise ValidationError(
+            "a pxe instance needs disk 0 for its iPXE image: choose another disk template",
+            field="disk_template",
+        )
+    return template
+
+
+def _hypervisor(asked: str | None, info: ClusterInfo) -> str | None:
+    """The hypervisor the instance will run under (asked, else the cluster's first)."""
+    hypervisors = list(info.enabled_hypervisors)
+    if asked is not None and hypervisors and asked not in hypervisors:
+        raise ValidationError(
+            f"hypervisor {asked} is not enabled on this cluster "
+            f"(enabled: {', '.join(hypervisors)})",
+            field="hypervisor",
+        )
+    return asked or (hypervisors[0] if hypervisors else None)
+
+
+def _require_pxe_os(rapi: RapiClient) -> None:
+    os_names = {os.name for os in rapi.os.list()}
+    if PXE_OS not in os_names:
+        raise ValidationError(
+            f"OS {PXE_OS} is not installed on every node (the cluster offers "
+            f"{', '.join(sorted(os_names)) or 'none'}): gnt-py node install-os-provider",
+            field="os",
+        )
+
+
+def _nics(
+    rapi: RapiClient, network: str | None, info: ClusterInfo
+) -> tuple[tuple[dict[str, str], ...], str]:
+    """The one NIC (on ``network``, or with the cluster's defaults) and its description."""
+    if network is not None:
+        network = validate.object_name(network, "network")
+        if network not in rapi.networks.names():
+            raise ValidationError(f"network {network} does not exist", field="network")
+        return ({"network": network},), f"NIC on network {network}"
+    defaults = info.nic_defaults
+    shown = ",".join(f"{k}={defaults[k]}" for k in ("mode", "link") if defaults.get(k))
+    return ({},), f"NIC with the cluster defaults ({shown or 'none'})"
+
+
+def _class_image(
+    boot: BootServerClient, cls: str, local: LocalClass | None
+) -> tuple[PublishPlan | None, int, str | None]:
+    """How the class gets to the boot server (a publish plan, or already there and
+    served), with the size of its store and its sha256."""
+    if local is not None:
+        return plan_publish(boot, local), local.store_size, local.sha256
+    current = class_info(boot, cls)
+    if current is None or not current.complete:
+        missing = "" if current is None else f" (lacks {', '.join(current.missing)})"
+        raise ValidationError(
+            f"class {cls} is not published on the boot server{missing}: give --publish DIR "
+            f"or run gnt-py netboot publish DIR --class {cls}",
+            field="class",
+        )
+    assert current.store_size is not None
+    served = boot.served_sha256(cls)
+    if served != current.sha256:
+        raise ValidationError(
+            f"class {cls} is on the boot server, but {boot.layout.class_url(cls, 'ipxe')} "
+            f"serves sha256 {served or 'nothing'} instead of {current.sha256}: check the "
+            "context's boot url and root",
+            field="class",
+        )
+    return None, current.store_size, current.sha256
+
+
+def _memory(asked: int | None, store_size: int, info: ClusterInfo) -> int:
+    """The memory (asked, else a default the store needs), at least the store's floor."""
+    floor = memory_floor(store_size)
+    default_mem = info.beparams.get("default", {}).get("maxmem")
+    memory = asked or default_memory(
+        store_size, default_mem if isinstance(default_mem, int) else None
+    )
+    if memory < floor:
+        raise ValidationError(
+            f"memory: {memory} MiB is less than twice store.squashfs "
+            f"({_mib_ceil(store_size)} MiB), at least {floor} MiB: the first boot downloads the "
+            "store into a tmpfs of half the RAM",
+            field="memory",
+        )
+    return memory
+
+
+def _check_disk(disk: int, store_size: int) -> None:
+    disk_floor = GUEST_FIXED_MIB + _mib_ceil(store_size) + 1
+    if disk < disk_floor:
+        raise ValidationError(
+            f"disk: {disk} MiB cannot hold the guest's home and swap (2 GiB) plus the store "
+            f"cache in /var ({_mib_ceil(store_size)} MiB): at least {disk_floor} MiB",
+            field="disk",
+        )
+
+
+def _keys_to_create(boot: BootServerClient, keys: KeysMode, short: str) -> bool:
+    """Whether the create makes the host identity; raises if it is required and missing."""
+    if keys == "skip" or boot.keys_entry(short) is not None:
+        return False
+    if keys == "require":
+        raise ValidationError(
+            f"keys/{short}.tar.gz is not on the boot server: create it first with "
+            f"gnt-py netboot keys create {short} (then put its public host key in the "
+            "secrets file, rekey and rebuild the class), or pass --keys create",
+            field="keys",
+        )
+    return True
+
+
+def _wait_and_notes(
+    boot: BootServerClient, request: CreateRequest, short: str
+) -> tuple[bool, list[str]]:
+    """Whether the first boot can be awaited, and what the owner should know."""
+    notes: list[str] = []
+    wait = request.wait and request.start
+    if wait and not boot.config.access_log:
+        wait = False
+        notes.append(
+            "the boot server has no access log configured (boot.access-log): the first boot "
+            "cannot be seen, so the provision flag stays set until you clear it"
+        )
+    leftovers = [s.wrapper.mac for s in boot.find_wrappers(short)]
+    if leftovers:
+        notes.append(
+            f"wrapper(s) for {short} already exist at by-mac/{', by-mac/'.join(leftovers)} "
+            "(an earlier instance?); they are left alone"
+        )
+    return wait, notes
+
+
+def _steps(
+    plan: CreatePlan, request: CreateRequest, boot: BootServerClient, place_text: str
+) -> tuple[PlanStep, ...]:
+    """The plan's steps, in the order :func:`apply_create` takes them."""
+    short, cls = plan.short, plan.class_name
+    steps: list[PlanStep] = []
+    if plan.publish is not None:
+        steps.append(PlanStep("publish", plan.publish.describe()))
+    else:
+        steps.append(PlanStep("class", f"class {cls} is published (sha256 {plan.sha256})"))
+    if plan.create_keys:
+        steps.append(
+            PlanStep("keys", f"create host identity keys/{short}.tar.gz (RSA host, ed25519 root)")
+        )
+    elif request.keys == "skip":
+        steps.append(PlanStep("keys", f"keys/{short}.tar.gz not checked (--keys skip)"))
+    else:
+        steps.append(PlanStep("keys", f"keys/{short}.tar.gz is present"))
+    vcpu_text = f", {request.vcpus} vCPUs" if request.vcpus else ""
+    if request.hypervisor:
+        vcpu_text += f", hypervisor {request.hypervisor}"
+    steps.append(
+        PlanStep(
+            "create",
+            f"create instance {plan.name}: OS {PXE_OS}, {plan.disk_template} disk of "
+            f"{plan.disk} MiB, {plan.memory} MiB memory (at least "
+            f"{memory_floor(plan.store_size)}){vcpu_text}, {plan.nic_text}, {place_text}; "
+            "not started; name_check=false, ip_check=false (sent: the instance keeps the "
+            "name given and gets its address when it boots)",
+        )
+    )
+    steps.append(
+        PlanStep(
+            "wrapper",
+            f"read its MAC, write nixos/by-mac/<mac>/ipxe: {boot.hostname_param}={short}, "
+            f"{wrappers.PROVISION_FLAG}, chain {boot.layout.class_url(cls)}",
+        )
+    )
+    if request.start:
+        steps.append(PlanStep("start", f"start instance {plan.name}"))
+    return (*steps, *_boot_steps(plan, request, boot))
+
+
+def _boot_steps(plan: CreatePlan, request: CreateRequest, boot: BootServerClient) -> list[PlanStep]:
+    """After the start: await the first boot and clear the flag, or leave it set."""
+    if not plan.wait:
+        return [PlanStep("flag", "leave the provision flag set (clear it after the first boot)")]
+    steps = [
+        PlanStep(
+            "await",
+            f"wait up to {plan.boot_timeout:g} s for the boot server's access log to "
+            "show the wrapper fetched (first boot)",
+        ),
+        PlanStep("clear", "clear the provision flag from the wrapper"),
+    ]
+    if plan.reports:
+        pin = boot.config.pin_known_hosts
+        steps.append(
+            PlanStep(
+                "report",
+                "wait for the machine's own boot report (GET /nixos/report/<mac>) and "
+                "check its class and hostname"
+                + (f"; pin its host key in {pin}" if pin and request.keys != "skip" else ""),
+            )
+        )
+    return steps
 
 
 def check_report(report: BootReport, *, class_: str, hostname: str, provisioned: bool) -> None:
@@ -613,82 +680,20 @@ def apply_create(
             published = _publish(boot, plan.publish, plan.class_name, say, on_upload)
             if published:
                 done.append(f"class {plan.class_name} published")
-        identity = None
-        if plan.create_keys:
-            identity = keymod.generate(plan.short)
-            boot.upload_identity(identity)
-            done.append(f"keys/{plan.short}.tar.gz created")
-            say("keys", f"keys/{plan.short}.tar.gz uploaded")
-        say("create", f"creating instance {plan.name}")
-        extra: dict[str, Any] = {"hypervisor": plan.hypervisor} if plan.hypervisor else {}
-        job = rapi.instances.create(
-            plan.name,
-            disk_template=plan.disk_template,
-            disks=[{"size": plan.disk}],
-            nics=[dict(n) for n in plan.nics],
-            os=PXE_OS,
-            pnode=plan.pnode,
-            snode=plan.snode,
-            iallocator=plan.iallocator,
-            beparams={
-                "minmem": plan.memory,
-                "maxmem": plan.memory,
-                **({"vcpus": plan.vcpus} if plan.vcpus else {}),
-            },
-            start=False,
-            # Deliberate, and said in the plan: a name check would rename the instance to
-            # the name its short name resolves to (the wrapper and keys use the name given),
-            # and an IP check would ping an address the VM only gets when it boots.
-            name_check=False,
-            ip_check=False,
-            **extra,
-        )
-        outcome = job.wait(on_log=on_log)
-        done.append(f"instance {plan.name} created (job {job.id})")
-        nodes = tuple(outcome.value or ())
-        instance = rapi.instances.get(plan.name)
-        mac = instance.nics[0].mac if instance.nics else None
-        if not mac:
-            raise NetbootError(f"instance {plan.name} has no MAC address on its first NIC")
-        nodes = nodes or tuple(n for n in (instance.pnode, *instance.snodes) if n)
-        say("mac", f"MAC {mac}")
+        identity = _make_identity(boot, plan, say, done)
+        mac, nodes = _create_instance(rapi, plan, on_log, say, done)
         position = boot.log_position() if plan.wait else None
-        text = wrappers.render(
-            boot.layout,
-            mac=mac,
-            hostname=plan.short,
-            class_=plan.class_name,
-            provision=True,
-            hostname_parameter=boot.hostname_param,
-        )
-        boot.write_wrapper(mac, text)
-        done.append(f"wrapper by-mac/{mac_hyphens(mac)}/ipxe written with the flag")
-        say("wrapper", f"{boot.layout.wrapper_url(mac)} written with the provision flag")
+        _write_wrapper(boot, plan, mac, say, done)
         if plan.start:
             say("start", f"starting instance {plan.name}")
             rapi.instances.startup(plan.name).wait(on_log=on_log)
             done.append(f"instance {plan.name} started")
-        fetched = None
-        report = None
-        pinned = None
+        fetched, report, pinned = None, None, None
         if plan.wait:
             assert position is not None
-            say("await", f"waiting for {plan.name} to fetch its wrapper")
-            try:
-                fetched = _await_fetch(boot, mac, position, plan.boot_timeout, say)
-            except BootTimeout as exc:
-                seen = boot.log_since(position)[0]
-                raise boot_timeout(str(exc), seen, position, diagnose) from None
-            boot.set_flag(mac, False)
-            done.append("provision flag cleared after the wrapper was fetched")
-            say("clear", "provision flag cleared")
-            if plan.reports:
-                report = await_report(boot, mac, position, plan.boot_timeout, say, diagnose)
-                check_report(report, class_=plan.class_name, hostname=plan.short, provisioned=True)
-                names = tuple(dict.fromkeys((plan.short, plan.name)))
-                pinned = pin_machine(boot, identity, plan.short, names, report)
-                if pinned is not None:
-                    say("pin", f"host key pinned for {pinned.split()[0]}")
+            fetched, report, pinned = _first_boot(
+                boot, plan, mac, position, identity, say, done, diagnose
+            )
     except NetbootError as exc:
         raise failed(exc) from exc
     except Exception as exc:
@@ -713,3 +718,104 @@ def apply_create(
         report=report,
         pinned=pinned,
     )
+
+
+def _make_identity(
+    boot: BootServerClient, plan: CreatePlan, say: EventSink, done: list[str]
+) -> keymod.HostIdentity | None:
+    """The new host identity, uploaded, when the plan creates one."""
+    if not plan.create_keys:
+        return None
+    identity = keymod.generate(plan.short)
+    boot.upload_identity(identity)
+    done.append(f"keys/{plan.short}.tar.gz created")
+    say("keys", f"keys/{plan.short}.tar.gz uploaded")
+    return identity
+
+
+def _create_instance(
+    rapi: RapiClient, plan: CreatePlan, on_log: JobLog | None, say: EventSink, done: list[str]
+) -> tuple[str, tuple[str, ...]]:
+    """Create the instance, not started; its first NIC's MAC and its nodes."""
+    say("create", f"creating instance {plan.name}")
+    extra: dict[str, Any] = {"hypervisor": plan.hypervisor} if plan.hypervisor else {}
+    job = rapi.instances.create(
+        plan.name,
+        disk_template=plan.disk_template,
+        disks=[{"size": plan.disk}],
+        nics=[dict(n) for n in plan.nics],
+        os=PXE_OS,
+        pnode=plan.pnode,
+        snode=plan.snode,
+        iallocator=plan.iallocator,
+        beparams={
+            "minmem": plan.memory,
+            "maxmem": plan.memory,
+            **({"vcpus": plan.vcpus} if plan.vcpus else {}),
+        },
+        start=False,
+        # Deliberate, and said in the plan: a name check would rename the instance to
+        # the name its short name resolves to (the wrapper and keys use the name given),
+        # and an IP check would ping an address the VM only gets when it boots.
+        name_check=False,
+        ip_check=False,
+        **extra,
+    )
+    outcome = job.wait(on_log=on_log)
+    done.append(f"instance {plan.name} created (job {job.id})")
+    nodes = tuple(outcome.value or ())
+    instance = rapi.instances.get(plan.name)
+    mac = instance.nics[0].mac if instance.nics else None
+    if not mac:
+        raise NetbootError(f"instance {plan.name} has no MAC address on its first NIC")
+    say("mac", f"MAC {mac}")
+    return mac, nodes or tuple(n for n in (instance.pnode, *instance.snodes) if n)
+
+
+def _write_wrapper(
+    boot: BootServerClient, plan: CreatePlan, mac: str, say: EventSink, done: list[str]
+) -> None:
+    """The machine's iPXE wrapper, with the provision flag set."""
+    text = wrappers.render(
+        boot.layout,
+        mac=mac,
+        hostname=plan.short,
+        class_=plan.class_name,
+        provision=True,
+        hostname_parameter=boot.hostname_param,
+    )
+    boot.write_wrapper(mac, text)
+    done.append(f"wrapper by-mac/{mac_hyphens(mac)}/ipxe written with the flag")
+    say("wrapper", f"{boot.layout.wrapper_url(mac)} written with the provision flag")
+
+
+def _first_boot(
+    boot: BootServerClient,
+    plan: CreatePlan,
+    mac: str,
+    position: int,
+    identity: keymod.HostIdentity | None,
+    say: EventSink,
+    done: list[str],
+    diagnose: Diagnose | None,
+) -> tuple[AccessEntry, BootReport | None, str | None]:
+    """Await the wrapper's fetch, clear the flag, then (when the plan says so) check
+    the machine's boot report and pin its host key: (fetch, report, pinned line)."""
+    say("await", f"waiting for {plan.name} to fetch its wrapper")
+    try:
+        fetched = _await_fetch(boot, mac, position, plan.boot_timeout, say)
+    except BootTimeout as exc:
+        seen = boot.log_since(position)[0]
+        raise boot_timeout(str(exc), seen, position, diagnose) from None
+    boot.set_flag(mac, False)
+    done.append("provision flag cleared after the wrapper was fetched")
+    say("clear", "provision flag cleared")
+    if not plan.reports:
+        return fetched, None, None
+    report = await_report(boot, mac, position, plan.boot_timeout, say, diagnose)
+    check_report(report, class_=plan.class_name, hostname=plan.short, provisioned=True)
+    names = tuple(dict.fromkeys((plan.short, plan.name)))
+    pinned = pin_machine(boot, identity, plan.short, names, report)
+    if pinned is not None:
+        say("pin", f"host key pinned for {pinned.split()[0]}")
+    return fetched, report, pinned

@@ -16,72 +16,27 @@ from typing import TYPE_CHECKING
 
 from ganetiops._lazy import exports
 
-_LAZY: dict[str, str] = {
-    "Northbound": "ganetiops.ovn.db",
-    "Southbound": "ganetiops.ovn.db",
-    "LogicalSwitch": "ganetiops.ovn.models",
-    "LogicalSwitchPort": "ganetiops.ovn.models",
-    "DhcpOptions": "ganetiops.ovn.models",
-    "LogicalRouter": "ganetiops.ovn.models",
-    "LogicalRouterPort": "ganetiops.ovn.models",
-    "Nat": "ganetiops.ovn.models",
-    "Chassis": "ganetiops.ovn.models",
-    "Encap": "ganetiops.ovn.models",
-    "PortBinding": "ganetiops.ovn.models",
-    "NbSnapshot": "ganetiops.ovn.models",
-    "SbSnapshot": "ganetiops.ovn.models",
-    "Finding": "ganetiops.ovn.check",
-    "Change": "ganetiops.ovn.check",
-    "Plan": "ganetiops.ovn.check",
-    "CheckReport": "ganetiops.ovn.check",
-    "GanetiNic": "ganetiops.ovn.ganeti",
-    "OvnSupport": "ganetiops.ovn.ganeti",
-    "ChassisState": "ganetiops.ovn.chassis",
-    "Topology": "ganetiops.ovn.view",
-}
+if TYPE_CHECKING:  # the public names, imported on first use (ganetiops._lazy)
+    from ganetiops.ovn.chassis import ChassisState as ChassisState
+    from ganetiops.ovn.check import Change as Change
+    from ganetiops.ovn.check import CheckReport as CheckReport
+    from ganetiops.ovn.check import Finding as Finding
+    from ganetiops.ovn.check import Plan as Plan
+    from ganetiops.ovn.db import Northbound as Northbound
+    from ganetiops.ovn.db import Southbound as Southbound
+    from ganetiops.ovn.ganeti import GanetiNic as GanetiNic
+    from ganetiops.ovn.ganeti import OvnSupport as OvnSupport
+    from ganetiops.ovn.models import Chassis as Chassis
+    from ganetiops.ovn.models import DhcpOptions as DhcpOptions
+    from ganetiops.ovn.models import Encap as Encap
+    from ganetiops.ovn.models import LogicalRouter as LogicalRouter
+    from ganetiops.ovn.models import LogicalRouterPort as LogicalRouterPort
+    from ganetiops.ovn.models import LogicalSwitch as LogicalSwitch
+    from ganetiops.ovn.models import LogicalSwitchPort as LogicalSwitchPort
+    from ganetiops.ovn.models import Nat as Nat
+    from ganetiops.ovn.models import NbSnapshot as NbSnapshot
+    from ganetiops.ovn.models import PortBinding as PortBinding
+    from ganetiops.ovn.models import SbSnapshot as SbSnapshot
+    from ganetiops.ovn.view import Topology as Topology
 
-__all__ = [
-    "Change",
-    "Chassis",
-    "ChassisState",
-    "CheckReport",
-    "DhcpOptions",
-    "Encap",
-    "Finding",
-    "GanetiNic",
-    "LogicalRouter",
-    "LogicalRouterPort",
-    "LogicalSwitch",
-    "LogicalSwitchPort",
-    "Nat",
-    "NbSnapshot",
-    "Northbound",
-    "OvnSupport",
-    "Plan",
-    "PortBinding",
-    "SbSnapshot",
-    "Southbound",
-    "Topology",
-]
-
-__getattr__, __dir__ = exports(__name__, _LAZY, __all__)
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ganetiops.ovn.chassis import ChassisState
-    from ganetiops.ovn.check import Change, CheckReport, Finding, Plan
-    from ganetiops.ovn.db import Northbound, Southbound
-    from ganetiops.ovn.ganeti import GanetiNic, OvnSupport
-    from ganetiops.ovn.models import (
-        Chassis,
-        DhcpOptions,
-        Encap,
-        LogicalRouter,
-        LogicalRouterPort,
-        LogicalSwitch,
-        LogicalSwitchPort,
-        Nat,
-        NbSnapshot,
-        PortBinding,
-        SbSnapshot,
-    )
-    from ganetiops.ovn.view import Topology
+__getattr__, __dir__ = exports(__name__)

@@ -167,89 +167,7 @@ def check(
             continue  # not on an OVN network
         checked += 1
         expected_names.add(nic.uuid)
-        common: dict[str, Any] = {"port": nic.uuid, "instance": nic.instance, "nic": nic.index}
-        port = ports.get(nic.uuid)
-        if port is None:
-            findings.append(
-                Finding(MISSING, switch=binding.switch, expected=nic.addresses, **common)
-            )
-            continue
-        if port.switch != binding.switch:
-            findings.append(
-                Finding(
-                    WRONG_SWITCH,
-                    switch=binding.switch,
-                    expected=binding.switch,
-                    actual=port.switch,
-                    **common,
-                )
-            )
-        want = nic.addresses
-        if want is not None and port.addresses != (want,):
-            findings.append(
-                Finding(
-                    WRONG_ADDRESSES,
-                    switch=port.switch,
-                    expected=want,
-                    actual=_one(port.addresses),
-                    **common,
-                )
-            )
-        if want is not None and port.port_security != (want,):
-            findings.append(
-                Finding(
-                    WRONG_PORT_SECURITY,
-                    switch=port.switch,
-                    expected=want,
-                    actual=_one(port.port_security),
-                    **common,
-                )
-            )
-        if binding.dhcpv4_options and port.dhcpv4_options != binding.dhcpv4_options:
-            findings.append(
-                Finding(
-                    WRONG_DHCP,
-                    switch=port.switch,
-                    expected=binding.dhcpv4_options,
-                    actual=port.dhcpv4_options,
-                    **common,
-                )
-            )
-        requested = port.requested_chassis
-        chassis = nic.chassis
-        if chassis is not None:
-            if requested and "," in requested and chassis in requested.split(","):
-                findings.append(
-                    Finding(
-                        MIGRATING, switch=port.switch, expected=chassis, actual=requested, **common
-                    )
-                )
-            elif requested != chassis and (requested or nic.running):
-                findings.append(
-                    Finding(
-                        STALE_CHASSIS,
-                        switch=port.switch,
-                        expected=chassis,
-                        actual=requested,
-                        **common,
-                    )
-                )
-            if registered is not None and chassis not in registered:
-                findings.append(Finding(NO_CHASSIS, switch=port.switch, expected=chassis, **common))
-        if sb is not None and nic.running:
-            bound = sb.binding(nic.uuid)
-            if bound is not None and bound.chassis is None:
-                findings.append(Finding(SB_UNBOUND, switch=port.switch, expected=chassis, **common))
-            elif bound is not None and bound.chassis != chassis:
-                findings.append(
-                    Finding(
-                        SB_ELSEWHERE,
-                        switch=port.switch,
-                        expected=chassis,
-                        actual=bound.chassis,
-                        **common,
-                    )
-                )
+        findings += _nic_findings(nic, binding, ports.get(nic.uuid), registered, sb)
     for port in nb.ports:
         if port.switch in switches and port.name not in expected_names and _looks_ganeti(port):
             findings.append(
@@ -258,6 +176,51 @@ def check(
     order = {k: i for i, k in enumerate(KINDS)}
     findings.sort(key=lambda f: (order.get(f.kind, 99), f.instance or "", f.nic or 0, f.port))
     return CheckReport(tuple(findings), nics=checked, ports=len(nb.ports))
+
+
+def _nic_findings(
+    nic: GanetiNic,
+    binding: SwitchBinding,
+    port: LogicalSwitchPort | None,
+    registered: set[str] | None,
+    sb: SbSnapshot | None,
+) -> list[Finding]:
+    """What differs for one NIC on an OVN network: its port, addresses, DHCP, chassis."""
+    common: dict[str, Any] = {"port": nic.uuid, "instance": nic.instance, "nic": nic.index}
+    if port is None:
+        return [Finding(MISSING, switch=binding.switch, expected=nic.addresses, **common)]
+    found: list[Finding] = []
+
+    def differs(
+        kind: str, expected: str | None, actual: str | None = None, switch: str | None = None
+    ) -> None:
+        switch = port.switch if switch is None else switch
+        found.append(Finding(kind, switch=switch, expected=expected, actual=actual, **common))
+
+    if port.switch != binding.switch:
+        differs(WRONG_SWITCH, binding.switch, port.switch, switch=binding.switch)
+    want = nic.addresses
+    if want is not None and port.addresses != (want,):
+        differs(WRONG_ADDRESSES, want, _one(port.addresses))
+    if want is not None and port.port_security != (want,):
+        differs(WRONG_PORT_SECURITY, want, _one(port.port_security))
+    if binding.dhcpv4_options and port.dhcpv4_options != binding.dhcpv4_options:
+        differs(WRONG_DHCP, binding.dhcpv4_options, port.dhcpv4_options)
+    requested, chassis = port.requested_chassis, nic.chassis
+    if chassis is not None:
+        if requested and "," in requested and chassis in requested.split(","):
+            differs(MIGRATING, chassis, requested)
+        elif requested != chassis and (requested or nic.running):
+            differs(STALE_CHASSIS, chassis, requested)
+        if registered is not None and chassis not in registered:
+            differs(NO_CHASSIS, chassis)
+    if sb is not None and nic.running:
+        bound = sb.binding(nic.uuid)
+        if bound is not None and bound.chassis is None:
+            differs(SB_UNBOUND, chassis)
+        elif bound is not None and bound.chassis != chassis:
+            differs(SB_ELSEWHERE, chassis, bound.chassis)
+    return found
 
 
 # -- the plan --------------------------------------------------------------------------
@@ -346,20 +309,7 @@ def plan(
         nic = by_uuid.get(finding.port)
         port = ports.get(finding.port)
         if finding.kind == MISSING and nic is not None:
-            binding = bindings[nic.network or ""]
-            values: dict[str, Any] = {
-                "addresses": [nic.addresses] if nic.addresses else [],
-                "port_security": [nic.addresses] if nic.addresses else [],
-                "external_ids": {
-                    "neutron:port_name": nic.port_label,
-                    "neutron:network_name": binding.switch,
-                },
-            }
-            if nic.chassis:
-                values["options"] = {"requested-chassis": nic.chassis}
-            if binding.dhcpv4_options:
-                values["dhcpv4_options"] = binding.dhcpv4_options
-            changes.append(Change("add-port", nic.uuid, binding.switch, MISSING, values))
+            changes.append(_add_port(nic, bindings[nic.network or ""]))
         elif finding.kind == ORPHANED and delete_orphans and port is not None:
             changes.append(
                 Change(
@@ -373,31 +323,44 @@ def plan(
         elif finding.kind == WRONG_SWITCH and port is not None:
             changes.append(Change("move-port", port.name, finding.expected, WRONG_SWITCH))
         elif port is not None and nic is not None:
-            if finding.kind == STALE_CHASSIS:
-                add_set(
-                    port.name,
-                    "options:requested-chassis",
-                    finding.expected,
-                    port.requested_chassis,
-                    finding.kind,
-                )
-            elif finding.kind == WRONG_ADDRESSES:
-                add_set(port.name, "addresses", [nic.addresses], list(port.addresses), finding.kind)
-            elif finding.kind == WRONG_PORT_SECURITY:
-                add_set(
-                    port.name,
-                    "port_security",
-                    [nic.addresses],
-                    list(port.port_security),
-                    finding.kind,
-                )
-            elif finding.kind == WRONG_DHCP:
-                add_set(
-                    port.name, "dhcpv4_options", finding.expected, port.dhcpv4_options, finding.kind
-                )
+            fix = _column_fix(finding, nic, port)
+            if fix is not None:
+                add_set(port.name, *fix, finding.kind)
     for name, (values, expect, reasons) in sets.items():
         changes.append(Change("set", name, ports[name].switch, ",".join(reasons), values, expect))
     return Plan(tuple(changes))
+
+
+def _add_port(nic: GanetiNic, binding: SwitchBinding) -> Change:
+    """The port a patched Ganeti would have made for ``nic``."""
+    values: dict[str, Any] = {
+        "addresses": [nic.addresses] if nic.addresses else [],
+        "port_security": [nic.addresses] if nic.addresses else [],
+        "external_ids": {
+            "neutron:port_name": nic.port_label,
+            "neutron:network_name": binding.switch,
+        },
+    }
+    if nic.chassis:
+        values["options"] = {"requested-chassis": nic.chassis}
+    if binding.dhcpv4_options:
+        values["dhcpv4_options"] = binding.dhcpv4_options
+    return Change("add-port", nic.uuid, binding.switch, MISSING, values)
+
+
+def _column_fix(
+    finding: Finding, nic: GanetiNic, port: LogicalSwitchPort
+) -> tuple[str, Any, Any] | None:
+    """The column that repairs ``finding`` on the port: (column, new value, old value)."""
+    if finding.kind == STALE_CHASSIS:
+        return "options:requested-chassis", finding.expected, port.requested_chassis
+    if finding.kind == WRONG_ADDRESSES:
+        return "addresses", [nic.addresses], list(port.addresses)
+    if finding.kind == WRONG_PORT_SECURITY:
+        return "port_security", [nic.addresses], list(port.port_security)
+    if finding.kind == WRONG_DHCP:
+        return "dhcpv4_options", finding.expected, port.dhcpv4_options
+    return None
 
 
 # -- applying it -------------------------------------------------------------------------

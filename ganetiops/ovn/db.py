@@ -25,7 +25,6 @@ import logging
 import socket
 import uuid as uuid_module
 from collections.abc import Callable, Mapping, Sequence
-from types import TracebackType
 from typing import Any, ClassVar
 
 from ganetiops.errors import OvnConflictError, OvnConnectionError, OvnError, ValidationError
@@ -234,12 +233,7 @@ class Database:
     def __enter__(self) -> Any:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
     def rows(self, table: str) -> list[dict[str, Any]]:
@@ -305,16 +299,9 @@ class Northbound(Database):
     )
 
     def snapshot(self) -> NbSnapshot:
-        """Every modelled object, read from the replica at one moment."""
-        rows = self._rows_of(
-            "Logical_Switch",
-            "Logical_Switch_Port",
-            "DHCP_Options",
-            "Logical_Router",
-            "Logical_Router_Port",
-            "NAT",
-        )
-        return snapshot_from_rows(rows)
+        """Every modelled object (the tables but NB_Global), read from the replica at one
+        moment."""
+        return snapshot_from_rows(self._rows_of(*(t for t in self.tables if t != "NB_Global")))
 
     # -- changes: each one transaction -------------------------------------------------
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from types import TracebackType
 from typing import Any
 
 from ganetiops.errors import OvnConnectionError, SshError
@@ -87,12 +86,7 @@ class SshForward:
         self.remote = f"tcp:127.0.0.1:{port}"
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         if self._loop is not None:
             with contextlib.suppress(Exception):
                 self._loop.call(self._stop(), timeout=10)

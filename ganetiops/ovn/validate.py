@@ -57,32 +57,33 @@ DHCP_OPTION_NAMES: Final = frozenset(
 )
 
 
+def _matching(value: object, field: str, pattern: re.Pattern[str], what: str) -> str:
+    """``value`` when it is text that ``pattern`` matches; else says it is not ``what``."""
+    if not isinstance(value, str) or not pattern.match(value):
+        raise ValidationError(f"{field}: {value!r} is not {what}", field=field)
+    return value
+
+
 def name(value: object, field: str) -> str:
     """A switch, router or port name: 1-128 of ``A-Za-z0-9_.:@/+-``."""
-    if not isinstance(value, str) or not _NAME_RE.match(value):
-        raise ValidationError(
-            f"{field}: {value!r} is not a usable OVN name (1-128 characters of "
-            "letters, digits and _.:@/+-; no spaces, commas or quotes)",
-            field=field,
-        )
-    return value
+    return _matching(
+        value,
+        field,
+        _NAME_RE,
+        "a usable OVN name (1-128 characters of letters, digits and _.:@/+-; no spaces, "
+        "commas or quotes)",
+    )
 
 
 def chassis_name(value: object, field: str = "chassis") -> str:
     """A chassis name (``system-id``): a short host name."""
-    if not isinstance(value, str) or not _CHASSIS_RE.match(value):
-        raise ValidationError(
-            f"{field}: {value!r} is not a chassis name (a short host name: letters, "
-            "digits, '.', '_', '-')",
-            field=field,
-        )
-    return value
+    what = "a chassis name (a short host name: letters, digits, '.', '_', '-')"
+    return _matching(value, field, _CHASSIS_RE, what)
 
 
 def mac(value: object, field: str = "mac") -> str:
     """A unicast Ethernet address ``aa:bb:cc:dd:ee:ff`` (returned lower-case)."""
-    if not isinstance(value, str) or not _MAC_RE.match(value):
-        raise ValidationError(f"{field}: {value!r} is not a MAC address", field=field)
+    value = _matching(value, field, _MAC_RE, "a MAC address")
     if int(value[:2], 16) & 1:
         raise ValidationError(f"{field}: {value} is a multicast MAC address", field=field)
     return value.lower()

@@ -12,41 +12,18 @@ from typing import TYPE_CHECKING
 
 from ganetiops._lazy import exports
 
-_LAZY: dict[str, str] = {
-    "AsyncRapiClient": "ganetiops.rapi.client",
-    "RapiClient": "ganetiops.rapi.client",
-    "AsyncJob": "ganetiops.rapi.jobs",
-    "Job": "ganetiops.rapi.jobs",
-    "JobResult": "ganetiops.rapi.jobs",
-    "Polling": "ganetiops.rapi.jobs",
-    "instance_spec": "ganetiops.rapi.ops.instances",
-    "PlanExecutor": "ganetiops.rapi.plan",
-    "Planned": "ganetiops.rapi.plan",
-    "TlsPolicy": "ganetiops.rapi.tls",
-    "fetch_certificate": "ganetiops.rapi.tls",
-    "pem_fingerprint": "ganetiops.rapi.tls",
-}
+if TYPE_CHECKING:  # the public names, imported on first use (ganetiops._lazy)
+    from ganetiops.rapi.client import AsyncRapiClient as AsyncRapiClient
+    from ganetiops.rapi.client import RapiClient as RapiClient
+    from ganetiops.rapi.jobs import AsyncJob as AsyncJob
+    from ganetiops.rapi.jobs import Job as Job
+    from ganetiops.rapi.jobs import JobResult as JobResult
+    from ganetiops.rapi.jobs import Polling as Polling
+    from ganetiops.rapi.ops.instances import instance_spec as instance_spec
+    from ganetiops.rapi.plan import PlanExecutor as PlanExecutor
+    from ganetiops.rapi.plan import Planned as Planned
+    from ganetiops.rapi.tls import TlsPolicy as TlsPolicy
+    from ganetiops.rapi.tls import fetch_certificate as fetch_certificate
+    from ganetiops.rapi.tls import pem_fingerprint as pem_fingerprint
 
-__all__ = [
-    "AsyncJob",
-    "AsyncRapiClient",
-    "Job",
-    "JobResult",
-    "PlanExecutor",
-    "Planned",
-    "Polling",
-    "RapiClient",
-    "TlsPolicy",
-    "fetch_certificate",
-    "instance_spec",
-    "pem_fingerprint",
-]
-
-__getattr__, __dir__ = exports(__name__, _LAZY, __all__)
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ganetiops.rapi.client import AsyncRapiClient, RapiClient
-    from ganetiops.rapi.jobs import AsyncJob, Job, JobResult, Polling
-    from ganetiops.rapi.ops.instances import instance_spec
-    from ganetiops.rapi.plan import PlanExecutor, Planned
-    from ganetiops.rapi.tls import TlsPolicy, fetch_certificate, pem_fingerprint
+__getattr__, __dir__ = exports(__name__)

@@ -16,7 +16,7 @@ import asyncio
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Generator, Iterator
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import httpx
 import tenacity
@@ -27,7 +27,7 @@ from ganetiops.rapi.call import Call, ClusterFacts
 from ganetiops.rapi.core import Budget, ClientCore, facts_from, should_retry
 from ganetiops.rapi.jobs import AsyncJob, Job, Sleep, Step, info_call
 from ganetiops.rapi.models.job import LogEntry
-from ganetiops.rapi.namespace import Async, Sync
+from ganetiops.rapi.namespace import Async, M, Sync
 from ganetiops.rapi.ops import (
     Cluster,
     Filters,
@@ -50,16 +50,35 @@ R = TypeVar("R")
 _INFO = Cluster.info  # the descriptor: builds the GET /2/info call for the facts cache
 
 
-def _retry(call: Call[Any], exc: BaseException, budget: Budget) -> bool:
-    """Retry when it is safe and the call's shared deadline leaves time for it."""
-    return should_retry(call, exc) and not budget.exhausted(exc)
+def _retry_policy(retries: int, call: Call[Any], budget: Budget) -> dict[str, Any]:
+    """tenacity's options for one call: retry when it is safe and the call's shared
+    deadline leaves time for it, backing off exponentially."""
+    return {
+        "stop": tenacity.stop_after_attempt(retries + 1),
+        "wait": tenacity.wait_exponential(multiplier=0.2, max=2.0),
+        "retry": tenacity.retry_if_exception(
+            lambda exc: should_retry(call, exc) and not budget.exhausted(exc)
+        ),
+        "reraise": True,
+    }
 
 
-def _wait_strategy() -> Any:
-    return tenacity.wait_exponential(multiplier=0.2, max=2.0)
+class _Namespaces(Generic[M]):
+    """The resource namespaces of a client (``ClientCore.attach_namespaces`` sets them);
+    ``M`` says how they answer: :class:`Sync` values or :class:`Async` awaitables."""
+
+    cluster: Cluster[M]
+    os: OperatingSystems[M]
+    instances: Instances[M]
+    nodes: Nodes[M]
+    groups: Groups[M]
+    networks: Networks[M]
+    jobs: Jobs[M]
+    query: Query[M]
+    filters: Filters[M]
 
 
-class RapiClient(ClientCore):
+class RapiClient(ClientCore, _Namespaces[Sync]):
     """Blocking RAPI client on ``httpx.Client``. Thread-safe; use as a context manager.
 
     Credentials come from the arguments, else ``GANETIOPS_RAPI_USER`` and
@@ -68,16 +87,6 @@ class RapiClient(ClientCore):
     (``insecure=True`` turns verification off, loudly). ``transport=`` takes
     any ``httpx.BaseTransport`` (e.g. the SSH tunnel of :mod:`ganetiops.ssh`).
     """
-
-    cluster: Cluster[Sync]
-    os: OperatingSystems[Sync]
-    instances: Instances[Sync]
-    nodes: Nodes[Sync]
-    groups: Groups[Sync]
-    networks: Networks[Sync]
-    jobs: Jobs[Sync]
-    query: Query[Sync]
-    filters: Filters[Sync]
 
     def __init__(
         self, url: str, *, transport: httpx.BaseTransport | None = None, **options: Any
@@ -99,12 +108,7 @@ class RapiClient(ClientCore):
         if call.precondition is not None:
             call.precondition(self.facts())
         budget = self.budget(call)
-        retrying = tenacity.Retrying(
-            stop=tenacity.stop_after_attempt(self.retries + 1),
-            wait=_wait_strategy(),
-            retry=tenacity.retry_if_exception(lambda exc: _retry(call, exc, budget)),
-            reraise=True,
-        )
+        retrying = tenacity.Retrying(**_retry_policy(self.retries, call, budget))
         answer = retrying(self._send_once, call, budget)
         return self.parse_answer(call, answer)  # type: ignore[no-any-return]
 
@@ -186,22 +190,12 @@ class RapiClient(ClientCore):
         self.close()
 
 
-class AsyncRapiClient(ClientCore):
+class AsyncRapiClient(ClientCore, _Namespaces[Async]):
     """Asyncio RAPI client on ``httpx.AsyncClient``; same namespaces, awaitable results.
 
     Concurrency is capped at ``max_connections`` (default 10) requests in flight,
     below ganeti-rapi's 20: more would be accepted and left unanswered.
     """
-
-    cluster: Cluster[Async]
-    os: OperatingSystems[Async]
-    instances: Instances[Async]
-    nodes: Nodes[Async]
-    groups: Groups[Async]
-    networks: Networks[Async]
-    jobs: Jobs[Async]
-    query: Query[Async]
-    filters: Filters[Async]
 
     def __init__(
         self, url: str, *, transport: httpx.AsyncBaseTransport | None = None, **options: Any
@@ -222,12 +216,7 @@ class AsyncRapiClient(ClientCore):
         if call.precondition is not None:
             call.precondition(await self.facts())
         budget = self.budget(call)
-        retrying = tenacity.AsyncRetrying(
-            stop=tenacity.stop_after_attempt(self.retries + 1),
-            wait=_wait_strategy(),
-            retry=tenacity.retry_if_exception(lambda exc: _retry(call, exc, budget)),
-            reraise=True,
-        )
+        retrying = tenacity.AsyncRetrying(**_retry_policy(self.retries, call, budget))
         value: Any = await retrying(self._send_once, call, budget)
         return self.parse_answer(call, value)  # type: ignore[no-any-return]
 

@@ -14,74 +14,30 @@ from typing import TYPE_CHECKING
 
 from ganetiops._lazy import exports
 
-_LAZY: dict[str, str] = {
-    "Host": "ganetiops.ssh.connection",
-    "SshSettings": "ganetiops.ssh.connection",
-    "NodeConnection": "ganetiops.ssh.connection",
-    "CommandResult": "ganetiops.ssh.connection",
-    "connect": "ganetiops.ssh.connection",
-    "HostKeys": "ganetiops.ssh.hostkeys",
-    "fingerprint": "ganetiops.ssh.hostkeys",
-    "Nodes": "ganetiops.ssh.nodes",
-    "settings_from_ssh_via": "ganetiops.ssh.nodes",
-    "HostResult": "ganetiops.ssh.fanout",
-    "RunReport": "ganetiops.ssh.fanout",
-    "Status": "ganetiops.ssh.fanout",
-    "Mode": "ganetiops.ssh.fanout",
-    "fan_out": "ganetiops.ssh.fanout",
-    "Fact": "ganetiops.ssh.facts",
-    "NodeFacts": "ganetiops.ssh.facts",
-    "gather_facts": "ganetiops.ssh.facts",
-    "SyncNodes": "ganetiops.ssh.sync",
-    "LoopThread": "ganetiops.ssh.sync",
-    "run_sync": "ganetiops.ssh.sync",
-    "MasterTunnel": "ganetiops.ssh.tunnel",
-    "RapiTunnelTransport": "ganetiops.ssh.tunnel",
-    "AsyncRapiTunnelTransport": "ganetiops.ssh.tunnel",
-    "transport_for_context": "ganetiops.ssh.tunnel",
-}
+if TYPE_CHECKING:  # the public names, imported on first use (ganetiops._lazy)
+    from ganetiops.ssh.connection import CommandResult as CommandResult
+    from ganetiops.ssh.connection import Host as Host
+    from ganetiops.ssh.connection import NodeConnection as NodeConnection
+    from ganetiops.ssh.connection import SshSettings as SshSettings
+    from ganetiops.ssh.connection import connect as connect
+    from ganetiops.ssh.facts import Fact as Fact
+    from ganetiops.ssh.facts import NodeFacts as NodeFacts
+    from ganetiops.ssh.facts import gather_facts as gather_facts
+    from ganetiops.ssh.fanout import HostResult as HostResult
+    from ganetiops.ssh.fanout import Mode as Mode
+    from ganetiops.ssh.fanout import RunReport as RunReport
+    from ganetiops.ssh.fanout import Status as Status
+    from ganetiops.ssh.fanout import fan_out as fan_out
+    from ganetiops.ssh.hostkeys import HostKeys as HostKeys
+    from ganetiops.ssh.hostkeys import fingerprint as fingerprint
+    from ganetiops.ssh.nodes import Nodes as Nodes
+    from ganetiops.ssh.nodes import settings_from_ssh_via as settings_from_ssh_via
+    from ganetiops.ssh.sync import LoopThread as LoopThread
+    from ganetiops.ssh.sync import SyncNodes as SyncNodes
+    from ganetiops.ssh.sync import run_sync as run_sync
+    from ganetiops.ssh.tunnel import AsyncRapiTunnelTransport as AsyncRapiTunnelTransport
+    from ganetiops.ssh.tunnel import MasterTunnel as MasterTunnel
+    from ganetiops.ssh.tunnel import RapiTunnelTransport as RapiTunnelTransport
+    from ganetiops.ssh.tunnel import transport_for_context as transport_for_context
 
-__all__ = [
-    "AsyncRapiTunnelTransport",
-    "CommandResult",
-    "Fact",
-    "Host",
-    "HostKeys",
-    "HostResult",
-    "LoopThread",
-    "MasterTunnel",
-    "Mode",
-    "NodeConnection",
-    "NodeFacts",
-    "Nodes",
-    "RapiTunnelTransport",
-    "RunReport",
-    "SshSettings",
-    "Status",
-    "SyncNodes",
-    "connect",
-    "fan_out",
-    "fingerprint",
-    "gather_facts",
-    "run_sync",
-    "settings_from_ssh_via",
-    "transport_for_context",
-]
-
-
-__getattr__, __dir__ = exports(__name__, _LAZY, __all__)
-
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ganetiops.ssh.connection import CommandResult, Host, NodeConnection, SshSettings, connect
-    from ganetiops.ssh.facts import Fact, NodeFacts, gather_facts
-    from ganetiops.ssh.fanout import HostResult, Mode, RunReport, Status, fan_out
-    from ganetiops.ssh.hostkeys import HostKeys, fingerprint
-    from ganetiops.ssh.nodes import Nodes, settings_from_ssh_via
-    from ganetiops.ssh.sync import LoopThread, SyncNodes, run_sync
-    from ganetiops.ssh.tunnel import (
-        AsyncRapiTunnelTransport,
-        MasterTunnel,
-        RapiTunnelTransport,
-        transport_for_context,
-    )
+__getattr__, __dir__ = exports(__name__)

@@ -11,20 +11,18 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import functools
 import threading
-from collections.abc import Awaitable, Coroutine, Iterable, Sequence
-from types import TracebackType
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from ganetiops.config.secrets import Secret
 from ganetiops.ssh.connection import Host, SshSettings
-from ganetiops.ssh.facts import NodeFacts
-from ganetiops.ssh.fanout import Mode, RunReport
 from ganetiops.ssh.nodes import Nodes
 
 __all__ = ["LoopThread", "SyncNodes", "run_sync"]
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 
 def run_sync(coro: Coroutine[Any, Any, T]) -> T:
@@ -68,6 +66,19 @@ class LoopThread:
             self.loop.close()
 
 
+def _blocking(
+    method: Callable[Concatenate[Nodes, P], Awaitable[T]],
+) -> Callable[Concatenate[SyncNodes, P], T]:
+    """``Nodes.<method>`` for :class:`SyncNodes`: the same arguments, run on its loop
+    thread, the result itself."""
+
+    @functools.wraps(method)
+    def blocking(self: SyncNodes, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        return self._loop.call(method(self.nodes, *args, **kwargs))
+
+    return blocking
+
+
 class SyncNodes:
     """:class:`Nodes` for synchronous callers; connections live on a private loop thread."""
 
@@ -75,33 +86,8 @@ class SyncNodes:
         self._loop = LoopThread()
         self.nodes = Nodes(hosts, settings)
 
-    def run(
-        self,
-        command: str,
-        *,
-        hosts: Sequence[str] | None = None,
-        input: str | bytes | Secret | None = None,
-        mode: Mode | str = Mode.PARALLEL,
-        concurrency: int = 10,
-        batch_size: int | None = None,
-        max_fail_percent: float | None = None,
-    ) -> RunReport:
-        return self._loop.call(
-            self.nodes.run(
-                command,
-                hosts=hosts,
-                input=input,
-                mode=mode,
-                concurrency=concurrency,
-                batch_size=batch_size,
-                max_fail_percent=max_fail_percent,
-            )
-        )
-
-    def facts(
-        self, *, hosts: Sequence[str] | None = None, resolve: Sequence[str] = ()
-    ) -> dict[str, NodeFacts]:
-        return self._loop.call(self.nodes.facts(hosts=hosts, resolve=resolve))
+    run = _blocking(Nodes.run)
+    facts = _blocking(Nodes.facts)
 
     def close(self) -> None:
         try:
@@ -112,10 +98,5 @@ class SyncNodes:
     def __enter__(self) -> SyncNodes:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()

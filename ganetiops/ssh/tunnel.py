@@ -21,11 +21,12 @@ bytes only, and ``ssl_context`` (the pinned RAPI certificate) is what verifies t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import ssl
 import time
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, Self
 
 import asyncssh
 import httpcore
@@ -260,7 +261,79 @@ class _SyncResponseStream(httpx.SyncByteStream):
             self._stream.close()
 
 
-class AsyncRapiTunnelTransport(httpx.AsyncBaseTransport):
+def _retry_or_raise(
+    exc: Exception,
+    request: httpx.Request,
+    tunnel: MasterTunnel,
+    budget: _ConnectBudget,
+    *,
+    last: bool,
+) -> tuple[int, float | None]:
+    """After a failed attempt: the tunnel generation to look past and the connect time
+    left, when a failover may explain it and there is time to find the new master;
+    else the failure, as httpx raises it. Called inside the ``except`` of the attempt."""
+    seen = _retry_generation(exc, tunnel)
+    connect = budget.left()
+    if not last and seen is not None and connect != 0.0:
+        log.info("RAPI tunnel: %s; looking for the master again", exc)
+        return seen, connect
+    raise _to_httpx(exc, request) from exc.__cause__
+
+
+@contextlib.contextmanager
+def _rediscovery(exc: Exception, request: httpx.Request) -> Iterator[None]:
+    """Looking for the master again: its failures as httpx connect errors."""
+    try:
+        yield
+    except TimeoutError:
+        raise httpx.ConnectTimeout(
+            "no master found within the connect timeout", request=request
+        ) from exc
+    except SshError as lookup:
+        raise httpx.ConnectError(str(lookup), request=request) from exc
+
+
+def _time_left(exc: Exception, request: httpx.Request, budget: _ConnectBudget) -> float | None:
+    """The connect time left after finding the master; none left: the first failure."""
+    connect = budget.left()
+    if connect == 0.0:
+        raise _to_httpx(exc, request) from exc.__cause__
+    return connect
+
+
+def _response(response: httpcore.Response, stream: Any) -> httpx.Response:
+    return httpx.Response(
+        status_code=response.status,
+        headers=response.headers,
+        stream=stream,
+        extensions=response.extensions,
+    )
+
+
+class _FromSshVia:
+    """``from_ssh_via``, shared by the two transports."""
+
+    def __init__(
+        self, tunnel: MasterTunnel, *, ssl_context: ssl.SSLContext | None, max_connections: int
+    ) -> None:  # pragma: no cover - the transports define their own
+        raise NotImplementedError
+
+    @classmethod
+    def from_ssh_via(
+        cls,
+        via: SshVia,
+        *,
+        ssl_context: ssl.SSLContext | None = None,
+        addresses: Mapping[str, str] | None = None,
+        settings: SshSettings | None = None,
+        max_connections: int = 10,
+    ) -> Self:
+        """A transport from a configuration context's ``ssh`` table."""
+        tunnel = _tunnel_from_via(via, addresses=addresses, settings=settings)
+        return cls(tunnel, ssl_context=ssl_context, max_connections=max_connections)
+
+
+class AsyncRapiTunnelTransport(_FromSshVia, httpx.AsyncBaseTransport):
     """An ``httpx.AsyncBaseTransport`` that reaches RAPI through :class:`MasterTunnel`.
 
     ``ssl_context`` verifies the RAPI certificate (pinned; hostname checks off, since
@@ -286,20 +359,6 @@ class AsyncRapiTunnelTransport(httpx.AsyncBaseTransport):
             network_backend=AsyncChannelBackend(tunnel.open_channel),
         )
 
-    @classmethod
-    def from_ssh_via(
-        cls,
-        via: SshVia,
-        *,
-        ssl_context: ssl.SSLContext | None = None,
-        addresses: Mapping[str, str] | None = None,
-        settings: SshSettings | None = None,
-        max_connections: int = 10,
-    ) -> AsyncRapiTunnelTransport:
-        """A transport from a configuration context's ``ssh`` table."""
-        tunnel = _tunnel_from_via(via, addresses=addresses, settings=settings)
-        return cls(tunnel, ssl_context=ssl_context, max_connections=max_connections)
-
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         attempts = 2 if self.retry_after_failover else 1
         budget = _ConnectBudget(request)
@@ -310,30 +369,14 @@ class AsyncRapiTunnelTransport(httpx.AsyncBaseTransport):
                     _httpcore_request(request, request.stream, connect)
                 )
             except Exception as exc:
-                seen = _retry_generation(exc, self.tunnel)
-                connect = budget.left()
-                if attempt + 1 < attempts and seen is not None and connect != 0.0:
-                    log.info("RAPI tunnel: %s; looking for the master again", exc)
-                    try:
-                        async with asyncio.timeout(connect):
-                            await self.tunnel.rediscover(seen)
-                    except TimeoutError:
-                        raise httpx.ConnectTimeout(
-                            "no master found within the connect timeout", request=request
-                        ) from exc
-                    except SshError as lookup:
-                        raise httpx.ConnectError(str(lookup), request=request) from exc
-                    connect = budget.left()
-                    if connect == 0.0:
-                        raise _to_httpx(exc, request) from exc.__cause__
-                    continue
-                raise _to_httpx(exc, request) from exc.__cause__
-            return httpx.Response(
-                status_code=response.status,
-                headers=response.headers,
-                stream=_AsyncResponseStream(response.stream, request),
-                extensions=response.extensions,
-            )
+                last = attempt + 1 == attempts
+                seen, connect = _retry_or_raise(exc, request, self.tunnel, budget, last=last)
+                with _rediscovery(exc, request):
+                    async with asyncio.timeout(connect):
+                        await self.tunnel.rediscover(seen)
+                connect = _time_left(exc, request, budget)
+                continue
+            return _response(response, _AsyncResponseStream(response.stream, request))
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def aclose(self) -> None:
@@ -341,7 +384,7 @@ class AsyncRapiTunnelTransport(httpx.AsyncBaseTransport):
         await self.tunnel.aclose()
 
 
-class RapiTunnelTransport(httpx.BaseTransport):
+class RapiTunnelTransport(_FromSshVia, httpx.BaseTransport):
     """The sync twin of :class:`AsyncRapiTunnelTransport`.
 
     SSH runs on a private event loop in a daemon thread (:class:`LoopThread`); httpcore's
@@ -368,19 +411,6 @@ class RapiTunnelTransport(httpx.BaseTransport):
             network_backend=SyncChannelBackend(self._loop, tunnel.open_channel),
         )
 
-    @classmethod
-    def from_ssh_via(
-        cls,
-        via: SshVia,
-        *,
-        ssl_context: ssl.SSLContext | None = None,
-        addresses: Mapping[str, str] | None = None,
-        settings: SshSettings | None = None,
-        max_connections: int = 10,
-    ) -> RapiTunnelTransport:
-        tunnel = _tunnel_from_via(via, addresses=addresses, settings=settings)
-        return cls(tunnel, ssl_context=ssl_context, max_connections=max_connections)
-
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         attempts = 2 if self.retry_after_failover else 1
         budget = _ConnectBudget(request)
@@ -391,29 +421,13 @@ class RapiTunnelTransport(httpx.BaseTransport):
                     _httpcore_request(request, request.stream, connect)
                 )
             except Exception as exc:
-                seen = _retry_generation(exc, self.tunnel)
-                connect = budget.left()
-                if attempt + 1 < attempts and seen is not None and connect != 0.0:
-                    log.info("RAPI tunnel: %s; looking for the master again", exc)
-                    try:
-                        self._loop.call(self.tunnel.rediscover(seen), timeout=connect)
-                    except TimeoutError:
-                        raise httpx.ConnectTimeout(
-                            "no master found within the connect timeout", request=request
-                        ) from exc
-                    except SshError as lookup:
-                        raise httpx.ConnectError(str(lookup), request=request) from exc
-                    connect = budget.left()
-                    if connect == 0.0:
-                        raise _to_httpx(exc, request) from exc.__cause__
-                    continue
-                raise _to_httpx(exc, request) from exc.__cause__
-            return httpx.Response(
-                status_code=response.status,
-                headers=response.headers,
-                stream=_SyncResponseStream(response.stream, request),
-                extensions=response.extensions,
-            )
+                last = attempt + 1 == attempts
+                seen, connect = _retry_or_raise(exc, request, self.tunnel, budget, last=last)
+                with _rediscovery(exc, request):
+                    self._loop.call(self.tunnel.rediscover(seen), timeout=connect)
+                connect = _time_left(exc, request, budget)
+                continue
+            return _response(response, _SyncResponseStream(response.stream, request))
         raise AssertionError("unreachable")  # pragma: no cover
 
     def close(self) -> None:

@@ -94,7 +94,8 @@ def probe(page: Path) -> dict[str, Any]:
     done = _run(["--virtual-time-budget=10000", "--dump-dom", page.resolve().as_uri()])
     match = re.search(r'<pre id="gnt-probe">(.*?)</pre>', done.stdout, re.S)
     assert match, f"the probe did not run:\n{done.stderr[-2000:]}"
-    return json.loads(html.unescape(match.group(1)))
+    found: dict[str, Any] = json.loads(html.unescape(match.group(1)))
+    return found
 
 
 def screenshot(page: Path, target: Path, width: int = 1280, height: int = 6000) -> Path:

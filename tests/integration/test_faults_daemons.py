@@ -147,9 +147,12 @@ def test_luxid_restart_during_a_query(lab: Lab, direct: RapiClient) -> None:
     master = faults.master(lab)
     names = sorted(direct.nodes.names())
     with faults.daemon_down(lab, master, "ganeti-luxid"):
-        thread, problems = in_background(
-            lambda: (time.sleep(1.0), faults.start_daemon(lab, master, "ganeti-luxid"))
-        )
+
+        def start_later() -> None:
+            time.sleep(1.0)
+            faults.start_daemon(lab, master, "ganeti-luxid")
+
+        thread, problems = in_background(start_later)
         t0 = time.monotonic()
         assert sorted(direct.nodes.names()) == names
         took = time.monotonic() - t0

@@ -121,7 +121,7 @@ def observed(lab: Lab, lab_facts: LabFacts) -> Iterator[dict[str, Any]]:
     """Counts the fuzz runs; afterwards checks that nothing was submitted."""
     assert lab_facts.cluster is not None
     log = lab.layout.machine("aleph") / "var-log-ganeti" / "rapi-daemon.log"
-    options = {
+    options: dict[str, Any] = {
         "user": lab_facts.cluster.user("write").name,
         "password": lab_facts.cluster.password("write"),
         "certificate_sha256": lab_facts.cluster.certificate_sha256,

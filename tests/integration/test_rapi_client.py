@@ -11,7 +11,7 @@ import contextlib
 import inspect
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
@@ -94,11 +94,11 @@ def _lab_client(facts: LabFacts, access: str, runner: asyncio.Runner | None) -> 
         with RapiClient(facts.cluster.url, **options) as rapi:
             yield rapi
         return
-    rapi = Blocking(AsyncRapiClient(facts.cluster.url, **options), runner)
+    wrapped = Blocking(AsyncRapiClient(facts.cluster.url, **options), runner)
     try:
-        yield rapi
+        yield wrapped
     finally:
-        rapi.aclose()
+        wrapped.aclose()
 
 
 @pytest.fixture(scope="module")
@@ -109,9 +109,9 @@ def client(lab: Lab, lab_facts: LabFacts, flavour: asyncio.Runner | None) -> Ite
 
 
 @pytest.fixture
-async def aclient(lab: Lab) -> AsyncRapiClient:
+async def aclient(lab: Lab) -> AsyncIterator[AsyncRapiClient]:
     async with AsyncRapiClient.from_context(lab.name) as rapi:
-        yield rapi  # type: ignore[misc]
+        yield rapi
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -96,7 +97,7 @@ def test_plain_reads_drop_a_reason_sent_to_them(client: RapiClient) -> None:
     for path in ("/2/os", "/2/info"):
         marks.append(f"dropped-{uuid.uuid4().hex[:8]}")
         forced = Route("GET", path, reason=True)  # what ganetiops never declares here
-        call = build_call(forced, {}, Params(common={"reason": marks[-1]}), reason=None)
+        call = build_call(forced, {}, Params[Any](common={"reason": marks[-1]}), reason=None)
         assert ("reason", marks[-1]) in call.query
         assert client.send(call)
     new = [i for i in client.jobs.ids() if i > before]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import json
 import sys
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -31,7 +30,7 @@ INSTANCE_FIELDS = {
     "hypervisor": ("Hypervisor", "text"),
     "os": ("OS", "text"),
 }
-INSTANCES = [
+INSTANCES: list[dict[str, Any]] = [
     {
         "name": "web1",
         "pnode": "aleph",
@@ -65,7 +64,7 @@ class FakeRapi:
         return [r for r in self.requests if r[0] != "GET" and "/query/" not in r[1]]
 
     def handler(self, request: httpx.Request) -> httpx.Response:
-        body = json.loads(request.content) if request.content else None
+        body: Any = json.loads(request.content) if request.content else None
         path = request.url.path
         self.requests.append((request.method, path, body))
         if path == "/2/info":
@@ -172,7 +171,7 @@ class FakeRapi:
 
 
 @pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> Iterator[FakeRapi]:
+def fake(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> FakeRapi:
     server = FakeRapi()
 
     def make_client(context: Any, **overrides: Any) -> RapiClient:

@@ -118,7 +118,7 @@ class FakeRapi:
         if path.startswith("/2/jobs/"):
             result = self.results.get(int(parts[3]))
             failed = result == "fail"
-            job = {
+            answer: dict[str, Any] = {
                 "id": int(parts[3]),
                 "status": "error" if failed else "success",
                 "opstatus": ["error" if failed else "success"],
@@ -128,9 +128,9 @@ class FakeRapi:
             }
             if path.endswith("/wait"):
                 body = json.loads(request.content)
-                info = [job.get(field) for field in body["fields"]]
+                info = [answer.get(field) for field in body["fields"]]
                 return httpx.Response(200, json={"job_info": info, "log_entries": []})
-            return httpx.Response(200, json=job)
+            return httpx.Response(200, json=answer)
         return httpx.Response(404, json={"code": 404, "message": "Not Found", "explain": path})
 
 

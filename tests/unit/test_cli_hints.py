@@ -41,7 +41,7 @@ PROSE = {"lab command is running", "talks to", "uses now."}
 
 
 def _argv(line: str) -> list[str]:
-    out = []
+    out: list[str] = []
     for word in line.split():
         if word == "--":
             return out[:2]  # what follows is the remote command's: check the command only

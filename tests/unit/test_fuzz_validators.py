@@ -67,8 +67,8 @@ def test_names_sizes_macs_addresses(value: Any) -> None:
     if not isinstance(size, errors.ValidationError):
         assert isinstance(size, int) and size >= 0
     _clear(validate.mac, value)
-    for fn in (validate.ipv4, validate.ipv4_network, validate.ipv6, validate.ipv6_network):
-        _clear(fn, value, "ip")
+    for check_ip in (validate.ipv4, validate.ipv4_network, validate.ipv6, validate.ipv6_network):
+        _clear(check_ip, value, "ip")
     _clear(validate.choice, value, ("a", "b"), "mode")
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import os
+import shutil
 import tarfile
 from pathlib import Path
 
@@ -10,7 +12,7 @@ import pytest
 
 from ganetiops.bootstrap import parse_inventory
 from ganetiops.errors import LabError, ValidationError
-from ganetiops.lab import topology
+from ganetiops.lab import host, topology
 from ganetiops.lab.vm import drbdlab, image, qemu
 from ganetiops.lab.vm.cluster import drbd_inventory
 
@@ -119,9 +121,8 @@ def test_drbd_inventory_is_a_valid_bootstrap_inventory(tmp_path: Path) -> None:
 
 
 def test_preflight_names_what_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(drbdlab.host, "require_root", lambda: None)
-    monkeypatch.setattr(drbdlab.shutil, "which", lambda tool, **_: None)
-    monkeypatch.setattr(image.shutil, "which", lambda tool, **_: None)
+    monkeypatch.setattr(host, "require_root", lambda: None)
+    monkeypatch.setattr(shutil, "which", lambda tool, **_: None)
     with pytest.raises(LabError) as caught:
         drbdlab.preflight(build=True)
     message = str(caught.value)
@@ -130,9 +131,9 @@ def test_preflight_names_what_is_missing(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_preflight_refuses_too_little_memory(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(drbdlab.host, "require_root", lambda: None)
-    monkeypatch.setattr(drbdlab.shutil, "which", lambda tool, **_: f"/usr/bin/{tool}")
-    monkeypatch.setattr(drbdlab.os.path, "exists", lambda path: True)
+    monkeypatch.setattr(host, "require_root", lambda: None)
+    monkeypatch.setattr(shutil, "which", lambda tool, **_: f"/usr/bin/{tool}")
+    monkeypatch.setattr(os.path, "exists", lambda path: True)
     monkeypatch.setattr(drbdlab, "_available_mib", lambda: 900)
     with pytest.raises(LabError, match="MiB of free memory"):
         drbdlab.preflight(build=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -91,8 +92,15 @@ class Recorder:
         self.name = name
         self.calls: list[tuple[list[str], str | None]] = []
 
-    def run(self, command: list[str], *, input: str | None = None, **_kw: object) -> None:
-        self.calls.append((command, input))
+    def run(
+        self,
+        command: Sequence[str],
+        *,
+        input: str | None = None,
+        timeout: float = 0,
+        check: bool = True,
+    ) -> None:
+        self.calls.append((list(command), input))
 
 
 def test_install_standin_writes_every_file_on_every_node() -> None:

@@ -47,9 +47,9 @@ def test_dhcp_options_and_remotes() -> None:
         with pytest.raises(ValidationError):
             validate.dhcp_options(bad)
     assert validate.remote("tcp:10.1.100.5:6641") == ("tcp", "10.1.100.5", 6641)
-    for bad in ("10.1.100.5:6641", "tcp:host", "tcp:h:0", "unix:/run/x.sock"):
+    for bad_remote in ("10.1.100.5:6641", "tcp:host", "tcp:h:0", "unix:/run/x.sock"):
         with pytest.raises(ValidationError):
-            validate.remote(bad)
+            validate.remote(bad_remote)
     with pytest.raises(ValidationError):
         validate.cidr("10.0.0.1/24")  # host bits set
 

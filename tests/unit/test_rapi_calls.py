@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -185,7 +186,7 @@ def test_create_precondition_checks_enabled_templates_and_default_iallocator() -
     ],
 )
 def test_create_rejects_bad_input_before_sending(kwargs: dict[str, object], message: str) -> None:
-    args: dict[str, object] = {"disk_template": "file", "disks": ["1G"], "os": "noop"}
+    args: dict[str, Any] = {"disk_template": "file", "disks": ["1G"], "os": "noop"}
     args.update(kwargs)
     with pytest.raises(errors.ValidationError, match=message):
         call("instances", "create", "vm1", **args)
@@ -359,7 +360,12 @@ def test_create_checks_disk_sizes_against_the_cluster_ipolicy() -> None:
 
 
 def test_name_and_ip_checks_are_sent_only_when_asked() -> None:
-    base = {"disk_template": "file", "disks": ["1G"], "os": "noop", "pnode": "aleph"}
+    base: dict[str, Any] = {
+        "disk_template": "file",
+        "disks": ["1G"],
+        "os": "noop",
+        "pnode": "aleph",
+    }
     asked = body(call("instances", "create", "vm1", name_check=False, ip_check=False, **base))
     assert (asked["name_check"], asked["ip_check"]) == (False, False)
     on = body(call("instances", "create", "vm1", name_check=True, ip_check=True, **base))

@@ -18,8 +18,9 @@ def test_coverage_doc_is_current() -> None:
 def test_every_row_names_a_real_method_of_both_clients() -> None:
     from ganetiops.rapi import AsyncRapiClient, RapiClient
 
-    options = {"user": "u", "password": "p", "certificate_sha256": "AB" * 32}
-    sync, asynchronous = RapiClient("h", **options), AsyncRapiClient("h", **options)
+    pin = "AB" * 32
+    sync = RapiClient("h", user="u", password="p", certificate_sha256=pin)
+    asynchronous = AsyncRapiClient("h", user="u", password="p", certificate_sha256=pin)
     try:
         for row in coverage.rows():
             for client in (sync, asynchronous):

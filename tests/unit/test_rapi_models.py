@@ -48,7 +48,8 @@ def test_nodes_from_bulk_with_roles_spelled_out() -> None:
     assert {n.role for n in nodes.values()} == {"master", "master-candidate"}
     assert nodes["bet"].sip is not None and nodes["bet"].sip != nodes["bet"].pip
     assert isinstance(nodes["aleph"].mtotal, MiB) and nodes["aleph"].mtotal.human.endswith("G")
-    assert nodes["aleph"].mused == nodes["aleph"].mtotal - nodes["aleph"].mfree
+    mfree = nodes["aleph"].mfree
+    assert mfree is not None and nodes["aleph"].mused == nodes["aleph"].mtotal - mfree
 
 
 def test_null_live_fields_and_unknown_keys_are_tolerated() -> None:

@@ -92,7 +92,7 @@ BODY_TRAIL = frozenset({("POST", "/2/filters"), ("PUT", "/2/filters/{}")})
 
 
 def every_operation() -> list[tuple[str, Any, tuple[str, str]]]:
-    found = []
+    found: list[tuple[str, Any, tuple[str, str]]] = []
     for attr, cls in NAMESPACES.items():
         for name, op in operations_of(cls).items():
             key = (op.route.method, normalize(op.templates(cls)))
@@ -123,7 +123,9 @@ def test_reason_exactly_where_ganeti_records_it(name: str, op: Any, key: tuple[s
         assert route.job, f"{name}: only job submitters record a reason"
         assert takes_job_options(op), f"{name}: no **common, so no reason= parameter"
         # The caller's reason goes in the query, before ganetiops' own tag.
-        call = build_call(route, _path_args(route), Params(common={"reason": "why"}), reason="t")
+        call = build_call(
+            route, _path_args(route), Params[Any](common={"reason": "why"}), reason="t"
+        )
         assert ("reason", "why [t]") in call.query
     else:
         # A plain read has no reason= at all (filters: a trail in the body, not a job).

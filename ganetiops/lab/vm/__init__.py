@@ -22,18 +22,11 @@ from typing import TYPE_CHECKING
 
 from ganetiops._lazy import exports
 
-_LAZY: dict[str, str] = {
-    "DrbdFacts": "ganetiops.lab.vm.drbdlab",
-    "DrbdLab": "ganetiops.lab.vm.drbdlab",
-    "record_kind": "ganetiops.lab.vm.drbdlab",
-    "ImageSpec": "ganetiops.lab.vm.image",
-    "ensure_image": "ganetiops.lab.vm.image",
-}
+if TYPE_CHECKING:  # the public names, imported on first use (ganetiops._lazy)
+    from ganetiops.lab.vm.drbdlab import DrbdFacts as DrbdFacts
+    from ganetiops.lab.vm.drbdlab import DrbdLab as DrbdLab
+    from ganetiops.lab.vm.drbdlab import record_kind as record_kind
+    from ganetiops.lab.vm.image import ImageSpec as ImageSpec
+    from ganetiops.lab.vm.image import ensure_image as ensure_image
 
-__all__ = ["DrbdFacts", "DrbdLab", "ImageSpec", "ensure_image", "record_kind"]
-
-__getattr__, __dir__ = exports(__name__, _LAZY, __all__)
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ganetiops.lab.vm.drbdlab import DrbdFacts, DrbdLab, record_kind
-    from ganetiops.lab.vm.image import ImageSpec, ensure_image
+__getattr__, __dir__ = exports(__name__)

@@ -9,7 +9,17 @@ type: the field falls back to its default and the original answer stays in
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, Self, TypeVar
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    ClassVar,
+    Generic,
+    ParamSpec,
+    Protocol,
+    Self,
+    TypeVar,
+    overload,
+)
 
 import attrs
 
@@ -17,7 +27,11 @@ from ganetiops.errors import GanetiOpsError
 from ganetiops.hooks import draw_html
 from ganetiops.units import format_mib
 
+if TYPE_CHECKING:
+    from ganetiops.rapi.call import Call
+
 T = TypeVar("T")
+P = ParamSpec("P")
 
 
 class MiB(int):
@@ -182,3 +196,65 @@ def bound_namespace(model: object, kind: str) -> Any:
             f"this {kind} was not read through a client; use client.{kind}s.<verb>(name)"
         )
     return namespace
+
+
+class Named(Protocol):
+    """What a verb needs of its model: the name it passes first."""
+
+    @property
+    def name(self) -> str: ...
+
+
+class Verb(Generic[P]):
+    """A model verb such as ``Instance.migrate``; read on a model, a :class:`BoundVerb`.
+
+    It forwards to ``client.<kind>s.<operation>(model.name, ...)``. ``P`` is that
+    operation's arguments after the name: :mod:`ganetiops.rapi.verbs` takes them from
+    the operation for the type checker.
+    """
+
+    def __init__(self, kind: str, operation: str) -> None:
+        self.kind, self.operation = kind, operation
+
+    @overload
+    def __get__(self, obj: None, owner: type[Any]) -> Verb[P]: ...
+    @overload
+    def __get__(self, obj: Named, owner: type[Any]) -> BoundVerb[P]: ...
+
+    def __get__(self, obj: Named | None, owner: type[Any]) -> Verb[P] | BoundVerb[P]:
+        if obj is None:
+            return self
+        return BoundVerb(self, obj)
+
+    def __repr__(self) -> str:
+        return f"<verb client.{self.kind}s.{self.operation}>"
+
+
+class BoundVerb(Generic[P]):
+    """The verb of one model, e.g. ``instance.migrate``.
+
+    Calling it returns what the namespace operation returns: a ``Job`` from the sync
+    client, an awaitable of an ``AsyncJob`` from the async one (the model does not
+    know which client read it, so the result is typed ``Any``). ``.call(...)`` only
+    builds the request. The namespace is looked up when called, so reading the
+    attribute of a model that no client read does not fail; calling it does.
+    """
+
+    def __init__(self, verb: Verb[P], model: Named) -> None:
+        self._verb, self._model = verb, model
+
+    def _operation(self) -> Any:
+        return getattr(bound_namespace(self._model, self._verb.kind), self._verb.operation)
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> Any:
+        return self._operation()(self._model.name, *args, **kwargs)
+
+    def call(self, *args: P.args, **kwargs: P.kwargs) -> Call[Any]:
+        """The request this verb makes (pure: no I/O); raises on bad input."""
+        call: Call[Any] = self._operation().call(self._model.name, *args, **kwargs)
+        return call
+
+    def __repr__(self) -> str:
+        return (
+            f"<bound verb client.{self._verb.kind}s.{self._verb.operation} of {self._model.name!r}>"
+        )

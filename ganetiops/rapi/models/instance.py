@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -11,7 +11,6 @@ from ganetiops.rapi.models.base import (
     MiB,
     Model,
     api,
-    bound_namespace,
     html_repr,
     to_bool,
     to_dict,
@@ -20,6 +19,11 @@ from ganetiops.rapi.models.base import (
     to_str_tuple,
     to_tuple,
 )
+
+if TYPE_CHECKING:  # the verbs typed from their operations (ganetiops.rapi.verbs)
+    from ganetiops.rapi.verbs import InstanceVerbs
+else:
+    from ganetiops.rapi.models.verbs import InstanceVerbs
 
 #: Ganeti's instance status values (``status`` field) and what they mean.
 STATUS_TEXT = {
@@ -122,13 +126,13 @@ def _disks(raw: Mapping[str, Any]) -> tuple[Disk, ...]:
 
 
 @attrs.frozen(slots=False)
-class Instance(Model):
+class Instance(Model, InstanceVerbs):
     """An instance as ``GET /2/instances/<name>`` (or ``?bulk=1``) reports it.
 
     Read through a client, it also carries the verbs: ``instance.startup()``,
-    ``instance.migrate(target_node=...)``... They return what the client's
-    namespace returns (a :class:`~ganetiops.rapi.jobs.Job`, or an awaitable
-    for the async client).
+    ``instance.migrate(target_node=...)``..., typed as ``client.instances.<verb>`` after
+    the name (:mod:`ganetiops.rapi.verbs`). They return what the client's namespace
+    returns (a :class:`~ganetiops.rapi.jobs.Job`, or an awaitable for the async client).
     """
 
     name: str = api("name", str, default="")
@@ -202,44 +206,3 @@ class Instance(Model):
     @property
     def nodes(self) -> tuple[str, ...]:
         return tuple(n for n in (self.pnode, *self.snodes) if n)
-
-    # --- bound verbs (delegate to the namespace this model came from) --------------
-    def _ns(self) -> Any:
-        return bound_namespace(self, "instance")
-
-    def refresh(self) -> Any:
-        """Read the instance again."""
-        return self._ns().get(self.name)
-
-    def startup(self, **kwargs: Any) -> Any:
-        return self._ns().startup(self.name, **kwargs)
-
-    def shutdown(self, **kwargs: Any) -> Any:
-        return self._ns().shutdown(self.name, **kwargs)
-
-    def reboot(self, **kwargs: Any) -> Any:
-        return self._ns().reboot(self.name, **kwargs)
-
-    def migrate(self, **kwargs: Any) -> Any:
-        return self._ns().migrate(self.name, **kwargs)
-
-    def failover(self, **kwargs: Any) -> Any:
-        return self._ns().failover(self.name, **kwargs)
-
-    def modify(self, **kwargs: Any) -> Any:
-        return self._ns().modify(self.name, **kwargs)
-
-    def remove(self, **kwargs: Any) -> Any:
-        return self._ns().remove(self.name, **kwargs)
-
-    def rename(self, new_name: str, **kwargs: Any) -> Any:
-        return self._ns().rename(self.name, new_name, **kwargs)
-
-    def reinstall(self, **kwargs: Any) -> Any:
-        return self._ns().reinstall(self.name, **kwargs)
-
-    def grow_disk(self, disk: int, amount: int | str, **kwargs: Any) -> Any:
-        return self._ns().grow_disk(self.name, disk, amount, **kwargs)
-
-    def console(self) -> Any:
-        return self._ns().console(self.name)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -10,13 +10,17 @@ from ganetiops.rapi.models.base import (
     MiB,
     Model,
     api,
-    bound_namespace,
     to_bool,
     to_dict,
     to_int,
     to_mib,
     to_str_tuple,
 )
+
+if TYPE_CHECKING:  # the verbs typed from their operations (ganetiops.rapi.verbs)
+    from ganetiops.rapi.verbs import NodeVerbs
+else:
+    from ganetiops.rapi.models.verbs import NodeVerbs
 
 #: Bulk node lists give the role as one letter; single-node GETs of /role spell it out.
 ROLE_NAMES = {
@@ -34,7 +38,7 @@ def _role(value: Any) -> str:
 
 
 @attrs.frozen(slots=False)
-class Node(Model):
+class Node(Model, NodeVerbs):
     """A node as ``GET /2/nodes/<name>`` (or ``?bulk=1``) reports it.
 
     Live figures (``mtotal``, ``dfree``...) are ``None`` when the node did not
@@ -91,25 +95,6 @@ class Node(Model):
         if self.mtotal is None or self.mfree is None:
             return None
         return MiB(self.mtotal - self.mfree)
-
-    # --- bound verbs ----------------------------------------------------------------
-    def _ns(self) -> Any:
-        return bound_namespace(self, "node")
-
-    def refresh(self) -> Any:
-        return self._ns().get(self.name)
-
-    def set_role(self, role: str, **kwargs: Any) -> Any:
-        return self._ns().set_role(self.name, role, **kwargs)
-
-    def evacuate(self, **kwargs: Any) -> Any:
-        return self._ns().evacuate(self.name, **kwargs)
-
-    def migrate(self, **kwargs: Any) -> Any:
-        return self._ns().migrate(self.name, **kwargs)
-
-    def modify(self, **kwargs: Any) -> Any:
-        return self._ns().modify(self.name, **kwargs)
 
 
 @attrs.frozen(slots=False)
