@@ -1,6 +1,8 @@
 """Secrets stay secret: the lab's RAPI passwords and SSH private keys never appear in
 anything gnt-py prints at the most verbose level (``-vv``), in the argv of gnt-py or of
-any process it starts (``/proc/PID/cmdline``, sampled while it runs), in exception
+any process it starts (``/proc/PID/cmdline``, sampled while it runs), in the environment
+variables gnt-py hands to those processes (``/proc/PID/environ``, beyond what the caller
+gave gnt-py itself), in exception
 texts and reprs, or in files it writes (contexts and password files are 0600).
 Every command runs against the real lab, directly and through the SSH tunnel.
 """
@@ -50,11 +52,13 @@ def _secrets(lab: Lab, facts: LabFacts) -> dict[str, str]:
 
 
 class Sampler:
-    """Collects /proc/PID/cmdline of a process and all its descendants while it runs."""
+    """Collects /proc/PID/cmdline of a process and all its descendants while it runs, and
+    the environment of each descendant (what gnt-py hands to the processes it starts)."""
 
     def __init__(self, root: int) -> None:
         self.root = root
         self.argvs: dict[int, str] = {}
+        self.environs: dict[int, dict[str, str]] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -86,15 +90,28 @@ class Sampler:
                     continue
                 if raw:
                     self.argvs[pid] = raw.replace(b"\0", b" ").decode("utf-8", "replace")
+                if pid != self.root and pid not in self.environs:
+                    self._read_environ(pid)
             time.sleep(0.01)
+
+    def _read_environ(self, pid: int) -> None:
+        try:
+            raw = Path(f"/proc/{pid}/environ").read_bytes()
+        except OSError:
+            return
+        pairs = (item.decode("utf-8", "replace").partition("=") for item in raw.split(b"\0"))
+        self.environs[pid] = {key: value for key, _, value in pairs if key}
 
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(timeout=5)
 
 
-def _run(argv: list[str], env: dict[str, str], stdin: str | None = None) -> tuple[str, list[str]]:
-    """Run gnt-py; return everything it printed and the argv of every process seen."""
+def _run(
+    argv: list[str], env: dict[str, str], stdin: str | None = None
+) -> tuple[str, list[str], list[dict[str, str]]]:
+    """Run gnt-py; return everything it printed, the argv of every process seen, and the
+    environment variables gnt-py's descendants got that the caller did not give it."""
     process = subprocess.Popen(
         [GNT_PY, "-vv", *argv],
         stdin=subprocess.PIPE,
@@ -109,7 +126,11 @@ def _run(argv: list[str], env: dict[str, str], stdin: str | None = None) -> tupl
     finally:
         sampler.stop()
     assert "Traceback" not in err, err
-    return out + err, list(sampler.argvs.values())
+    added = [
+        {key: value for key, value in environ.items() if env.get(key) != value}
+        for environ in sampler.environs.values()
+    ]
+    return out + err, list(sampler.argvs.values()), added
 
 
 def test_no_secret_in_output_argv_files_or_reprs(
@@ -156,14 +177,17 @@ def test_no_secret_in_output_argv_files_or_reprs(
     ]  # fmt: skip
     printed: list[str] = []
     argvs: list[str] = []
+    child_envs: list[dict[str, str]] = []
     for argv, stdin in commands:
-        text, seen = _run(argv, env, stdin)
+        text, seen, environs = _run(argv, env, stdin)
         printed.append(text)
         argvs.extend(seen)
+        child_envs.extend(environs)
     everything = "\n".join(printed)
     assert "Unauthorized" in everything  # the wrong password did reach the server
     assert "gnt.homelab.tel" in everything  # the commands did talk to the cluster
     assert len(argvs) >= len(commands)
+    assert child_envs  # lab status starts nsenter & co: their environments were read
 
     written: dict[Path, str] = {}
     for path in home.rglob("*"):
@@ -184,6 +208,7 @@ def test_no_secret_in_output_argv_files_or_reprs(
     texts = {
         "printed": everything,
         "argv": "\n".join(argvs),
+        "child environments": "\n".join(f"{k}={v}" for e in child_envs for k, v in e.items()),
         "config file": written[config],
         "reprs": client_repr + repr(loaded) + repr(loaded.contexts) + repr(Secret(password)),
         "exception": str(caught.value) + repr(caught.value),
@@ -196,5 +221,6 @@ def test_no_secret_in_output_argv_files_or_reprs(
     ]
     assert leaks == []
     searched = sum(len(t) for t in texts.values())
-    print(f"secrets test: {len(commands)} commands, {len(argvs)} argv seen, "
+    print(f"secrets test: {len(commands)} commands, {len(argvs)} argv and "
+          f"{len(child_envs)} child environments seen, "
           f"{len(secrets)} secret forms, {searched} bytes searched")  # fmt: skip
