@@ -128,10 +128,15 @@ def main() -> None:
         nodes = client.nodes.list()
         count = len(instances)
         # 1. bulk list into models, beside the official client.
-        ours_s, _ = timed(client.instances.list, args.rounds)
+        # Rounds interleaved (ours, theirs, ours...) so that a busy host slows both alike.
+        ours_times: list[float] = []
+        theirs_times: list[float] = []
+        for _ in range(args.rounds):
+            ours_times.append(timed(client.instances.list, 1)[0])
+            off = official({**task, "what": "bulk", "rounds": 1})
+            theirs_times.extend(off["times"])
+        ours_s, theirs_s = statistics.median(ours_times), statistics.median(theirs_times)
         ours_peak = peak_of(client.instances.list)
-        off = official({**task, "what": "bulk", "rounds": args.rounds})
-        theirs_s = statistics.median(off["times"])
         row(
             f"bulk list of {count} instances, s",
             f"{ours_s:.3f}",
@@ -147,11 +152,17 @@ def main() -> None:
 
         # 2. the CLI beside gnt-instance list on the master.
         gnt_py = [str(Path(sys.executable).with_name("gnt-py")), "--context", ctx.name]
-        cli_s = run_wall([*gnt_py, "instance", "list"], args.rounds)
         master = lab.machine("aleph")
         overhead = timed(lambda: master.run(["true"]), args.rounds)[0]
-        native = timed(lambda: master.run(["gnt-instance", "list"], timeout=300), args.rounds)[0]
-        native -= overhead
+        cli_times: list[float] = []
+        native_times: list[float] = []
+        for _ in range(args.rounds):  # interleaved, as above
+            cli_times.append(run_wall([*gnt_py, "instance", "list"], 1))
+            native_times.append(
+                timed(lambda: master.run(["gnt-instance", "list"], timeout=300), 1)[0]
+            )
+        cli_s = statistics.median(cli_times)
+        native = statistics.median(native_times) - overhead
         row(
             "instance list (all), s: gnt-py vs gnt-instance",
             f"{cli_s:.3f}",
