@@ -230,7 +230,7 @@ def remove(state: State, /, names: tuple[str, ...], **opts: Any) -> None:
 
 def _plain_remove(state: State, names: tuple[str, ...], opts: dict[str, Any]) -> None:
     """No boot server in the context: remove the instances only."""
-    from ganetiops.netboot.create import PXE_OS  # lazy: netboot room, start-up
+    from ganetiops.netboot.sequence import PXE_OS  # lazy: netboot room, start-up
     from ganetiops.rapi import validate  # lazy: httpx, start-up
 
     client = state.client()

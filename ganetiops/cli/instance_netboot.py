@@ -372,7 +372,7 @@ def _netboot_create(state: State, name: str, opts: dict[str, Any]) -> None:
 
 def _plain_create(state: State, name: str, os_name: str, opts: dict[str, Any]) -> None:
     """``-o OS`` other than pxe: gnt-instance add."""
-    from ganetiops.netboot.create import refuse_existing  # lazy: netboot room, start-up
+    from ganetiops.netboot.create_plan import refuse_existing  # lazy: netboot room, start-up
 
     kwargs = create_arguments(name, os_name, opts)
     client = state.client()

@@ -26,16 +26,6 @@ from ganetiops.netboot.classes import (
     plan_publish,
 )
 from ganetiops.netboot.classes import rollback as classes_rollback
-from ganetiops.netboot.create import (
-    DEFAULT_BOOT_TIMEOUT,
-    EventSink,
-    JobLog,
-    PlanStep,
-    _await_fetch,
-    _publish,
-    await_report,
-    plan_lines,
-)
 from ganetiops.netboot.layout import class_name, pin_key
 from ganetiops.netboot.lifecycle import (
     Target,
@@ -48,6 +38,16 @@ from ganetiops.netboot.lifecycle import (
 )
 from ganetiops.netboot.pins import pin_previous, pinned_sha256, remove_pin, unused_pins
 from ganetiops.netboot.report import BootReport, Diagnose, boot_timeout
+from ganetiops.netboot.sequence import (
+    DEFAULT_BOOT_TIMEOUT,
+    EventSink,
+    JobLog,
+    PlanStep,
+    await_fetch,
+    await_report,
+    plan_lines,
+    publish_class,
+)
 from ganetiops.netboot.server import BootServerClient
 
 if TYPE_CHECKING:
@@ -289,7 +289,7 @@ def apply_reimage(
     mac = plan.target.mac
     assert mac is not None
     if plan.publish is not None:
-        published = _publish(boot, plan.publish, plan.class_name, say, on_upload)
+        published = publish_class(boot, plan.publish, plan.class_name, say, on_upload)
     if plan.rollback:
         rolled = classes_rollback(boot, plan.class_name)
         say("rollback", f"class {plan.class_name}: now serving {rolled.sha256}")
@@ -328,7 +328,7 @@ def apply_reimage(
     if plan.wait:
         assert position is not None
         try:
-            fetched = _await_fetch(boot, mac, position, plan.boot_timeout, say)
+            fetched = await_fetch(boot, mac, position, plan.boot_timeout, say)
         except BootTimeout as exc:
             raise boot_timeout(str(exc), boot.log_since(position)[0], position, diagnose) from None
         if plan.reports:
