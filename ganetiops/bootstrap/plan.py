@@ -318,6 +318,23 @@ def _blocked_by(ctx: _Ctx, *nodes: str) -> str | None:
     return None
 
 
+def _todo(
+    ctx: _Ctx,
+    step: str,
+    node: str,
+    why: str,
+    actions: Sequence[Action] = (),
+    *,
+    also: Sequence[str] = (),
+) -> Step:
+    """The step to do (``why``, by ``actions``), or blocked when the master, or a node
+    of ``also``, failed its checks."""
+    blocked = _blocked_by(ctx, *also)
+    if blocked:
+        return Step(step, node, StepState.BLOCKED, blocked)
+    return Step(step, node, StepState.TODO, why, tuple(actions))
+
+
 def _init(ctx: _Ctx) -> Step:
     cluster = ctx.inv.cluster
     if ctx.config is not None:
@@ -436,16 +453,13 @@ def _known_hosts(ctx: _Ctx) -> Step:
         and _known_hosts_lines(current.content) == _known_hosts_lines(content)
     ):
         return Step("known-hosts", name, StepState.DONE, f"lists the {count} node keys")
-    blocked = _blocked_by(ctx)
-    if blocked:
-        return Step("known-hosts", name, StepState.BLOCKED, blocked)
     why = (
         f"list the {count} node keys under {ctx.inv.cluster.name}"
         if ctx.config is not None
         else f"after init (which writes the master's key only): list the {count} node keys"
     )
     action = WriteFile(name, KNOWN_HOSTS_FILE, Secret(content), KNOWN_HOSTS_MODE, KNOWN_HOSTS_OWNER)
-    return Step("known-hosts", name, StepState.TODO, why, (action,))
+    return _todo(ctx, "known-hosts", name, why, (action,))
 
 
 def _file(ctx: _Ctx, node: str, fact: str) -> FileState | None:
@@ -466,16 +480,13 @@ def _rapi_users(ctx: _Ctx) -> Step:
     if ctx.config is not None and not changed and owner_ok and mode_ok:
         names = ", ".join(u.name for u in ctx.users)
         return Step("rapi-users", name, StepState.DONE, f"{names} present ({USERS_OWNER})")
-    blocked = _blocked_by(ctx)
-    if blocked:
-        return Step("rapi-users", name, StepState.BLOCKED, blocked)
     reasons = []
     if changed:
         reasons.append(f"add or update {', '.join(changed)}")
     if current is not None and current.exists and not (owner_ok and mode_ok):
         reasons.append(f"owner/mode {current.owner} {current.mode:04o} → {USERS_OWNER} 0640")
     action = WriteFile(name, USERS_FILE, merge(text, ctx.users), USERS_MODE, USERS_OWNER)
-    return Step("rapi-users", name, StepState.TODO, "; ".join(reasons) or "write", (action,))
+    return _todo(ctx, "rapi-users", name, "; ".join(reasons) or "write", (action,))
 
 
 def _node_add(ctx: _Ctx, node: NodeSpec) -> Step:
@@ -592,31 +603,22 @@ def _ganeti_rounded(key: str, value: int) -> int:
 def _cluster_params(ctx: _Ctx) -> Step:
     name = ctx.master.name
     if ctx.config is None:
-        blocked = _blocked_by(ctx)
-        if blocked:
-            return Step("cluster-params", name, StepState.BLOCKED, blocked)
-        return Step("cluster-params", name, StepState.TODO, "set by init")
+        return _todo(ctx, "cluster-params", name, "set by init")
     changes = parameter_changes(ctx.inv, ctx.config)
     if not changes:
         return Step("cluster-params", name, StepState.DONE, "match the inventory")
-    blocked = _blocked_by(ctx)
-    if blocked:
-        return Step("cluster-params", name, StepState.BLOCKED, blocked)
     args = ["gnt-cluster", "modify"]
     for _label, extra in changes:
         args += extra
     why = "differ: " + "; ".join(label for label, _ in changes)
     action = RunCommand(name, shlex.join(args))
-    return Step("cluster-params", name, StepState.TODO, why, (action,))
+    return _todo(ctx, "cluster-params", name, why, (action,))
 
 
 def _distribute(ctx: _Ctx) -> Step:
     name = ctx.master.name
     if ctx.config is None:
-        blocked = _blocked_by(ctx)
-        if blocked:
-            return Step("distribute", name, StepState.BLOCKED, blocked)
-        return Step("distribute", name, StepState.TODO, "done by node-add")
+        return _todo(ctx, "distribute", name, "done by node-add")
     members = [n for n in ctx.inv.nodes if n.name != name and ctx.config.node(n.fqdn) is not None]
     stale: list[str] = []
     for node in members:
@@ -631,12 +633,9 @@ def _distribute(ctx: _Ctx) -> Step:
             StepState.DONE,
             f"known_hosts and RAPI users identical on {len(members) + 1} nodes",
         )
-    blocked = _blocked_by(ctx, *(n.name for n in members))
-    if blocked:
-        return Step("distribute", name, StepState.BLOCKED, blocked)
     why = "differs on " + ", ".join(stale)
     action = RunCommand(name, "gnt-cluster redist-conf")
-    return Step("distribute", name, StepState.TODO, why, (action,))
+    return _todo(ctx, "distribute", name, why, (action,), also=[n.name for n in members])
 
 
 def _content(state: FileState | None) -> str | None:
