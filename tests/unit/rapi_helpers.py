@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
+import httpx
+import pytest
+
 from ganetiops.rapi.call import Call
+from ganetiops.rapi.client import RapiClient
 from ganetiops.rapi.namespace import Executor, Namespace, operations_of
 from ganetiops.rapi.ops import NAMESPACES
 
@@ -35,3 +40,28 @@ def query(c: Call[Any]) -> dict[str, list[str]]:
     for key, value in c.query:
         out.setdefault(key, []).append(value)
     return out
+
+
+def answer_every_request(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, first: Any = None
+) -> list[Any]:
+    """Point ``gnt-py`` at a context ``t`` whose client answers every request 200 with
+    ``answer[0]`` (``first`` until a test changes it): a stand-in for a server that
+    answers anything, right or wrong; no real Ganeti sends most of these."""
+    answer: list[Any] = [first]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=json.dumps(answer[0]).encode())
+
+    def make_client(context: Any, **overrides: Any) -> RapiClient:
+        return RapiClient(
+            "https://rapi.test:5080", retries=0, transport=httpx.MockTransport(handler)
+        )
+
+    monkeypatch.setattr("ganetiops.cli.state.make_client", make_client)
+    config = tmp_path / "config.toml"
+    config.write_text('[contexts.t]\nurl = "https://rapi.test:5080"\n')
+    config.chmod(0o600)
+    monkeypatch.setenv("GANETIOPS_CONFIG", str(config))
+    monkeypatch.delenv("GNTPY_CONTEXT", raising=False)
+    return answer
