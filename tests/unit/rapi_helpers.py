@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import socket
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -65,3 +67,28 @@ def answer_every_request(
     monkeypatch.setenv("GANETIOPS_CONFIG", str(config))
     monkeypatch.delenv("GNTPY_CONTEXT", raising=False)
     return answer
+
+
+class LoopbackServer:
+    """A TCP server on 127.0.0.1 (a free port) that hands each connection it accepts
+    to :meth:`handle`, on one thread, until :meth:`close`."""
+
+    def __init__(self) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port: int = self.sock.getsockname()[1]
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.handle(conn)
+
+    def handle(self, conn: socket.socket) -> None:
+        conn.close()
+
+    def close(self) -> None:
+        self.sock.close()
