@@ -182,45 +182,11 @@ def plan_reimage(
     _require_pxe(target)
     chained, pinned = _chained(target)
     cls = class_name(class_ or chained or "", "class")
-    if class_wide and not rollback:
-        raise ValidationError("--class-wide goes with --rollback", field="class_wide")
-    if rollback and (publish_dir is not None or (chained and cls != chained)):
-        raise ValidationError(
-            "--rollback returns the instance's class to its previous generation: it takes "
-            "neither --publish nor another --class",
-            field="rollback",
-        )
-    if rollback and pinned is not None:
-        raise ValidationError(
-            f"{target.name} is already pinned to generation {pinned} of class {cls} (rolled "
-            f"back alone): gnt-py instance reimage {target.name} returns it to the current "
-            "generation",
-            field="rollback",
-        )
+    _refuse_options(target, cls, publish_dir=publish_dir, rollback=rollback, class_wide=class_wide)
     _refuse_flagged(target)
-    notes: list[str] = []
-    steps: list[PlanStep] = []
-    plan_pub = None
-    pin = None
-    sha: str | None
-    if publish_dir is not None:
-        plan_pub = plan_publish(boot, find_local_class(publish_dir, cls))
-        sha = plan_pub.local.sha256
-        steps.append(PlanStep("publish", plan_pub.describe()))
-        if not plan_pub.needed:
-            notes.append("the boot server already has this build: the reboot reloads the same")
-    elif rollback:
-        sha, steps, notes, pin = _rollback_source(boot, target, cls, class_wide)
-    else:
-        info = class_info(boot, cls)
-        if info is None or not info.complete:
-            raise ValidationError(
-                f"class {cls} is not published on the boot server"
-                + (": publish it first (--publish DIR)" if chained != cls else ""),
-                field="class",
-            )
-        sha = info.sha256
-        steps.append(PlanStep("class", f"class {cls} as published (sha256 {sha})"))
+    plan_pub, sha, steps, notes, pin = _image_source(
+        boot, target, cls, publish_dir=publish_dir, rollback=rollback, class_wide=class_wide
+    )
     repoint_from = None
     if pin is not None or pinned is not None or (chained and cls != chained):
         repoint_from = f"{chained} generation {pinned}" if pinned else (chained or "?")
@@ -257,6 +223,66 @@ def plan_reimage(
         reports=reports,
         pin=pin,
     )
+
+
+def _refuse_options(
+    target: Target, cls: str, *, publish_dir: Path | None, rollback: bool, class_wide: bool
+) -> None:
+    """Refuse the combinations of options that contradict each other or the wrapper."""
+    chained, pinned = _chained(target)
+    if class_wide and not rollback:
+        raise ValidationError("--class-wide goes with --rollback", field="class_wide")
+    if rollback and (publish_dir is not None or (chained and cls != chained)):
+        raise ValidationError(
+            "--rollback returns the instance's class to its previous generation: it takes "
+            "neither --publish nor another --class",
+            field="rollback",
+        )
+    if rollback and pinned is not None:
+        raise ValidationError(
+            f"{target.name} is already pinned to generation {pinned} of class {cls} (rolled "
+            f"back alone): gnt-py instance reimage {target.name} returns it to the current "
+            "generation",
+            field="rollback",
+        )
+
+
+def _image_source(
+    boot: BootServerClient,
+    target: Target,
+    cls: str,
+    *,
+    publish_dir: Path | None,
+    rollback: bool,
+    class_wide: bool,
+) -> tuple[PublishPlan | None, str | None, list[PlanStep], list[str], str | None]:
+    """Where the image comes from: a new build, the previous generation, or the class
+    as published; with its publish plan, sha256, first steps, notes and pin."""
+    chained, _pinned = _chained(target)
+    notes: list[str] = []
+    steps: list[PlanStep] = []
+    plan_pub = None
+    pin = None
+    sha: str | None
+    if publish_dir is not None:
+        plan_pub = plan_publish(boot, find_local_class(publish_dir, cls))
+        sha = plan_pub.local.sha256
+        steps.append(PlanStep("publish", plan_pub.describe()))
+        if not plan_pub.needed:
+            notes.append("the boot server already has this build: the reboot reloads the same")
+    elif rollback:
+        sha, steps, notes, pin = _rollback_source(boot, target, cls, class_wide)
+    else:
+        info = class_info(boot, cls)
+        if info is None or not info.complete:
+            raise ValidationError(
+                f"class {cls} is not published on the boot server"
+                + (": publish it first (--publish DIR)" if chained != cls else ""),
+                field="class",
+            )
+        sha = info.sha256
+        steps.append(PlanStep("class", f"class {cls} as published (sha256 {sha})"))
+    return plan_pub, sha, steps, notes, pin
 
 
 def check_running(report: BootReport, plan: ReimagePlan) -> None:
