@@ -239,6 +239,9 @@ def test_host_key_refused_blocks_everything_on_that_node() -> None:
     assert states(p)["check:bet"] == "blocked"
     assert "host key refused (nothing was run on it)" in p.step("check:bet").why
     assert states(p)["node-add:bet"] == "blocked"
+    assert p.step("secondary-ip:bet").state is StepState.BLOCKED
+    assert p.step("secondary-ip:bet").why == "bet failed its checks"
+    assert states(p)["secondary-ip:gimel"] == "to do"
     assert states(p)["init"] == "to do"
     assert p.blocked
 
