@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,36 @@ def query(c: Call[Any]) -> dict[str, list[str]]:
     return out
 
 
+def use_fake_cluster(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    handler: Callable[[httpx.Request], httpx.Response],
+    *,
+    current: bool = False,
+    auth: bool = False,
+) -> None:
+    """Point ``gnt-py`` at a context ``t`` (the current one when ``current``) whose
+    client sends every request to ``handler`` (``httpx.MockTransport``; with ``auth``,
+    as user ``u``, password ``p``)."""
+
+    def make_client(context: Any, **overrides: Any) -> RapiClient:
+        return RapiClient(
+            "https://rapi.test:5080",
+            user="u" if auth else None,
+            password="p" if auth else None,
+            retries=0,
+            transport=httpx.MockTransport(handler),
+        )
+
+    monkeypatch.setattr("ganetiops.cli.state.make_client", make_client)
+    config = tmp_path / "config.toml"
+    head = 'current-context = "t"\n' if current else ""
+    config.write_text(head + '[contexts.t]\nurl = "https://rapi.test:5080"\n')
+    config.chmod(0o600)
+    monkeypatch.setenv("GANETIOPS_CONFIG", str(config))
+    monkeypatch.delenv("GNTPY_CONTEXT", raising=False)
+
+
 def answer_every_request(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, first: Any = None
 ) -> list[Any]:
@@ -55,17 +86,7 @@ def answer_every_request(
     def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, content=json.dumps(answer[0]).encode())
 
-    def make_client(context: Any, **overrides: Any) -> RapiClient:
-        return RapiClient(
-            "https://rapi.test:5080", retries=0, transport=httpx.MockTransport(handler)
-        )
-
-    monkeypatch.setattr("ganetiops.cli.state.make_client", make_client)
-    config = tmp_path / "config.toml"
-    config.write_text('[contexts.t]\nurl = "https://rapi.test:5080"\n')
-    config.chmod(0o600)
-    monkeypatch.setenv("GANETIOPS_CONFIG", str(config))
-    monkeypatch.delenv("GNTPY_CONTEXT", raising=False)
+    use_fake_cluster(monkeypatch, tmp_path, handler)
     return answer
 
 
