@@ -16,7 +16,7 @@ import ipaddress
 import os
 import re
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -229,32 +229,24 @@ def _cluster(raw: Mapping[str, Any], domain: str, nodes: Sequence[NodeSpec]) -> 
             "cluster.initial-master", f"{master!r} is not one of the nodes ({', '.join(names)})"
         )
     hypervisors = _str_list(raw, "enabled-hypervisors", where, required=True)
-    for hv in hypervisors:
-        if hv not in _HV_NAMES:
-            raise _err("cluster.enabled-hypervisors", f"unknown hypervisor {hv!r}")
+    _only(hypervisors, _HV_NAMES, "cluster.enabled-hypervisors", "unknown hypervisor {!r}")
     templates = _str_list(raw, "enabled-disk-templates", where, required=True)
-    for template in templates:
-        if template not in _DISK_TEMPLATES:
-            raise _err("cluster.enabled-disk-templates", f"unknown disk template {template!r}")
+    _only(
+        templates, _DISK_TEMPLATES, "cluster.enabled-disk-templates", "unknown disk template {!r}"
+    )
     vg = _str(raw, "volume-group", where)
     if ("plain" in templates or "drbd" in templates) and not vg:
         raise _err("cluster.volume-group", "required when plain or drbd is enabled")
     helper = _str(raw, "drbd-usermode-helper", where)
     hv_params = _params_by_name(raw, "hypervisor-params", where)
-    for hv in hv_params:
-        if hv not in hypervisors:
-            raise _err(f"cluster.hypervisor-params.{hv}", "hypervisor is not enabled")
+    _only(hv_params, hypervisors, "cluster.hypervisor-params.{}", "hypervisor is not enabled")
     disk_params = _params_by_name(raw, "disk-params", where)
-    for template in disk_params:
-        if template not in templates:
-            raise _err(f"cluster.disk-params.{template}", "disk template is not enabled")
+    _only(disk_params, templates, "cluster.disk-params.{}", "disk template is not enabled")
     netmask = raw.get("master-netmask")
     if netmask is not None and (not isinstance(netmask, int) or not 0 < netmask <= 32):
         raise _err("cluster.master-netmask", "expected a prefix length 1-32")
     ipolicy_templates = _str_list(raw, "ipolicy-disk-templates", where)
-    for template in ipolicy_templates:
-        if template not in templates:
-            raise _err("cluster.ipolicy-disk-templates", f"{template!r} is not enabled")
+    _only(ipolicy_templates, templates, "cluster.ipolicy-disk-templates", "{!r} is not enabled")
     bounds = _str(raw, "ipolicy-bounds-specs", where)
     if bounds is not None:
         try:
@@ -431,6 +423,14 @@ def _user(name: str, raw: Any, path: Path | None, base: Path) -> RapiUserSpec:
 
 def _err(key: str, message: str) -> ValidationError:
     return ValidationError(f"{key}: {message}" if key else message, field=key or None)
+
+
+def _only(values: Iterable[str], allowed: Sequence[str], key: str, message: str) -> None:
+    """Refuse the first value not in ``allowed`` (``key`` and ``message`` are formatted
+    with it: ``{}`` or ``{!r}``)."""
+    for value in values:
+        if value not in allowed:
+            raise _err(key.format(value), message.format(value))
 
 
 def _known(raw: Mapping[str, Any], allowed: set[str], where: str) -> None:

@@ -19,18 +19,15 @@ import enum
 import shlex
 import textwrap
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 import attrs
 
-from ganetiops.bootstrap.inventory import Inventory, NodeSpec, parse_bounds_specs
+from ganetiops.bootstrap.commands import init_command, known_hosts_content, parameter_changes
+from ganetiops.bootstrap.inventory import Inventory, NodeSpec
 from ganetiops.bootstrap.state import (
     KNOWN_HOSTS_FILE,
     ClusterConfig,
     FileState,
-    format_value,
-    params_text,
-    same_value,
 )
 from ganetiops.bootstrap.users_file import (
     USERS_FILE,
@@ -52,6 +49,7 @@ __all__ = [
     "StepState",
     "WriteFile",
     "compute_plan",
+    "init_command",
     "known_hosts_content",
 ]
 
@@ -318,6 +316,23 @@ def _blocked_by(ctx: _Ctx, *nodes: str) -> str | None:
     return None
 
 
+def _todo(
+    ctx: _Ctx,
+    step: str,
+    node: str,
+    why: str,
+    actions: Sequence[Action] = (),
+    *,
+    also: Sequence[str] = (),
+) -> Step:
+    """The step to do (``why``, by ``actions``), or blocked when the master, or a node
+    of ``also``, failed its checks."""
+    blocked = _blocked_by(ctx, *also)
+    if blocked:
+        return Step(step, node, StepState.BLOCKED, blocked)
+    return Step(step, node, StepState.TODO, why, tuple(actions))
+
+
 def _init(ctx: _Ctx) -> Step:
     cluster = ctx.inv.cluster
     if ctx.config is not None:
@@ -340,77 +355,23 @@ def _init(ctx: _Ctx) -> Step:
     )
 
 
-def init_command(inv: Inventory) -> str:
-    """``gnt-cluster init`` with the inventory's parameters (and ``-s`` when multi-homed)."""
-    c = inv.cluster
-    args = ["gnt-cluster", "init", "--enabled-hypervisors", ",".join(c.enabled_hypervisors)]
-    for hv, params in c.hypervisor_params.items():
-        args += ["-H", f"{hv}:{params_text(params)}"]
-    args += ["--enabled-disk-templates", ",".join(c.enabled_disk_templates)]
-    if c.ipolicy_disk_templates:
-        args += ["--ipolicy-disk-templates", ",".join(c.ipolicy_disk_templates)]
-    if c.ipolicy_bounds_specs:
-        args += ["--ipolicy-bounds-specs", c.ipolicy_bounds_specs]
-    for template, params in c.disk_params.items():
-        args += ["-D", f"{template}:{params_text(params)}"]
-    if c.volume_group:
-        args += ["--vg-name", c.volume_group]
-    if c.nic_params:
-        args += ["-N", params_text(c.nic_params)]
-    args += ["--master-netdev", c.master_netdev]
-    if c.master_netmask is not None:
-        args += ["--master-netmask", str(c.master_netmask)]
-    if c.drbd_usermode_helper:
-        args += ["--drbd-usermode-helper", c.drbd_usermode_helper]
-    if c.file_storage_dir:
-        args += ["--file-storage-dir", c.file_storage_dir]
-    if c.shared_file_storage_dir:
-        args += ["--shared-file-storage-dir", c.shared_file_storage_dir]
-    if c.mac_prefix:
-        args += ["--mac-prefix", c.mac_prefix]
-    if c.candidate_pool_size is not None:
-        args += ["--candidate-pool-size", str(c.candidate_pool_size)]
-    args += ["--no-etc-hosts", "--no-ssh-init"]
-    master = inv.master
-    if master.secondary:
-        args += ["-s", master.secondary]
-    args.append(c.name)
-    return shlex.join(args)
-
-
 def _secondary(ctx: _Ctx, node: NodeSpec, *, is_master: bool) -> Step:
     step_id = f"secondary-ip:{node.name}"
     wanted = node.secondary or node.primary
     if ctx.config is None or ctx.config.node(node.fqdn) is None:
         by = "init (-s)" if is_master else "node-add (-s)"
-        blocked = _blocked_by(ctx, node.name)
-        if blocked:
-            return Step(step_id, node.name, StepState.BLOCKED, blocked)
-        return Step(step_id, node.name, StepState.TODO, f"{wanted}: set by {by}")
+        return _todo(ctx, step_id, node.name, f"{wanted}: set by {by}", also=[node.name])
     entry = ctx.config.node(node.fqdn)
     assert entry is not None
     if entry.secondary_ip == wanted:
         return Step(step_id, node.name, StepState.DONE, f"secondary address {wanted}")
-    blocked = _blocked_by(ctx, node.name)
-    if blocked:
-        return Step(step_id, node.name, StepState.BLOCKED, blocked)
     force = ["--force"] if is_master else []
     command = shlex.join(["gnt-node", "modify", *force, "-s", wanted, node.fqdn])
     why = f"secondary address is {entry.secondary_ip}, wanted {wanted}"
     if not is_master:
         why += " (DRBD instances on the node must be stopped)"
-    return Step(step_id, node.name, StepState.TODO, why, (RunCommand(ctx.master.name, command),))
-
-
-def known_hosts_content(cluster: str, node_keys: Mapping[str, Sequence[str]]) -> str:
-    """Ganeti's known_hosts: every node's key under the cluster name (its HostKeyAlias)."""
-    lines: list[str] = []
-    for keys in node_keys.values():
-        for key in keys:
-            line = f"{cluster} {' '.join(key.split()[:2])}"
-            if line not in lines:
-                lines.append(line)
-    return "\n".join(lines) + "\n"
+    action = RunCommand(ctx.master.name, command)
+    return _todo(ctx, step_id, node.name, why, (action,), also=[node.name])
 
 
 def _known_hosts_lines(text: str) -> set[str]:
@@ -436,16 +397,13 @@ def _known_hosts(ctx: _Ctx) -> Step:
         and _known_hosts_lines(current.content) == _known_hosts_lines(content)
     ):
         return Step("known-hosts", name, StepState.DONE, f"lists the {count} node keys")
-    blocked = _blocked_by(ctx)
-    if blocked:
-        return Step("known-hosts", name, StepState.BLOCKED, blocked)
     why = (
         f"list the {count} node keys under {ctx.inv.cluster.name}"
         if ctx.config is not None
         else f"after init (which writes the master's key only): list the {count} node keys"
     )
     action = WriteFile(name, KNOWN_HOSTS_FILE, Secret(content), KNOWN_HOSTS_MODE, KNOWN_HOSTS_OWNER)
-    return Step("known-hosts", name, StepState.TODO, why, (action,))
+    return _todo(ctx, "known-hosts", name, why, (action,))
 
 
 def _file(ctx: _Ctx, node: str, fact: str) -> FileState | None:
@@ -466,16 +424,13 @@ def _rapi_users(ctx: _Ctx) -> Step:
     if ctx.config is not None and not changed and owner_ok and mode_ok:
         names = ", ".join(u.name for u in ctx.users)
         return Step("rapi-users", name, StepState.DONE, f"{names} present ({USERS_OWNER})")
-    blocked = _blocked_by(ctx)
-    if blocked:
-        return Step("rapi-users", name, StepState.BLOCKED, blocked)
     reasons = []
     if changed:
         reasons.append(f"add or update {', '.join(changed)}")
     if current is not None and current.exists and not (owner_ok and mode_ok):
         reasons.append(f"owner/mode {current.owner} {current.mode:04o} → {USERS_OWNER} 0640")
     action = WriteFile(name, USERS_FILE, merge(text, ctx.users), USERS_MODE, USERS_OWNER)
-    return Step("rapi-users", name, StepState.TODO, "; ".join(reasons) or "write", (action,))
+    return _todo(ctx, "rapi-users", name, "; ".join(reasons) or "write", (action,))
 
 
 def _node_add(ctx: _Ctx, node: NodeSpec) -> Step:
@@ -503,120 +458,25 @@ def _node_add(ctx: _Ctx, node: NodeSpec) -> Step:
     return Step(step_id, node.name, StepState.TODO, why, (action,))
 
 
-def parameter_changes(inv: Inventory, config: ClusterConfig) -> list[tuple[str, list[str]]]:
-    """(what differs, ``gnt-cluster modify`` arguments) for each differing parameter group."""
-    c = inv.cluster
-    changes: list[tuple[str, list[str]]] = []
-    if set(c.enabled_hypervisors) != set(config.enabled_hypervisors):
-        changes.append(
-            (
-                "enabled hypervisors",
-                ["--enabled-hypervisors", ",".join(c.enabled_hypervisors)],
-            )
-        )
-    for hv, params in c.hypervisor_params.items():
-        have = config.hvparams.get(hv, {})
-        diff = {k: v for k, v in params.items() if not same_value(v, have.get(k))}
-        if diff:
-            changes.append(
-                (f"{hv} parameters {', '.join(diff)}", ["-H", f"{hv}:{params_text(diff)}"])
-            )
-    if set(c.enabled_disk_templates) != set(config.enabled_disk_templates):
-        templates = ",".join(c.enabled_disk_templates)
-        changes.append(("enabled disk templates", ["--enabled-disk-templates", templates]))
-    wanted_ipolicy = c.ipolicy_disk_templates or (
-        c.enabled_disk_templates
-        if set(c.enabled_disk_templates) != set(config.enabled_disk_templates)
-        else ()
-    )
-    if wanted_ipolicy and set(wanted_ipolicy) != set(config.ipolicy_disk_templates):
-        changes.append(
-            (
-                "instance policy disk templates",
-                ["--ipolicy-disk-templates", ",".join(wanted_ipolicy)],
-            )
-        )
-    if c.ipolicy_bounds_specs:
-        bounds = parse_bounds_specs(c.ipolicy_bounds_specs)
-        have = config.ipolicy_bounds
-        if any(
-            not same_value(_ganeti_rounded(key, value), have.get(bound, {}).get(key))
-            for bound, specs in bounds.items()
-            for key, value in specs.items()
-        ):
-            changes.append(
-                ("instance policy bounds", ["--ipolicy-bounds-specs", c.ipolicy_bounds_specs])
-            )
-    for template, params in c.disk_params.items():
-        have = config.diskparams.get(template, {})
-        diff = {k: v for k, v in params.items() if not same_value(v, have.get(k))}
-        if diff:
-            changes.append(
-                (
-                    f"{template} parameters {', '.join(diff)}",
-                    ["-D", f"{template}:{params_text(diff)}"],
-                )
-            )
-    nic_diff = {k: v for k, v in c.nic_params.items() if not same_value(v, config.nicparams.get(k))}
-    if nic_diff:
-        changes.append((f"NIC parameters {', '.join(nic_diff)}", ["-N", params_text(nic_diff)]))
-    scalars: list[tuple[str, Any, Any, str]] = [
-        ("master netdev", c.master_netdev, config.master_netdev, "--master-netdev"),
-        ("volume group", c.volume_group, config.volume_group, "--vg-name"),
-        (
-            "DRBD usermode helper",
-            c.drbd_usermode_helper,
-            config.drbd_usermode_helper,
-            "--drbd-usermode-helper",
-        ),
-        (
-            "candidate pool size",
-            c.candidate_pool_size,
-            config.candidate_pool_size,
-            "--candidate-pool-size",
-        ),
-    ]
-    for label, wanted, have, option in scalars:
-        if wanted is not None and not same_value(wanted, have):
-            changes.append((f"{label} {have} → {wanted}", [option, format_value(wanted)]))
-    return changes
-
-
-def _ganeti_rounded(key: str, value: int) -> int:
-    """Sizes as Ganeti stores them: its unit parser rounds MiB up to a multiple of 4."""
-    if key in ("memory-size", "disk-size") and value % 4:
-        return value + 4 - value % 4
-    return value
-
-
 def _cluster_params(ctx: _Ctx) -> Step:
     name = ctx.master.name
     if ctx.config is None:
-        blocked = _blocked_by(ctx)
-        if blocked:
-            return Step("cluster-params", name, StepState.BLOCKED, blocked)
-        return Step("cluster-params", name, StepState.TODO, "set by init")
+        return _todo(ctx, "cluster-params", name, "set by init")
     changes = parameter_changes(ctx.inv, ctx.config)
     if not changes:
         return Step("cluster-params", name, StepState.DONE, "match the inventory")
-    blocked = _blocked_by(ctx)
-    if blocked:
-        return Step("cluster-params", name, StepState.BLOCKED, blocked)
     args = ["gnt-cluster", "modify"]
     for _label, extra in changes:
         args += extra
     why = "differ: " + "; ".join(label for label, _ in changes)
     action = RunCommand(name, shlex.join(args))
-    return Step("cluster-params", name, StepState.TODO, why, (action,))
+    return _todo(ctx, "cluster-params", name, why, (action,))
 
 
 def _distribute(ctx: _Ctx) -> Step:
     name = ctx.master.name
     if ctx.config is None:
-        blocked = _blocked_by(ctx)
-        if blocked:
-            return Step("distribute", name, StepState.BLOCKED, blocked)
-        return Step("distribute", name, StepState.TODO, "done by node-add")
+        return _todo(ctx, "distribute", name, "done by node-add")
     members = [n for n in ctx.inv.nodes if n.name != name and ctx.config.node(n.fqdn) is not None]
     stale: list[str] = []
     for node in members:
@@ -631,12 +491,9 @@ def _distribute(ctx: _Ctx) -> Step:
             StepState.DONE,
             f"known_hosts and RAPI users identical on {len(members) + 1} nodes",
         )
-    blocked = _blocked_by(ctx, *(n.name for n in members))
-    if blocked:
-        return Step("distribute", name, StepState.BLOCKED, blocked)
     why = "differs on " + ", ".join(stale)
     action = RunCommand(name, "gnt-cluster redist-conf")
-    return Step("distribute", name, StepState.TODO, why, (action,))
+    return _todo(ctx, "distribute", name, why, (action,), also=[n.name for n in members])
 
 
 def _content(state: FileState | None) -> str | None:

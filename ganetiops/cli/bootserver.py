@@ -10,6 +10,7 @@ command runs, not when ``gnt-py`` lists its commands (start-up time).
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -46,6 +47,16 @@ boot_timeout_option = click.option(
     metavar="SECONDS",
     help="How long to wait for the VM to fetch its wrapper (first boot).",
 )
+
+
+def publish_option(help_text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--publish DIR``: a built class directory to publish before the rest."""
+    return click.option(
+        "--publish",
+        type=click.Path(exists=True, file_okay=False, path_type=Path),
+        metavar="DIR",
+        help=help_text,
+    )
 
 
 def boot_config(state: State) -> BootServer | None:

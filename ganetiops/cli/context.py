@@ -219,29 +219,7 @@ def add(name: str, **options: Any) -> None:
     config = load_config()
     if name in config.contexts and not options["replace"]:
         raise ConfigError(f"context {name!r} exists; use --replace to overwrite it")
-    sources = [
-        k
-        for k in (
-            "password_env",
-            "password_file",
-            "password_command",
-            "password_keyring",
-            "use_netrc",
-            "password_stdin",
-        )
-        if options[k]
-    ]
-    if len(sources) > 1:
-        raise ValidationError("give one password source", field="password")
-    pins = [k for k in ("certificate_sha256", "ca_file", "trust", "insecure") if options[k]]
-    if len(pins) > 1:
-        raise ValidationError(
-            "give one of --certificate-sha256, --ca-file, --trust, --insecure", field="tls"
-        )
-    if options["tls_server_name"] and not options["ca_file"]:
-        raise ValidationError("--tls-server-name needs --ca-file", field="tls_server_name")
-    if not options["url"] and not options["ssh_nodes"]:
-        raise ValidationError("give --url, or --ssh-node to go through SSH", field="url")
+    _refuse_conflicts(options)
     url = options["url"]
     if url:
         from ganetiops.rapi.core import normalize_url  # lazy: httpx, start-up
@@ -254,19 +232,7 @@ def add(name: str, **options: Any) -> None:
         fingerprint = normalize_fingerprint(fingerprint)
     if options["trust"]:
         fingerprint = _trust(url, options["yes"])
-    password = None
-    if options["password_env"]:
-        password = PasswordSource("env", options["password_env"])
-    elif options["password_file"]:
-        password = PasswordSource("file", options["password_file"])
-    elif options["password_command"]:
-        password = PasswordSource("command", options["password_command"])
-    elif options["password_keyring"]:
-        password = PasswordSource("keyring", options["password_keyring"])
-    elif options["use_netrc"]:
-        password = PasswordSource("netrc")
-    elif options["password_stdin"]:
-        password = PasswordSource("file", str(_store_password(config.path, name)))
+    password = _password(options, config.path, name)
     ssh = None
     if options["ssh_nodes"]:
         ssh = SshVia(
@@ -300,6 +266,51 @@ def add(name: str, **options: Any) -> None:
             fg="yellow",
             err=True,
         )
+
+
+def _refuse_conflicts(options: dict[str, Any]) -> None:
+    """Refuse options of ``context add`` that exclude each other, or lack their partner."""
+    sources = [
+        k
+        for k in (
+            "password_env",
+            "password_file",
+            "password_command",
+            "password_keyring",
+            "use_netrc",
+            "password_stdin",
+        )
+        if options[k]
+    ]
+    if len(sources) > 1:
+        raise ValidationError("give one password source", field="password")
+    pins = [k for k in ("certificate_sha256", "ca_file", "trust", "insecure") if options[k]]
+    if len(pins) > 1:
+        raise ValidationError(
+            "give one of --certificate-sha256, --ca-file, --trust, --insecure", field="tls"
+        )
+    if options["tls_server_name"] and not options["ca_file"]:
+        raise ValidationError("--tls-server-name needs --ca-file", field="tls_server_name")
+    if not options["url"] and not options["ssh_nodes"]:
+        raise ValidationError("give --url, or --ssh-node to go through SSH", field="url")
+
+
+def _password(options: dict[str, Any], config_path: Path, name: str) -> PasswordSource | None:
+    """The password source the options give (``--password-stdin``: stored in a file now)."""
+    password = None
+    if options["password_env"]:
+        password = PasswordSource("env", options["password_env"])
+    elif options["password_file"]:
+        password = PasswordSource("file", options["password_file"])
+    elif options["password_command"]:
+        password = PasswordSource("command", options["password_command"])
+    elif options["password_keyring"]:
+        password = PasswordSource("keyring", options["password_keyring"])
+    elif options["use_netrc"]:
+        password = PasswordSource("netrc")
+    elif options["password_stdin"]:
+        password = PasswordSource("file", str(_store_password(config_path, name)))
+    return password
 
 
 def _trust(url: str | None, yes: bool) -> str:

@@ -11,7 +11,6 @@ first; ``--plan`` stops there, and all of them ask unless ``--yes``.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import click
@@ -25,6 +24,7 @@ from ganetiops.cli.bootserver import (
     out,
     plan_approved,
     plan_option,
+    publish_option,
     say,
     upload_progress,
 )
@@ -57,12 +57,7 @@ def console_tail(state: State, name: str) -> Any:
 
 @click.command("reimage")
 @click.argument("name")
-@click.option(
-    "--publish",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    metavar="DIR",
-    help="Publish this build of the instance's class first.",
-)
+@publish_option("Publish this build of the instance's class first.")
 @click.option(
     "--class",
     "class_",
@@ -230,7 +225,7 @@ def remove(state: State, /, names: tuple[str, ...], **opts: Any) -> None:
 
 def _plain_remove(state: State, names: tuple[str, ...], opts: dict[str, Any]) -> None:
     """No boot server in the context: remove the instances only."""
-    from ganetiops.netboot.create import PXE_OS  # lazy: netboot room, start-up
+    from ganetiops.netboot.sequence import PXE_OS  # lazy: netboot room, start-up
     from ganetiops.rapi import validate  # lazy: httpx, start-up
 
     client = state.client()

@@ -17,7 +17,6 @@ server connection are :mod:`ganetiops.cli.bootserver`.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import attrs
@@ -31,6 +30,7 @@ from ganetiops.cli.bootserver import (
     out,
     plan_approved,
     plan_option,
+    publish_option,
     say,
     upload_progress,
 )
@@ -110,12 +110,7 @@ PXE_ONLY = ("class_", "publish", "keys", "boot_timeout_given")
     "await-boot NAME clears it later). Plain: print the job id and return.",
 )
 @click.option("--class", "class_", metavar="CLASS", help="pxe: NixOS class (default: short name).")
-@click.option(
-    "--publish",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    metavar="DIR",
-    help="pxe: publish this built class directory first (nix-build result).",
-)
+@publish_option("pxe: publish this built class directory first (nix-build result).")
 @click.option(
     "--keys",
     type=click.Choice(["create", "require", "skip"]),
@@ -372,7 +367,7 @@ def _netboot_create(state: State, name: str, opts: dict[str, Any]) -> None:
 
 def _plain_create(state: State, name: str, os_name: str, opts: dict[str, Any]) -> None:
     """``-o OS`` other than pxe: gnt-instance add."""
-    from ganetiops.netboot.create import refuse_existing  # lazy: netboot room, start-up
+    from ganetiops.netboot.create_plan import refuse_existing  # lazy: netboot room, start-up
 
     kwargs = create_arguments(name, os_name, opts)
     client = state.client()

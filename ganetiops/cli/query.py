@@ -14,19 +14,10 @@ from ganetiops.cli.output import (
     render_table,
 )
 from ganetiops.cli.state import State, pass_state
+from ganetiops.rapi import validate
 
-RESOURCES = (
-    "cluster",
-    "instance",
-    "node",
-    "group",
-    "network",
-    "job",
-    "export",
-    "lock",
-    "os",
-    "filter",
-)
+#: What the query interface answers for (the operation checks the same list).
+RESOURCES = validate.QUERY_RESOURCES
 DEFAULTS = {"job": ("id", "status", "summary"), "filter": ("uuid", "priority", "action")}
 
 

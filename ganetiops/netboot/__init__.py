@@ -13,8 +13,14 @@ This room automates everything around that:
 :mod:`~.keys`                  host identity tarballs (``host_privkey``, ``root_privkey``)
 :mod:`~.wrappers`              MAC wrapper text and the provision flag
 :mod:`~.accesslog`             the boot server's access log (first boots)
-:mod:`~.create`                ``instance create``: plan, then apply
-:mod:`~.lifecycle`             reimage, wipe, remove, await the first boot
+:mod:`~.create_request`        ``instance create``: the request and its own checks
+:mod:`~.create_plan`           ``instance create``: the plan (read-only)
+:mod:`~.create`                ``instance create``: the apply
+:mod:`~.sequence`              steps create, reimage, wipe and remove share
+:mod:`~.reimage`               reimage: a new build, another class, the previous one
+:mod:`~.pins`                  one instance pinned to its class's previous generation
+:mod:`~.lifecycle`             wipe, remove, await the first boot
+:mod:`~.report`                the machine's own boot report
 :mod:`~.osprovider`            install the ``pxe`` provider on nodes over SSH
 :mod:`~.standin`               the lab's firmware stand-in hook (lab only)
 :mod:`~.labclass`              the lab's class directory from Debian packages

@@ -16,18 +16,18 @@ import attrs
 
 from ganetiops.errors import NetbootError, RapiNotFoundError, ValidationError
 from ganetiops.netboot import wrappers
-from ganetiops.netboot.create import (
+from ganetiops.netboot.layout import host_label, mac_hyphens
+from ganetiops.netboot.pins import remove_pin, unused_pins
+from ganetiops.netboot.sequence import (
     DEFAULT_BOOT_TIMEOUT,
     PXE_OS,
     EventSink,
     JobLog,
     PlanStep,
-    _await_fetch,
-    _existing_instance,
+    await_fetch,
+    existing_instance,
     plan_lines,
 )
-from ganetiops.netboot.layout import host_label, mac_hyphens
-from ganetiops.netboot.pins import remove_pin, unused_pins
 from ganetiops.netboot.server import BootServerClient, WrapperState
 from ganetiops.rapi import validate
 
@@ -60,7 +60,7 @@ def find_target(rapi: RapiClient, boot: BootServerClient, name: str) -> Target:
     """The instance ``name`` (by full or short name) and its wrapper, if any."""
     validate.hostname(name, "name")
     short = host_label(name)
-    existing = _existing_instance(rapi, name)
+    existing = existing_instance(rapi, name)
     instance = rapi.instances.get(existing) if existing is not None else None
     mac = instance.nics[0].mac if instance is not None and instance.nics else None
     wrapper = boot.wrapper(mac) if mac else None
@@ -176,7 +176,7 @@ def apply_wipe(
     _power(rapi, plan.target, plan.verb, on_log)
     fetched = None
     if plan.wait:
-        fetched = _await_fetch(boot, mac, position, plan.boot_timeout, say)
+        fetched = await_fetch(boot, mac, position, plan.boot_timeout, say)
         boot.set_flag(mac, False)
         say("clear", "provision flag cleared")
     return WipeResult(plan.target.name, fetched, plan.wait)

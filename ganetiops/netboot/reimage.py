@@ -26,16 +26,6 @@ from ganetiops.netboot.classes import (
     plan_publish,
 )
 from ganetiops.netboot.classes import rollback as classes_rollback
-from ganetiops.netboot.create import (
-    DEFAULT_BOOT_TIMEOUT,
-    EventSink,
-    JobLog,
-    PlanStep,
-    _await_fetch,
-    _publish,
-    await_report,
-    plan_lines,
-)
 from ganetiops.netboot.layout import class_name, pin_key
 from ganetiops.netboot.lifecycle import (
     Target,
@@ -48,6 +38,16 @@ from ganetiops.netboot.lifecycle import (
 )
 from ganetiops.netboot.pins import pin_previous, pinned_sha256, remove_pin, unused_pins
 from ganetiops.netboot.report import BootReport, Diagnose, boot_timeout
+from ganetiops.netboot.sequence import (
+    DEFAULT_BOOT_TIMEOUT,
+    EventSink,
+    JobLog,
+    PlanStep,
+    await_fetch,
+    await_report,
+    plan_lines,
+    publish_class,
+)
 from ganetiops.netboot.server import BootServerClient
 
 if TYPE_CHECKING:
@@ -182,45 +182,11 @@ def plan_reimage(
     _require_pxe(target)
     chained, pinned = _chained(target)
     cls = class_name(class_ or chained or "", "class")
-    if class_wide and not rollback:
-        raise ValidationError("--class-wide goes with --rollback", field="class_wide")
-    if rollback and (publish_dir is not None or (chained and cls != chained)):
-        raise ValidationError(
-            "--rollback returns the instance's class to its previous generation: it takes "
-            "neither --publish nor another --class",
-            field="rollback",
-        )
-    if rollback and pinned is not None:
-        raise ValidationError(
-            f"{target.name} is already pinned to generation {pinned} of class {cls} (rolled "
-            f"back alone): gnt-py instance reimage {target.name} returns it to the current "
-            "generation",
-            field="rollback",
-        )
+    _refuse_options(target, cls, publish_dir=publish_dir, rollback=rollback, class_wide=class_wide)
     _refuse_flagged(target)
-    notes: list[str] = []
-    steps: list[PlanStep] = []
-    plan_pub = None
-    pin = None
-    sha: str | None
-    if publish_dir is not None:
-        plan_pub = plan_publish(boot, find_local_class(publish_dir, cls))
-        sha = plan_pub.local.sha256
-        steps.append(PlanStep("publish", plan_pub.describe()))
-        if not plan_pub.needed:
-            notes.append("the boot server already has this build: the reboot reloads the same")
-    elif rollback:
-        sha, steps, notes, pin = _rollback_source(boot, target, cls, class_wide)
-    else:
-        info = class_info(boot, cls)
-        if info is None or not info.complete:
-            raise ValidationError(
-                f"class {cls} is not published on the boot server"
-                + (": publish it first (--publish DIR)" if chained != cls else ""),
-                field="class",
-            )
-        sha = info.sha256
-        steps.append(PlanStep("class", f"class {cls} as published (sha256 {sha})"))
+    plan_pub, sha, steps, notes, pin = _image_source(
+        boot, target, cls, publish_dir=publish_dir, rollback=rollback, class_wide=class_wide
+    )
     repoint_from = None
     if pin is not None or pinned is not None or (chained and cls != chained):
         repoint_from = f"{chained} generation {pinned}" if pinned else (chained or "?")
@@ -259,6 +225,66 @@ def plan_reimage(
     )
 
 
+def _refuse_options(
+    target: Target, cls: str, *, publish_dir: Path | None, rollback: bool, class_wide: bool
+) -> None:
+    """Refuse the combinations of options that contradict each other or the wrapper."""
+    chained, pinned = _chained(target)
+    if class_wide and not rollback:
+        raise ValidationError("--class-wide goes with --rollback", field="class_wide")
+    if rollback and (publish_dir is not None or (chained and cls != chained)):
+        raise ValidationError(
+            "--rollback returns the instance's class to its previous generation: it takes "
+            "neither --publish nor another --class",
+            field="rollback",
+        )
+    if rollback and pinned is not None:
+        raise ValidationError(
+            f"{target.name} is already pinned to generation {pinned} of class {cls} (rolled "
+            f"back alone): gnt-py instance reimage {target.name} returns it to the current "
+            "generation",
+            field="rollback",
+        )
+
+
+def _image_source(
+    boot: BootServerClient,
+    target: Target,
+    cls: str,
+    *,
+    publish_dir: Path | None,
+    rollback: bool,
+    class_wide: bool,
+) -> tuple[PublishPlan | None, str | None, list[PlanStep], list[str], str | None]:
+    """Where the image comes from: a new build, the previous generation, or the class
+    as published; with its publish plan, sha256, first steps, notes and pin."""
+    chained, _pinned = _chained(target)
+    notes: list[str] = []
+    steps: list[PlanStep] = []
+    plan_pub = None
+    pin = None
+    sha: str | None
+    if publish_dir is not None:
+        plan_pub = plan_publish(boot, find_local_class(publish_dir, cls))
+        sha = plan_pub.local.sha256
+        steps.append(PlanStep("publish", plan_pub.describe()))
+        if not plan_pub.needed:
+            notes.append("the boot server already has this build: the reboot reloads the same")
+    elif rollback:
+        sha, steps, notes, pin = _rollback_source(boot, target, cls, class_wide)
+    else:
+        info = class_info(boot, cls)
+        if info is None or not info.complete:
+            raise ValidationError(
+                f"class {cls} is not published on the boot server"
+                + (": publish it first (--publish DIR)" if chained != cls else ""),
+                field="class",
+            )
+        sha = info.sha256
+        steps.append(PlanStep("class", f"class {cls} as published (sha256 {sha})"))
+    return plan_pub, sha, steps, notes, pin
+
+
 def check_running(report: BootReport, plan: ReimagePlan) -> None:
     """Raise :class:`NetbootError` unless the report shows the planned image running."""
     problems = []
@@ -289,7 +315,7 @@ def apply_reimage(
     mac = plan.target.mac
     assert mac is not None
     if plan.publish is not None:
-        published = _publish(boot, plan.publish, plan.class_name, say, on_upload)
+        published = publish_class(boot, plan.publish, plan.class_name, say, on_upload)
     if plan.rollback:
         rolled = classes_rollback(boot, plan.class_name)
         say("rollback", f"class {plan.class_name}: now serving {rolled.sha256}")
@@ -328,7 +354,7 @@ def apply_reimage(
     if plan.wait:
         assert position is not None
         try:
-            fetched = _await_fetch(boot, mac, position, plan.boot_timeout, say)
+            fetched = await_fetch(boot, mac, position, plan.boot_timeout, say)
         except BootTimeout as exc:
             raise boot_timeout(str(exc), boot.log_since(position)[0], position, diagnose) from None
         if plan.reports:

@@ -239,6 +239,9 @@ def test_host_key_refused_blocks_everything_on_that_node() -> None:
     assert states(p)["check:bet"] == "blocked"
     assert "host key refused (nothing was run on it)" in p.step("check:bet").why
     assert states(p)["node-add:bet"] == "blocked"
+    assert p.step("secondary-ip:bet").state is StepState.BLOCKED
+    assert p.step("secondary-ip:bet").why == "bet failed its checks"
+    assert states(p)["secondary-ip:gimel"] == "to do"
     assert states(p)["init"] == "to do"
     assert p.blocked
 
@@ -249,6 +252,26 @@ def test_unreachable_master_blocks_the_cluster_steps() -> None:
     p = plan(facts)
     assert states(p)["init"] == "blocked"
     assert p.step("node-add:gimel").why == "the master aleph failed its checks"
+    for step in ("known-hosts", "rapi-users", "cluster-params", "distribute"):
+        assert p.step(step).state is StepState.BLOCKED, step
+        assert p.step(step).why == "the master aleph failed its checks"
+        assert p.step(step).actions == ()
+
+
+def test_stale_copy_on_a_failed_node_blocks_the_redistribution() -> None:
+    facts = cluster_facts(list(NODES))
+    facts["dalet"] = attrs.evolve(
+        facts["dalet"],
+        problems={"connect": "timed out"},
+        extra={
+            **facts["dalet"].extra,
+            "rapi_users": FileState(True, "gnt-rapi:gnt-masterd", 0o640, ""),
+        },
+    )
+    step = plan(facts).step("distribute")
+    assert step.state is StepState.BLOCKED
+    assert step.why == "dalet failed its checks"
+    assert step.actions == ()
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,27 +21,21 @@ from ganetiops import errors
 from ganetiops.rapi import RapiClient
 from ganetiops.rapi.core import Budget
 from ganetiops.ssh.tunnel import RapiTunnelTransport, TunnelConnectError
+from tests.unit.rapi_helpers import LoopbackServer
 
 
-class Silent:
+class Silent(LoopbackServer):
     """A TCP server on 127.0.0.1 that accepts and never says a word (TLS hangs)."""
 
     def __init__(self) -> None:
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
         self.accepted: list[socket.socket] = []
-        threading.Thread(target=self.serve, daemon=True).start()
+        super().__init__()
 
-    def serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            self.accepted.append(conn)
+    def handle(self, conn: socket.socket) -> None:
+        self.accepted.append(conn)
 
     def close(self) -> None:
-        self.sock.close()
+        super().close()
         for conn in self.accepted:
             conn.close()
 

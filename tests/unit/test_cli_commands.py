@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from ganetiops.cli import exits
 from ganetiops.cli.app import cli
 from ganetiops.cli.state import run
-from ganetiops.rapi import RapiClient
+from tests.unit.rapi_helpers import use_fake_cluster
 
 INSTANCE_FIELDS = {
     "name": ("Instance", "text"),
@@ -173,22 +173,8 @@ class FakeRapi:
 @pytest.fixture
 def fake(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> FakeRapi:
     server = FakeRapi()
-
-    def make_client(context: Any, **overrides: Any) -> RapiClient:
-        return RapiClient(
-            "https://rapi.test:5080",
-            user="u",
-            password="p",
-            retries=0,
-            transport=httpx.MockTransport(server.handler),
-        )
-
-    monkeypatch.setattr("ganetiops.cli.state.make_client", make_client)
-    config = tmp_path / "config.toml"
-    config.write_text('current-context = "t"\n[contexts.t]\nurl = "https://rapi.test:5080"\n')
-    config.chmod(0o600)
-    monkeypatch.setenv("GANETIOPS_CONFIG", str(config))
-    monkeypatch.delenv("GNTPY_CONTEXT", raising=False)
+    # Looked up at each request: a test may swap server.handler for a fault of its own.
+    use_fake_cluster(monkeypatch, tmp_path, lambda r: server.handler(r), current=True, auth=True)
     return server
 
 

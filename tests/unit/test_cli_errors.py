@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from ganetiops.cli import exits
 from ganetiops.cli.app import cli
 from ganetiops.cli.state import run
 from ganetiops.rapi import RapiClient
+from tests.unit.rapi_helpers import answer_every_request
 from tests.unit.test_rapi_tls import server  # noqa: F401 - the TLS server fixture
 
 
@@ -20,22 +19,7 @@ from tests.unit.test_rapi_tls import server  # noqa: F401 - the TLS server fixtu
 def answering(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[Any]:
     """Every request is answered 200 with ``answer[0]`` (a stand-in for a server that
     answers nonsense: no real Ganeti sends these)."""
-    answer: list[Any] = [5]
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, content=json.dumps(answer[0]).encode())
-
-    def make_client(context: Any, **overrides: Any) -> RapiClient:
-        return RapiClient(
-            "https://rapi.test:5080", retries=0, transport=httpx.MockTransport(handler)
-        )
-
-    monkeypatch.setattr("ganetiops.cli.state.make_client", make_client)
-    config = tmp_path / "config.toml"
-    config.write_text('[contexts.t]\nurl = "https://rapi.test:5080"\n')
-    config.chmod(0o600)
-    monkeypatch.setenv("GANETIOPS_CONFIG", str(config))
-    return answer
+    return answer_every_request(monkeypatch, tmp_path, 5)
 
 
 @pytest.mark.parametrize(

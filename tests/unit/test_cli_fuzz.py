@@ -9,12 +9,10 @@ every TOML type. ``FUZZ_STATS=1`` prints the counts (inputs tried, exit codes se
 from __future__ import annotations
 
 import collections
-import json
 import os
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import tomli_w
 from hypothesis import HealthCheck, given, settings
@@ -23,7 +21,7 @@ from hypothesis import strategies as st
 from ganetiops.cli import exits
 from ganetiops.cli.app import cli
 from ganetiops.cli.state import run
-from ganetiops.rapi import RapiClient
+from tests.unit.rapi_helpers import answer_every_request
 
 DOCUMENTED = {code for code, _name, _meaning in exits.TABLE}
 STATS: collections.Counter[str] = collections.Counter()
@@ -94,23 +92,7 @@ COMMANDS: list[list[str]] = [
 
 @pytest.fixture
 def cluster(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[Any]:
-    answer: list[Any] = [None]
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, content=json.dumps(answer[0]).encode())
-
-    def make_client(context: Any, **overrides: Any) -> RapiClient:
-        return RapiClient(
-            "https://rapi.test:5080", retries=0, transport=httpx.MockTransport(handler)
-        )
-
-    monkeypatch.setattr("ganetiops.cli.state.make_client", make_client)
-    config = tmp_path / "config.toml"
-    config.write_text('[contexts.t]\nurl = "https://rapi.test:5080"\n')
-    config.chmod(0o600)
-    monkeypatch.setenv("GANETIOPS_CONFIG", str(config))
-    monkeypatch.delenv("GNTPY_CONTEXT", raising=False)
-    return answer
+    return answer_every_request(monkeypatch, tmp_path)
 
 
 def _check(code: int, out: str, err: str) -> None:

@@ -238,3 +238,17 @@ def test_every_command_loads_and_has_unique_options() -> None:
         flags = [flag for p in command.params for flag in (*p.opts, *p.secondary_opts)]
         assert len(flags) == len(set(flags)), path
         assert command.help or command.short_help or isinstance(command, click.Group), path
+
+
+def test_query_resources_refused_before_anything_is_sent() -> None:
+    """``gnt-py query list|fields`` offer what the operation accepts, and refuse the rest
+    while parsing (exit 2: no context is even read)."""
+    from click.testing import CliRunner
+
+    from ganetiops.cli.query import query
+
+    runner = CliRunner()
+    for command in ("list", "fields"):
+        result = runner.invoke(query, [command, "nosuchresource"])
+        assert result.exit_code == 2, result.output
+        assert "'filter'" in result.output and "'lock'" in result.output

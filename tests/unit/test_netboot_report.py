@@ -12,7 +12,6 @@ import pytest
 from ganetiops.errors import BootTimeout, NetbootError, ValidationError
 from ganetiops.lab import configs, topology
 from ganetiops.netboot import accesslog
-from ganetiops.netboot.create import check_report
 from ganetiops.netboot.knownhosts import pin_host_key
 from ganetiops.netboot.report import (
     BootReport,
@@ -21,6 +20,7 @@ from ganetiops.netboot.report import (
     root_script,
     wait_report,
 )
+from ganetiops.netboot.sequence import check_report
 from tests.unit.netboot_helpers import FakeBoot
 
 MAC = "aa-00-00-12-ab-cd"

@@ -7,7 +7,6 @@ connection without answering (what a master that dies mid-request looks like).
 from __future__ import annotations
 
 import socket
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,36 +17,29 @@ from ganetiops.cli import exits
 from ganetiops.cli.app import cli
 from ganetiops.cli.state import run
 from ganetiops.rapi import RapiClient
+from tests.unit.rapi_helpers import LoopbackServer
 
 
-class Hangup:
+class Hangup(LoopbackServer):
     """Accepts, reads one request, closes. Counts the requests it read."""
 
     def __init__(self) -> None:
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
         self.requests: list[bytes] = []
-        self.thread = threading.Thread(target=self.serve, daemon=True)
-        self.thread.start()
+        super().__init__()
 
-    def serve(self) -> None:
-        while True:
+    def handle(self, conn: socket.socket) -> None:
+        with conn:
+            conn.settimeout(5)
+            data = b""
             try:
-                conn, _ = self.sock.accept()
+                while b"\r\n\r\n" not in data:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
             except OSError:
-                return
-            with conn:
-                conn.settimeout(5)
-                data = b""
-                try:
-                    while b"\r\n\r\n" not in data:
-                        chunk = conn.recv(65536)
-                        if not chunk:
-                            break
-                        data += chunk
-                except OSError:
-                    pass
-                self.requests.append(data)
+                pass
+            self.requests.append(data)
 
 
 @pytest.fixture

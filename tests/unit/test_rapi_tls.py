@@ -7,6 +7,7 @@ are in tests/integration.
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import ssl
 import subprocess
@@ -34,30 +35,21 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path, str]]:
-    directory = tmp_path_factory.mktemp("tls")
-    key, cert = directory / "key.pem", directory / "cert.pem"
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=ganeti.example.com",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-        ],
-        check=True,
-        capture_output=True,
-    )
+def _openssl(*args: str) -> None:
+    subprocess.run(["openssl", *args], check=True, capture_output=True)
+
+
+def _self_signed(subject: str, key: Path, cert: Path) -> None:
+    """A key and a self-signed certificate for ``subject`` (valid one day)."""
+    _openssl(
+        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+        "-subj", subject, "-keyout", str(key), "-out", str(cert),
+    )  # fmt: skip
+
+
+@contextlib.contextmanager
+def _serving(cert: Path, key: Path) -> Iterator[str]:
+    """A TLS server on loopback with ``cert``, answering every GET; its base URL."""
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
@@ -65,14 +57,19 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:
-        yield (
-            f"https://127.0.0.1:{httpd.server_address[1]}",
-            cert,
-            pem_fingerprint(cert.read_text()),
-        )
+        yield f"https://127.0.0.1:{httpd.server_address[1]}"
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path, str]]:
+    directory = tmp_path_factory.mktemp("tls")
+    key, cert = directory / "key.pem", directory / "cert.pem"
+    _self_signed("/CN=ganeti.example.com", key, cert)
+    with _serving(cert, key) as url:
+        yield url, cert, pem_fingerprint(cert.read_text())
 
 
 def test_fingerprint_pin_accepts_exactly_that_certificate(server: tuple[str, Path, str]) -> None:
@@ -110,29 +107,11 @@ def test_ca_file_checks_the_host_name_and_points_to_pinning(
         assert client.cluster.version() == 2
 
 
-def _openssl(*args: str) -> None:
-    subprocess.run(["openssl", *args], check=True, capture_output=True)
-
-
 @pytest.fixture(scope="module")
 def ca_signed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """A server whose certificate a private CA signed for ``other.example`` only."""
     d = tmp_path_factory.mktemp("ca")
-    _openssl(
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-days",
-        "1",
-        "-subj",
-        "/CN=test CA",
-        "-keyout",
-        str(d / "ca.key"),
-        "-out",
-        str(d / "ca.pem"),
-    )
+    _self_signed("/CN=test CA", d / "ca.key", d / "ca.pem")
     _openssl(
         "req",
         "-newkey",
@@ -163,17 +142,8 @@ def ca_signed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, P
         "-out",
         str(d / "srv.pem"),
     )
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(d / "srv.pem", d / "srv.key")
-    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"https://127.0.0.1:{httpd.server_address[1]}", d / "ca.pem"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with _serving(d / "srv.pem", d / "srv.key") as url:
+        yield url, d / "ca.pem"
 
 
 def test_ca_file_refuses_a_certificate_signed_for_another_host(
