@@ -280,6 +280,21 @@ class DrbdLab:
     ) -> subprocess.CompletedProcess[str]:
         return self.machine(machine).run(command, input=input, check=check)
 
+    def set_link(self, machine: str, network: str, *, up: bool) -> None:
+        """Cut (``up=False``) or restore a VM's link on ``"primary"`` or ``"secondary"``.
+
+        A fault for tests: the VM's tap is set down or up inside the lab's switch
+        namespace (the VM sees its cable pulled; nothing outside the lab changes).
+        """
+        short = machine.removesuffix(f".{topology.DOMAIN}")
+        if short not in NODE_NAMES or network not in ("primary", "secondary"):
+            raise ValidationError(
+                f"no {network!r} link of {machine!r} in DRBD lab {self.name}", field="machine"
+            )
+        self.machine(short)  # the lab is up and the VM alive
+        tap = topology.switch_port(short, network)
+        host.ip_batch([f"link set {tap} {'up' if up else 'down'}"], netns=self.names.switch_netns)
+
     # -- up ---------------------------------------------------------------------------
 
     def up(self, *, bare: bool = False, keep_on_error: bool = False) -> DrbdFacts:
