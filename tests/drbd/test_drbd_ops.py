@@ -326,6 +326,14 @@ def test_verify_disks_is_clean(drbd_lab: DrbdLab) -> None:
         assert problem not in text.lower(), text
 
 
+def test_lab_status_shows_the_cluster(drbd_lab: DrbdLab) -> None:
+    argv = [sys.executable, "-m", "ganetiops.cli", "lab", "--name", drbd_lab.name, "status"]
+    out = _ok(subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False))
+    cluster = drbd_lab.cluster()
+    assert f"cluster {cluster.name}: {cluster.url} (context " in out, out
+    assert re.search(r"^aleph\s+master\s", out, re.M), out
+
+
 def test_down_leaves_nothing(drbd_lab: DrbdLab) -> None:
     if os.environ.get("GANETIOPS_DRBD_LAB_REUSE"):
         pytest.skip("a reused DRBD lab is never taken down")
