@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from ganetiops.lab import topology
 from ganetiops.lab.build import Builder
 from ganetiops.lab.configs import SSH_HOST_KEY_TYPES
@@ -92,3 +94,29 @@ def test_known_hosts_lines_name_every_address(tmp_path: Path) -> None:
     plan = topology.AddressPlan.for_slot(7)
     names = f"bet.{topology.DOMAIN},bet,{plan.primary_ip('bet')},{plan.secondary_ip('bet')}"
     assert f"{names} ssh-ed25519 AAAAbeted25519" in lines
+
+
+def test_a_drbd_lab_context_has_no_namespace_lab_facts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``instance remove`` on a DRBD lab's context asked for the namespace lab's facts
+    (its boot server) and failed with "damaged lab facts ('boot')"; a DRBD lab has none."""
+    from ganetiops.cli.remote import lab_facts_for, ssh_login
+    from ganetiops.config import Context
+    from ganetiops.lab.record import ContextEntry
+
+    monkeypatch.setenv("GANETIOPS_LAB_ROOT", str(tmp_path / "labs"))
+    facts = drbd_facts(tmp_path, 7)
+    url = "https://10.7.100.254:5080"
+    layout = Layout(tmp_path / "labs", "dr1")
+    layout.dir.mkdir(parents=True)
+    record = LabRecord(path=layout.record, name="dr1", slot=7)
+    record.set_facts(json.loads(json.dumps(facts.to_json())))
+    record.set_context(ContextEntry("dr1", str(tmp_path / "config.toml"), url))
+    Path(facts.known_hosts).write_text("\n".join(known_hosts_lines(facts.nodes)) + "\n")
+    context = Context(name="dr1", url=url)
+    assert lab_facts_for(context) is None
+    # What the DRBD commands need of it is still found: the lab's SSH login.
+    settings, user, port = ssh_login(context)
+    assert (user, port) == ("root", 22)
+    assert settings.client_keys == (facts.workstation_key,)
