@@ -120,3 +120,31 @@ def test_a_drbd_lab_context_has_no_namespace_lab_facts(
     settings, user, port = ssh_login(context)
     assert (user, port) == ("root", 22)
     assert settings.client_keys == (facts.workstation_key,)
+
+
+@pytest.mark.parametrize("keep", [False, True])
+def test_failed_up_records_the_error_and_tears_down_unless_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, keep: bool
+) -> None:
+    """The one failed-up handling of both kinds (Lab.failed_up; DrbdLab.up calls it)."""
+    from ganetiops.lab.lab import Lab
+
+    lab = Lab("ns2", 9, root=tmp_path / "labs")
+    lab.layout.dir.mkdir(parents=True)
+    record = LabRecord(path=lab.layout.record, name="ns2", slot=9)
+    torn: list[LabRecord] = []
+
+    def teardown(self: Lab, rec: LabRecord) -> None:
+        torn.append(rec)
+        raise OSError("veth busy")
+
+    monkeypatch.setattr(Lab, "_teardown", teardown)
+    exc = RuntimeError("node add failed")
+    lab.failed_up(record, exc, keep_on_error=keep)
+    saved = LabRecord.load(lab.layout.record)
+    assert saved is not None and (saved.phase, saved.error) == ("failed", "node add failed")
+    if keep:
+        assert torn == [] and not getattr(exc, "__notes__", None)
+    else:
+        assert torn == [record]
+        assert exc.__notes__ == ["removing the failed lab: veth busy"]
