@@ -219,6 +219,7 @@ def test_check_conversion_lets_a_stopped_instance_through() -> None:
     stopped = instance(disk_template="plain", admin_state="down", oper_state=False)
     check_conversion(stopped, "drbd", "bet")
     check_conversion(instance(disk_template="drbd", admin_state="down"), "plain")
+    check_conversion(instance(disk_template="ext", admin_state="down"), "ext")  # a new provider
 
 
 # --- gnt-py --------------------------------------------------------------------------

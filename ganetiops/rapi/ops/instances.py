@@ -811,7 +811,8 @@ def check_conversion(
     ``modify`` checks the arguments alone; this needs the instance (``instances.get``).
     """
     name = instance.name
-    if instance.disk_template == disk_template:
+    if instance.disk_template == disk_template and disk_template != "ext":
+        # ext to ext is Ganeti's one same-template conversion (another provider).
         raise ValidationError(
             f"{name} already has disk template {disk_template}", field="disk_template"
         )
