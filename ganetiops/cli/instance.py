@@ -309,6 +309,12 @@ def migrate(
         "ignore_ipolicy": ignore_ipolicy or None,
     }
     call = state.client().instances.migrate.call(name, **job_kwargs, **jobs.common())
+    if cleanup:
+        # The repair of a failed migration: its DRBD is expected to be in a bad way
+        # (dual primary, disconnected), so the guard would refuse the one fix.
+        confirm(f"Clean up after a failed migration of {name}?", yes)
+        follow_job(state.submit(call), jobs, what=f"migrate --cleanup {name}")
+        return
     from ganetiops.cli.drbd import guard_instance  # lazy: start-up
 
     guard_instance(state, "migrate", name, force=force, target=target_node)
@@ -488,12 +494,14 @@ def deactivate_disks(state: State, name: str, force: bool, yes: bool, jobs: JobO
 
 @instance.command("replace-disks")
 @click.argument("name", shell_complete=complete_instances)
-@click.option("-p", "--on-primary", "mode", flag_value="replace_on_primary")
-@click.option("-s", "--on-secondary", "mode", flag_value="replace_on_secondary")
-@click.option("-a", "--auto", "mode", flag_value="replace_auto", default=True)
+@click.option(
+    "-p", "--on-primary", is_flag=True, help="Rebuild the primary's disks (from the secondary)."
+)
+@click.option("-s", "--on-secondary", is_flag=True, help="Rebuild the secondary's disks.")
+@click.option("-a", "--auto", is_flag=True, help="Rebuild whichever side is faulty (the default).")
 @click.option("-n", "--new-secondary", shell_complete=complete_nodes, help="Move to this node.")
 @click.option("-I", "--iallocator", help="Choose the new secondary with this allocator.")
-@click.option("--disks", metavar="0,1", help="Only these disk indexes.")
+@click.option("--disks", metavar="0,1", help="Only these disk indexes (with -p or -s).")
 @click.option("--early-release", is_flag=True)
 @click.option(
     "--force", is_flag=True, help="Even if DRBD is not healthy (overrides the DRBD guard)."
@@ -504,7 +512,9 @@ def deactivate_disks(state: State, name: str, force: bool, yes: bool, jobs: JobO
 def replace_disks(
     state: State,
     name: str,
-    mode: str,
+    on_primary: bool,
+    on_secondary: bool,
+    auto: bool,
     new_secondary: str | None,
     iallocator: str | None,
     disks: str | None,
@@ -513,12 +523,18 @@ def replace_disks(
     yes: bool,
     jobs: JobOptions,
 ) -> None:
-    """Replace the DRBD disks of an instance (-p, -s, -n NODE, -I ALLOC or -a).
+    """Replace the DRBD disks of an instance: one of -p, -s, -n NODE, -I ALLOC or -a
+    (-a when none is given).
 
     Asks first (or --yes): the instance runs without redundancy meanwhile.
     """
-    if new_secondary or iallocator:
-        mode = "replace_new_secondary"
+    mode = replace_mode(
+        on_primary=on_primary,
+        on_secondary=on_secondary,
+        auto=auto,
+        new_secondary=new_secondary,
+        iallocator=iallocator,
+    )
     indexes = _indexes(disks)
     call = state.client().instances.replace_disks.call(
         name,
@@ -535,6 +551,35 @@ def replace_disks(
     confirm(f"Replace the disks of {name} ({mode})? It has no redundancy until the sync ends.", yes)
     job = state.submit(call)
     follow_job(job, jobs, what=f"replace disks of {name}")
+
+
+def replace_mode(
+    *,
+    on_primary: bool = False,
+    on_secondary: bool = False,
+    auto: bool = False,
+    new_secondary: str | None = None,
+    iallocator: str | None = None,
+) -> str:
+    """The replace-disks mode of gnt-instance's options: at most one of them."""
+    chosen = [
+        (flag, mode)
+        for flag, given, mode in (
+            ("-p", on_primary, "replace_on_primary"),
+            ("-s", on_secondary, "replace_on_secondary"),
+            ("-a", auto, "replace_auto"),
+            ("-n", new_secondary is not None, "replace_new_secondary"),
+            ("-I", iallocator is not None, "replace_new_secondary"),
+        )
+        if given
+    ]
+    if len(chosen) > 1:
+        raise ValidationError(
+            f"replace-disks: give one of -p, -s, -a, -n NODE or -I ALLOC, not "
+            f"{' and '.join(flag for flag, _ in chosen)}",
+            field="mode",
+        )
+    return chosen[0][1] if chosen else "replace_auto"
 
 
 def _indexes(text: str | None) -> list[int] | None:
@@ -655,6 +700,8 @@ def modify(
       gnt-py instance modify web1 -B memory=2G,vcpus=2
       gnt-py instance modify web1 --net add:link=br0
       gnt-py instance modify web1 --disk add:size=10G --hotplug
+      gnt-py instance modify db1 -t drbd -n bet     # stopped: plain -> drbd, secondary bet
+      gnt-py instance modify db1 -t plain           # stopped: drbd -> plain
     """
     changes: dict[str, Any] = {
         "beparams": parse_kv(backend_parameters, "-B") or None,
@@ -671,6 +718,10 @@ def modify(
         "ignore_ipolicy": ignore_ipolicy or None,
     }
     call = state.client().instances.modify.call(name, **changes, **jobs.common())
+    if disk_template:
+        from ganetiops.rapi.ops.instances import check_conversion  # lazy: start-up
+
+        check_conversion(state.client().instances.get(name), disk_template, remote_node)
     losses = _losses(changes)
     if losses:
         confirm(f"Modify {name}: {'; '.join(losses)}?", yes)
@@ -692,7 +743,11 @@ def _losses(changes: dict[str, Any]) -> list[str]:
                 noun = what[:-1].upper() if what == "nics" else what[:-1]
                 out.append(f"{change[0]} {noun} {change[1]}")
     if changes.get("disk_template"):
-        out.append(f"convert its disks to {changes['disk_template']} (it must be stopped)")
+        target = changes["disk_template"]
+        secondary = (
+            f" with secondary {changes['remote_node']}" if changes.get("remote_node") else ""
+        )
+        out.append(f"convert its disks to {target}{secondary}")
     if changes.get("offline"):
         out.append("mark it offline")
     return out

@@ -66,7 +66,9 @@ def lab_facts_for(context: Context) -> Any:
     from ganetiops.lab.facts import LabFacts  # lazy: lab room, start-up
 
     raw = _lab_record_facts(context)
-    return LabFacts.from_json(raw) if raw is not None else None
+    if raw is None or raw.get("kind", "namespace") != "namespace":
+        return None  # not a lab, or a DRBD lab (no boot server: its facts are DrbdFacts)
+    return LabFacts.from_json(raw)
 
 
 def _lab_record_facts(context: Context) -> dict[str, Any] | None:

@@ -45,7 +45,14 @@ import attrs
 from ganetiops.errors import LabError
 from ganetiops.lab import configs, host, ovn_chassis, procs, topology
 from ganetiops.lab.configs import Bind, Command, Mkdir, Step, Symlink, Tmpfs
-from ganetiops.lab.facts import BootFacts, LabFacts, NodeFacts
+from ganetiops.lab.facts import (
+    BootFacts,
+    LabFacts,
+    host_keys,
+    known_hosts_lines,
+    node_facts,
+    shared_fields,
+)
 from ganetiops.lab.layout import Layout
 from ganetiops.lab.machine import Machine, spawn_recorded
 from ganetiops.lab.record import LabRecord, RouteEntry
@@ -492,14 +499,7 @@ class Builder:
     def facts(self) -> LabFacts:
         """The lab's facts as built (no cluster yet)."""
         nodes = tuple(
-            NodeFacts(
-                name=name,
-                fqdn=topology.fqdn(name),
-                primary_ip=self.plan.primary_ip(name),
-                secondary_ip=self.plan.secondary_ip(name),
-                host_keys=self._host_keys(name),
-                netns=self.names.netns(name),
-            )
+            node_facts(self.plan, name, keys=self._host_keys(name), netns=self.names.netns(name))
             for name in self.plan.nodes
         )
         boot_dir = self.layout.machine(topology.BOOT)
@@ -517,37 +517,26 @@ class Builder:
             netns=self.names.netns(topology.BOOT),
         )
         dalet = self.plan.primary_ip(topology.OVN_NODE)
-        return LabFacts(
+        shared = shared_fields(
+            self.plan,
+            self.layout,
             name=self.names.lab,
-            slot=self.plan.slot,
-            domain=topology.DOMAIN,
-            state_dir=str(self.layout.dir),
-            primary_network=str(self.plan.primary),
-            secondary_network=str(self.plan.secondary),
-            workstation_ip=self.plan.workstation_ip,
             workstation_link=self.names.workstation_link,
             nodes=nodes,
+        )
+        return LabFacts(
+            **shared,
             boot=boot,
-            root_key=str(self.layout.root_key),
-            workstation_key=str(self.layout.workstation_key),
-            known_hosts=str(self.layout.known_hosts),
             ovn_nb=f"tcp:{dalet}:{topology.OVN_NB_PORT}",
             ovn_sb=f"tcp:{dalet}:{topology.OVN_SB_PORT}",
         )
 
     def _host_keys(self, machine: str) -> dict[str, str]:
-        keys = {}
-        for kind in configs.SSH_HOST_KEY_TYPES:
-            line = _read_pub(self.layout.machine(machine) / "etc-ssh" / f"ssh_host_{kind}_key")
-            keys[line.split()[0]] = " ".join(line.split()[:2])
-        return keys
+        return host_keys(self.layout.machine(machine) / "etc-ssh")
 
     def write_known_hosts(self, facts: LabFacts) -> None:
         """The host-side known_hosts: every machine under its FQDN, name and addresses."""
-        lines = []
-        for node in facts.nodes:
-            names = [node.fqdn, node.name, node.primary_ip, node.secondary_ip]
-            lines += [configs.known_hosts_line(names, key) for key in node.host_keys.values()]
+        lines = known_hosts_lines(facts.nodes)
         boot = facts.boot
         lines += [
             configs.known_hosts_line([boot.fqdn, boot.name, boot.ip], key)

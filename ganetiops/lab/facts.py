@@ -8,12 +8,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from ganetiops.config.secrets import Secret
 from ganetiops.errors import LabError
+from ganetiops.lab import topology
+
+if TYPE_CHECKING:
+    from ganetiops.lab.layout import Layout
+    from ganetiops.lab.topology import AddressPlan
 
 
 @attrs.frozen
@@ -143,3 +148,67 @@ class LabFacts:
             )
         except (KeyError, TypeError) as exc:
             raise LabError(f"damaged lab facts ({exc})") from None
+
+
+# --- what every kind of lab shares (the namespace lab's build, the DRBD lab's VMs) ------
+
+
+def host_keys(directory: Path) -> dict[str, str]:
+    """The public host keys in ``directory`` (``ssh_host_<kind>_key.pub``), by type:
+    ``{"ssh-ed25519": "ssh-ed25519 AAAA..."}`` (the comment dropped)."""
+    from ganetiops.lab.configs import SSH_HOST_KEY_TYPES  # lazy: TLS helpers, start-up
+
+    keys = {}
+    for kind in SSH_HOST_KEY_TYPES:
+        words = (directory / f"ssh_host_{kind}_key.pub").read_text().split()
+        keys[words[0]] = " ".join(words[:2])
+    return keys
+
+
+def node_facts(plan: AddressPlan, name: str, *, keys: dict[str, str], netns: str) -> NodeFacts:
+    """One node of the address plan, with its host keys and network namespace."""
+    return NodeFacts(
+        name=name,
+        fqdn=topology.fqdn(name),
+        primary_ip=plan.primary_ip(name),
+        secondary_ip=plan.secondary_ip(name),
+        host_keys=keys,
+        netns=netns,
+    )
+
+
+def shared_fields(
+    plan: AddressPlan,
+    layout: Layout,
+    *,
+    name: str,
+    workstation_link: str,
+    nodes: tuple[NodeFacts, ...],
+) -> dict[str, Any]:
+    """The fields of :class:`LabFacts` that every kind of lab's facts has (the DRBD lab's
+    ``DrbdFacts`` too), from the address plan and the state layout."""
+    return {
+        "name": name,
+        "slot": plan.slot,
+        "domain": topology.DOMAIN,
+        "state_dir": str(layout.dir),
+        "primary_network": str(plan.primary),
+        "secondary_network": str(plan.secondary),
+        "workstation_ip": plan.workstation_ip,
+        "workstation_link": workstation_link,
+        "nodes": nodes,
+        "root_key": str(layout.root_key),
+        "workstation_key": str(layout.workstation_key),
+        "known_hosts": str(layout.known_hosts),
+    }
+
+
+def known_hosts_lines(nodes: tuple[NodeFacts, ...]) -> list[str]:
+    """known_hosts lines: every node's keys under its FQDN, short name and addresses."""
+    from ganetiops.lab.configs import known_hosts_line  # lazy: TLS helpers, start-up
+
+    lines = []
+    for node in nodes:
+        names = [node.fqdn, node.name, node.primary_ip, node.secondary_ip]
+        lines += [known_hosts_line(names, key) for key in node.host_keys.values()]
+    return lines

@@ -264,14 +264,20 @@ class Lab:
                     self._write_context(record, facts)
                 record.set_phase("up")
             except BaseException as exc:
-                record.set_phase("failed", error=str(exc) or type(exc).__name__)
-                if not keep_on_error:
-                    try:
-                        self._teardown(record)
-                    except (GanetiOpsError, OSError) as cleanup:
-                        exc.add_note(f"removing the failed lab: {cleanup}")
+                self.failed_up(record, exc, keep_on_error=keep_on_error)
                 raise
         return facts
+
+    def failed_up(self, record: LabRecord, exc: BaseException, *, keep_on_error: bool) -> None:
+        """What a failed ``up`` of any kind of lab does before re-raising ``exc``: the
+        record says ``failed`` with the error; unless ``keep_on_error`` everything created
+        is removed again, a failure of that removal added to ``exc`` as a note."""
+        record.set_phase("failed", error=str(exc) or type(exc).__name__)
+        if not keep_on_error:
+            try:
+                self._teardown(record)
+            except (GanetiOpsError, OSError) as cleanup:
+                exc.add_note(f"removing the failed lab: {cleanup}")
 
     def _claim(self, bare: bool) -> tuple[LabRecord, Builder]:
         """Choose the slot, check its prefixes are free, write the record, close routes."""

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 import attrs
 
 from ganetiops.errors import LabError
 from ganetiops.lab import procs, topology
 from ganetiops.lab.build import HOLDER
-from ganetiops.lab.facts import LabFacts
+from ganetiops.lab.facts import ClusterFacts, LabFacts
 from ganetiops.lab.record import LabRecord
 
 if TYPE_CHECKING:
@@ -36,6 +36,15 @@ class MachineStatus:
     daemons: tuple[str, ...]
 
 
+class AnyLabFacts(Protocol):
+    """What status shows of any kind of lab's facts (namespace ``LabFacts``, DRBD's own)."""
+
+    @property
+    def cluster(self) -> ClusterFacts | None: ...
+
+    def to_json(self) -> dict[str, Any]: ...
+
+
 @attrs.frozen
 class LabStatus:
     """A lab as it is now; ``phase`` is ``down`` when it does not exist."""
@@ -48,7 +57,7 @@ class LabStatus:
     machines: tuple[MachineStatus, ...] = ()
     context: str | None = None
     error: str | None = None
-    facts: LabFacts | None = None
+    facts: AnyLabFacts | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Plain data for ``--format json``: paths to secrets, never secrets."""

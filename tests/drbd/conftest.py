@@ -7,9 +7,10 @@ This directory runs on its own, in parallel with the namespace suite if wanted::
 ``drbd_lab``
     A fresh DRBD lab named ``GANETIOPS_DRBD_LAB`` (default: the first 8 characters of
     ``GANETIOPS_LAB`` + ``xd``, e.g. ``labxd``, which ``.ci/run``'s cleanup also takes
-    down), brought up once per module by the project's own bootstrap and taken down at
-    the end. ``GANETIOPS_DRBD_LAB_REUSE=<name>`` uses that running DRBD lab as it is and
-    never takes it down.
+    down), on slot ``GANETIOPS_DRBD_LAB_SLOT`` when set (else a free one), brought up once
+    per module by the project's own bootstrap and taken down at the end.
+    ``GANETIOPS_DRBD_LAB_REUSE=<name>`` uses that running DRBD lab as it is and never
+    takes it down.
 ``rapi``
     A blocking client for the lab's write user (pinned certificate).
 
@@ -34,6 +35,7 @@ from ganetiops.rapi import RapiClient
 ENV_NAME = "GANETIOPS_DRBD_LAB"
 ENV_REUSE = "GANETIOPS_DRBD_LAB_REUSE"
 ENV_RELEASE = "GANETIOPS_DRBD_RELEASE"
+ENV_SLOT = "GANETIOPS_DRBD_LAB_SLOT"
 
 
 def drbd_lab_name() -> str:
@@ -65,7 +67,14 @@ def drbd_lab(pytestconfig: pytest.Config) -> Iterator[DrbdLab]:
             pytest.fail(f"{ENV_REUSE}={reuse}: no DRBD lab of that name is up with a cluster")
         yield existing
         return
-    lab = DrbdLab(drbd_lab_name(), release=release, progress=lambda s: _say(pytestconfig, s))
+    # Its own variable: GANETIOPS_LAB_SLOT is the namespace lab's, which runs beside.
+    slot_text = os.environ.get(ENV_SLOT)
+    lab = DrbdLab(
+        drbd_lab_name(),
+        int(slot_text) if slot_text else None,
+        release=release,
+        progress=lambda s: _say(pytestconfig, s),
+    )
     if lab.record() is not None:
         pytest.fail(f"lab {lab.name} exists: take it down (gnt-py lab --name {lab.name} down)")
     started = time.monotonic()

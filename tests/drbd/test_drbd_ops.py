@@ -3,7 +3,12 @@
 One instance (``inst1``, a 256 MiB drbd disk, fake hypervisor) goes through the
 scenario in order: create with an explicit secondary, failover, migrate, replace-disks
 on the secondary, a new secondary (the third node), node evacuation of secondaries,
-grow-disk, verify-disks; then the lab goes down and nothing of it remains. Each step
+grow-disk; then gnt-py's own commands: replace-disks ``-a`` (nothing to do) and ``-p``,
+replication cut for real (bet's secondary link down: read from the nodes, migrate and
+failover refused without ``--force``, resync once the link is back), migrate
+``--cleanup``, a conversion refused while running, stop, deactivate-disks and
+activate-disks, conversion drbd -> plain -> drbd (restarted); verify-disks; then the lab
+goes down and nothing of it remains. Each step
 checks what Ganeti reports through RAPI *and* what the nodes' kernels show (``/proc/drbd``,
 ``lvs``), so a request that Ganeti accepted but that did not do the thing fails.
 
@@ -12,11 +17,19 @@ The tests depend on their order (one tier per module keeps CI lean).
 
 from __future__ import annotations
 
+import json
 import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from ganetiops.cli import exits
 from ganetiops.lab import host, procs
 from ganetiops.lab.vm import DrbdLab
 from ganetiops.lab.vm.drbdlab import ROLE
@@ -140,12 +153,195 @@ def test_grow_disk_waits_for_sync(drbd_lab: DrbdLab, rapi: RapiClient) -> None:
         assert "ds:UpToDate/UpToDate" in _drbd_state(drbd_lab, node)
 
 
+# --- the operations of gnt-py itself, on the same instance ------------------------------
+
+
+def gnt(lab: DrbdLab, *args: str, timeout: float = JOB_TIMEOUT) -> subprocess.CompletedProcess[str]:
+    """gnt-py as a user runs it, on the lab's context (written by the lab's bootstrap)."""
+    argv = [sys.executable, "-m", "ganetiops.cli", "--context", lab.name, *args]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def _ok(done: subprocess.CompletedProcess[str]) -> str:
+    assert done.returncode == 0, f"exit {done.returncode}\n{done.stdout}\n{done.stderr}"
+    return done.stdout
+
+
+def _minors(lab: DrbdLab, node: str) -> list[str]:
+    """The configured DRBD minors' lines of ``/proc/drbd`` (none once disks are down)."""
+    return [line for line in _drbd_state(lab, node).splitlines() if MINOR_LINE.match(line)]
+
+
+MINOR_LINE = re.compile(r"^\s*\d+: cs:")
+
+
+def _health(lab: DrbdLab) -> dict[str, Any]:
+    """``gnt-py drbd status`` for the instance, read from the nodes over SSH."""
+    fields = ("-o", "name,state,oos,detail", "--format", "json")
+    out = _ok(gnt(lab, "drbd", "status", *fields, INSTANCE))
+    (record,) = json.loads(out)
+    return dict(record)
+
+
+def _in_sync(lab: DrbdLab, nodes: tuple[str, ...] = ("aleph", "bet")) -> None:
+    for node in nodes:
+        state = _drbd_state(lab, node)
+        assert "cs:Connected" in state and "ds:UpToDate/UpToDate" in state, (node, state)
+
+
+def test_replace_disks_auto_on_a_healthy_instance_changes_nothing(
+    drbd_lab: DrbdLab, rapi: RapiClient
+) -> None:
+    before = {n: _data_lv_uuids(drbd_lab, n) for n in ("aleph", "bet")}
+    _ok(gnt(drbd_lab, "instance", "replace-disks", INSTANCE, "-a", "--yes"))
+    assert {n: _data_lv_uuids(drbd_lab, n) for n in ("aleph", "bet")} == before
+    assert _placement(rapi) == (ALEPH, (BET,))
+    _in_sync(drbd_lab)
+
+
+def test_replace_disks_on_the_primary(drbd_lab: DrbdLab, rapi: RapiClient) -> None:
+    primary, secondary = _data_lv_uuids(drbd_lab, "aleph"), _data_lv_uuids(drbd_lab, "bet")
+    _ok(gnt(drbd_lab, "instance", "replace-disks", INSTANCE, "-p", "--yes"))
+    assert _placement(rapi) == (ALEPH, (BET,))
+    after = _data_lv_uuids(drbd_lab, "aleph")
+    assert after and after != primary, "the primary's volumes were not replaced"
+    assert _data_lv_uuids(drbd_lab, "bet") == secondary, "the secondary's volumes changed"
+    _in_sync(drbd_lab)
+    assert "ro:Primary/Secondary" in _drbd_state(drbd_lab, "aleph")
+
+
+def _changes(rapi: RapiClient) -> set[int]:
+    """Ids of the jobs that change something (the DRBD reads submit instance-info jobs,
+    ``INSTANCE_QUERY_DATA``; those are reads)."""
+    return {
+        j.id
+        for j in rapi.jobs.list()
+        if j.id is not None and not all(s.startswith("INSTANCE_QUERY_DATA") for s in j.summary)
+    }
+
+
+def _wait(what: str, check: Callable[[], bool], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"not {what} after {timeout:.0f} s"
+        time.sleep(2)
+
+
+def test_cut_replication_is_read_from_the_nodes_and_guarded(
+    drbd_lab: DrbdLab, rapi: RapiClient
+) -> None:
+    """Issue 14 on real DRBD (and issue 17's first fault on this tier): bet's cable on the
+    secondary network is pulled inside the switch namespace; the primary keeps writing."""
+    (line,) = _minors(drbd_lab, "aleph")
+    minor = line.split(":")[0].strip()
+    drbd_lab.set_link("bet", "secondary", up=False)
+    try:
+        _wait(
+            "disconnected",
+            lambda: "cs:Connected" not in _drbd_state(drbd_lab, "aleph"),
+            timeout=180,
+        )
+        # Writes while the peer is away are what a resync must carry over.
+        drbd_lab.run(
+            "aleph",
+            ["dd", "if=/dev/urandom", f"of=/dev/drbd{minor}", "bs=1M", "count=16", "oflag=direct"],
+        )
+        health = _health(drbd_lab)
+        assert health["state"] in ("disconnected", "degraded"), health
+        assert health["oos"] and health["oos"] >= 16 * 1024, health
+        jobs = _changes(rapi)
+        for operation in ("migrate", "failover"):
+            done = gnt(drbd_lab, "instance", operation, INSTANCE, "--yes")
+            text = done.stderr
+            assert done.returncode == exits.USAGE, (operation, done.returncode, text)
+            assert f"{operation} refused: {INSTANCE} is {health['state']}" in text, text
+            assert "--force" in text, text
+        forced = gnt(drbd_lab, "instance", "migrate", INSTANCE, "--force", "--plan", "--yes")
+        assert forced.returncode == 0, forced.stderr
+        assert "WARNING" in forced.stderr and "--force" in forced.stderr, forced.stderr
+        assert _changes(rapi) == jobs, "a refused (or planned) operation sent a job"
+    finally:
+        drbd_lab.set_link("bet", "secondary", up=True)
+    seen: set[str] = set()
+
+    def healthy() -> bool:
+        seen.add(str(_health(drbd_lab)["state"]))
+        return "healthy" in seen
+
+    _wait("back in sync", healthy, timeout=600)
+    _in_sync(drbd_lab)
+    assert " oos:0" in _drbd_state(drbd_lab, "aleph")
+    assert _placement(rapi) == (ALEPH, (BET,))
+
+
+def test_migrate_cleanup_reconnects_the_disks(drbd_lab: DrbdLab, rapi: RapiClient) -> None:
+    done = _ok(gnt(drbd_lab, "instance", "migrate", INSTANCE, "--cleanup", "--yes"))
+    assert _placement(rapi) == (ALEPH, (BET,)), done
+    _in_sync(drbd_lab)
+    assert "ro:Primary/Secondary" in _drbd_state(drbd_lab, "aleph")
+
+
+def test_conversion_of_the_running_instance_is_refused(drbd_lab: DrbdLab, rapi: RapiClient) -> None:
+    jobs = set(rapi.jobs.ids())
+    done = gnt(drbd_lab, "instance", "modify", INSTANCE, "-t", "plain", "--yes")
+    assert done.returncode == exits.USAGE, done.stderr
+    assert "is running: a disk template conversion needs it stopped" in done.stderr
+    assert set(rapi.jobs.ids()) == jobs  # not even a read job: RAPI's instance answer
+
+
+def test_deactivate_then_activate_disks(drbd_lab: DrbdLab, rapi: RapiClient) -> None:
+    _ok(gnt(drbd_lab, "instance", "stop", INSTANCE, "--yes"))
+    assert not rapi.instances.get(INSTANCE).oper_state
+    _ok(gnt(drbd_lab, "instance", "deactivate-disks", INSTANCE, "--yes"))
+    for node in ("aleph", "bet"):
+        assert not _minors(drbd_lab, node), (node, _drbd_state(drbd_lab, node))
+    out = _ok(gnt(drbd_lab, "instance", "activate-disks", INSTANCE))
+    assert re.search(rf"^{re.escape(ALEPH)}:disk/0:/dev/drbd\d+$", out, re.M), out
+    _in_sync(drbd_lab)
+
+
+def test_convert_drbd_to_plain(drbd_lab: DrbdLab, rapi: RapiClient) -> None:
+    _ok(gnt(drbd_lab, "instance", "modify", INSTANCE, "-t", "plain", "--yes"))
+    inst = rapi.instances.get(INSTANCE)
+    assert (inst.disk_template, inst.pnode, inst.snodes) == ("plain", ALEPH, ())
+    assert _data_lvs(drbd_lab, "aleph"), "the primary lost its data volume"
+    assert not _data_lvs(drbd_lab, "bet"), "the old secondary kept its volume"
+    assert not any(n.endswith("_meta") for n in _lvs(drbd_lab, "aleph")), "DRBD metadata left"
+    assert not _minors(drbd_lab, "aleph") and not _minors(drbd_lab, "bet")
+
+
+def test_convert_plain_to_drbd_then_start(drbd_lab: DrbdLab, rapi: RapiClient) -> None:
+    done = gnt(drbd_lab, "instance", "modify", INSTANCE, "-t", "drbd", "-n", ALEPH, "--yes")
+    assert done.returncode == exits.USAGE, done.stderr
+    assert f"the new secondary {ALEPH} is {INSTANCE}'s primary node" in done.stderr
+    _ok(gnt(drbd_lab, "instance", "modify", INSTANCE, "-t", "drbd", "-n", BET, "--yes"))
+    inst = rapi.instances.get(INSTANCE)
+    assert (inst.disk_template, inst.pnode, inst.snodes) == ("drbd", ALEPH, (BET,))
+    assert inst.disks[0].size == 384
+    for node in ("aleph", "bet"):
+        sizes = [size for name, size in _lvs(drbd_lab, node).items() if name.endswith("_data")]
+        assert sizes == [384], (node, sizes)
+    _ok(gnt(drbd_lab, "instance", "start", INSTANCE))
+    assert rapi.instances.get(INSTANCE).oper_state
+    _in_sync(drbd_lab)
+    assert "ro:Primary/Secondary" in _drbd_state(drbd_lab, "aleph")
+    assert _health(drbd_lab)["state"] == "healthy"
+
+
 def test_verify_disks_is_clean(drbd_lab: DrbdLab) -> None:
     done = drbd_lab.run("aleph", ["gnt-cluster", "verify-disks"], check=False)
     text = done.stdout + done.stderr
     assert done.returncode == 0, text
     for problem in ("degraded", "missing", "error", "need activate"):
         assert problem not in text.lower(), text
+
+
+def test_lab_status_shows_the_cluster(drbd_lab: DrbdLab) -> None:
+    argv = [sys.executable, "-m", "ganetiops.cli", "lab", "--name", drbd_lab.name, "status"]
+    out = _ok(subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False))
+    cluster = drbd_lab.cluster()
+    assert f"cluster {cluster.name}: {cluster.url} (context " in out, out
+    assert re.search(r"^aleph\s+master\s", out, re.M), out
 
 
 def test_down_leaves_nothing(drbd_lab: DrbdLab) -> None:

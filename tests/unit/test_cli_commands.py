@@ -491,7 +491,6 @@ def test_plain_only_flags_are_refused_for_pxe(fake: FakeRapi) -> None:
         (["instance", "replace-disks", "web1", "-s"], "Replace the disks of web1"),
         (["instance", "modify", "web1", "--disk", "1:remove"], "remove disk 1"),
         (["instance", "modify", "web1", "--net", "0:remove"], "remove NIC 0"),
-        (["instance", "modify", "web1", "-t", "plain", "-n", "bet"], "convert its disks"),
         (["instance", "modify", "web1", "--offline"], "mark it offline"),
     ],
 )

@@ -29,9 +29,16 @@ from typing import Any, Final
 
 import attrs
 
-from ganetiops.errors import GanetiOpsError, LabError, ValidationError
+from ganetiops.errors import LabError, ValidationError
 from ganetiops.lab import configs, host, procs, topology
-from ganetiops.lab.facts import ClusterFacts, NodeFacts
+from ganetiops.lab.facts import (
+    ClusterFacts,
+    NodeFacts,
+    host_keys,
+    known_hosts_lines,
+    node_facts,
+    shared_fields,
+)
 from ganetiops.lab.lab import Lab, _flock
 from ganetiops.lab.machine import Machine, spawn_recorded
 from ganetiops.lab.record import LabRecord, ProcessEntry
@@ -280,6 +287,21 @@ class DrbdLab:
     ) -> subprocess.CompletedProcess[str]:
         return self.machine(machine).run(command, input=input, check=check)
 
+    def set_link(self, machine: str, network: str, *, up: bool) -> None:
+        """Cut (``up=False``) or restore a VM's link on ``"primary"`` or ``"secondary"``.
+
+        A fault for tests: the VM's tap is set down or up inside the lab's switch
+        namespace (the VM sees its cable pulled; nothing outside the lab changes).
+        """
+        short = machine.removesuffix(f".{topology.DOMAIN}")
+        if short not in NODE_NAMES or network not in ("primary", "secondary"):
+            raise ValidationError(
+                f"no {network!r} link of {machine!r} in DRBD lab {self.name}", field="machine"
+            )
+        self.machine(short)  # the lab is up and the VM alive
+        tap = topology.switch_port(short, network)
+        host.ip_batch([f"link set {tap} {'up' if up else 'down'}"], netns=self.names.switch_netns)
+
     # -- up ---------------------------------------------------------------------------
 
     def up(self, *, bare: bool = False, keep_on_error: bool = False) -> DrbdFacts:
@@ -320,9 +342,12 @@ class DrbdLab:
                 started = time.monotonic()
                 with procs.timed("VMs"):
                     self._start_vms(record, plan, vms, image)
+                    facts = self._facts(plan, image)  # the host keys the seeds carry
+                    base.layout.known_hosts.write_text(
+                        "\n".join(known_hosts_lines(facts.nodes)) + "\n"
+                    )
                     self._wait_for_ssh(record, vms)
                 self.progress(f"VMs answer on SSH after {time.monotonic() - started:.0f} s")
-                facts = self._facts(plan, image)
                 record.set_facts(facts.to_json())
                 if not bare:
                     from ganetiops.lab.vm.cluster import create_cluster  # lazy: lab room, start-up
@@ -334,12 +359,7 @@ class DrbdLab:
                     self._write_context(record, facts)
                 record.set_phase("up")
             except BaseException as exc:
-                record.set_phase("failed", error=str(exc) or type(exc).__name__)
-                if not keep_on_error:
-                    try:
-                        base._teardown(record)
-                    except (GanetiOpsError, OSError) as cleanup:
-                        exc.add_note(f"removing the failed lab: {cleanup}")
+                base.failed_up(record, exc, keep_on_error=keep_on_error)
                 raise
         return facts
 
@@ -421,8 +441,7 @@ class DrbdLab:
         vm.seed.chmod(0o600)
 
     def _wait_for_ssh(self, record: LabRecord, vms: Sequence[qemu.VmSpec]) -> None:
-        """Each VM's sshd answering with the host key the lab gave it."""
-        self._write_known_hosts(vms)
+        """Each VM's sshd answering with the host key the lab gave it (in known_hosts)."""
         for vm in vms:
             self.check_route(vm.primary_ip)
         pending = {vm.name: vm for vm in vms}
@@ -459,49 +478,30 @@ class DrbdLab:
             if pending:
                 time.sleep(1.0)
 
-    def _write_known_hosts(self, vms: Sequence[qemu.VmSpec]) -> None:
-        lines = []
-        for vm in vms:
-            names = [vm.fqdn, vm.name, vm.primary_ip, vm.secondary_ip]
-            for kind in configs.SSH_HOST_KEY_TYPES:
-                pub = Path(vm.directory / "ssh" / f"ssh_host_{kind}_key.pub").read_text()
-                lines.append(configs.known_hosts_line(names, pub))
-        self.layout.known_hosts.write_text("\n".join(lines) + "\n")
-
     def _facts(self, plan: topology.AddressPlan, image: images.Image) -> DrbdFacts:
-        nodes = []
-        for name in NODE_NAMES:
-            host_keys = {}
-            for kind in configs.SSH_HOST_KEY_TYPES:
-                pub = (self.layout.machine(name) / "ssh" / f"ssh_host_{kind}_key.pub").read_text()
-                host_keys[pub.split()[0]] = " ".join(pub.split()[:2])
-            nodes.append(
-                NodeFacts(
-                    name=name,
-                    fqdn=topology.fqdn(name),
-                    primary_ip=plan.primary_ip(name),
-                    secondary_ip=plan.secondary_ip(name),
-                    host_keys=host_keys,
-                    netns=self.names.switch_netns,
-                )
+        """The lab's facts from the host keys its seeds carry (no cluster yet)."""
+        nodes = tuple(
+            node_facts(
+                plan,
+                name,
+                keys=host_keys(self.layout.machine(name) / "ssh"),
+                netns=self.names.switch_netns,
             )
-        return DrbdFacts(
+            for name in NODE_NAMES
+        )
+        shared = shared_fields(
+            plan,
+            self.layout,
             name=self.name,
+            workstation_link=self.names.workstation_link,
+            nodes=nodes,
+        )
+        return DrbdFacts(
+            **shared,
             kind=KIND,
-            slot=plan.slot,
             release=image.spec.release,
             ganeti=images.RELEASES[image.spec.release],
             image=str(image.path),
-            domain=topology.DOMAIN,
-            state_dir=str(self.layout.dir),
-            primary_network=str(plan.primary),
-            secondary_network=str(plan.secondary),
-            workstation_ip=plan.workstation_ip,
-            workstation_link=self.names.workstation_link,
-            nodes=tuple(nodes),
-            root_key=str(self.layout.root_key),
-            workstation_key=str(self.layout.workstation_key),
-            known_hosts=str(self.layout.known_hosts),
             volume_group=qemu.VOLUME_GROUP,
         )
 
@@ -562,6 +562,7 @@ class DrbdLab:
             machines=machines,
             context=record.context.name if record.context else None,
             error=record.error,
+            facts=DrbdFacts.from_json(record.facts) if record.facts else None,
         )
 
     def _roles(self, alive: dict[str, bool]) -> dict[str, str]:

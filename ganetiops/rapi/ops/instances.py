@@ -443,6 +443,24 @@ class Instances(Tagged[M]):
             )
         if remote_node and iallocator:
             raise ValidationError("give remote_node or iallocator, not both", field="iallocator")
+        if mode != "replace_new_secondary" and (remote_node or iallocator):
+            # Ganeti's LUInstanceReplaceDisks.CheckArguments refuses it too, as a failed job.
+            raise ValidationError(
+                f"remote_node and iallocator choose a new secondary: they need "
+                f"mode='replace_new_secondary', not {mode!r}",
+                field="remote_node",
+            )
+        if remote_node is not None:
+            validate.hostname(remote_node, "remote_node")
+        if disks is not None:
+            if mode in ("replace_auto", "replace_new_secondary"):
+                # TLReplaceDisks: "Cannot specify disks to be replaced".
+                raise ValidationError(
+                    f"disks: {mode} replaces what it must (auto) or every disk (new "
+                    "secondary); choose disks only with replace_on_primary/secondary",
+                    field="disks",
+                )
+            disks = _disk_indexes(disks)
         return Params(
             body=body_of(
                 mode=mode,
@@ -562,7 +580,27 @@ class Instances(Tagged[M]):
         ignore_hvversions: bool | None = None,
         **common: Unpack[JobCommon],
     ) -> Params[None]:
-        """Move a running instance to its secondary (drbd) or ``target_node`` (shared storage)."""
+        """Move a running instance to its secondary (drbd) or ``target_node`` (shared storage).
+
+        ``cleanup`` recovers from a failed migration (where the instance runs is found out,
+        the configuration and the disks are set right): it moves nothing, so it takes no
+        ``target_node``, ``iallocator`` or ``allow_failover``.
+        """
+        if cleanup:
+            given = [
+                k
+                for k, v in (
+                    ("target_node", target_node),
+                    ("iallocator", iallocator),
+                    ("allow_failover", allow_failover),
+                )
+                if v
+            ]
+            if given:
+                raise ValidationError(
+                    f"cleanup moves nothing: it takes no {' or '.join(given)}",
+                    field=given[0],
+                )
         return Params(
             body=migration(mode, target_node, iallocator)
             | body_of(
@@ -666,6 +704,19 @@ class Instances(Tagged[M]):
                     f"converting to {disk_template} needs remote_node or iallocator",
                     field="remote_node",
                 )
+            if remote_node and iallocator:
+                raise ValidationError(
+                    "give remote_node or iallocator, not both", field="iallocator"
+                )
+        if (remote_node or iallocator) and disk_template not in validate.MIRRORED_INTERNALLY:
+            # Ganeti only warns that it ignores the node; say it before sending.
+            raise ValidationError(
+                "remote_node and iallocator choose the secondary of a conversion to drbd"
+                + (f", not to {disk_template}" if disk_template else " (give disk_template)"),
+                field="remote_node",
+            )
+        if remote_node is not None:
+            validate.hostname(remote_node, "remote_node")
         body = body_of(
             beparams=_beparams(beparams),
             hvparams=dict(hvparams) if hvparams else None,
@@ -731,6 +782,52 @@ class Instances(Tagged[M]):
     def console(self, instance: str) -> Params[Console]:
         """How to reach the console (needs a running instance and a read or write user)."""
         return Params(parse=shapes.model(Console.from_api))
+
+
+def _disk_indexes(disks: Sequence[Any]) -> builtins.list[int]:
+    out: builtins.list[int] = []
+    for value in disks:
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise ValidationError(
+                f"disks: {value!r} is not a disk index (0, 1, ...)", field="disks"
+            )
+        if value in out:
+            raise ValidationError(f"disks: index {value} given twice", field="disks")
+        out.append(value)
+    if not out:
+        raise ValidationError(
+            "disks: an empty list replaces nothing (leave it out for every disk)", field="disks"
+        )
+    return out
+
+
+def check_conversion(
+    instance: Instance, disk_template: str, remote_node: str | None = None
+) -> None:
+    """Refuse a disk template conversion Ganeti would refuse, from the instance's state.
+
+    Ganeti (``LUInstanceSetParams``) converts only an instance that is down (admin state
+    and on its node), to another template, with a secondary that is not the primary.
+    ``modify`` checks the arguments alone; this needs the instance (``instances.get``).
+    """
+    name = instance.name
+    if instance.disk_template == disk_template and disk_template != "ext":
+        # ext to ext is Ganeti's one same-template conversion (another provider).
+        raise ValidationError(
+            f"{name} already has disk template {disk_template}", field="disk_template"
+        )
+    if instance.admin_state == "up" or instance.oper_state:
+        state = "running" if instance.oper_state else "marked up"
+        raise ValidationError(
+            f"{name} is {state}: a disk template conversion needs it stopped "
+            f"(gnt-py instance stop {name}), then start it again",
+            field="disk_template",
+        )
+    if remote_node is not None and remote_node == instance.pnode:
+        raise ValidationError(
+            f"the new secondary {remote_node} is {name}'s primary node; choose another node",
+            field="remote_node",
+        )
 
 
 def _no_hotplug_if_possible(facts: ClusterFacts) -> None:
