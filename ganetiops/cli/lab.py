@@ -84,10 +84,10 @@ def lab(ctx: click.Context, name: str) -> None:
 )
 @click.option(
     "--nodes",
-    type=click.IntRange(4, 36),
-    default=4,
-    show_default=True,
-    help="Ganeti nodes: the homelab's four, then node05, node06... (a large lab).",
+    type=click.IntRange(1, 36),
+    default=None,
+    help="Ganeti nodes. namespace: 4 (the homelab's four, default) to 36 (node05, "
+    "node06...). drbd: 1 to 3 (default 3).",
 )
 @click.option(
     "--default-hypervisor",
@@ -119,7 +119,7 @@ def up(
     bare: bool,
     slot: int | None,
     rapi_bind: str,
-    nodes: int,
+    nodes: int | None,
     default_hypervisor: str | None,
     keep_on_error: bool,
     kind: str,
@@ -130,17 +130,19 @@ def up(
     from ganetiops.lab.lab import down_command  # lazy: lab room, start-up
 
     if kind == "drbd":
-        if nodes != 4:
-            raise click.UsageError("--nodes is for the namespace lab (--kind namespace)")
+        if nodes is not None and nodes > 3:
+            raise click.UsageError("--kind drbd has 1 to 3 nodes (--nodes)")
         if default_hypervisor is not None:
             raise click.UsageError(
                 "--default-hypervisor is for the namespace lab (--kind namespace)"
             )
+    elif nodes is not None and nodes < 4:
+        raise click.UsageError("the namespace lab has 4 to 36 nodes (--nodes)")
     require_root()
     if kind == "drbd":
-        _up_drbd(slot, rapi_bind, bare, keep_on_error, release)
+        _up_drbd(slot, rapi_bind, bare, keep_on_error, release, nodes)
         return
-    target = _lab(slot, rapi_bind, nodes, default_hypervisor or HYPERVISORS[0])
+    target = _lab(slot, rapi_bind, nodes or 4, default_hypervisor or HYPERVISORS[0])
     if target.is_up():
         echo_err(f"lab {target.name} is already up (slot {target.slot}); nothing changed.")
         if default_hypervisor and default_hypervisor != target.default_hypervisor:
@@ -162,14 +164,19 @@ def up(
 
 
 def _up_drbd(
-    slot: int | None, rapi_bind: str, bare: bool, keep_on_error: bool, release: str
+    slot: int | None,
+    rapi_bind: str,
+    bare: bool,
+    keep_on_error: bool,
+    release: str,
+    nodes: int | None = None,
 ) -> None:
     from ganetiops.lab.vm import DrbdLab  # lazy: lab room, start-up
 
     if rapi_bind != "all":
         raise click.UsageError("--kind drbd serves RAPI on the cluster address (--rapi-bind all)")
     name = str(click.get_current_context().meta["lab_name"])
-    target = DrbdLab(name, slot, release=release, progress=echo_err)
+    target = DrbdLab(name, slot, release=release, nodes=nodes, progress=echo_err)
     if target.is_up():
         echo_err(f"lab {target.name} is already up (slot {target.slot}); nothing changed.")
         return

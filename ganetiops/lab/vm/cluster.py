@@ -71,10 +71,10 @@ def create_cluster(lab: DrbdLab) -> ClusterFacts:
     from ganetiops.bootstrap import parse_inventory, run_bootstrap  # lazy: asyncssh, start-up
 
     plan = lab.plan
-    for name in qemu.NODE_NAMES:
+    for name in lab.node_names:
         lab.check_route(plan.primary_ip(name))  # fail closed before SSH goes anywhere
     lab.layout.secrets.mkdir(mode=0o700, exist_ok=True)
-    inventory = parse_inventory(drbd_inventory(lab, qemu.NODE_NAMES))
+    inventory = parse_inventory(drbd_inventory(lab, lab.node_names))
     with procs.timed("bootstrap (init, known_hosts, RAPI users, node adds)"):
         run_bootstrap(inventory, verify=False, progress=lab.progress)
     users = tuple(
@@ -82,7 +82,7 @@ def create_cluster(lab: DrbdLab) -> ClusterFacts:
         for name, access in RAPI_USERS
     )
     write = users[0]
-    master = lab.machine(qemu.NODE_NAMES[0])
+    master = lab.machine(lab.node_names[0])
     with procs.timed("RAPI ready"):
         _wait_for_rapi(master, write.name, Path(write.password_file).read_text().strip())
     pem = master.run(["cat", "/var/lib/ganeti/rapi.pem"], timeout=60).stdout
@@ -90,7 +90,7 @@ def create_cluster(lab: DrbdLab) -> ClusterFacts:
     return ClusterFacts(
         name=topology.fqdn(topology.CLUSTER),
         ip=plan.cluster_ip,
-        master=topology.fqdn(qemu.NODE_NAMES[0]),
+        master=topology.fqdn(lab.node_names[0]),
         url=f"https://{plan.cluster_ip}:{topology.RAPI_PORT}",
         rapi_bind="all",
         certificate=str(lab.layout.rapi_certificate),

@@ -215,6 +215,7 @@ class DrbdLab:
         slot: int | None = None,
         *,
         release: str = images.DEFAULT_RELEASE,
+        nodes: int | None = None,
         root: Path | None = None,
         progress: Callable[[str], None] | None = None,
     ) -> None:
@@ -223,6 +224,11 @@ class DrbdLab:
         self.names = self._base.names
         self.layout = self._base.layout
         self.release = images.validate_release(release)
+        if nodes is not None and not 1 <= nodes <= len(NODE_NAMES):
+            raise ValidationError(
+                f"nodes {nodes}: the DRBD lab has 1 to {len(NODE_NAMES)} VMs", field="nodes"
+            )
+        self._nodes = nodes
         self.progress: Callable[[str], None] = progress or (lambda text: None)
 
     def __repr__(self) -> str:
@@ -240,6 +246,15 @@ class DrbdLab:
     @property
     def plan(self) -> topology.AddressPlan:
         return self._base.plan
+
+    @property
+    def node_names(self) -> tuple[str, ...]:
+        """The lab's VMs: the first ``nodes`` of :data:`NODE_NAMES` (the record's, once up)."""
+        record = self.record()
+        count = record.options.get("vms") if record is not None else None
+        if not isinstance(count, int):
+            count = self._nodes or len(NODE_NAMES)
+        return NODE_NAMES[:count]
 
     def is_up(self) -> bool:
         record = self.record()
@@ -262,9 +277,10 @@ class DrbdLab:
 
     def machine(self, name: str) -> VmMachine:
         short = name.removesuffix(f".{topology.DOMAIN}")
-        if short not in NODE_NAMES:
+        if short not in self.node_names:
+            known = ", ".join(self.node_names)
             raise ValidationError(
-                f"no machine {name!r} in DRBD lab {self.name} (known: {', '.join(NODE_NAMES)})",
+                f"no machine {name!r} in DRBD lab {self.name} (known: {known})",
                 field="machine",
             )
         record = self.record()
@@ -294,7 +310,7 @@ class DrbdLab:
         namespace (the VM sees its cable pulled; nothing outside the lab changes).
         """
         short = machine.removesuffix(f".{topology.DOMAIN}")
-        if short not in NODE_NAMES or network not in ("primary", "secondary"):
+        if short not in self.node_names or network not in ("primary", "secondary"):
             raise ValidationError(
                 f"no {network!r} link of {machine!r} in DRBD lab {self.name}", field="machine"
             )
@@ -330,6 +346,8 @@ class DrbdLab:
                 )
             record, builder = base._claim(bare)
             record.options.update(kind=KIND, release=self.release, image=image.spec.name)
+            # "vms", not "nodes": the namespace lab's record reads "nodes" (4 or more).
+            record.options.update(vms=self._nodes or len(NODE_NAMES))
             record.save()
             try:
                 with procs.timed("lab-wide files and keys"):
@@ -375,7 +393,7 @@ class DrbdLab:
                 slot=plan.slot,
                 directory=self.layout.machine(name),
             )
-            for index, name in enumerate(NODE_NAMES, start=1)
+            for index, name in enumerate(self.node_names, start=1)
         ]
 
     def _start_vms(
@@ -487,7 +505,7 @@ class DrbdLab:
                 keys=host_keys(self.layout.machine(name) / "ssh"),
                 netns=self.names.switch_netns,
             )
-            for name in NODE_NAMES
+            for name in self.node_names
         )
         shared = shared_fields(
             plan,
@@ -539,7 +557,7 @@ class DrbdLab:
         plan = topology.AddressPlan.for_slot(record.slot)
         alive = {
             name: any(procs.is_alive(p) for p in record.processes_of(name, ROLE))
-            for name in NODE_NAMES
+            for name in self.node_names
         }
         roles = self._roles(alive) if record.facts and record.phase == "up" else {}
         machines = tuple(
@@ -552,7 +570,7 @@ class DrbdLab:
                 secondary_ip=plan.secondary_ip(name),
                 daemons=(ROLE,) if alive[name] else (),
             )
-            for name in NODE_NAMES
+            for name in self.node_names
         )
         return LabStatus(
             name=self.name,
@@ -568,7 +586,7 @@ class DrbdLab:
     def _roles(self, alive: dict[str, bool]) -> dict[str, str]:
         from ganetiops.lab.status import ROLES  # lazy: lab room, start-up
 
-        for name in NODE_NAMES:
+        for name in self.node_names:
             if not alive.get(name):
                 continue
             with contextlib.suppress(LabError):

@@ -38,8 +38,10 @@ unshare --mount --propagation private chroot "$ROOT" /bin/sh -c '
   apt-get clean
   # Byte-compile everything: Ganeti starts a Python process per job, as a user that
   # cannot write __pycache__, and compiling Ganeti under TCG takes longer than luxid
-  # waits for a job process to start (30 s).
-  python3 -m compileall -q -j0 /usr/lib/python3 /usr/lib/python3.11 /usr/share/ganeti >/dev/null || true
+  # waits for a job process to start (30 s). The release decides the version (bookworm
+  # 3.11, trixie 3.13): python3 in the chroot names its own standard library.
+  PYLIB=$(python3 -c "import sysconfig; print(sysconfig.get_paths()[\"stdlib\"])")
+  python3 -m compileall -q -j0 /usr/lib/python3 "$PYLIB" /usr/share/ganeti >/dev/null || true
   umount /proc
 ' sh "$@" >"$WORK/apt.log" 2>&1 || { tail -n 30 "$WORK/apt.log" >&2; exit 1; }
 
