@@ -263,6 +263,20 @@ def test_reimage_and_rollback_seen_from_inside(lab: Lab, booted: dict[str, Any])
     assert current.read_text().strip() == v2_sha
 
 
+def create_without_report(lab: Lab, name: str) -> str:
+    """Create ``name`` on kvm with a 60 s boot timeout, expecting no boot report: the
+    command fails, saying so; its error text."""
+    done = gnt(
+        lab, "instance", "create", name, "--hypervisor", "kvm",
+        "-t", "file", "-s", "3G", "--memory", "256", "--pnode", "gimel.homelab.tel",
+        "--keys", "create", "--boot-timeout", "60", "--yes",
+        check=False,
+    )  # fmt: skip
+    assert done.returncode != 0
+    assert f"create {name} stopped: no boot report from" in done.stderr
+    return done.stderr
+
+
 def test_a_vm_that_cannot_boot_times_out_with_the_firmware_lines(
     lab: Lab, published: Path, tmp_path: Path
 ) -> None:
@@ -276,15 +290,7 @@ def test_a_vm_that_cannot_boot_times_out_with_the_firmware_lines(
     (broken / "bzImage").write_bytes(b"not a kernel\n" * 4096)
     gnt(lab, "netboot", "publish", str(tmp_path))
     try:
-        done = gnt(
-            lab, "instance", "create", other, "--hypervisor", "kvm",
-            "-t", "file", "-s", "3G", "--memory", "256", "--pnode", "gimel.homelab.tel",
-            "--keys", "create", "--boot-timeout", "60", "--yes",
-            check=False,
-        )  # fmt: skip
-        assert done.returncode != 0
-        err = done.stderr
-        assert f"create {other} stopped: no boot report from" in err
+        err = create_without_report(lab, other)
         assert "provision flag cleared after the wrapper was fetched" in err
         console = err.split("last lines of the serial console:", 1)[1]
         assert f"/nixos/by-class/{other}/ipxe... ok" in console
@@ -310,15 +316,7 @@ def test_a_vm_that_never_reports_times_out_with_console_and_log(lab: Lab, publis
     silent = build_lab_class(other, generation=1, report=False)
     gnt(lab, "netboot", "publish", str(silent))
     try:
-        done = gnt(
-            lab, "instance", "create", other, "--hypervisor", "kvm",
-            "-t", "file", "-s", "3G", "--memory", "256", "--pnode", "gimel.homelab.tel",
-            "--keys", "create", "--boot-timeout", "60", "--yes",
-            check=False,
-        )  # fmt: skip
-        assert done.returncode != 0
-        err = done.stderr
-        assert f"create {other} stopped: no boot report from" in err
+        err = create_without_report(lab, other)
         assert "access log since the boot began" in err
         assert f"GET /nixos/by-class/{other}/initrd 200" in err
         assert "last lines of the serial console" in err

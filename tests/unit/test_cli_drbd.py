@@ -27,6 +27,7 @@ from ganetiops.drbd.recover import plan_maintenance, plan_recovery, plan_return
 from ganetiops.errors import ValidationError
 from ganetiops.rapi import RapiClient
 from ganetiops.rapi.models import Instance, Node
+from tests.unit.rapi_helpers import use_fake_cluster
 
 SAMPLES = Path(__file__).resolve().parents[1] / "data" / "drbd" / "samples"
 
@@ -137,24 +138,9 @@ class FakeRapi:
 @pytest.fixture
 def fake(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> FakeRapi:
     server = FakeRapi(json.loads(json.dumps(INSTANCES)))
-
-    def make_client(context: Any, **overrides: Any) -> RapiClient:
-        return RapiClient(
-            "https://rapi.test:5080",
-            user="u",
-            password="p",
-            retries=0,
-            transport=httpx.MockTransport(server.handler),
-        )
-
-    monkeypatch.setattr("ganetiops.cli.state.make_client", make_client)
-    config = tmp_path / "config.toml"
     # No [ssh] table, and no lab recorded this context: nodes cannot be read.
-    config.write_text('current-context = "t"\n[contexts.t]\nurl = "https://rapi.test:5080"\n')
-    config.chmod(0o600)
-    monkeypatch.setenv("GANETIOPS_CONFIG", str(config))
+    use_fake_cluster(monkeypatch, tmp_path, server.handler, current=True, auth=True)
     monkeypatch.setenv("GANETIOPS_LAB_ROOT", str(tmp_path / "labs"))
-    monkeypatch.delenv("GNTPY_CONTEXT", raising=False)
     return server
 
 

@@ -22,6 +22,7 @@ from ganetiops.errors import ValidationError
 from ganetiops.rapi import RapiClient
 from ganetiops.rapi.models import Instance
 from ganetiops.rapi.ops.instances import check_conversion
+from tests.unit.rapi_helpers import use_fake_cluster
 from tests.unit.test_cli_drbd import INSTANCES, FakeRapi, _main
 
 STOPPED = {
@@ -47,23 +48,8 @@ STOPPED = {
 @pytest.fixture
 def fake(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> FakeRapi:
     server = FakeRapi(json.loads(json.dumps({**INSTANCES, **STOPPED})))
-
-    def make_client(context: Any, **overrides: Any) -> RapiClient:
-        return RapiClient(
-            "https://rapi.test:5080",
-            user="u",
-            password="p",
-            retries=0,
-            transport=httpx.MockTransport(server.handler),
-        )
-
-    monkeypatch.setattr("ganetiops.cli.state.make_client", make_client)
-    config = tmp_path / "config.toml"
-    config.write_text('current-context = "t"\n[contexts.t]\nurl = "https://rapi.test:5080"\n')
-    config.chmod(0o600)
-    monkeypatch.setenv("GANETIOPS_CONFIG", str(config))
+    use_fake_cluster(monkeypatch, tmp_path, server.handler, current=True, auth=True)
     monkeypatch.setenv("GANETIOPS_LAB_ROOT", str(tmp_path / "labs"))
-    monkeypatch.delenv("GNTPY_CONTEXT", raising=False)
     return server
 
 
