@@ -322,3 +322,30 @@ def test_cli_deactivate_disks_asks_first(fake: FakeRapi) -> None:
     code, _, err = gnt("instance", "deactivate-disks", "db2", "--yes")
     assert code == exits.OK, err
     assert fake.writes() == [("PUT", "/2/instances/db2/deactivate-disks")]
+
+
+def test_cli_conversion_with_an_iallocator_sends_it_and_no_node(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    server = FakeRapi(json.loads(json.dumps({**INSTANCES, **STOPPED})))
+    bodies: list[tuple[str, Any]] = []
+
+    def recording(request: httpx.Request) -> httpx.Response:
+        if request.method == "PUT":
+            bodies.append((request.url.path, json.loads(request.content)))
+        return server.handler(request)
+
+    use_fake_cluster(monkeypatch, tmp_path, recording, current=True, auth=True)
+    code, _, err = gnt("instance", "modify", "pl1", "-t", "drbd", "-I", "hail", "--yes")
+    assert code == exits.OK, err
+    ((path, body),) = bodies
+    assert path == "/2/instances/pl1/modify"
+    assert body["disk_template"] == "drbd" and body["iallocator"] == "hail"
+    assert "remote_node" not in body
+
+
+def test_cli_conversion_with_a_node_and_an_iallocator_is_refused(fake: FakeRapi) -> None:
+    code, _, err = gnt("instance", "modify", "pl1", "-t", "drbd", "-n", "bet", "-I", "hail")
+    assert code == exits.USAGE, err
+    assert "give remote_node or iallocator, not both" in err
+    assert fake.writes() == []
