@@ -1,16 +1,19 @@
 """Every DRBD operation of the library against real DRBD 8.4 and LVM in the DRBD lab.
 
 One instance (``inst1``, a 256 MiB drbd disk, fake hypervisor) goes through the
-scenario in order: create with an explicit secondary, failover, migrate, replace-disks
-on the secondary, a new secondary (the third node), node evacuation of secondaries,
-grow-disk; then gnt-py's own commands: replace-disks ``-a`` (nothing to do) and ``-p``,
-replication cut for real (bet's secondary link down: read from the nodes, migrate and
-failover refused without ``--force``, resync once the link is back), migrate
-``--cleanup``, a conversion refused while running, stop, deactivate-disks and
-activate-disks, conversion drbd -> plain -> drbd (restarted); verify-disks; then the lab
-goes down and nothing of it remains. Each step
-checks what Ganeti reports through RAPI *and* what the nodes' kernels show (``/proc/drbd``,
-``lvs``), so a request that Ganeti accepted but that did not do the thing fails.
+scenario in order: create with ``--snode auto`` (ganetiops' pairing policy, its plan
+shown first), failover, migrate, replace-disks on the secondary, a new secondary (the
+third node), node evacuation of secondaries, grow-disk; then gnt-py's own commands:
+replace-disks ``-p``, replication cut for real (bet's secondary link down: read from
+the nodes, migrate and failover refused without ``--force``, resync once the link is
+back), migrate ``--cleanup``, a conversion refused while running, stop,
+deactivate-disks and activate-disks, conversion drbd -> plain -> drbd with Ganeti's
+``hail`` choosing the secondary (restarted); the secondary's VM hard-reset through the
+QEMU monitor (degraded, migrate refused, ``cluster recover`` back to UpToDate);
+``node maintenance`` and ``node return`` on the primary; verify-disks; then the lab
+goes down and nothing of it remains. Each step checks what Ganeti reports through RAPI
+*and* what the nodes' kernels show (``/proc/drbd``, ``lvs``), so a request that Ganeti
+accepted but that did not do the thing fails.
 
 The tests depend on their order (one tier per module keeps CI lean).
 """
@@ -30,6 +33,7 @@ from typing import Any
 import pytest
 
 from ganetiops.cli import exits
+from ganetiops.drbd.pairing import choose_secondary
 from ganetiops.lab import host, procs
 from ganetiops.lab.vm import DrbdLab
 from ganetiops.lab.vm.drbdlab import ROLE
@@ -80,28 +84,44 @@ def _data_lv_uuids(lab: DrbdLab, node: str) -> set[str]:
     }
 
 
-def test_create_drbd_instance_with_explicit_secondary(drbd_lab: DrbdLab, rapi: RapiClient) -> None:
-    job = rapi.instances.create(
-        INSTANCE,
-        disk_template="drbd",
-        disks=["256M"],
-        nics=[],
-        os="noop",
-        name_check=False,  # names not in DNS: as gnt-instance add --no-name-check
-        ip_check=False,
-        pnode=ALEPH,
-        snode=BET,
-        beparams={"memory": "64M"},
-        wait_for_sync=True,
-    )
-    job.wait(JOB_TIMEOUT)
-    assert _placement(rapi) == (ALEPH, (BET,))
-    for node in ("aleph", "bet"):
+def test_create_drbd_instance_with_the_pairing_policy(drbd_lab: DrbdLab, rapi: RapiClient) -> None:
+    """``--snode auto``: the plan shows the policy's secondary (sending nothing), then the
+    create puts it there; the choice is the policy's on the nodes as RAPI reports them."""
+    argv = ["instance", "create", INSTANCE, "-o", "noop", "-t", "drbd", "-s", "256M",
+            "--pnode", ALEPH, "--snode", "auto", "--memory", "64M", "--no-nics",
+            "--no-name-check", "--no-ip-check"]  # fmt: skip
+    jobs = set(rapi.jobs.ids())
+    planned = gnt(drbd_lab, *argv, "--plan")
+    assert planned.returncode == 0, planned.stderr
+    assert set(rapi.jobs.ids()) == jobs, "--plan sent a job"
+    expected = choose_secondary(ALEPH, rapi.nodes.list())
+    assert expected.chosen in (BET, GIMEL), expected.lines()
+    done = gnt(drbd_lab, *argv, "--yes")
+    _ok(done)
+    lines = done.stderr.splitlines()
+    # The plan comes first (before any job line), the policy's choice right under it.
+    assert lines[0].startswith(f"Plan: create instance {INSTANCE} ("), lines[:3]
+    assert lines[1].startswith("  Secondary (pairing policy): "), lines[:3]
+    chosen = lines[1].split(": ", 1)[1].split(",", 1)[0]
+    assert f"snode={chosen}" in lines[0]
+    assert chosen == expected.chosen, (lines[:6], expected.lines())
+    assert any(line.startswith(f"    not {ALEPH}: it is the primary") for line in lines), lines
+    assert _placement(rapi) == (ALEPH, (chosen,))
+    short = chosen.split(".")[0]
+    for node in ("aleph", short):
         state = _drbd_state(drbd_lab, node)
         assert "cs:Connected" in state and "ds:UpToDate/UpToDate" in state, state
         assert _data_lvs(drbd_lab, node), f"no data LV on {node}"
     assert "ro:Primary/Secondary" in _drbd_state(drbd_lab, "aleph")
-    assert not _data_lvs(drbd_lab, "gimel")
+    third = ({"bet", "gimel"} - {short}).pop()
+    assert not _data_lvs(drbd_lab, third)
+    if chosen != BET:
+        # The scenario below is written for bet as the first secondary: move it there
+        # (the pairing's own choice has been checked above).
+        rapi.instances.replace_disks(INSTANCE, mode="replace_new_secondary", remote_node=BET).wait(
+            JOB_TIMEOUT
+        )
+    assert _placement(rapi) == (ALEPH, (BET,))
 
 
 def test_failover_to_the_secondary(drbd_lab: DrbdLab, rapi: RapiClient) -> None:
@@ -187,16 +207,6 @@ def _in_sync(lab: DrbdLab, nodes: tuple[str, ...] = ("aleph", "bet")) -> None:
     for node in nodes:
         state = _drbd_state(lab, node)
         assert "cs:Connected" in state and "ds:UpToDate/UpToDate" in state, (node, state)
-
-
-def test_replace_disks_auto_on_a_healthy_instance_changes_nothing(
-    drbd_lab: DrbdLab, rapi: RapiClient
-) -> None:
-    before = {n: _data_lv_uuids(drbd_lab, n) for n in ("aleph", "bet")}
-    _ok(gnt(drbd_lab, "instance", "replace-disks", INSTANCE, "-a", "--yes"))
-    assert {n: _data_lv_uuids(drbd_lab, n) for n in ("aleph", "bet")} == before
-    assert _placement(rapi) == (ALEPH, (BET,))
-    _in_sync(drbd_lab)
 
 
 def test_replace_disks_on_the_primary(drbd_lab: DrbdLab, rapi: RapiClient) -> None:
@@ -310,22 +320,119 @@ def test_convert_drbd_to_plain(drbd_lab: DrbdLab, rapi: RapiClient) -> None:
     assert not _minors(drbd_lab, "aleph") and not _minors(drbd_lab, "bet")
 
 
-def test_convert_plain_to_drbd_then_start(drbd_lab: DrbdLab, rapi: RapiClient) -> None:
+#: The secondary Ganeti's hail gave the instance back (set by the conversion test).
+PLACED: dict[str, str] = {}
+
+
+def _secondary() -> str:
+    assert "secondary" in PLACED, "the conversion to drbd did not run"
+    return PLACED["secondary"]
+
+
+def test_convert_plain_to_drbd_with_hail_then_start(drbd_lab: DrbdLab, rapi: RapiClient) -> None:
     done = gnt(drbd_lab, "instance", "modify", INSTANCE, "-t", "drbd", "-n", ALEPH, "--yes")
     assert done.returncode == exits.USAGE, done.stderr
     assert f"the new secondary {ALEPH} is {INSTANCE}'s primary node" in done.stderr
-    _ok(gnt(drbd_lab, "instance", "modify", INSTANCE, "-t", "drbd", "-n", BET, "--yes"))
+    allocators = drbd_lab.run("aleph", ["ls", "/usr/lib/ganeti/iallocators/"]).stdout.split()
+    assert "hail" in allocators, allocators
+    jobs = set(rapi.jobs.ids())
+    _ok(gnt(drbd_lab, "instance", "modify", INSTANCE, "-t", "drbd", "-I", "hail", "--yes"))
     inst = rapi.instances.get(INSTANCE)
-    assert (inst.disk_template, inst.pnode, inst.snodes) == ("drbd", ALEPH, (BET,))
+    assert (inst.disk_template, inst.pnode) == ("drbd", ALEPH)
+    (secondary,) = inst.snodes
+    assert secondary in (BET, GIMEL), inst.snodes
+    PLACED["secondary"] = secondary
+    # The one job sent: Ganeti's conversion with hail choosing (no node given).
+    (job,) = [rapi.jobs.get(j) for j in set(rapi.jobs.ids()) - jobs if _is_change(rapi, j)]
+    (op,) = job.ops
+    assert (op["OP_ID"], op.get("iallocator"), op.get("remote_node")) == (
+        "OP_INSTANCE_SET_PARAMS", "hail", None), op  # fmt: skip
+    assert job.status == "success", job.status
     assert inst.disks[0].size == 384
-    for node in ("aleph", "bet"):
+    short = secondary.split(".")[0]
+    for node in ("aleph", short):
         sizes = [size for name, size in _lvs(drbd_lab, node).items() if name.endswith("_data")]
         assert sizes == [384], (node, sizes)
+    third = ({"bet", "gimel"} - {short}).pop()
+    assert not _data_lvs(drbd_lab, third), "a volume on the node hail did not choose"
     _ok(gnt(drbd_lab, "instance", "start", INSTANCE))
     assert rapi.instances.get(INSTANCE).oper_state
-    _in_sync(drbd_lab)
+    _in_sync(drbd_lab, ("aleph", short))
     assert "ro:Primary/Secondary" in _drbd_state(drbd_lab, "aleph")
     assert _health(drbd_lab)["state"] == "healthy"
+
+
+def _is_change(rapi: RapiClient, job_id: int) -> bool:
+    job = rapi.jobs.get(job_id)
+    return not all(s.startswith("INSTANCE_QUERY_DATA") for s in job.summary)
+
+
+def _boot_id(lab: DrbdLab, node: str) -> str | None:
+    done = lab.run(node, ["cat", "/proc/sys/kernel/random/boot_id"], check=False)
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def test_hard_reset_of_the_secondary_then_cluster_recover(
+    drbd_lab: DrbdLab, rapi: RapiClient
+) -> None:
+    """Issue 14's power cut: the secondary's VM is hard-reset through the QEMU monitor
+    (``system_reset``); it boots with no DRBD configured, the primary keeps running alone.
+    Ganeti's watcher is paused (the homelab runs none), so nothing repairs it behind
+    ``cluster recover``'s back."""
+    secondary = _secondary()
+    short = secondary.split(".")[0]
+    before = _boot_id(drbd_lab, short)
+    assert before
+    drbd_lab.run("aleph", ["gnt-cluster", "watcher", "pause", "3600"])
+    try:
+        drbd_lab.hard_reset(short)
+        _wait("rebooted", lambda: _boot_id(drbd_lab, short) not in (None, before), timeout=900)
+        drbd_lab.wait_for_ssh(short)
+        assert not _minors(drbd_lab, short), _drbd_state(drbd_lab, short)
+        health = _health(drbd_lab)
+        assert health["state"] == "degraded", health
+        assert f"secondary {secondary} has no minor" in str(health["detail"]), health
+        jobs = _changes(rapi)
+        done = gnt(drbd_lab, "instance", "migrate", INSTANCE, "--yes")
+        assert done.returncode == exits.USAGE, (done.returncode, done.stderr)
+        assert f"migrate refused: {INSTANCE} is degraded" in done.stderr, done.stderr
+        assert "--force" in done.stderr, done.stderr
+        assert _changes(rapi) == jobs, "the refused migrate sent a job"
+        dry = _ok(gnt(drbd_lab, "cluster", "recover", "--dry-run"))
+        assert f"activate-disks {INSTANCE}: degraded" in dry, dry
+        assert _changes(rapi) == jobs, "cluster recover --dry-run sent a job"
+        report = _ok(gnt(drbd_lab, "cluster", "recover", "--yes"))
+        assert f"activate-disks {INSTANCE}: done" in report, report
+        assert "wait-sync: done" in report, report
+    finally:
+        drbd_lab.run("aleph", ["gnt-cluster", "watcher", "continue"], check=False)
+    _in_sync(drbd_lab, ("aleph", short))
+    for node in ("aleph", short):
+        (line,) = _minors(drbd_lab, node)
+        assert "cs:Connected" in line and "ds:UpToDate/UpToDate" in line, (node, line)
+    inst = rapi.instances.get(INSTANCE)
+    assert inst.oper_state and (inst.pnode, inst.snodes) == (ALEPH, (secondary,))
+    assert _health(drbd_lab)["state"] == "healthy"
+
+
+def test_node_maintenance_then_return(drbd_lab: DrbdLab, rapi: RapiClient) -> None:
+    """``node maintenance`` on the primary: drained, the instance migrated to its
+    secondary; ``node return``: undrained, in sync, hbal's plan applied; nothing degraded."""
+    secondary = _secondary()
+    out = _ok(gnt(drbd_lab, "node", "maintenance", ALEPH, "--yes"))
+    assert f"migrate {INSTANCE}: done" in out, out
+    assert rapi.nodes.get(ALEPH).drained
+    inst = rapi.instances.get(INSTANCE)
+    assert (inst.pnode, inst.snodes) == (secondary, (ALEPH,)) and inst.oper_state, out
+    assert not rapi.nodes.get(ALEPH).pinst_list
+    out = _ok(gnt(drbd_lab, "node", "return", ALEPH, "--yes"))
+    assert "undrain" in out and "wait-sync: done" in out, out
+    assert not rapi.nodes.get(ALEPH).drained
+    _wait("healthy", lambda: _health(drbd_lab)["state"] == "healthy", timeout=600)
+    inst = rapi.instances.get(INSTANCE)
+    assert inst.oper_state, inst
+    nodes = (str(inst.pnode).split(".")[0], *(n.split(".")[0] for n in inst.snodes))
+    _in_sync(drbd_lab, nodes)
 
 
 def test_verify_disks_is_clean(drbd_lab: DrbdLab) -> None:
