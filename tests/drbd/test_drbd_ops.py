@@ -2,18 +2,19 @@
 
 One instance (``inst1``, a 256 MiB drbd disk, fake hypervisor) goes through the
 scenario in order: create with ``--snode auto`` (ganetiops' pairing policy, its plan
-shown first), failover, migrate, replace-disks on the secondary, a new secondary (the
-third node), node evacuation of secondaries, grow-disk; then gnt-py's own commands:
-replace-disks ``-p``, replication cut for real (bet's secondary link down: read from
-the nodes, migrate and failover refused without ``--force``, resync once the link is
-back), migrate ``--cleanup``, a conversion refused while running, stop,
-deactivate-disks and activate-disks, conversion drbd -> plain -> drbd with Ganeti's
-``hail`` choosing the secondary (restarted); the secondary's VM hard-reset through the
-QEMU monitor (degraded, migrate refused, ``cluster recover`` back to UpToDate);
-``node maintenance`` and ``node return`` on the primary; verify-disks; then the lab
-goes down and nothing of it remains. Each step checks what Ganeti reports through RAPI
-*and* what the nodes' kernels show (``/proc/drbd``, ``lvs``), so a request that Ganeti
-accepted but that did not do the thing fails.
+shown first), failover, migrate, replace-disks on the secondary, a new secondary chosen
+by Ganeti's ``hail`` (the third node), node evacuation of secondaries, grow-disk; then
+gnt-py's own commands: replace-disks ``-p``, replication cut for real (bet's secondary
+link down: read from the nodes, migrate and failover refused without ``--force``,
+resync once the link is back), migrate ``--cleanup``, a conversion refused while
+running, stop, deactivate-disks and activate-disks, conversion drbd -> plain -> drbd
+(``-I hail`` refused before sending on Ganeti 3.0, which takes only a named secondary;
+restarted); the secondary's VM hard-reset through the QEMU monitor (degraded, migrate
+refused, ``cluster recover`` back to UpToDate); ``node maintenance`` and ``node
+return`` on the primary; verify-disks; then the lab goes down and nothing of it
+remains. Each step checks what Ganeti reports through RAPI *and* what the nodes'
+kernels show (``/proc/drbd``, ``lvs``), so a request that Ganeti accepted but that did
+not do the thing fails.
 
 The tests depend on their order (one tier per module keeps CI lean).
 """
@@ -84,6 +85,15 @@ def _data_lv_uuids(lab: DrbdLab, node: str) -> set[str]:
     }
 
 
+def _pairing_line(lines: list[str]) -> int:
+    """Where the pairing policy's choice is in the plan: right under the create line."""
+    plan = next(
+        i for i, line in enumerate(lines) if line.startswith(f"Plan: create instance {INSTANCE} (")
+    )
+    assert lines[plan + 1].startswith("  Secondary (pairing policy): "), lines[plan : plan + 3]
+    return plan + 1
+
+
 def test_create_drbd_instance_with_the_pairing_policy(drbd_lab: DrbdLab, rapi: RapiClient) -> None:
     """``--snode auto``: the plan shows the policy's secondary (sending nothing), then the
     create puts it there; the choice is the policy's on the nodes as RAPI reports them."""
@@ -94,18 +104,20 @@ def test_create_drbd_instance_with_the_pairing_policy(drbd_lab: DrbdLab, rapi: R
     planned = gnt(drbd_lab, *argv, "--plan")
     assert planned.returncode == 0, planned.stderr
     assert set(rapi.jobs.ids()) == jobs, "--plan sent a job"
+    assert _pairing_line(planned.stderr.splitlines()), planned.stderr
     expected = choose_secondary(ALEPH, rapi.nodes.list())
     assert expected.chosen in (BET, GIMEL), expected.lines()
     done = gnt(drbd_lab, *argv, "--yes")
     _ok(done)
     lines = done.stderr.splitlines()
     # The plan comes first (before any job line), the policy's choice right under it.
-    assert lines[0].startswith(f"Plan: create instance {INSTANCE} ("), lines[:3]
-    assert lines[1].startswith("  Secondary (pairing policy): "), lines[:3]
-    chosen = lines[1].split(": ", 1)[1].split(",", 1)[0]
-    assert f"snode={chosen}" in lines[0]
-    assert chosen == expected.chosen, (lines[:6], expected.lines())
-    assert any(line.startswith(f"    not {ALEPH}: it is the primary") for line in lines), lines
+    at = _pairing_line(lines)
+    assert not any(re.search(r"\bjob \d+", line) for line in lines[:at]), lines[:at]
+    chosen = lines[at].split(": ", 2)[1].split(",", 1)[0]
+    assert f"snode={chosen}" in lines[at - 1]
+    assert chosen == expected.chosen, (lines[: at + 5], expected.lines())
+    assert f"    not {ALEPH}: it is the primary" in lines, lines
+    assert f"instance {INSTANCE} created on" in done.stdout, done.stdout
     assert _placement(rapi) == (ALEPH, (chosen,))
     short = chosen.split(".")[0]
     for node in ("aleph", short):
@@ -145,10 +157,16 @@ def test_replace_disks_on_the_secondary(drbd_lab: DrbdLab, rapi: RapiClient) -> 
     assert "ds:UpToDate/UpToDate" in _drbd_state(drbd_lab, "aleph")
 
 
-def test_replace_disks_new_secondary_on_the_third_node(drbd_lab: DrbdLab, rapi: RapiClient) -> None:
-    rapi.instances.replace_disks(INSTANCE, mode="replace_new_secondary", remote_node=GIMEL).wait(
-        JOB_TIMEOUT
-    )
+def test_replace_disks_new_secondary_chosen_by_hail(drbd_lab: DrbdLab, rapi: RapiClient) -> None:
+    """Ganeti's own allocator (htools' ``hail``, relocate mode) chooses the new secondary:
+    with aleph the primary and bet the node left, the third node is its only choice."""
+    allocators = drbd_lab.run("aleph", ["ls", "/usr/lib/ganeti/iallocators/"]).stdout.split()
+    assert "hail" in allocators, allocators
+    job = rapi.instances.replace_disks(INSTANCE, mode="replace_new_secondary", iallocator="hail")
+    job.wait(JOB_TIMEOUT)
+    (op,) = rapi.jobs.get(job.id).ops
+    assert (op["OP_ID"], op.get("iallocator"), op.get("remote_node")) == (
+        "OP_INSTANCE_REPLACE_DISKS", "hail", None), op  # fmt: skip
     assert _placement(rapi) == (ALEPH, (GIMEL,))
     assert _data_lvs(drbd_lab, "gimel")
     assert not _data_lvs(drbd_lab, "bet"), "the old secondary kept its volumes"
@@ -320,7 +338,7 @@ def test_convert_drbd_to_plain(drbd_lab: DrbdLab, rapi: RapiClient) -> None:
     assert not _minors(drbd_lab, "aleph") and not _minors(drbd_lab, "bet")
 
 
-#: The secondary Ganeti's hail gave the instance back (set by the conversion test).
+#: The secondary the conversion to drbd gave the instance (set by that test).
 PLACED: dict[str, str] = {}
 
 
@@ -329,24 +347,36 @@ def _secondary() -> str:
     return PLACED["secondary"]
 
 
-def test_convert_plain_to_drbd_with_hail_then_start(drbd_lab: DrbdLab, rapi: RapiClient) -> None:
+def test_convert_plain_to_drbd_then_start(drbd_lab: DrbdLab, rapi: RapiClient) -> None:
+    """Ganeti 3.1 lets an iallocator (hail) choose a conversion's secondary; 3.0's
+    OpInstanceSetParams has no iallocator, so there ``-I hail`` is refused before sending
+    and the secondary is named (``-n``)."""
     done = gnt(drbd_lab, "instance", "modify", INSTANCE, "-t", "drbd", "-n", ALEPH, "--yes")
     assert done.returncode == exits.USAGE, done.stderr
     assert f"the new secondary {ALEPH} is {INSTANCE}'s primary node" in done.stderr
     allocators = drbd_lab.run("aleph", ["ls", "/usr/lib/ganeti/iallocators/"]).stdout.split()
     assert "hail" in allocators, allocators
     jobs = set(rapi.jobs.ids())
-    _ok(gnt(drbd_lab, "instance", "modify", INSTANCE, "-t", "drbd", "-I", "hail", "--yes"))
+    hail = ("instance", "modify", INSTANCE, "-t", "drbd", "-I", "hail", "--yes")
+    if rapi.facts().version < (3, 1):
+        done = gnt(drbd_lab, *hail)
+        assert done.returncode == exits.USAGE, done.stderr
+        assert "converts to drbd only with a named secondary" in done.stderr, done.stderr
+        assert set(rapi.jobs.ids()) == jobs, "the refused conversion sent a job"
+        _ok(gnt(drbd_lab, "instance", "modify", INSTANCE, "-t", "drbd", "-n", BET, "--yes"))
+        expected_op: tuple[str, str | None, str | None] = ("OP_INSTANCE_SET_PARAMS", None, BET)
+    else:
+        _ok(gnt(drbd_lab, *hail))
+        expected_op = ("OP_INSTANCE_SET_PARAMS", "hail", None)
     inst = rapi.instances.get(INSTANCE)
     assert (inst.disk_template, inst.pnode) == ("drbd", ALEPH)
     (secondary,) = inst.snodes
     assert secondary in (BET, GIMEL), inst.snodes
     PLACED["secondary"] = secondary
-    # The one job sent: Ganeti's conversion with hail choosing (no node given).
+    # The one job sent, and what it asked for.
     (job,) = [rapi.jobs.get(j) for j in set(rapi.jobs.ids()) - jobs if _is_change(rapi, j)]
     (op,) = job.ops
-    assert (op["OP_ID"], op.get("iallocator"), op.get("remote_node")) == (
-        "OP_INSTANCE_SET_PARAMS", "hail", None), op  # fmt: skip
+    assert (op["OP_ID"], op.get("iallocator"), op.get("remote_node")) == expected_op, op
     assert job.status == "success", job.status
     assert inst.disks[0].size == 384
     short = secondary.split(".")[0]
@@ -354,7 +384,7 @@ def test_convert_plain_to_drbd_with_hail_then_start(drbd_lab: DrbdLab, rapi: Rap
         sizes = [size for name, size in _lvs(drbd_lab, node).items() if name.endswith("_data")]
         assert sizes == [384], (node, sizes)
     third = ({"bet", "gimel"} - {short}).pop()
-    assert not _data_lvs(drbd_lab, third), "a volume on the node hail did not choose"
+    assert not _data_lvs(drbd_lab, third), "a volume on the node not chosen"
     _ok(gnt(drbd_lab, "instance", "start", INSTANCE))
     assert rapi.instances.get(INSTANCE).oper_state
     _in_sync(drbd_lab, ("aleph", short))
