@@ -859,7 +859,7 @@ def _conversion_iallocator(facts: ClusterFacts) -> None:
         version = ".".join(str(part) for part in facts.version)
         raise ValidationError(
             f"Ganeti {version} converts to drbd only with a named secondary (remote_node, "
-            "gnt-py -n NODE): an iallocator choosing it came with Ganeti 3.1",
+            "-n NODE on the command line): an iallocator choosing it came with Ganeti 3.1",
             field="iallocator",
         )
 
