@@ -665,6 +665,9 @@ def parse_modifications(values: tuple[str, ...], option: str) -> list[tuple[Any,
 @click.option("--disk", multiple=True, metavar="CHANGE", help="Disk change: add:size=1G, 1:remove")
 @click.option("-t", "--disk-template", help="Convert to this disk template.")
 @click.option("-n", "--node", "remote_node", shell_complete=complete_nodes, help="New secondary.")
+@click.option(
+    "-I", "--iallocator", help="-t drbd: let this allocator (e.g. hail) choose the new secondary."
+)
 @click.option("-m", "--runtime-memory", metavar="SIZE", help="Balloon to SIZE while running.")
 @click.option("--offline/--online", "offline", default=None, help="Mark offline or online.")
 @click.option("--hotplug/--no-hotplug", default=None, help="Apply NIC/disk changes live.")
@@ -683,6 +686,7 @@ def modify(
     disk: tuple[str, ...],
     disk_template: str | None,
     remote_node: str | None,
+    iallocator: str | None,
     runtime_memory: str | None,
     offline: bool | None,
     hotplug: bool | None,
@@ -701,6 +705,7 @@ def modify(
       gnt-py instance modify web1 --net add:link=br0
       gnt-py instance modify web1 --disk add:size=10G --hotplug
       gnt-py instance modify db1 -t drbd -n bet     # stopped: plain -> drbd, secondary bet
+      gnt-py instance modify db1 -t drbd -I hail    # stopped: hail chooses the secondary
       gnt-py instance modify db1 -t plain           # stopped: drbd -> plain
     """
     changes: dict[str, Any] = {
@@ -712,6 +717,7 @@ def modify(
         "disks": parse_modifications(disk, "--disk") or None,
         "disk_template": disk_template,
         "remote_node": remote_node,
+        "iallocator": iallocator,
         "runtime_mem": runtime_memory,
         "offline": offline,
         "hotplug": hotplug,
@@ -747,6 +753,8 @@ def _losses(changes: dict[str, Any]) -> list[str]:
         secondary = (
             f" with secondary {changes['remote_node']}" if changes.get("remote_node") else ""
         )
+        if changes.get("iallocator"):
+            secondary = f" with the secondary {changes['iallocator']} chooses"
         out.append(f"convert its disks to {target}{secondary}")
     if changes.get("offline"):
         out.append("mark it offline")

@@ -43,6 +43,7 @@ from ganetiops.cli.common import (
 from ganetiops.cli.instance_lifecycle import console_tail, reimage, remove, wipe
 from ganetiops.cli.jobs_ui import follow_job, print_job_id
 from ganetiops.cli.state import State, pass_state
+from ganetiops.drbd.pairing import AUTO
 from ganetiops.errors import ValidationError
 
 PXE = "pxe"
@@ -99,7 +100,11 @@ PXE_ONLY = ("class_", "publish", "keys", "boot_timeout_given")
     help="Placement (or --pnode/--snode).",
 )
 @click.option("--pnode", shell_complete=complete_nodes, help="Primary node.")
-@click.option("--snode", shell_complete=complete_nodes, help="Secondary node (drbd).")
+@click.option(
+    "--snode",
+    shell_complete=complete_nodes,
+    help="Secondary node (drbd); 'auto': ganetiops' pairing policy chooses it (shown in the plan).",
+)
 @click.option("-I", "--iallocator", help="Let this allocator place the instance.")
 @click.option("--network", help="Put the NIC on this Ganeti network (default: cluster NIC).")
 @click.option("--no-start", is_flag=True, help="Create but do not start.")
@@ -156,6 +161,7 @@ def create(state: State, /, name: str, os_name: str, **opts: Any) -> None:
       gnt-py instance create web1 -o noop -t file -s 1G -n aleph.homelab.tel --yes
       gnt-py instance create web2 -o debootstrap+default -t drbd -s 0:size=10G -s 1:size=2G \\
           -n aleph:bet -B memory=1G --net link=br0 --yes
+      gnt-py instance create web3 -o noop -t drbd -s 1G --pnode aleph --snode auto --plan
     """
     ctx = click.get_current_context()
     opts["boot_timeout_given"] = (
@@ -196,6 +202,33 @@ def placement(opts: dict[str, Any]) -> tuple[str | None, str | None]:
         first, _, second = opts["node"].partition(":")
         pnode, snode = first, second or None
     return pnode, snode
+
+
+def auto_secondary(
+    client: Any, pnode: str | None, iallocator: str | None, disk_template: str | None
+) -> tuple[str, list[str]]:
+    """``--snode auto``: the pairing policy's secondary for ``pnode`` and the plan's lines
+    saying why (:mod:`ganetiops.drbd.pairing`; one read of the nodes). The template is
+    the one that will be sent (the cluster's first enabled one when not given)."""
+    from ganetiops.drbd.pairing import pick_secondary  # lazy: start-up
+
+    _auto_arguments(pnode, iallocator)
+    assert pnode is not None  # _auto_arguments refused its absence
+    template = disk_template or (client.facts().enabled_disk_templates or ("",))[0]
+    if template != "drbd":
+        raise click.UsageError(
+            f"--snode auto chooses a DRBD secondary; the disk template is {template or 'none'}"
+            " (-t drbd)"
+        )
+    pairing = pick_secondary(client, pnode)
+    return pairing.require(), pairing.lines()
+
+
+def _auto_arguments(pnode: str | None, iallocator: str | None) -> None:
+    if iallocator:
+        raise click.UsageError("--snode auto or -I/--iallocator: give one of them")
+    if not pnode:
+        raise click.UsageError("--snode auto needs the primary: -n PNODE or --pnode PNODE")
 
 
 def disk_specs(values: tuple[str, ...] | list[str]) -> list[dict[str, Any]]:
@@ -306,6 +339,11 @@ def _netboot_create(state: State, name: str, opts: dict[str, Any]) -> None:
     if set(disk) - {"size"}:
         raise click.UsageError("a pxe instance's disk takes only a size (-s/--disk SIZE)")
     pnode, snode = placement(opts)
+    client = state.client()
+    if snode == AUTO:
+        snode, lines = auto_secondary(client, pnode, opts["iallocator"], opts["disk_template"])
+        for line in lines:
+            say("secondary", line.strip())
     request = CreateRequest(
         name=name,
         class_name=opts["class_"],
@@ -324,7 +362,6 @@ def _netboot_create(state: State, name: str, opts: dict[str, Any]) -> None:
         wait=not opts["no_wait"],
         boot_timeout=opts["boot_timeout"],
     )
-    client = state.client()
     boot = open_boot(state, opts["hostname_param"])
     request = _with_lab_class(state, boot, request, keys_given=opts["keys"] is not None)
     plan = plan_create(client, boot, request)
@@ -370,6 +407,8 @@ def _plain_create(state: State, name: str, os_name: str, opts: dict[str, Any]) -
     from ganetiops.netboot.create_plan import refuse_existing  # lazy: netboot room, start-up
 
     kwargs = create_arguments(name, os_name, opts)
+    if kwargs["snode"] == AUTO:
+        _auto_arguments(kwargs["pnode"], kwargs["iallocator"])
     client = state.client()
     if not kwargs["disk_template"]:
         enabled = client.facts().enabled_disk_templates
@@ -377,13 +416,19 @@ def _plain_create(state: State, name: str, os_name: str, opts: dict[str, Any]) -
             raise ValidationError("the cluster enables no disk template", field="disk_template")
         kwargs["disk_template"] = enabled[0]
     call = client.instances.create.call(name, **kwargs)  # bad input fails before any read
+    pairing: list[str] = []
+    if kwargs["snode"] == AUTO:  # checked as a name above; now the policy's node
+        kwargs["snode"], pairing = auto_secondary(
+            client, kwargs["pnode"], kwargs["iallocator"], kwargs["disk_template"]
+        )
+        call = client.instances.create.call(name, **kwargs)
     refuse_existing(client, name)
     shown = ", ".join(
         f"{k}={v}"
         for k, v in kwargs.items()
         if v not in (None, [], {}) and (v is not False or k == "start")
     )
-    plan = [f"Plan: create instance {name} ({shown})"]
+    plan = [f"Plan: create instance {name} ({shown})", *(f"  {line}" for line in pairing)]
     if not plan_approved(state, plan, opts, f"Create instance {name}?"):
         return
     job = client.submit(call)  # the plan above is this command's --plan
@@ -399,4 +444,13 @@ def _plain_create(state: State, name: str, os_name: str, opts: dict[str, Any]) -
     )
 
 
-__all__ = ["create", "create_arguments", "disk_specs", "is_pxe", "reimage", "remove", "wipe"]
+__all__ = [
+    "auto_secondary",
+    "create",
+    "create_arguments",
+    "disk_specs",
+    "is_pxe",
+    "reimage",
+    "remove",
+    "wipe",
+]

@@ -28,6 +28,9 @@ if TYPE_CHECKING:  # the public names, imported on first use (ganetiops._lazy)
     from ganetiops.drbd.health import read_nodes as read_nodes
     from ganetiops.drbd.model import DrbdDevice as DrbdDevice
     from ganetiops.drbd.model import NodeDrbd as NodeDrbd
+    from ganetiops.drbd.pairing import Pairing as Pairing
+    from ganetiops.drbd.pairing import choose_secondary as choose_secondary
+    from ganetiops.drbd.pairing import pick_secondary as pick_secondary
     from ganetiops.drbd.view import DiskHealth as DiskHealth
     from ganetiops.drbd.view import InstanceHealth as InstanceHealth
     from ganetiops.drbd.view import instance_health as instance_health

@@ -19,7 +19,7 @@ from typing import Any
 import attrs
 
 from ganetiops.drbd.health import DRBD_TEMPLATES, ClusterDrbd
-from ganetiops.errors import GanetiOpsError
+from ganetiops.errors import GanetiOpsError, ValidationError
 
 __all__ = [
     "MIGRATABLE",
@@ -153,9 +153,19 @@ def plan_maintenance(
     drain; migrate each running primary off (to its secondary for DRBD; for shared
     storage to ``iallocator``'s choice or the node with most free memory), fail over
     where migration is impossible (stopped, or ``always_failover``); optionally move
-    the DRBD secondaries off (``node evacuate -s``); then ``ready``.
+    the DRBD secondaries off (``node evacuate -s``); then ``ready``. The master is
+    refused (:class:`ValidationError`): Ganeti changes no flag of the master.
     """
     model = next((n for n in nodes if n.name == node), None)
+    if model is not None and getattr(model, "role", None) == "master":
+        # Ganeti's LUNodeSetParams: "The master role can be changed only via
+        # master-failover" (no drain, offline or candidate flag on the master).
+        raise ValidationError(
+            f"{node} is the master: Ganeti does not drain the master; move the master "
+            f"role first (gnt-cluster master-failover, on another master candidate), "
+            f"then put {node} in maintenance",
+            field="node",
+        )
     steps: list[Step] = []
     if model is None or not getattr(model, "drained", False):
         steps.append(Step("drain", node, "no new instances are placed here"))

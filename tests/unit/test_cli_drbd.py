@@ -451,3 +451,10 @@ def test_drbd_status_without_ssh_shows_ganetis_view(fake: FakeRapi) -> None:
     code, out, err = gnt("drbd", "watch", "--count", "1")
     assert code == exits.OK, err
     assert "db1 disk/0 syncing 12.0%" in out
+
+
+def test_maintenance_of_the_master_is_refused_before_anything() -> None:
+    nodes = [Node.from_api({"name": "a", "role": "M"}), Node.from_api({"name": "b"})]
+    with pytest.raises(ValidationError, match="a is the master: Ganeti does not drain"):
+        plan_maintenance("a", nodes, [])
+    assert [s.action for s in plan_maintenance("b", nodes, [])] == ["drain", "ready"]

@@ -322,3 +322,40 @@ def test_cli_deactivate_disks_asks_first(fake: FakeRapi) -> None:
     code, _, err = gnt("instance", "deactivate-disks", "db2", "--yes")
     assert code == exits.OK, err
     assert fake.writes() == [("PUT", "/2/instances/db2/deactivate-disks")]
+
+
+@pytest.mark.parametrize("version", ["3.1.0~rc2", "3.0.2"])
+def test_cli_conversion_with_an_iallocator_needs_ganeti_3_1(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, version: str
+) -> None:
+    """Ganeti 3.0's OpInstanceSetParams has no iallocator (a conversion to drbd needs
+    remote_node); 3.1's has: sent there, refused before sending on 3.0."""
+    server = FakeRapi(json.loads(json.dumps({**INSTANCES, **STOPPED})))
+    bodies: list[tuple[str, Any]] = []
+
+    def recording(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/2/info":
+            return httpx.Response(200, json={"software_version": version, "master": "aleph"})
+        if request.method == "PUT":
+            bodies.append((request.url.path, json.loads(request.content)))
+        return server.handler(request)
+
+    use_fake_cluster(monkeypatch, tmp_path, recording, current=True, auth=True)
+    code, _, err = gnt("instance", "modify", "pl1", "-t", "drbd", "-I", "hail", "--yes")
+    if version.startswith("3.0"):
+        assert code == exits.USAGE, err
+        assert "Ganeti 3.0.2 converts to drbd only with a named secondary" in err
+        assert "-n NODE" in err and bodies == []
+        return
+    assert code == exits.OK, err
+    ((path, body),) = bodies
+    assert path == "/2/instances/pl1/modify"
+    assert body["disk_template"] == "drbd" and body["iallocator"] == "hail"
+    assert "remote_node" not in body
+
+
+def test_cli_conversion_with_a_node_and_an_iallocator_is_refused(fake: FakeRapi) -> None:
+    code, _, err = gnt("instance", "modify", "pl1", "-t", "drbd", "-n", "bet", "-I", "hail")
+    assert code == exits.USAGE, err
+    assert "give remote_node or iallocator, not both" in err
+    assert fake.writes() == []

@@ -318,6 +318,45 @@ class DrbdLab:
         tap = topology.switch_port(short, network)
         host.ip_batch([f"link set {tap} {'up' if up else 'down'}"], netns=self.names.switch_netns)
 
+    def hard_reset(self, machine: str) -> None:
+        """Hard-reset a VM through its QEMU monitor (QMP ``system_reset``): the power
+        cycle of a node, without QEMU stopping (its PID and taps stay as recorded).
+
+        A fault for tests: the guest loses what it had not written to its disks and
+        boots again from the same overlay (:meth:`wait_for_ssh` waits for it). Raises
+        :class:`LabError` for a VM started without a monitor (a tier older than this).
+        """
+        short = self._short(machine)
+        self.machine(short)  # the lab is up and the VM alive
+        qemu.monitor_command(self.layout.machine(short) / "monitor.sock", "system_reset")
+
+    def wait_for_ssh(self, machine: str, *, timeout: float = SSH_TIMEOUT) -> float:
+        """Wait until the VM's sshd answers with the host key the lab gave it; the
+        seconds waited. :class:`LabError` after ``timeout`` or if QEMU exited."""
+        short = self._short(machine)
+        vm = self.machine(short)
+        host.check_route(vm.address, vm.link)  # packets leave through the lab's veth only
+        started = time.monotonic()
+        while True:
+            vm.check_alive()
+            if _port_open(vm.address, 22):
+                done = host.run(
+                    [*ssh_argv(vm.address, vm.key, vm.known_hosts), "true"],
+                    timeout=30,
+                    check=False,
+                )
+                if done.returncode == 0:
+                    return time.monotonic() - started
+            if time.monotonic() - started > timeout:
+                raise LabError(f"{short} not reachable over SSH after {timeout:g} s")
+            time.sleep(1.0)
+
+    def _short(self, machine: str) -> str:
+        short = machine.removesuffix(f".{topology.DOMAIN}")
+        if short not in self.node_names:
+            raise ValidationError(f"no VM {machine!r} in DRBD lab {self.name}", field="machine")
+        return short
+
     # -- up ---------------------------------------------------------------------------
 
     def up(self, *, bare: bool = False, keep_on_error: bool = False) -> DrbdFacts:

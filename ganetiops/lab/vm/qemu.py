@@ -10,21 +10,30 @@ volume group on the data disk (a sparse qcow2). Both NICs are taps that exist on
 in the lab's switch namespace, on its ``pri`` and ``sec`` bridges; QEMU runs in that
 namespace, so it can open nothing else.
 
+Each VM has a QMP monitor on a Unix socket in its directory (``monitor.sock``, lab
+only, never a TCP port): :func:`monitor_command` sends it one command, e.g.
+``system_reset``, the hard reset (a power cycle without stopping QEMU) that the tier's
+fault tests use.
+
 Software emulation only (``-accel tcg,tb-size=256``: about 0.8 GB of host memory per
-VM); never KVM. Pure functions here, except :func:`create_disks`.
+VM); never KVM. Pure functions here, except :func:`create_disks` and
+:func:`monitor_command`.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import shlex
+import socket
 import tarfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import attrs
 
+from ganetiops.errors import LabError
 from ganetiops.lab import host, topology
 
 #: The nodes of the DRBD lab, master first: a primary, a secondary, and a third to
@@ -83,6 +92,11 @@ class VmSpec:
     def console_log(self) -> Path:
         return self.directory / "console.log"
 
+    @property
+    def monitor(self) -> Path:
+        """QEMU's QMP monitor (a Unix socket only root can open: the directory is 0700)."""
+        return self.directory / "monitor.sock"
+
     def kernel_command_line(self) -> str:
         return " ".join(
             [
@@ -134,6 +148,8 @@ def qemu_argv(vm: VmSpec, *, kernel: Path, initrd: Path, switch_netns: str) -> l
         "none",
         "-serial",
         f"file:{vm.console_log}",
+        "-qmp",
+        f"unix:{vm.monitor},server=on,wait=off",
         "-kernel",
         str(kernel),
         "-initrd",
@@ -202,6 +218,54 @@ def tap_batch(vm: VmSpec, bridges: Sequence[str]) -> list[str]:
     for tap, bridge in zip(vm.taps, bridges, strict=True):
         lines += [f"tuntap add name {tap} mode tap", f"link set {tap} master {bridge} up"]
     return lines
+
+
+#: QMP commands :func:`monitor_command` sends (a lab tool, not a general QMP client).
+MONITOR_COMMANDS: Final = frozenset({"system_reset", "query-status"})
+
+
+def monitor_command(path: Path, command: str, *, timeout: float = 10.0) -> Any:
+    """Send one QMP ``command`` to the monitor socket at ``path``; QMP's ``return``.
+
+    The QMP handshake (greeting, ``qmp_capabilities``) first; asynchronous events
+    (``RESET``...) read in between are skipped. :class:`LabError` if the socket is
+    absent (a VM started before the tier had monitors), QMP answers an error, or
+    nothing answers within ``timeout`` seconds.
+    """
+    if command not in MONITOR_COMMANDS:
+        raise LabError(f"QMP command {command!r} is not one the lab sends")
+    if not path.exists():
+        raise LabError(f"no QEMU monitor at {path} (the VM was started without one)")
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(timeout)
+            sock.connect(str(path))
+            reader = sock.makefile("rb")
+            greeting = _qmp_read(reader)
+            if "QMP" not in greeting:
+                raise LabError(f"{path}: not a QMP monitor ({greeting!r:.200})")
+            for execute in ("qmp_capabilities", command):
+                sock.sendall(json.dumps({"execute": execute}).encode() + b"\n")
+                while True:
+                    answer = _qmp_read(reader)
+                    if "error" in answer:
+                        error = answer["error"]
+                        raise LabError(f"QMP {execute}: {error.get('desc', error)}")
+                    if "return" in answer:
+                        break
+            return answer["return"]
+    except (OSError, ValueError) as exc:
+        raise LabError(f"QEMU monitor {path}: {exc}") from None
+
+
+def _qmp_read(reader: Any) -> dict[str, Any]:
+    line = reader.readline()
+    if not line:
+        raise LabError("the QEMU monitor closed the connection")
+    data = json.loads(line)
+    if not isinstance(data, dict):
+        raise LabError(f"QMP answered {data!r:.200}")
+    return data
 
 
 def show(argv: Sequence[str]) -> str:

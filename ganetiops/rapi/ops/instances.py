@@ -747,7 +747,10 @@ class Instances(Tagged[M]):
             body=body,
             common=common,
             parse=shapes.rows,
-            precondition=_no_hotplug_if_possible if hotplug_if_possible is not None else None,
+            precondition=_modify_precondition(
+                hotplug_if_possible=hotplug_if_possible is not None,
+                conversion_iallocator=bool(disk_template and iallocator),
+            ),
         )
 
     @job_operation("POST", "/2/instances/{instance}/disk/{disk}/grow", dry_run="body")
@@ -827,6 +830,37 @@ def check_conversion(
         raise ValidationError(
             f"the new secondary {remote_node} is {name}'s primary node; choose another node",
             field="remote_node",
+        )
+
+
+def _modify_precondition(*, hotplug_if_possible: bool, conversion_iallocator: bool) -> Any:
+    checks = [
+        check
+        for check, wanted in (
+            (_no_hotplug_if_possible, hotplug_if_possible),
+            (_conversion_iallocator, conversion_iallocator),
+        )
+        if wanted
+    ]
+    if not checks:
+        return None
+
+    def check(facts: ClusterFacts) -> None:
+        for one in checks:
+            one(facts)
+
+    return check
+
+
+def _conversion_iallocator(facts: ClusterFacts) -> None:
+    """Ganeti 3.0's ``OpInstanceSetParams`` has no ``iallocator`` (its LU asks for
+    ``remote_node`` in a conversion to drbd); Ganeti 3.1 added it."""
+    if facts.version < (3, 1):
+        version = ".".join(str(part) for part in facts.version)
+        raise ValidationError(
+            f"Ganeti {version} converts to drbd only with a named secondary (remote_node, "
+            "-n NODE on the command line): an iallocator choosing it came with Ganeti 3.1",
+            field="iallocator",
         )
 
 
