@@ -29,7 +29,7 @@ def test_build_script_parses_and_its_chroot_program_is_one_quoted_word() -> None
     program = _chroot_program(script)
     # An apostrophe in a comment would end the quoted program early: it ends at
     # the line that passes the packages on.
-    assert script.split(program, 1)[1].startswith("' sh \"$@\"")
+    assert script.split(program, 1)[1].startswith('\' sh "$@"')
     subprocess.run(["sh", "-n"], input=program, text=True, check=True)
 
 
