@@ -23,7 +23,6 @@ from collections.abc import Callable
 from typing import Any
 
 from ganetiops.lab.vm import DrbdLab
-from ganetiops.rapi import RapiClient
 
 ALEPH, BET, GIMEL = "aleph.homelab.tel", "bet.homelab.tel", "gimel.homelab.tel"
 INSTANCE = "inst1.homelab.tel"
@@ -65,13 +64,7 @@ def main() -> None:
         cluster = lab.cluster()
         rows: list[tuple[str, float, float | None]] = []
         print(f"{'step':34} {'wall s':>7} {'ganeti':>7}")
-        with RapiClient(
-            cluster.url,
-            user=cluster.user("write").name,
-            password=cluster.password("write"),
-            certificate_sha256=cluster.certificate_sha256,
-            read_timeout=120.0,
-        ) as rapi:
+        with cluster.client(read_timeout=120.0) as rapi:
             timeout = 1800.0
             steps: list[tuple[str, Callable[[], Any]]] = [
                 (

@@ -19,6 +19,7 @@ from ganetiops.lab import topology
 if TYPE_CHECKING:
     from ganetiops.lab.layout import Layout
     from ganetiops.lab.topology import AddressPlan
+    from ganetiops.rapi import RapiClient
 
 
 @attrs.frozen
@@ -92,6 +93,19 @@ class ClusterFacts:
     def password(self, access: str = "write") -> Secret:
         """Read the password of the ``write`` or ``read`` user from its file."""
         return Secret(Path(self.user(access).password_file).read_text().strip())
+
+    def client(self, access: str = "write", **options: Any) -> RapiClient:
+        """A RAPI client of this cluster as ``access``'s user, pinned to its certificate
+        (``options``: more :class:`~ganetiops.rapi.RapiClient` arguments)."""
+        from ganetiops.rapi import RapiClient  # lazy: start-up (httpx)
+
+        return RapiClient(
+            self.url,
+            user=self.user(access).name,
+            password=self.password(access),
+            certificate_sha256=self.certificate_sha256,
+            **options,
+        )
 
 
 @attrs.frozen

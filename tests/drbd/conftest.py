@@ -50,40 +50,50 @@ def _say(config: pytest.Config, line: str) -> None:
             reporter.write_line(line)
 
 
-@pytest.fixture(scope="module")
-def drbd_lab(pytestconfig: pytest.Config) -> Iterator[DrbdLab]:
-    """The module's DRBD lab with its cluster (see the module docstring)."""
+def module_lab(
+    config: pytest.Config,
+    *,
+    name: str,
+    release: str,
+    reuse_env: str,
+    slot_env: str,
+    nodes: int | None = None,
+    title: str = "DRBD lab",
+) -> Iterator[DrbdLab]:
+    """A module's DRBD lab with its cluster: skipped without root or what the tier needs
+    (a failure under CI=true); the running lab named by ``reuse_env`` when set; else a
+    fresh one (slot from ``slot_env``), taken down at the end."""
     if os.geteuid() != 0:
         pytest.skip("the DRBD lab needs root")
-    release = os.environ.get(ENV_RELEASE) or "bookworm"
     try:
         preflight(build=find_image(ImageSpec(release=release)) is None)
     except LabError as exc:
         pytest.skip(str(exc))
-    reuse = os.environ.get(ENV_REUSE)
+    reuse = os.environ.get(reuse_env)
     if reuse:
         existing = DrbdLab(reuse)
         if not existing.is_up() or existing.facts().cluster is None:
-            pytest.fail(f"{ENV_REUSE}={reuse}: no DRBD lab of that name is up with a cluster")
+            pytest.fail(f"{reuse_env}={reuse}: no DRBD lab of that name is up with a cluster")
         yield existing
         return
-    # Its own variable: GANETIOPS_LAB_SLOT is the namespace lab's, which runs beside.
-    slot_text = os.environ.get(ENV_SLOT)
+    slot_text = os.environ.get(slot_env)
     lab = DrbdLab(
-        drbd_lab_name(),
+        name,
         int(slot_text) if slot_text else None,
         release=release,
-        progress=lambda s: _say(pytestconfig, s),
+        nodes=nodes,
+        progress=lambda s: _say(config, s),
     )
     if lab.record() is not None:
         pytest.fail(f"lab {lab.name} exists: take it down (gnt-py lab --name {lab.name} down)")
     started = time.monotonic()
     try:
         facts = lab.up()
+        size = f", {nodes} node{'s' if nodes != 1 else ''}" if nodes else ""
         _say(
-            pytestconfig,
-            f"\nDRBD lab {lab.name} (slot {facts.slot}, {facts.release}, Ganeti {facts.ganeti}) "
-            f"up in {time.monotonic() - started:.0f} s",
+            config,
+            f"\n{title} {lab.name} (slot {facts.slot}, {facts.release}, Ganeti {facts.ganeti}"
+            f"{size}) up in {time.monotonic() - started:.0f} s",
         )
         yield lab
     finally:
@@ -91,13 +101,19 @@ def drbd_lab(pytestconfig: pytest.Config) -> Iterator[DrbdLab]:
 
 
 @pytest.fixture(scope="module")
+def drbd_lab(pytestconfig: pytest.Config) -> Iterator[DrbdLab]:
+    """The module's DRBD lab with its cluster (see the module docstring)."""
+    # Its own slot variable: GANETIOPS_LAB_SLOT is the namespace lab's, which runs beside.
+    yield from module_lab(
+        pytestconfig,
+        name=drbd_lab_name(),
+        release=os.environ.get(ENV_RELEASE) or "bookworm",
+        reuse_env=ENV_REUSE,
+        slot_env=ENV_SLOT,
+    )
+
+
+@pytest.fixture(scope="module")
 def rapi(drbd_lab: DrbdLab) -> Iterator[RapiClient]:
-    cluster = drbd_lab.cluster()
-    with RapiClient(
-        cluster.url,
-        user=cluster.user("write").name,
-        password=cluster.password("write"),
-        certificate_sha256=cluster.certificate_sha256,
-        read_timeout=120.0,
-    ) as client:
+    with drbd_lab.cluster().client(read_timeout=120.0) as client:
         yield client

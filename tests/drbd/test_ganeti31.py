@@ -25,7 +25,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -33,12 +32,11 @@ import attrs
 import httpx
 import pytest
 
-from ganetiops.errors import JobFailed, LabError, RapiError, ValidationError
-from ganetiops.lab.vm import DrbdLab, ImageSpec
-from ganetiops.lab.vm.drbdlab import preflight
-from ganetiops.lab.vm.image import find_image
+from ganetiops.errors import JobFailed, RapiError, ValidationError
+from ganetiops.lab.vm import DrbdLab
 from ganetiops.rapi import RapiClient
 from ganetiops.rapi.models.cluster import ClusterInfo
+from tests.drbd.conftest import module_lab
 
 pytestmark = pytest.mark.integration
 
@@ -52,52 +50,18 @@ UNRESOLVABLE = "nodns31.homelab.tel"
 JOB_TIMEOUT = 900.0
 
 
-def _say(config: pytest.Config, line: str) -> None:
-    reporter = config.pluginmanager.get_plugin("terminalreporter")
-    capture = config.pluginmanager.get_plugin("capturemanager")
-    if reporter is not None and capture is not None:
-        with capture.global_and_fixture_disabled():
-            reporter.write_line(line)
-
-
 @pytest.fixture(scope="module")
 def lab31(pytestconfig: pytest.Config) -> Iterator[DrbdLab]:
     """A one-node Ganeti 3.1 cluster in the DRBD tier (see the module docstring)."""
-    if os.geteuid() != 0:
-        pytest.skip("the DRBD lab needs root")
-    try:
-        preflight(build=find_image(ImageSpec(release=RELEASE)) is None)
-    except LabError as exc:
-        pytest.skip(str(exc))
-    reuse = os.environ.get(ENV_REUSE)
-    if reuse:
-        existing = DrbdLab(reuse)
-        if not existing.is_up() or existing.facts().cluster is None:
-            pytest.fail(f"{ENV_REUSE}={reuse}: no DRBD lab of that name is up with a cluster")
-        yield existing
-        return
-    name = os.environ.get(ENV_NAME) or f"{(os.environ.get('GANETIOPS_LAB') or 'lab')[:8]}xt"
-    slot = os.environ.get(ENV_SLOT)
-    lab = DrbdLab(
-        name,
-        int(slot) if slot else None,
+    yield from module_lab(
+        pytestconfig,
+        name=os.environ.get(ENV_NAME) or f"{(os.environ.get('GANETIOPS_LAB') or 'lab')[:8]}xt",
         release=RELEASE,
+        reuse_env=ENV_REUSE,
+        slot_env=ENV_SLOT,
         nodes=1,
-        progress=lambda s: _say(pytestconfig, s),
+        title="Ganeti 3.1 lab",
     )
-    if lab.record() is not None:
-        pytest.fail(f"lab {lab.name} exists: take it down (gnt-py lab --name {lab.name} down)")
-    started = time.monotonic()
-    try:
-        facts = lab.up()
-        _say(
-            pytestconfig,
-            f"\nGaneti 3.1 lab {lab.name} (slot {facts.slot}, {facts.release}, "
-            f"Ganeti {facts.ganeti}, 1 node) up in {time.monotonic() - started:.0f} s",
-        )
-        yield lab
-    finally:
-        lab.down()
 
 
 @attrs.define
@@ -117,14 +81,7 @@ def seen() -> Seen:
 
 @pytest.fixture(scope="module")
 def rapi31(lab31: DrbdLab, seen: Seen) -> Iterator[RapiClient]:
-    cluster = lab31.cluster()
-    with RapiClient(
-        cluster.url,
-        user=cluster.user("write").name,
-        password=cluster.password("write"),
-        certificate_sha256=cluster.certificate_sha256,
-        read_timeout=120.0,
-    ) as client:
+    with lab31.cluster().client(read_timeout=120.0) as client:
         client._http.event_hooks["request"].append(seen.hook)
         yield client
 
