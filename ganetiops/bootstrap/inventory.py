@@ -12,16 +12,17 @@ the lab's host keys at run time (``examples/lab.toml``).
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import re
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import attrs
 
+from ganetiops.bootstrap import toml_checks as check
+from ganetiops.bootstrap.toml_checks import parse_bounds_specs
 from ganetiops.bootstrap.users_file import RIGHTS, check_name
 from ganetiops.config import BootServer
 from ganetiops.config.secrets import PasswordSource
@@ -34,13 +35,11 @@ __all__ = [
     "RapiUserSpec",
     "SshSpec",
     "load_inventory",
+    "parse_bounds_specs",
     "parse_inventory",
 ]
 
 PLACEHOLDER = "PLACEHOLDER"
-_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-_HOSTNAME = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*$")
-_PARAM_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _HV_NAMES = ("kvm", "xen-pvm", "xen-hvm", "lxc", "fake", "chroot")
 _DISK_TEMPLATES = (
     "diskless",
@@ -171,21 +170,21 @@ def load_inventory(path: str | os.PathLike[str]) -> Inventory:
 def parse_inventory(raw: Mapping[str, Any], *, path: Path | None = None) -> Inventory:
     """Validate an already parsed TOML document (``path`` anchors relative paths)."""
     base = path.parent if path is not None else Path.cwd()
-    _known(raw, {"cluster", "nodes", "ssh", "rapi-users", "boot"}, "")
-    cluster_raw = _table(raw, "cluster", "")
-    nodes_raw = _table(raw, "nodes", "")
+    check.known(raw, {"cluster", "nodes", "ssh", "rapi-users", "boot"}, "")
+    cluster_raw = check.table(raw, "cluster", "")
+    nodes_raw = check.table(raw, "nodes", "")
     if not nodes_raw:
-        raise _err("nodes", "at least one node is required")
+        raise check.err("nodes", "at least one node is required")
     domain = _domain(cluster_raw)
     nodes = tuple(_node(name, value, domain, base) for name, value in nodes_raw.items())
     _unique(nodes)
     cluster = _cluster(cluster_raw, domain, nodes)
     ssh = _ssh(raw.get("ssh", {}), base)
-    users_raw = _table(raw, "rapi-users", "") if "rapi-users" in raw else {}
+    users_raw = check.table(raw, "rapi-users", "") if "rapi-users" in raw else {}
     users = tuple(_user(name, value, path, base) for name, value in users_raw.items())
     if ssh.known_hosts == () and any(not n.host_keys for n in nodes):
         missing = next(n.name for n in nodes if not n.host_keys)
-        raise _err(
+        raise check.err(
             f"nodes.{missing}.host-key",
             "required (or list known_hosts files in ssh.known-hosts): host keys are never "
             "accepted on first use",
@@ -198,18 +197,18 @@ def parse_inventory(raw: Mapping[str, Any], *, path: Path | None = None) -> Inve
 
 
 def _domain(raw: Mapping[str, Any]) -> str:
-    name = _req(raw, "name", "cluster")
-    _hostname(name, "cluster.name")
+    name = check.req_str(raw, "name", "cluster")
+    check.hostname(name, "cluster.name")
     if "." not in name:
-        raise _err("cluster.name", f"{name!r} is not a fully qualified name")
-    domain = _str(raw, "domain", "cluster") or name.split(".", 1)[1]
-    _hostname(domain, "cluster.domain")
+        raise check.err("cluster.name", f"{name!r} is not a fully qualified name")
+    domain = check.opt_str(raw, "domain", "cluster") or name.split(".", 1)[1]
+    check.hostname(domain, "cluster.domain")
     return domain
 
 
 def _cluster(raw: Mapping[str, Any], domain: str, nodes: Sequence[NodeSpec]) -> ClusterSpec:
     where = "cluster"
-    _known(
+    check.known(
         raw,
         {
             "name", "address", "domain", "initial-master", "master-netdev", "master-netmask",
@@ -220,65 +219,67 @@ def _cluster(raw: Mapping[str, Any], domain: str, nodes: Sequence[NodeSpec]) -> 
         },
         where,
     )  # fmt: skip
-    name = _req(raw, "name", where)
-    address = _ipv4(_req(raw, "address", where), "cluster.address")
-    master = _req(raw, "initial-master", where)
+    name = check.req_str(raw, "name", where)
+    address = check.ipv4(check.req_str(raw, "address", where), "cluster.address")
+    master = check.req_str(raw, "initial-master", where)
     names = [n.name for n in nodes]
     if master not in names:
-        raise _err(
+        raise check.err(
             "cluster.initial-master", f"{master!r} is not one of the nodes ({', '.join(names)})"
         )
-    hypervisors = _str_list(raw, "enabled-hypervisors", where, required=True)
-    _only(hypervisors, _HV_NAMES, "cluster.enabled-hypervisors", "unknown hypervisor {!r}")
-    templates = _str_list(raw, "enabled-disk-templates", where, required=True)
-    _only(
+    hypervisors = check.str_list(raw, "enabled-hypervisors", where, required=True)
+    check.only(hypervisors, _HV_NAMES, "cluster.enabled-hypervisors", "unknown hypervisor {!r}")
+    templates = check.str_list(raw, "enabled-disk-templates", where, required=True)
+    check.only(
         templates, _DISK_TEMPLATES, "cluster.enabled-disk-templates", "unknown disk template {!r}"
     )
-    vg = _str(raw, "volume-group", where)
+    vg = check.opt_str(raw, "volume-group", where)
     if ("plain" in templates or "drbd" in templates) and not vg:
-        raise _err("cluster.volume-group", "required when plain or drbd is enabled")
-    helper = _str(raw, "drbd-usermode-helper", where)
-    hv_params = _params_by_name(raw, "hypervisor-params", where)
-    _only(hv_params, hypervisors, "cluster.hypervisor-params.{}", "hypervisor is not enabled")
-    disk_params = _params_by_name(raw, "disk-params", where)
-    _only(disk_params, templates, "cluster.disk-params.{}", "disk template is not enabled")
+        raise check.err("cluster.volume-group", "required when plain or drbd is enabled")
+    helper = check.opt_str(raw, "drbd-usermode-helper", where)
+    hv_params = check.params_by_name(raw, "hypervisor-params", where)
+    check.only(hv_params, hypervisors, "cluster.hypervisor-params.{}", "hypervisor is not enabled")
+    disk_params = check.params_by_name(raw, "disk-params", where)
+    check.only(disk_params, templates, "cluster.disk-params.{}", "disk template is not enabled")
     netmask = raw.get("master-netmask")
     if netmask is not None and (not isinstance(netmask, int) or not 0 < netmask <= 32):
-        raise _err("cluster.master-netmask", "expected a prefix length 1-32")
-    ipolicy_templates = _str_list(raw, "ipolicy-disk-templates", where)
-    _only(ipolicy_templates, templates, "cluster.ipolicy-disk-templates", "{!r} is not enabled")
-    bounds = _str(raw, "ipolicy-bounds-specs", where)
+        raise check.err("cluster.master-netmask", "expected a prefix length 1-32")
+    ipolicy_templates = check.str_list(raw, "ipolicy-disk-templates", where)
+    check.only(
+        ipolicy_templates, templates, "cluster.ipolicy-disk-templates", "{!r} is not enabled"
+    )
+    bounds = check.opt_str(raw, "ipolicy-bounds-specs", where)
     if bounds is not None:
         try:
             parse_bounds_specs(bounds)
         except ValueError as exc:
-            raise _err("cluster.ipolicy-bounds-specs", str(exc)) from None
+            raise check.err("cluster.ipolicy-bounds-specs", str(exc)) from None
     pool = raw.get("candidate-pool-size")
     if pool is not None and (isinstance(pool, bool) or not isinstance(pool, int) or pool < 1):
-        raise _err("cluster.candidate-pool-size", "expected a positive integer")
-    mac_prefix = _str(raw, "mac-prefix", where)
+        raise check.err("cluster.candidate-pool-size", "expected a positive integer")
+    mac_prefix = check.opt_str(raw, "mac-prefix", where)
     if mac_prefix is not None and not _MAC_PREFIX.fullmatch(mac_prefix):
-        raise _err("cluster.mac-prefix", f"{mac_prefix!r} is not like aa:00:00")
+        raise check.err("cluster.mac-prefix", f"{mac_prefix!r} is not like aa:00:00")
     return ClusterSpec(
         name=name,
         address=address,
         domain=domain,
         initial_master=master,
-        master_netdev=_req(raw, "master-netdev", where),
+        master_netdev=check.req_str(raw, "master-netdev", where),
         master_netmask=netmask,
         enabled_hypervisors=tuple(hypervisors),
         enabled_disk_templates=tuple(templates),
         volume_group=vg,
         hypervisor_params=hv_params,
         disk_params=disk_params,
-        nic_params=_params(raw.get("nic-params", {}), "cluster.nic-params"),
+        nic_params=check.params(raw.get("nic-params", {}), "cluster.nic-params"),
         drbd_usermode_helper=helper,
-        file_storage_dir=_abs_path(raw, "file-storage-dir", where),
-        shared_file_storage_dir=_abs_path(raw, "shared-file-storage-dir", where),
+        file_storage_dir=check.abs_path(raw, "file-storage-dir", where),
+        shared_file_storage_dir=check.abs_path(raw, "shared-file-storage-dir", where),
         mac_prefix=mac_prefix,
         ipolicy_disk_templates=tuple(ipolicy_templates),
         ipolicy_bounds_specs=bounds,
-        os_providers=tuple(_str_list(raw, "os-providers", where)),
+        os_providers=tuple(check.str_list(raw, "os-providers", where)),
         candidate_pool_size=pool,
     )
 
@@ -286,18 +287,18 @@ def _cluster(raw: Mapping[str, Any], domain: str, nodes: Sequence[NodeSpec]) -> 
 def _node(name: str, raw: Any, domain: str, base: Path) -> NodeSpec:
     where = f"nodes.{name}"
     if not isinstance(raw, Mapping):
-        raise _err(where, "expected a table")
+        raise check.err(where, "expected a table")
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", name):
-        raise _err(where, f"{name!r} is not a short host name")
-    _known(raw, {"fqdn", "primary", "secondary", "address", "host-key"}, where)
-    fqdn = _str(raw, "fqdn", where) or f"{name}.{domain}"
-    _hostname(fqdn, f"{where}.fqdn")
+        raise check.err(where, f"{name!r} is not a short host name")
+    check.known(raw, {"fqdn", "primary", "secondary", "address", "host-key"}, where)
+    fqdn = check.opt_str(raw, "fqdn", where) or f"{name}.{domain}"
+    check.hostname(fqdn, f"{where}.fqdn")
     if fqdn.split(".", 1)[0] != name:
-        raise _err(f"{where}.fqdn", f"{fqdn!r} does not start with the node's name {name!r}")
-    primary = _ipv4(_req(raw, "primary", where), f"{where}.primary")
-    secondary_text = _str(raw, "secondary", where)
-    secondary = _ipv4(secondary_text, f"{where}.secondary") if secondary_text else None
-    address = _str(raw, "address", where) or primary
+        raise check.err(f"{where}.fqdn", f"{fqdn!r} does not start with the node's name {name!r}")
+    primary = check.ipv4(check.req_str(raw, "primary", where), f"{where}.primary")
+    secondary_text = check.opt_str(raw, "secondary", where)
+    secondary = check.ipv4(secondary_text, f"{where}.secondary") if secondary_text else None
+    address = check.opt_str(raw, "address", where) or primary
     return NodeSpec(
         name=name,
         fqdn=fqdn,
@@ -312,27 +313,29 @@ def _host_keys(value: Any, where: str, base: Path) -> tuple[str, ...]:
     if value is None:
         return ()
     if isinstance(value, Mapping):
-        _known(value, {"file"}, where)
+        check.known(value, {"file"}, where)
         if not isinstance(value.get("file"), str):
-            raise _err(where, 'expected "ssh-... AAAA...", a list of them, or { file = "..." }')
-        path = expand(value["file"], base, f"{where}.file")
+            raise check.err(
+                where, 'expected "ssh-... AAAA...", a list of them, or { file = "..." }'
+            )
+        path = check.expand(value["file"], base, f"{where}.file")
         try:
             text = path.read_text()
         except OSError as exc:
-            raise _err(f"{where}.file", f"cannot read {path}: {exc.strerror}") from None
+            raise check.err(f"{where}.file", f"cannot read {path}: {exc.strerror}") from None
         lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
         if not lines:
-            raise _err(f"{where}.file", f"{path} holds no key")
+            raise check.err(f"{where}.file", f"{path} holds no key")
         return tuple(_one_key(line, f"{where}.file") for line in lines)
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, list) or not items or not all(isinstance(i, str) for i in items):
-        raise _err(where, 'expected "ssh-... AAAA...", a list of them, or { file = "..." }')
+        raise check.err(where, 'expected "ssh-... AAAA...", a list of them, or { file = "..." }')
     return tuple(_one_key(item, where) for item in items)
 
 
 def _one_key(text: str, where: str) -> str:
     if text.strip().startswith(PLACEHOLDER):
-        raise _err(
+        raise check.err(
             where,
             "still a placeholder: put the node's public host key here "
             "(e.g. from /etc/ssh/ssh_host_*_key.pub on the node, checked out of band)",
@@ -345,20 +348,23 @@ def _one_key(text: str, where: str) -> str:
 def _ssh(raw: Any, base: Path) -> SshSpec:
     where = "ssh"
     if not isinstance(raw, Mapping):
-        raise _err(where, "expected a table")
-    _known(raw, {"user", "port", "key", "known-hosts", "connect-timeout"}, where)
+        raise check.err(where, "expected a table")
+    check.known(raw, {"user", "port", "key", "known-hosts", "connect-timeout"}, where)
     port = raw.get("port", 22)
     if not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536:
-        raise _err("ssh.port", "expected a port number")
+        raise check.err("ssh.port", "expected a port number")
     timeout = raw.get("connect-timeout", 10.0)
     if not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout <= 0:
-        raise _err("ssh.connect-timeout", "expected a positive number of seconds")
+        raise check.err("ssh.connect-timeout", "expected a positive number of seconds")
     return SshSpec(
-        user=_str(raw, "user", where) or "root",
+        user=check.opt_str(raw, "user", where) or "root",
         port=port,
-        keys=tuple(str(expand(k, base, "ssh.key")) for k in _str_or_list(raw, "key", where)),
+        keys=tuple(
+            str(check.expand(k, base, "ssh.key")) for k in check.str_or_list(raw, "key", where)
+        ),
         known_hosts=tuple(
-            str(expand(k, base, "ssh.known-hosts")) for k in _str_or_list(raw, "known-hosts", where)
+            str(check.expand(k, base, "ssh.known-hosts"))
+            for k in check.str_or_list(raw, "known-hosts", where)
         ),
         connect_timeout=float(timeout),
     )
@@ -367,10 +373,10 @@ def _ssh(raw: Any, base: Path) -> SshSpec:
 def _boot(raw: Any, base: Path) -> BootServer:
     """``[boot]``: a context's boot table; its local paths expand like ``ssh.key``."""
     if not isinstance(raw, Mapping):
-        raise _err("boot", "expected a table")
+        raise check.err("boot", "expected a table")
     local = {"key", "known-hosts", "pin-known-hosts"}  # access-log is on the boot server
     table = {
-        k: str(expand(v, base, f"boot.{k}")) if k in local and isinstance(v, str) else v
+        k: str(check.expand(v, base, f"boot.{k}")) if k in local and isinstance(v, str) else v
         for k, v in raw.items()
     }
     try:
@@ -382,31 +388,35 @@ def _boot(raw: Any, base: Path) -> BootServer:
 def _user(name: str, raw: Any, path: Path | None, base: Path) -> RapiUserSpec:
     where = f"rapi-users.{name}"
     if not isinstance(raw, Mapping):
-        raise _err(where, "expected a table")
+        raise check.err(where, "expected a table")
     check_name(name, field=where)
-    _known(raw, {"rights", "password", "ha1"}, where)
-    rights = _str_list(raw, "rights", where, required=True)
+    check.known(raw, {"rights", "password", "ha1"}, where)
+    rights = check.str_list(raw, "rights", where, required=True)
     for right in rights:
         if right not in RIGHTS:
-            raise _err(f"{where}.rights", f"unknown right {right!r} (use read, write)")
+            raise check.err(f"{where}.rights", f"unknown right {right!r} (use read, write)")
     if ("password" in raw) == ("ha1" in raw):
-        raise _err(where, "give exactly one of password (a source) or ha1")
+        raise check.err(where, "give exactly one of password (a source) or ha1")
     if "ha1" in raw:
         digest = raw["ha1"]
         if not isinstance(digest, str) or not re.fullmatch(r"[0-9a-fA-F]{32}", digest):
-            raise _err(f"{where}.ha1", "expected 32 hexadecimal digits")
+            raise check.err(f"{where}.ha1", "expected 32 hexadecimal digits")
         return RapiUserSpec(name=name, rights=tuple(rights), ha1=digest.lower())
     password_raw = raw["password"]
     create = False
     if isinstance(password_raw, Mapping) and "create" in password_raw:
         create = password_raw["create"]
         if not isinstance(create, bool) or set(password_raw) != {"file", "create"}:
-            raise _err(f"{where}.password.create", "only with file = ..., and true or false")
-        password_raw = {"file": str(expand(password_raw["file"], base, f"{where}.password.file"))}
+            raise check.err(f"{where}.password.create", "only with file = ..., and true or false")
+        password_raw = {
+            "file": str(check.expand(password_raw["file"], base, f"{where}.password.file"))
+        }
     elif isinstance(password_raw, Mapping) and isinstance(password_raw.get("file"), str):
-        password_raw = {"file": str(expand(password_raw["file"], base, f"{where}.password.file"))}
+        password_raw = {
+            "file": str(check.expand(password_raw["file"], base, f"{where}.password.file"))
+        }
     if isinstance(password_raw, str):
-        raise _err(
+        raise check.err(
             f"{where}.password",
             "inline passwords are not allowed in an inventory; use { env = ... }, "
             "{ file = ... }, { command = ... }, { netrc = ... } or { keyring = ... }",
@@ -418,138 +428,6 @@ def _user(name: str, raw: Any, path: Path | None, base: Path) -> RapiUserSpec:
     return RapiUserSpec(name=name, rights=tuple(rights), password=source, create=create)
 
 
-# -- helpers --------------------------------------------------------------------------
-
-
-def _err(key: str, message: str) -> ValidationError:
-    return ValidationError(f"{key}: {message}" if key else message, field=key or None)
-
-
-def _only(values: Iterable[str], allowed: Sequence[str], key: str, message: str) -> None:
-    """Refuse the first value not in ``allowed`` (``key`` and ``message`` are formatted
-    with it: ``{}`` or ``{!r}``)."""
-    for value in values:
-        if value not in allowed:
-            raise _err(key.format(value), message.format(value))
-
-
-def _known(raw: Mapping[str, Any], allowed: set[str], where: str) -> None:
-    unknown = sorted(set(raw) - allowed)
-    if unknown:
-        key = f"{where}.{unknown[0]}" if where else unknown[0]
-        raise _err(key, f"unknown key (known: {', '.join(sorted(allowed))})")
-
-
-def _table(raw: Mapping[str, Any], key: str, where: str) -> Mapping[str, Any]:
-    full = f"{where}.{key}" if where else key
-    value = raw.get(key)
-    if value is None:
-        raise _err(full, "missing table")
-    if not isinstance(value, Mapping):
-        raise _err(full, "expected a table")
-    return value
-
-
-def _str(raw: Mapping[str, Any], key: str, where: str) -> str | None:
-    value = raw.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str) or not value.strip():
-        raise _err(f"{where}.{key}", "expected a non-empty string")
-    return value.strip()
-
-
-def _req(raw: Mapping[str, Any], key: str, where: str) -> str:
-    value = _str(raw, key, where)
-    if value is None:
-        raise _err(f"{where}.{key}", "required")
-    return value
-
-
-def _str_list(raw: Mapping[str, Any], key: str, where: str, *, required: bool = False) -> list[str]:
-    value = raw.get(key)
-    if value is None:
-        if required:
-            raise _err(f"{where}.{key}", "required")
-        return []
-    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise _err(f"{where}.{key}", "expected a list of strings")
-    if required and not value:
-        raise _err(f"{where}.{key}", "must not be empty")
-    if len(set(value)) != len(value):
-        raise _err(f"{where}.{key}", "lists a value twice")
-    return list(value)
-
-
-def _str_or_list(raw: Mapping[str, Any], key: str, where: str) -> list[str]:
-    if isinstance(raw.get(key), str):
-        return [_req(raw, key, where)]
-    return _str_list(raw, key, where)
-
-
-def _ipv4(text: str, key: str) -> str:
-    try:
-        return str(ipaddress.IPv4Address(text))
-    except ValueError:
-        raise _err(key, f"not an IPv4 address ({text!r})") from None
-
-
-def _hostname(text: str, key: str) -> None:
-    if not _HOSTNAME.fullmatch(text):
-        raise _err(key, f"{text!r} is not a valid host name")
-
-
-def _abs_path(raw: Mapping[str, Any], key: str, where: str) -> str | None:
-    value = _str(raw, key, where)
-    if value is not None and not value.startswith("/"):
-        raise _err(f"{where}.{key}", "expected an absolute path on the nodes")
-    return value
-
-
-def _params_by_name(raw: Mapping[str, Any], key: str, where: str) -> dict[str, dict[str, Any]]:
-    value = raw.get(key, {})
-    if not isinstance(value, Mapping):
-        raise _err(f"{where}.{key}", "expected a table of tables")
-    return {name: _params(params, f"{where}.{key}.{name}") for name, params in value.items()}
-
-
-def _params(value: Any, where: str) -> dict[str, Any]:
-    if not isinstance(value, Mapping):
-        raise _err(where, "expected a table of parameters")
-    out: dict[str, Any] = {}
-    for name, param in value.items():
-        if not _PARAM_NAME.fullmatch(name):
-            raise _err(f"{where}.{name}", "not a Ganeti parameter name")
-        if not isinstance(param, str | int | float | bool):
-            raise _err(f"{where}.{name}", "expected a string, number or boolean")
-        if isinstance(param, str) and ("," in param or "=" in param):
-            raise _err(f"{where}.{name}", "a value cannot contain ',' or '=' (Ganeti syntax)")
-        out[name] = param
-    return out
-
-
-_ISPECS = ("cpu-count", "disk-count", "disk-size", "memory-size", "nic-count", "spindle-use")
-
-
-def parse_bounds_specs(text: str) -> dict[str, dict[str, int]]:
-    """``min:cpu-count=1,.../max:...`` → ``{"min": {...}, "max": {...}}`` (one min/max pair)."""
-    out: dict[str, dict[str, int]] = {}
-    for part in text.split("/"):
-        bound, sep, specs = part.partition(":")
-        if not sep or bound not in ("min", "max") or bound in out:
-            raise ValueError(f"expected min:...,/max:... (got {part!r})")
-        values: dict[str, int] = {}
-        for item in specs.split(","):
-            key, eq, value = item.partition("=")
-            if not eq or key not in _ISPECS or not value.isdigit():
-                raise ValueError(f"bad spec {item!r} (keys: {', '.join(_ISPECS)})")
-            values[key] = int(value)
-        out[bound] = values
-    if set(out) != {"min", "max"}:
-        raise ValueError("both min: and max: are required")
-    return out
-
-
 def _unique(nodes: Sequence[NodeSpec]) -> None:
     seen: dict[str, str] = {}
     for node in nodes:
@@ -557,33 +435,12 @@ def _unique(nodes: Sequence[NodeSpec]) -> None:
             if value is None:
                 continue
             if value in seen:
-                raise _err(f"nodes.{node.name}.{kind}", f"{value} is also {seen[value]}")
+                raise check.err(f"nodes.{node.name}.{kind}", f"{value} is also {seen[value]}")
             seen[value] = f"nodes.{node.name}.{kind}"
     homed = {n.secondary is not None for n in nodes}
     if len(homed) > 1:
         lacking = next(n.name for n in nodes if n.secondary is None)
-        raise _err(
+        raise check.err(
             f"nodes.{lacking}.secondary",
             "required: Ganeti wants every node multi-homed once one is",
         )
-
-
-_VAR = re.compile(
-    r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*))?\}|\$(?P<bare>[A-Za-z_][A-Za-z0-9_]*)"
-)
-
-
-def expand(text: str, base: Path, key: str) -> Path:
-    """``~``, ``$VAR``, ``${VAR}`` and ``${VAR:-default}``; relative to ``base``."""
-
-    def one(match: re.Match[str]) -> str:
-        name = match.group("name") or match.group("bare")
-        value = os.environ.get(name)
-        if value:
-            return value
-        if match.group("default") is not None:
-            return match.group("default")
-        raise _err(key, f"{text!r}: environment variable {name} is not set")
-
-    path = Path(os.path.expanduser(_VAR.sub(one, text)))
-    return path if path.is_absolute() else base / path
