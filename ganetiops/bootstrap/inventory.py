@@ -272,7 +272,7 @@ def _cluster(raw: Mapping[str, Any], domain: str, nodes: Sequence[NodeSpec]) -> 
         volume_group=vg,
         hypervisor_params=hv_params,
         disk_params=disk_params,
-        nic_params=check.params(raw.get("nic-params", {}), "cluster.nic-params"),
+        nic_params=check.param_table(raw.get("nic-params", {}), "cluster.nic-params"),
         drbd_usermode_helper=helper,
         file_storage_dir=check.abs_path(raw, "file-storage-dir", where),
         shared_file_storage_dir=check.abs_path(raw, "shared-file-storage-dir", where),

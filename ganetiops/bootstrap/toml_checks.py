@@ -110,10 +110,10 @@ def params_by_name(raw: Mapping[str, Any], key: str, where: str) -> dict[str, di
     value = raw.get(key, {})
     if not isinstance(value, Mapping):
         raise err(f"{where}.{key}", "expected a table of tables")
-    return {name: params(params, f"{where}.{key}.{name}") for name, params in value.items()}
+    return {name: param_table(params, f"{where}.{key}.{name}") for name, params in value.items()}
 
 
-def params(value: Any, where: str) -> dict[str, Any]:
+def param_table(value: Any, where: str) -> dict[str, Any]:
     if not isinstance(value, Mapping):
         raise err(where, "expected a table of parameters")
     out: dict[str, Any] = {}

@@ -1,7 +1,4 @@
-"""An instance's disks: replace (DRBD), activate, deactivate, recreate, grow.
-
-:class:`InstanceDisks` is one part of :class:`~ganetiops.rapi.ops.instances.Instances`.
-"""
+"""An instance's disks: replace (DRBD), activate, deactivate, recreate, grow."""
 
 from __future__ import annotations
 
@@ -13,14 +10,11 @@ from ganetiops.errors import ValidationError
 from ganetiops.rapi import shapes, validate
 from ganetiops.rapi.call import JobCommon, Params
 from ganetiops.rapi.namespace import M, Namespace, job_operation
-from ganetiops.rapi.ops.common import (
-    body_of,
-    flags,
-)
+from ganetiops.rapi.ops.common import body_of, flags
 
 
 class InstanceDisks(Namespace[M]):
-    """Replace, activate, deactivate, recreate and grow an instance's disks."""
+    """Replace, activate, deactivate, recreate, grow disks (a part of ``Instances``)."""
 
     @job_operation("POST", "/2/instances/{instance}/replace-disks", dry_run="body")
     def replace_disks(

@@ -16,11 +16,7 @@ from ganetiops.rapi import shapes, validate
 from ganetiops.rapi.call import ClusterFacts, JobCommon, Params
 from ganetiops.rapi.models.instance import Instance
 from ganetiops.rapi.namespace import M, Namespace, job_operation
-from ganetiops.rapi.ops.common import (
-    body_of,
-    extra_keys,
-    require_changes,
-)
+from ganetiops.rapi.ops.common import body_of, extra_keys, require_changes
 from ganetiops.rapi.ops.instance_spec import beparams_mib
 
 MODIFY_EXTRA_KEYS = (

@@ -1,7 +1,4 @@
-"""Moving an instance: migrate and failover to another node, export to a node or a cluster.
-
-:class:`InstanceMoves` is one part of :class:`~ganetiops.rapi.ops.instances.Instances`.
-"""
+"""Moving an instance: migrate and failover to another node, export to a node or a cluster."""
 
 from __future__ import annotations
 
@@ -12,14 +9,11 @@ from ganetiops.errors import ValidationError
 from ganetiops.rapi import validate
 from ganetiops.rapi.call import JobCommon, Params
 from ganetiops.rapi.namespace import M, Namespace, job_operation
-from ganetiops.rapi.ops.common import (
-    body_of,
-    migration,
-)
+from ganetiops.rapi.ops.common import body_of, migration
 
 
 class InstanceMoves(Namespace[M]):
-    """Migrate, fail over and export an instance."""
+    """Migrate, fail over and export (``gnt-backup``) an instance; one part of ``Instances``."""
 
     @job_operation("PUT", "/2/instances/{instance}/migrate", dry_run="body")
     def migrate(

@@ -12,10 +12,7 @@ from typing import Any, Literal, Required, TypedDict, Unpack
 from ganetiops.errors import ValidationError
 from ganetiops.rapi import validate
 from ganetiops.rapi.call import ClusterFacts, JobCommon
-from ganetiops.rapi.ops.common import (
-    body_of,
-    extra_keys,
-)
+from ganetiops.rapi.ops.common import body_of, extra_keys
 
 #: OpInstanceCreate keys not named as arguments of :meth:`Instances.create`.
 CREATE_EXTRA_KEYS = (

@@ -1,9 +1,8 @@
 """Instances: the full lifecycle, ``/2/instances`` and below.
 
 :class:`Instances` is ``client.instances``. Its operations are written in parts, by
-what they do: here listing, creation, removal, info and console; starting and
-stopping in :mod:`~ganetiops.rapi.ops.instance_power`; disks in
-:mod:`~ganetiops.rapi.ops.instance_disks`; migrate, failover and export in
+what they do: here listing, creation, removal, starting and stopping, info and
+console; disks in :mod:`~ganetiops.rapi.ops.instance_disks`; migrate, failover and export in
 :mod:`~ganetiops.rapi.ops.instance_moves`; modify and rename in
 :mod:`~ganetiops.rapi.ops.instance_modify`. What a creation takes, and its checks, is
 :mod:`~ganetiops.rapi.ops.instance_spec`.
@@ -13,26 +12,18 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar, Unpack
+from typing import Any, ClassVar, Literal, Unpack
 
 from ganetiops.errors import ValidationError
-from ganetiops.rapi import shapes
+from ganetiops.rapi import shapes, validate
 from ganetiops.rapi.call import JobCommon, Params
 from ganetiops.rapi.models.instance import Instance
 from ganetiops.rapi.models.misc import Console
 from ganetiops.rapi.namespace import M, job_operation, operation
-from ganetiops.rapi.ops.common import (
-    Tagged,
-    body_of,
-    bound_list,
-    bound_one,
-    flags,
-    names_from,
-)
+from ganetiops.rapi.ops.common import Tagged, body_of, bound_list, bound_one, flags, names_from
 from ganetiops.rapi.ops.instance_disks import InstanceDisks
 from ganetiops.rapi.ops.instance_modify import MODIFY_EXTRA_KEYS, InstanceChanges, check_conversion
 from ganetiops.rapi.ops.instance_moves import InstanceMoves
-from ganetiops.rapi.ops.instance_power import InstancePower
 from ganetiops.rapi.ops.instance_spec import (
     COMMON_KEYS,
     CREATE_EXTRA_KEYS,
@@ -54,9 +45,7 @@ def _instance_details(instance: str, result: Any) -> dict[str, Any]:
     return dict(shapes.obj(details))
 
 
-class Instances(
-    InstancePower[M], InstanceDisks[M], InstanceMoves[M], InstanceChanges[M], Tagged[M]
-):
+class Instances(InstanceDisks[M], InstanceMoves[M], InstanceChanges[M], Tagged[M]):
     """``client.instances``: list, create, change and remove instances."""
 
     path_values: ClassVar[Mapping[str, str]] = {"kind": "instances"}
@@ -145,6 +134,84 @@ class Instances(
             query=flags(static=static),
             common=common,
             parse=lambda result: _instance_details(instance, result),
+        )
+
+    @job_operation("POST", "/2/instances/{instance}/reboot", dry_run="query")
+    def reboot(
+        self,
+        instance: str,
+        *,
+        type: Literal["soft", "hard", "full"] = "hard",
+        ignore_secondaries: bool = False,
+        shutdown_timeout: int | None = None,
+        **common: Unpack[JobCommon],
+    ) -> Params[None]:
+        """Reboot: ``soft`` (inside the guest), ``hard`` (restart the VM), ``full`` (stop+start)."""
+        return Params(
+            query={
+                "type": validate.choice(type, validate.REBOOT_TYPES, "type"),
+                **flags(ignore_secondaries=ignore_secondaries),
+            },
+            body=body_of(shutdown_timeout=shutdown_timeout),
+            common=common,
+        )
+
+    @job_operation("PUT", "/2/instances/{instance}/shutdown", dry_run="query")
+    def shutdown(
+        self,
+        instance: str,
+        *,
+        timeout: int | None = None,
+        force: bool | None = None,
+        ignore_offline_nodes: bool | None = None,
+        no_remember: bool = False,
+        admin_state_source: Literal["admin", "user"] | None = None,
+        **common: Unpack[JobCommon],
+    ) -> Params[None]:
+        """Stop the instance; ``timeout`` is seconds before it is killed (default 120)."""
+        return Params(
+            query=flags(no_remember=no_remember),
+            body=body_of(
+                timeout=timeout,
+                force=force,
+                ignore_offline_nodes=ignore_offline_nodes,
+                admin_state_source=admin_state_source,
+            ),
+            common=common,
+        )
+
+    @job_operation("PUT", "/2/instances/{instance}/startup", dry_run="query", body="ignored")
+    def startup(
+        self,
+        instance: str,
+        *,
+        force: bool = False,
+        no_remember: bool = False,
+        **common: Unpack[JobCommon],
+    ) -> Params[None]:
+        """Start the instance. ``force`` starts it even if its disks are degraded."""
+        return Params(query=flags(force=force, no_remember=no_remember), common=common)
+
+    @job_operation("POST", "/2/instances/{instance}/reinstall", body="custom", reason=False)
+    def reinstall(
+        self,
+        instance: str,
+        *,
+        os: str | None = None,
+        start: bool = True,
+        osparams: Mapping[str, Any] | None = None,
+    ) -> Params[None]:
+        """Reinstall the OS: one job of shutdown, reinstall and (with ``start``) startup.
+
+        The server cannot take a reason trail or other job options here (body
+        and query cannot be combined; rapi.md §6.2).
+        """
+        return Params(
+            body=body_of(
+                os=os,
+                start=start,
+                osparams={k: str(v) for k, v in osparams.items()} if osparams else None,
+            )
         )
 
     @operation("GET", "/2/instances/{instance}/console")
