@@ -169,40 +169,35 @@ def choice(value: Any, allowed: Sequence[str], field: str) -> str:
     return str(value)
 
 
-def ipv4(value: Any, field: str) -> str:
+def _address(value: Any, field: str, parse: Callable[[str], object], what: str) -> str:
+    """``value`` as ``parse`` (an ``ipaddress`` class) writes it, or a ValidationError."""
     try:
         if not isinstance(value, str):  # not ints or bools: 5 is not "0.0.0.5"
             raise TypeError
-        return str(ipaddress.IPv4Address(value))
-    except (ipaddress.AddressValueError, ValueError, TypeError):
-        raise ValidationError(f"{field}: {value!r} is not an IPv4 address", field=field) from None
+        return str(parse(value))
+    except (ValueError, TypeError):  # AddressValueError and NetmaskValueError too
+        raise ValidationError(f"{field}: {value!r} is not {what}", field=field) from None
+
+
+def ipv4(value: Any, field: str) -> str:
+    return _address(value, field, ipaddress.IPv4Address, "an IPv4 address")
 
 
 def ipv4_network(value: Any, field: str) -> str:
-    try:
-        if not isinstance(value, str):  # not ints or bools: 5 is not "0.0.0.5"
-            raise TypeError
-        return str(ipaddress.IPv4Network(value, strict=True))
-    except (ValueError, TypeError):
-        raise ValidationError(f"{field}: {value!r} is not an IPv4 network", field=field) from None
+    return _address(value, field, _strict(ipaddress.IPv4Network), "an IPv4 network")
 
 
 def ipv6(value: Any, field: str) -> str:
-    try:
-        if not isinstance(value, str):  # not ints or bools: 5 is not "0.0.0.5"
-            raise TypeError
-        return str(ipaddress.IPv6Address(value))
-    except (ValueError, TypeError):
-        raise ValidationError(f"{field}: {value!r} is not an IPv6 address", field=field) from None
+    return _address(value, field, ipaddress.IPv6Address, "an IPv6 address")
 
 
 def ipv6_network(value: Any, field: str) -> str:
-    try:
-        if not isinstance(value, str):  # not ints or bools: 5 is not "0.0.0.5"
-            raise TypeError
-        return str(ipaddress.IPv6Network(value, strict=True))
-    except (ValueError, TypeError):
-        raise ValidationError(f"{field}: {value!r} is not an IPv6 network", field=field) from None
+    return _address(value, field, _strict(ipaddress.IPv6Network), "an IPv6 network")
+
+
+def _strict(network: Callable[..., object]) -> Callable[[str], object]:
+    """A network with no host bits set (``10.0.0.1/24`` is refused)."""
+    return lambda text: network(text, strict=True)
 
 
 def disk(spec: Any, index: int, *, creating: bool = True) -> dict[str, Any]:

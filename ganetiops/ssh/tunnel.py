@@ -301,6 +301,16 @@ def _time_left(exc: Exception, request: httpx.Request, budget: _ConnectBudget) -
     return connect
 
 
+def _pool_options(ssl_context: ssl.SSLContext | None, max_connections: int) -> dict[str, Any]:
+    """The connection pool of both transports: HTTP/1.1 only, as ganeti-rapi speaks."""
+    return {
+        "ssl_context": ssl_context,
+        "max_connections": max_connections,
+        "http1": True,
+        "http2": False,
+    }
+
+
 def _response(response: httpcore.Response, stream: Any) -> httpx.Response:
     return httpx.Response(
         status_code=response.status,
@@ -352,10 +362,7 @@ class AsyncRapiTunnelTransport(_FromSshVia, httpx.AsyncBaseTransport):
         self.tunnel = tunnel
         self.retry_after_failover = retry_after_failover
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=ssl_context,
-            max_connections=max_connections,
-            http1=True,
-            http2=False,
+            **_pool_options(ssl_context, max_connections),
             network_backend=AsyncChannelBackend(tunnel.open_channel),
         )
 
@@ -404,10 +411,7 @@ class RapiTunnelTransport(_FromSshVia, httpx.BaseTransport):
         self.retry_after_failover = retry_after_failover
         self._loop = loop or LoopThread("ganetiops-rapi-tunnel")
         self._pool = httpcore.ConnectionPool(
-            ssl_context=ssl_context,
-            max_connections=max_connections,
-            http1=True,
-            http2=False,
+            **_pool_options(ssl_context, max_connections),
             network_backend=SyncChannelBackend(self._loop, tunnel.open_channel),
         )
 
