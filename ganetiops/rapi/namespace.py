@@ -25,20 +25,14 @@ from typing import (
 )
 
 from ganetiops.rapi.call import BodyKind, Call, DryRun, Params, Route, build_call
+from ganetiops.rapi.modes import Async as Async
+from ganetiops.rapi.modes import Sync as Sync
 
 if TYPE_CHECKING:
     from ganetiops.rapi.jobs import AsyncJob, Job
 
 P = ParamSpec("P")
 T = TypeVar("T")
-
-
-class Sync:
-    """Mode marker: calls return values."""
-
-
-class Async:
-    """Mode marker: calls return awaitables."""
 
 
 M = TypeVar("M", Sync, Async)

@@ -353,7 +353,9 @@ def test_list_operations_return_tables_and_frames_with_datetimes() -> None:
     from ganetiops.rapi.models import ModelList
     from ganetiops.rapi.ops.common import bound_list
 
-    listed = bound_list(object(), Node.from_api)([{"name": "a", "mtotal": 1024, "role": "M"}])
+    listed = bound_list(object(), lambda data: Node.from_api(data))(
+        [{"name": "a", "mtotal": 1024, "role": "M"}]
+    )
     assert isinstance(listed, ModelList)
     assert listed == [listed[0]]
     assert "gnt-table" in listed._repr_html_()

@@ -1,5 +1,6 @@
 """Model verbs (``instance.migrate(...)``) reach the namespace operation they name,
-with the same arguments, and mypy checks their arguments (tests/typing/bad_verbs.py)."""
+with the same arguments, and mypy checks their arguments and return types
+(tests/typing/bad_verbs.py)."""
 
 from __future__ import annotations
 

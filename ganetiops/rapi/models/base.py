@@ -28,10 +28,21 @@ from ganetiops.hooks import draw_html
 from ganetiops.units import format_mib
 
 if TYPE_CHECKING:
+    from typing_extensions import TypeVar as DefaultTypeVar
+
     from ganetiops.rapi.call import Call
+    from ganetiops.rapi.modes import AnyMode, Async, Sync
 
 T = TypeVar("T")
 P = ParamSpec("P")
+S = TypeVar("S")
+A = TypeVar("A")
+
+
+if TYPE_CHECKING:  # PEP 696 defaults: Python 3.13's TypeVar, typing_extensions' for mypy
+    Mode = DefaultTypeVar("Mode", covariant=True, default=AnyMode)
+else:
+    Mode = TypeVar("Mode", covariant=True)
 
 
 class MiB(int):
@@ -205,23 +216,40 @@ class Named(Protocol):
     def name(self) -> str: ...
 
 
-class Verb(Generic[P]):
+class Moded(Generic[Mode]):
+    """A model with verbs, typed by the client that read it (for the type checker only).
+
+    ``client.instances.get(...)`` is an ``Instance[Sync]`` from :class:`RapiClient` and an
+    ``Instance[Async]`` from :class:`AsyncRapiClient`, so that ``instance.migrate()``
+    is a ``Job`` from one and an awaitable of an ``AsyncJob`` from the other. A bare
+    ``Instance`` is ``Instance[AnyMode]``, which either is: its verbs take the same
+    checked arguments and return ``Any``. Nothing of this exists at run time but the
+    class parameter.
+    """
+
+
+class Verb(Generic[P, S, A]):
     """A model verb such as ``Instance.migrate``; read on a model, a :class:`BoundVerb`.
 
     It forwards to ``client.<kind>s.<operation>(model.name, ...)``. ``P`` is that
-    operation's arguments after the name: :mod:`ganetiops.rapi.verbs` takes them from
-    the operation for the type checker.
+    operation's arguments after the name, ``S`` what it returns from the sync client and
+    ``A`` from the async one: :mod:`ganetiops.rapi.verbs` takes them from the operation
+    for the type checker.
     """
 
     def __init__(self, kind: str, operation: str) -> None:
         self.kind, self.operation = kind, operation
 
     @overload
-    def __get__(self, obj: None, owner: type[Any]) -> Verb[P]: ...
+    def __get__(self, obj: None, owner: type[Any]) -> Verb[P, S, A]: ...
     @overload
-    def __get__(self, obj: Named, owner: type[Any]) -> BoundVerb[P]: ...
+    def __get__(self, obj: Moded[Sync], owner: type[Any]) -> BoundVerb[P, S]: ...
+    @overload
+    def __get__(self, obj: Moded[Async], owner: type[Any]) -> BoundVerb[P, A]: ...
+    @overload
+    def __get__(self, obj: Named, owner: type[Any]) -> BoundVerb[P, Any]: ...
 
-    def __get__(self, obj: Named | None, owner: type[Any]) -> Verb[P] | BoundVerb[P]:
+    def __get__(self, obj: Any, owner: type[Any]) -> Verb[P, S, A] | BoundVerb[P, Any]:
         if obj is None:
             return self
         return BoundVerb(self, obj)
@@ -230,24 +258,28 @@ class Verb(Generic[P]):
         return f"<verb client.{self.kind}s.{self.operation}>"
 
 
-class BoundVerb(Generic[P]):
+R = TypeVar("R")
+
+
+class BoundVerb(Generic[P, R]):
     """The verb of one model, e.g. ``instance.migrate``.
 
     Calling it returns what the namespace operation returns: a ``Job`` from the sync
-    client, an awaitable of an ``AsyncJob`` from the async one (the model does not
-    know which client read it, so the result is typed ``Any``). ``.call(...)`` only
-    builds the request. The namespace is looked up when called, so reading the
-    attribute of a model that no client read does not fail; calling it does.
+    client, an awaitable of an ``AsyncJob`` from the async one (``R``, from the model's
+    mode: :class:`Moded`). ``.call(...)`` only builds the request. The namespace is
+    looked up when called, so reading the attribute of a model that no client read
+    does not fail; calling it does.
     """
 
-    def __init__(self, verb: Verb[P], model: Named) -> None:
+    def __init__(self, verb: Verb[P, Any, Any], model: Named) -> None:
         self._verb, self._model = verb, model
 
     def _operation(self) -> Any:
         return getattr(bound_namespace(self._model, self._verb.kind), self._verb.operation)
 
-    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> Any:
-        return self._operation()(self._model.name, *args, **kwargs)
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        result: R = self._operation()(self._model.name, *args, **kwargs)
+        return result
 
     def call(self, *args: P.args, **kwargs: P.kwargs) -> Call[Any]:
         """The request this verb makes (pure: no I/O); raises on bad input."""

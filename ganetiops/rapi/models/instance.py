@@ -9,6 +9,8 @@ import attrs
 
 from ganetiops.rapi.models.base import (
     MiB,
+    Mode,
+    Moded,
     Model,
     api,
     html_repr,
@@ -126,7 +128,7 @@ def _disks(raw: Mapping[str, Any]) -> tuple[Disk, ...]:
 
 
 @attrs.frozen(slots=False)
-class Instance(Model, InstanceVerbs):
+class Instance(Model, InstanceVerbs, Moded[Mode]):
     """An instance as ``GET /2/instances/<name>`` (or ``?bulk=1``) reports it.
 
     Read through a client, it also carries the verbs: ``instance.startup()``,

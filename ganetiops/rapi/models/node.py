@@ -8,6 +8,8 @@ import attrs
 
 from ganetiops.rapi.models.base import (
     MiB,
+    Mode,
+    Moded,
     Model,
     api,
     to_bool,
@@ -38,7 +40,7 @@ def _role(value: Any) -> str:
 
 
 @attrs.frozen(slots=False)
-class Node(Model, NodeVerbs):
+class Node(Model, NodeVerbs, Moded[Mode]):
     """A node as ``GET /2/nodes/<name>`` (or ``?bulk=1``) reports it.
 
     Live figures (``mtotal``, ``dfree``...) are ``None`` when the node did not

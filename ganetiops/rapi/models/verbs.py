@@ -10,31 +10,33 @@ two lists agree.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ganetiops.rapi.models.base import Verb
 
 
 class InstanceVerbs:
     """The verbs of an instance: ``client.instances.<operation>(name, ...)``."""
 
-    refresh: Verb[...] = Verb("instance", "get")
-    startup: Verb[...] = Verb("instance", "startup")
-    shutdown: Verb[...] = Verb("instance", "shutdown")
-    reboot: Verb[...] = Verb("instance", "reboot")
-    migrate: Verb[...] = Verb("instance", "migrate")
-    failover: Verb[...] = Verb("instance", "failover")
-    modify: Verb[...] = Verb("instance", "modify")
-    remove: Verb[...] = Verb("instance", "remove")
-    rename: Verb[...] = Verb("instance", "rename")
-    reinstall: Verb[...] = Verb("instance", "reinstall")
-    grow_disk: Verb[...] = Verb("instance", "grow_disk")
-    console: Verb[...] = Verb("instance", "console")
+    refresh: Verb[..., Any, Any] = Verb("instance", "get")
+    startup: Verb[..., Any, Any] = Verb("instance", "startup")
+    shutdown: Verb[..., Any, Any] = Verb("instance", "shutdown")
+    reboot: Verb[..., Any, Any] = Verb("instance", "reboot")
+    migrate: Verb[..., Any, Any] = Verb("instance", "migrate")
+    failover: Verb[..., Any, Any] = Verb("instance", "failover")
+    modify: Verb[..., Any, Any] = Verb("instance", "modify")
+    remove: Verb[..., Any, Any] = Verb("instance", "remove")
+    rename: Verb[..., Any, Any] = Verb("instance", "rename")
+    reinstall: Verb[..., Any, Any] = Verb("instance", "reinstall")
+    grow_disk: Verb[..., Any, Any] = Verb("instance", "grow_disk")
+    console: Verb[..., Any, Any] = Verb("instance", "console")
 
 
 class NodeVerbs:
     """The verbs of a node: ``client.nodes.<operation>(name, ...)``."""
 
-    refresh: Verb[...] = Verb("node", "get")
-    set_role: Verb[...] = Verb("node", "set_role")
-    evacuate: Verb[...] = Verb("node", "evacuate")
-    migrate: Verb[...] = Verb("node", "migrate")
-    modify: Verb[...] = Verb("node", "modify")
+    refresh: Verb[..., Any, Any] = Verb("node", "get")
+    set_role: Verb[..., Any, Any] = Verb("node", "set_role")
+    evacuate: Verb[..., Any, Any] = Verb("node", "evacuate")
+    migrate: Verb[..., Any, Any] = Verb("node", "migrate")
+    modify: Verb[..., Any, Any] = Verb("node", "modify")

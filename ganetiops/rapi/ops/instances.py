@@ -51,10 +51,10 @@ class Instances(InstanceDisks[M], InstanceMoves[M], InstanceChanges[M], Tagged[M
     path_values: ClassVar[Mapping[str, str]] = {"kind": "instances"}
 
     @operation("GET", "/2/instances")
-    def list(self, *, lock: bool = False) -> Params[builtins.list[Instance]]:
+    def list(self, *, lock: bool = False) -> Params[builtins.list[Instance[M]]]:
         """Every instance with its configuration and live state (``?bulk=1``)."""
         return Params(
-            query={"bulk": True, **flags(lock=lock)}, parse=bound_list(self, Instance.from_api)
+            query={"bulk": True, **flags(lock=lock)}, parse=bound_list(self, Instance[M].from_api)
         )
 
     @operation("GET", "/2/instances")
@@ -63,9 +63,9 @@ class Instances(InstanceDisks[M], InstanceMoves[M], InstanceChanges[M], Tagged[M
         return Params(parse=names_from("id"))
 
     @operation("GET", "/2/instances/{instance}")
-    def get(self, instance: str, *, lock: bool = False) -> Params[Instance]:
+    def get(self, instance: str, *, lock: bool = False) -> Params[Instance[M]]:
         """One instance; raises :class:`~ganetiops.errors.RapiNotFoundError` if unknown."""
-        return Params(query=flags(lock=lock), parse=bound_one(self, Instance.from_api))
+        return Params(query=flags(lock=lock), parse=bound_one(self, Instance[M].from_api))
 
     @job_operation("POST", "/2/instances", dry_run="query")
     def create(self, name: str, **options: Unpack[CreateOptions]) -> Params[builtins.list[str]]:

@@ -32,9 +32,9 @@ class Nodes(Tagged[M]):
     path_values: ClassVar[Mapping[str, str]] = {"kind": "nodes"}
 
     @operation("GET", "/2/nodes")
-    def list(self) -> Params[builtins.list[Node]]:
+    def list(self) -> Params[builtins.list[Node[M]]]:
         """Every node with its live figures (``?bulk=1``)."""
-        return Params(query={"bulk": True}, parse=bound_list(self, Node.from_api))
+        return Params(query={"bulk": True}, parse=bound_list(self, Node[M].from_api))
 
     @operation("GET", "/2/nodes")
     def names(self) -> Params[builtins.list[str]]:
@@ -42,9 +42,9 @@ class Nodes(Tagged[M]):
         return Params(parse=names_from("id"))
 
     @operation("GET", "/2/nodes/{node}")
-    def get(self, node: str, *, lock: bool = False) -> Params[Node]:
+    def get(self, node: str, *, lock: bool = False) -> Params[Node[M]]:
         """One node; raises :class:`~ganetiops.errors.RapiNotFoundError` if unknown."""
-        return Params(query=flags(lock=lock), parse=bound_one(self, Node.from_api))
+        return Params(query=flags(lock=lock), parse=bound_one(self, Node[M].from_api))
 
     @job_operation("POST", "/2/nodes/{node}/powercycle", dry_run="body")
     def powercycle(
