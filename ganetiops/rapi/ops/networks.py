@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Mapping, Sequence
-from typing import ClassVar, Unpack
+from typing import Any, ClassVar, Unpack
 
 from ganetiops.errors import ValidationError
 from ganetiops.rapi import shapes, validate
@@ -26,6 +26,23 @@ def _ips(values: Sequence[str] | None, field: str) -> list[str] | None:
     if values is None:
         return None
     return [validate.ipv4(v, f"{field}[{i}]") for i, v in enumerate(values)]
+
+
+def _addressing(
+    gateway: str | None,
+    network6: str | None,
+    gateway6: str | None,
+    mac_prefix: str | None,
+    add_reserved_ips: Sequence[str] | None,
+) -> dict[str, Any]:
+    """What a network's creation and change both set: gateways, IPv6, MACs, reservations."""
+    return body_of(
+        gateway=validate.ipv4(gateway, "gateway") if gateway else None,
+        network6=validate.ipv6_network(network6, "network6") if network6 else None,
+        gateway6=validate.ipv6(gateway6, "gateway6") if gateway6 else None,
+        mac_prefix=mac_prefix,
+        add_reserved_ips=_ips(add_reserved_ips, "add_reserved_ips"),
+    )
 
 
 class Networks(Tagged[M]):
@@ -66,11 +83,7 @@ class Networks(Tagged[M]):
             body=body_of(
                 network_name=validate.object_name(name, "name"),
                 network=validate.ipv4_network(network, "network"),
-                gateway=validate.ipv4(gateway, "gateway") if gateway else None,
-                network6=validate.ipv6_network(network6, "network6") if network6 else None,
-                gateway6=validate.ipv6(gateway6, "gateway6") if gateway6 else None,
-                mac_prefix=mac_prefix,
-                add_reserved_ips=_ips(add_reserved_ips, "add_reserved_ips"),
+                **_addressing(gateway, network6, gateway6, mac_prefix, add_reserved_ips),
                 conflicts_check=conflicts_check,
                 tags=validate.tags(tags) if tags else None,
             ),
@@ -141,13 +154,8 @@ class Networks(Tagged[M]):
     ) -> Params[None]:
         """Change gateways, MAC prefix or reservations (``reason`` is kept, unlike the
         official client)."""
-        body = body_of(
-            gateway=validate.ipv4(gateway, "gateway") if gateway else None,
-            network6=validate.ipv6_network(network6, "network6") if network6 else None,
-            gateway6=validate.ipv6(gateway6, "gateway6") if gateway6 else None,
-            mac_prefix=mac_prefix,
-            add_reserved_ips=_ips(add_reserved_ips, "add_reserved_ips"),
-            remove_reserved_ips=_ips(remove_reserved_ips, "remove_reserved_ips"),
+        body = _addressing(gateway, network6, gateway6, mac_prefix, add_reserved_ips) | body_of(
+            remove_reserved_ips=_ips(remove_reserved_ips, "remove_reserved_ips")
         )
         require_changes(body, "network modify")
         return Params(body=body, common=common)
