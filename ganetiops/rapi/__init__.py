@@ -19,6 +19,9 @@ if TYPE_CHECKING:  # the public names, imported on first use (ganetiops._lazy)
     from ganetiops.rapi.jobs import Job as Job
     from ganetiops.rapi.jobs import JobResult as JobResult
     from ganetiops.rapi.jobs import Polling as Polling
+    from ganetiops.rapi.modes import AnyMode as AnyMode
+    from ganetiops.rapi.modes import Async as Async
+    from ganetiops.rapi.modes import Sync as Sync
     from ganetiops.rapi.ops.instances import instance_spec as instance_spec
     from ganetiops.rapi.plan import PlanExecutor as PlanExecutor
     from ganetiops.rapi.plan import Planned as Planned

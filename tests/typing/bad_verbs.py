@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from typing import Any, assert_type
 
+from ganetiops.rapi import Async, Sync
 from ganetiops.rapi.call import Call
 from ganetiops.rapi.client import AsyncRapiClient, RapiClient
 from ganetiops.rapi.jobs import AsyncJob, Job
 from ganetiops.rapi.models import Console, Instance, Node
-from ganetiops.rapi.modes import Async, Sync
 
 
 def sync_client(client: RapiClient) -> None:
