@@ -18,7 +18,7 @@ from ganetiops.config import Context, PasswordSource, SshVia, load_config
 from ganetiops.errors import GanetiOpsError, LabError, ValidationError
 from ganetiops.lab import configs, host, procs, topology
 from ganetiops.lab.build import HOLDER, Builder
-from ganetiops.lab.facts import ClusterFacts, LabFacts
+from ganetiops.lab.facts import ClusterFacts, LabFacts, recorded_facts, require_cluster
 from ganetiops.lab.layout import Layout, lab_root
 from ganetiops.lab.machine import Machine
 from ganetiops.lab.record import ContextEntry, LabRecord
@@ -186,17 +186,11 @@ class Lab:
 
     def facts(self) -> LabFacts:
         """The lab's facts (nodes, keys, boot server, cluster) from its record."""
-        record = self.record()
-        if record is None or record.facts is None:
-            raise LabError(f"lab {self.name} is not up")
-        return LabFacts.from_json(record.facts)
+        return LabFacts.from_json(recorded_facts(self.record(), self.name))
 
     def cluster(self) -> ClusterFacts:
         """The cluster's facts; :class:`LabError` on a bare lab."""
-        cluster = self.facts().cluster
-        if cluster is None:
-            raise LabError(f"lab {self.name} is bare: it has no cluster")
-        return cluster
+        return require_cluster(self.facts().cluster, self.name)
 
     def machine(self, name: str) -> Machine:
         """A node (short name or FQDN) or ``boot``, to run commands in."""
@@ -340,9 +334,14 @@ class Lab:
             description=self._context_description(),
             boot=boot_server_from_lab(facts),
         )
+        self.save_context(record, context, cluster.url)
+
+    def save_context(self, record: LabRecord, context: Context, url: str) -> None:
+        """Write ``context`` into the configuration file and note it in the record
+        (``down`` removes it), under the lock every lab of this root shares."""
         with _flock(self.layout.root / ".config.lock", blocking=True):
             config = load_config()
-            record.set_context(ContextEntry(self.name, str(config.path), cluster.url))
+            record.set_context(ContextEntry(self.name, str(config.path), url))
             config.set_context(context)
             config.save()
 
