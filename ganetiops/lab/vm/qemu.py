@@ -202,11 +202,7 @@ def write_seed(
     files: dict[str, tuple[str, int]] = {}
     for kind in configs.SSH_HOST_KEY_TYPES:
         private = keys / f"ssh_host_{kind}_key"
-        bits = ["-b", "2048"] if kind == "rsa" else []
-        host.run(
-            ["ssh-keygen", "-q", "-t", kind, *bits, "-N", "", "-C", f"root@{vm.name}",
-             "-f", str(private)]
-        )  # fmt: skip
+        host.keygen(private, kind, f"root@{vm.name}")
         files[f"/etc/ssh/ssh_host_{kind}_key"] = (private.read_text(), 0o600)
         files[f"/etc/ssh/ssh_host_{kind}_key.pub"] = (Path(f"{private}.pub").read_text(), 0o644)
     root_pub = Path(f"{root_key}.pub").read_text()
