@@ -25,7 +25,8 @@ from typing import Any, Final
 
 import attrs
 
-from ganetiops.ovn.db import Expect, Function, Northbound
+from ganetiops.ovn.commands import Expect, Function
+from ganetiops.ovn.db import Northbound
 from ganetiops.ovn.ganeti import GanetiNic, SwitchBinding
 from ganetiops.ovn.models import LogicalSwitchPort, NbSnapshot, SbSnapshot
 
