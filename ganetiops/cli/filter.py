@@ -11,11 +11,10 @@ from ganetiops.cli.common import confirm, show_models, yes_option
 from ganetiops.cli.output import (
     Column,
     OutputOptions,
-    Table,
     dump,
     echo,
     output_options,
-    render_table,
+    print_records,
     select_fields,
 )
 from ganetiops.cli.state import State, pass_state
@@ -50,8 +49,7 @@ def list_(state: State, output: OutputOptions) -> None:
         for r in rules
     ]
     fields = select_fields(output.fields, DEFAULT_FIELDS)
-    table = Table.from_records(records, [Column(f, f.capitalize()) for f in fields])
-    echo(render_table(table, output))
+    print_records(records, [Column(f, f.capitalize()) for f in fields], output)
 
 
 def describe_rule(rule: Any) -> dict[str, Any]:

@@ -23,12 +23,11 @@ from ganetiops.cli.jobs_ui import JobOptions, follow_job, job_options
 from ganetiops.cli.output import (
     Column,
     OutputOptions,
-    Table,
     dump,
     echo,
     format_timestamp,
     output_options,
-    render_table,
+    print_records,
 )
 from ganetiops.cli.remote import ssh_login
 from ganetiops.cli.state import State, pass_state
@@ -328,10 +327,11 @@ def storage(
     job = state.client().nodes.storage(name, storage_type=storage_type, output_fields=names)
     units = job.wait().value
     kinds = {"size": "unit", "used": "unit", "free": "unit", "allocatable": "bool"}
-    table = Table.from_records(
-        [u.values for u in units], [Column(f, f.capitalize(), kinds.get(f, "text")) for f in names]
+    print_records(
+        [u.values for u in units],
+        [Column(f, f.capitalize(), kinds.get(f, "text")) for f in names],
+        output,
     )
-    echo(render_table(table, output))
 
 
 add_tag_commands(node, "nodes", "a node", complete_nodes)
