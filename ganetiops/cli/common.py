@@ -38,6 +38,16 @@ FILTER_HELP = (
 )
 
 yes_option = click.option("-y", "--yes", "yes", is_flag=True, help="Do not ask for confirmation.")
+#: ``--force`` of the commands the DRBD guard checks first (migrate, failover, evacuate...).
+drbd_force_option = click.option(
+    "--force", is_flag=True, help="Even if DRBD is not healthy (overrides the DRBD guard)."
+)
+
+
+def is_index(text: str) -> bool:
+    """Whether ``text`` is a whole number in ASCII digits (``int()`` takes it; ``"²"``,
+    which ``str.isdigit`` accepts, is not one)."""
+    return text.isascii() and text.isdigit()
 
 
 def confirm(message: str, yes: bool) -> None:
@@ -286,7 +296,7 @@ def parse_indexed(
     items: dict[int, dict[str, Any]] = {}
     for position, value in enumerate(values):
         head, sep, rest = value.partition(":")
-        if sep and head.isdigit():
+        if sep and is_index(head):
             index, body = int(head), rest
         else:
             index, body = position, value

@@ -8,7 +8,8 @@ disk commands in :mod:`ganetiops.cli.instance_disks`, ``modify`` in
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -18,6 +19,7 @@ from ganetiops.cli.common import (
     complete_instances,
     complete_nodes,
     confirm,
+    drbd_force_option,
     parse_kv,
     show_models,
     yes_option,
@@ -42,6 +44,9 @@ from ganetiops.cli.output import (
     render_mapping,
 )
 from ganetiops.cli.state import State, pass_state
+
+if TYPE_CHECKING:
+    from ganetiops.rapi.call import Call
 
 #: ``gnt-instance list`` defaults.
 DEFAULT_FIELDS = ("name", "hypervisor", "os", "pnode", "status", "oper_ram")
@@ -192,6 +197,24 @@ def _each(names: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(validate.hostname(n, "name") for n in names)
 
 
+def _each_job(
+    state: State,
+    names: tuple[str, ...],
+    jobs: JobOptions,
+    verb: str,
+    make_call: Callable[[str], Call[int]],
+    *,
+    ask: tuple[str, bool] | None = None,
+) -> None:
+    """One job per instance, one after the other, each followed: the names checked
+    first, then (with ``ask``: the question, ``{}`` for the names; and ``--yes``) asked."""
+    checked = _each(names)
+    if ask is not None:
+        confirm(ask[0].format(", ".join(checked)), ask[1])
+    for name in checked:
+        follow_job(state.submit(make_call(name)), jobs, what=f"{verb} {name}")
+
+
 @instance.command("start")
 @click.argument("names", nargs=-1, required=True, shell_complete=complete_instances)
 @click.option("--force", is_flag=True, help="Start even if the disks are degraded.")
@@ -202,14 +225,14 @@ def start(
     state: State, names: tuple[str, ...], force: bool, no_remember: bool, jobs: JobOptions
 ) -> None:
     """Start instances (gnt-instance startup)."""
-    client = state.client()
-    for name in _each(names):
-        job = state.submit(
-            client.instances.startup.call(
-                name, force=force, no_remember=no_remember, **jobs.common()
-            )
-        )
-        follow_job(job, jobs, what=f"start {name}")
+    startup = state.client().instances.startup.call
+    _each_job(
+        state,
+        names,
+        jobs,
+        "start",
+        lambda name: startup(name, force=force, no_remember=no_remember, **jobs.common()),
+    )
 
 
 @instance.command("stop")
@@ -235,20 +258,20 @@ def stop(
     jobs: JobOptions,
 ) -> None:
     """Stop instances (gnt-instance shutdown). Asks first (or --yes)."""
-    client = state.client()
-    checked = _each(names)
-    confirm(f"Stop instance(s) {', '.join(checked)}? Their services go down.", yes)
-    for name in checked:
-        job = state.submit(
-            client.instances.shutdown.call(
-                name,
-                timeout=shutdown_timeout,
-                no_remember=no_remember,
-                force=force or None,
-                **jobs.common(),
-            )
+    shutdown = state.client().instances.shutdown.call
+
+    def call(name: str) -> Call[int]:
+        return shutdown(
+            name,
+            timeout=shutdown_timeout,
+            no_remember=no_remember,
+            force=force or None,
+            **jobs.common(),
         )
-        follow_job(job, jobs, what=f"stop {name}")
+
+    _each_job(
+        state, names, jobs, "stop", call, ask=("Stop instance(s) {}? Their services go down.", yes)
+    )
 
 
 @instance.command("reboot")
@@ -276,20 +299,20 @@ def reboot(
     jobs: JobOptions,
 ) -> None:
     """Reboot instances. Asks first (or --yes)."""
-    client = state.client()
-    checked = _each(names)
-    confirm(f"Reboot ({reboot_type}) instance(s) {', '.join(checked)}?", yes)
-    for name in checked:
-        job = state.submit(
-            client.instances.reboot.call(
-                name,
-                type=reboot_type,
-                shutdown_timeout=shutdown_timeout,
-                ignore_secondaries=ignore_secondaries,
-                **jobs.common(),
-            )
+    reboot_call = state.client().instances.reboot.call
+
+    def call(name: str) -> Call[int]:
+        return reboot_call(
+            name,
+            type=reboot_type,
+            shutdown_timeout=shutdown_timeout,
+            ignore_secondaries=ignore_secondaries,
+            **jobs.common(),
         )
-        follow_job(job, jobs, what=f"reboot {name}")
+
+    _each_job(
+        state, names, jobs, "reboot", call, ask=(f"Reboot ({reboot_type}) instance(s) {{}}?", yes)
+    )
 
 
 @instance.command("migrate")
@@ -300,9 +323,7 @@ def reboot(
 @click.option("--cleanup", is_flag=True, help="Recover from a failed migration.")
 @click.option("--allow-failover", is_flag=True, help="Fail over if migration is impossible.")
 @click.option("--ignore-ipolicy", is_flag=True)
-@click.option(
-    "--force", is_flag=True, help="Even if DRBD is not healthy (overrides the DRBD guard)."
-)
+@drbd_force_option
 @yes_option
 @job_options
 @pass_state
@@ -351,9 +372,7 @@ def migrate(
 @click.option("--shutdown-timeout", type=click.IntRange(min=0), metavar="SECONDS")
 @click.option("--cleanup", is_flag=True)
 @click.option("--ignore-ipolicy", is_flag=True)
-@click.option(
-    "--force", is_flag=True, help="Even if DRBD is not healthy (overrides the DRBD guard)."
-)
+@drbd_force_option
 @yes_option
 @job_options
 @pass_state

@@ -8,9 +8,15 @@ from __future__ import annotations
 
 import click
 
-from ganetiops.cli.common import complete_instances, complete_nodes, confirm, yes_option
+from ganetiops.cli.common import (
+    complete_instances,
+    complete_nodes,
+    confirm,
+    drbd_force_option,
+    yes_option,
+)
 from ganetiops.cli.jobs_ui import JobOptions, follow_job, job_options
-from ganetiops.cli.output import dump, echo
+from ganetiops.cli.output import echo_data
 from ganetiops.cli.state import State, pass_state
 from ganetiops.errors import ValidationError
 
@@ -62,10 +68,8 @@ def activate_disks(state: State, name: str, ignore_size: bool, jobs: JobOptions)
     result = follow_job(job, jobs, what=f"activate disks of {name}")
     if result is not None:
         rows = [list(row) for row in result.value or ()]
-        if jobs.output_format != "table":
-            echo(dump(rows, jobs.output_format))
-        else:
-            echo("\n".join(":".join(str(v) for v in row) for row in rows))
+        text = "\n".join(":".join(str(v) for v in row) for row in rows)
+        echo_data(rows, jobs.output_format, text)
 
 
 @click.command("deactivate-disks")
@@ -93,9 +97,7 @@ def deactivate_disks(state: State, name: str, force: bool, yes: bool, jobs: JobO
 @click.option("-I", "--iallocator", help="Choose the new secondary with this allocator.")
 @click.option("--disks", metavar="0,1", help="Only these disk indexes (with -p or -s).")
 @click.option("--early-release", is_flag=True)
-@click.option(
-    "--force", is_flag=True, help="Even if DRBD is not healthy (overrides the DRBD guard)."
-)
+@drbd_force_option
 @yes_option
 @job_options
 @pass_state

@@ -9,9 +9,16 @@ from typing import Any
 
 import click
 
-from ganetiops.cli.common import complete_instances, complete_nodes, confirm, parse_kv, yes_option
+from ganetiops.cli.common import (
+    complete_instances,
+    complete_nodes,
+    confirm,
+    is_index,
+    parse_kv,
+    yes_option,
+)
 from ganetiops.cli.jobs_ui import JobOptions, follow_job, job_options
-from ganetiops.cli.output import dump, echo
+from ganetiops.cli.output import print_changes
 from ganetiops.cli.state import State, pass_state
 from ganetiops.errors import ValidationError
 
@@ -31,7 +38,7 @@ def parse_modifications(values: tuple[str, ...], option: str) -> list[tuple[Any,
         ident: Any
         if head in ("add", "remove", "attach", "detach"):
             action, ident, params = head, -1, rest
-        elif head.lstrip("-").isdigit():
+        elif is_index(head.lstrip("-")):
             ident = int(head)
             if rest in ("remove", "detach"):
                 action, params = rest, ""
@@ -128,10 +135,7 @@ def modify(
     job = state.submit(call)
     result = follow_job(job, jobs, what=f"modify {name}")
     if result is not None and result.value:
-        if jobs.output_format != "table":
-            echo(dump([list(p) for p in result.value], jobs.output_format))
-        else:
-            echo("\n".join(f" - {key} -> {value}" for key, value in result.value))
+        print_changes(result.value, jobs.output_format)
 
 
 def _losses(changes: dict[str, Any]) -> list[str]:

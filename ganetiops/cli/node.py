@@ -15,6 +15,7 @@ from ganetiops.cli.common import (
     add_tag_commands,
     complete_nodes,
     confirm,
+    drbd_force_option,
     on_off,
     parse_kv,
     yes_option,
@@ -24,9 +25,10 @@ from ganetiops.cli.output import (
     Column,
     OutputOptions,
     dump,
-    echo,
+    echo_data,
     format_timestamp,
     output_options,
+    print_changes,
     print_records,
 )
 from ganetiops.cli.remote import ssh_login
@@ -123,10 +125,7 @@ def role(
     client = state.client()
     if role is None:
         current = client.nodes.role(name)
-        if jobs.output_format != "table":
-            echo(dump({"name": name, "role": current}, jobs.output_format))
-        else:
-            echo(current)
+        echo_data({"name": name, "role": current}, jobs.output_format, current)
         return
     kwargs: dict[str, Any] = {"force": force, "auto_promote": auto_promote, **jobs.common()}
     call = client.nodes.set_role.call(name, role, **kwargs)  # type: ignore[arg-type]
@@ -147,9 +146,7 @@ def role(
 @click.option("-n", "--new-secondary", shell_complete=complete_nodes, help="For -s: this node.")
 @click.option("--early-release", is_flag=True)
 @click.option("--ignore-soft-errors", is_flag=True)
-@click.option(
-    "--force", is_flag=True, help="Even if DRBD is not healthy (overrides the DRBD guard)."
-)
+@drbd_force_option
 @yes_option
 @job_options
 @pass_state
@@ -196,9 +193,7 @@ def evacuate(
 @click.option("-n", "--target-node", shell_complete=complete_nodes)
 @click.option("-I", "--iallocator")
 @click.option("--ignore-ipolicy", is_flag=True)
-@click.option(
-    "--force", is_flag=True, help="Even if DRBD is not healthy (overrides the DRBD guard)."
-)
+@drbd_force_option
 @yes_option
 @job_options
 @pass_state
@@ -281,7 +276,7 @@ def modify(
         confirm(f"Mark node {name} {'offline' if kwargs['offline'] else 'drained'}?", yes)
     result = follow_job(state.submit(call), jobs, what=f"modify {name}")
     if result is not None and result.value and jobs.output_format == "table":
-        echo("\n".join(f" - {key} -> {value}" for key, value in result.value))
+        print_changes(result.value, "table")
 
 
 @node.command("powercycle")

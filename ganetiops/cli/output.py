@@ -266,6 +266,17 @@ def print_records(
     echo(render_table(Table.from_records(records, columns), options))
 
 
+def echo_data(data: Any, fmt: str, text: str) -> None:
+    """``data`` as JSON or YAML on stdout, or ``text`` for ``--format table``."""
+    echo(dump(data, fmt) if fmt != "table" else text)
+
+
+def print_changes(changes: Sequence[Sequence[Any]], fmt: str) -> None:
+    """A modify job's result, ``[(key, value), ...]``: `` - key -> value`` lines (or data)."""
+    text = "\n".join(f" - {key} -> {value}" for key, value in changes)
+    echo_data([list(change) for change in changes], fmt, text)
+
+
 def dump(data: Any, fmt: str) -> str:
     """JSON (indented, keys in insertion order) or YAML (block style)."""
     if fmt == "json":
