@@ -44,6 +44,17 @@ drbd_force_option = click.option(
 )
 
 
+def parse_json(text: str, option: str, example: str, *, field: str) -> Any:
+    """``text`` as JSON; a :class:`ValidationError` naming ``option`` and showing an
+    ``example`` otherwise."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValidationError(
+            f"{option}: not JSON ({exc.msg}); e.g. '{example}'", field=field
+        ) from None
+
+
 def is_index(text: str) -> bool:
     """Whether ``text`` is a whole number in ASCII digits (``int()`` takes it; ``"²"``,
     which ``str.isdigit`` accepts, is not one)."""
@@ -223,13 +234,7 @@ def parse_filter(text: str | None, where: Sequence[str] = ()) -> Any:
     """
     parts: list[Any] = []
     if text and text.lstrip().startswith("["):
-        try:
-            parts.append(json.loads(text))
-        except json.JSONDecodeError as exc:
-            raise ValidationError(
-                f'--filter: not JSON ({exc.msg}); e.g. \'["=", "status", "running"]\'',
-                field="filter",
-            ) from None
+        parts.append(parse_json(text, "--filter", '["=", "status", "running"]', field="filter"))
         if not isinstance(parts[0], list):
             raise ValidationError("--filter: expected a JSON list", field="filter")
     elif text:

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from ganetiops.cli.common import confirm, show_models, yes_option
+from ganetiops.cli.common import confirm, parse_json, show_models, yes_option
 from ganetiops.cli.output import (
     Column,
     OutputOptions,
@@ -83,16 +83,8 @@ def _action(action: str, rate: int | None) -> Any:
 
 
 def _predicates(values: tuple[str, ...]) -> list[Any]:
-    out = []
-    for value in values:
-        try:
-            out.append(json.loads(value))
-        except json.JSONDecodeError as exc:
-            raise ValidationError(
-                f'--predicate {value!r}: not JSON ({exc.msg}); e.g. \'["jobid", [">", "id", 10]]\'',
-                field="predicate",
-            ) from None
-    return out
+    example = '["jobid", [">", "id", 10]]'
+    return [parse_json(v, f"--predicate {v!r}", example, field="predicate") for v in values]
 
 
 @filter_group.command("add")

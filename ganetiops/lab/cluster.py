@@ -92,10 +92,7 @@ def lab_inventory(
     templates = list(DISK_TEMPLATES)
     return {
         "cluster": {
-            "name": topology.fqdn(topology.CLUSTER),
-            "address": plan.cluster_ip,
-            "initial-master": topology.MASTER,
-            "master-netdev": "eth0",
+            **cluster_header(plan, topology.MASTER),
             "enabled-hypervisors": enabled_hypervisors(lab.default_hypervisor),
             "hypervisor-params": {"kvm": KVM_PARAMS},
             "enabled-disk-templates": templates,
@@ -155,6 +152,16 @@ def create_cluster(lab: Lab) -> ClusterFacts:
     return rapi_cluster_facts(
         lab.layout, plan, master=topology.MASTER, rapi_bind=lab.rapi_bind, pem=pem, users=users
     )
+
+
+def cluster_header(plan: AddressPlan, master: str) -> dict[str, Any]:
+    """The ``[cluster]`` keys of every kind of lab's inventory: name, address, master."""
+    return {
+        "name": topology.fqdn(topology.CLUSTER),
+        "address": plan.cluster_ip,
+        "initial-master": master,
+        "master-netdev": "eth0",
+    }
 
 
 def rapi_cluster_facts(

@@ -10,7 +10,7 @@ import shutil
 import subprocess
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final, TypeVar
 
 import attrs
 
@@ -23,6 +23,9 @@ from ganetiops.lab.layout import Layout, lab_root
 from ganetiops.lab.machine import Machine
 from ganetiops.lab.record import ContextEntry, LabRecord
 from ganetiops.lab.status import LabStatus, lab_status
+
+if TYPE_CHECKING:
+    from ganetiops.lab.vm.facts import DrbdFacts
 
 ENV_NAME: Final = "GANETIOPS_LAB"
 ENV_SLOT: Final = "GANETIOPS_LAB_SLOT"
@@ -230,14 +233,7 @@ class Lab:
         self.layout.root.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.layout.root.chmod(0o700)
         with _standard_umask(), _flock(self.layout.lock, what=f"lab {self.name}"):
-            existing = self.record()
-            if existing is not None:
-                if existing.phase == "up" and self._holders_alive(existing):
-                    raise LabError(f"lab {self.name} is already up (slot {existing.slot})")
-                raise LabError(
-                    f"lab {self.name} has leftovers of an interrupted up or of a reboot "
-                    f"(phase {existing.phase}); remove them first: {down_command(self.name)}"
-                )
+            self.refuse_existing(self._holders_alive)
             record, builder = self._claim(bare)
             try:
                 with procs.timed("lab-wide files and keys"):
@@ -252,15 +248,26 @@ class Lab:
                 if not bare:
                     from ganetiops.lab.cluster import create_cluster  # lazy: lab room, start-up
 
-                    with procs.timed("cluster"):
-                        facts = attrs.evolve(facts, cluster=create_cluster(self))
-                    record.set_facts(facts.to_json())
+                    facts = add_cluster(record, facts, lambda: create_cluster(self))
                     self._write_context(record, facts)
                 record.set_phase("up")
             except BaseException as exc:
                 self.failed_up(record, exc, keep_on_error=keep_on_error)
                 raise
         return facts
+
+    def refuse_existing(self, alive: Callable[[LabRecord], bool]) -> None:
+        """Before ``up``: :class:`LabError` if the lab runs (``alive`` says whether its
+        machines do) or has leftovers (of an interrupted ``up``, or of a reboot)."""
+        existing = self.record()
+        if existing is None:
+            return
+        if existing.phase == "up" and alive(existing):
+            raise LabError(f"lab {self.name} is already up (slot {existing.slot})")
+        raise LabError(
+            f"lab {self.name} has leftovers of an interrupted up or of a reboot "
+            f"(phase {existing.phase}); remove them first: {down_command(self.name)}"
+        )
 
     def failed_up(self, record: LabRecord, exc: BaseException, *, keep_on_error: bool) -> None:
         """What a failed ``up`` of any kind of lab does before re-raising ``exc``: the
@@ -450,6 +457,17 @@ def _standard_umask() -> Iterator[None]:
         yield
     finally:
         os.umask(previous)
+
+
+_Facts = TypeVar("_Facts", bound="LabFacts | DrbdFacts")
+
+
+def add_cluster(record: LabRecord, facts: _Facts, create: Callable[[], ClusterFacts]) -> _Facts:
+    """``facts`` with the cluster ``create`` makes (timed), recorded as it is made."""
+    with procs.timed("cluster"):
+        facts = attrs.evolve(facts, cluster=create())
+    record.set_facts(facts.to_json())
+    return facts
 
 
 def down_command(name: str) -> str:

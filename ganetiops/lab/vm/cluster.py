@@ -14,8 +14,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from ganetiops.lab import procs, topology
-from ganetiops.lab.cluster import IPOLICY_BOUNDS, RAPI_USERS, rapi_cluster_facts, wait_for_rapi
+from ganetiops.lab import procs
+from ganetiops.lab.cluster import (
+    IPOLICY_BOUNDS,
+    RAPI_USERS,
+    cluster_header,
+    rapi_cluster_facts,
+    wait_for_rapi,
+)
 from ganetiops.lab.facts import ClusterFacts, RapiUser
 from ganetiops.lab.vm import qemu
 
@@ -32,10 +38,7 @@ def drbd_inventory(lab: DrbdLab, nodes: tuple[str, ...]) -> dict[str, Any]:
     templates = list(DISK_TEMPLATES)
     return {
         "cluster": {
-            "name": topology.fqdn(topology.CLUSTER),
-            "address": plan.cluster_ip,
-            "initial-master": nodes[0],
-            "master-netdev": "eth0",
+            **cluster_header(plan, nodes[0]),
             "enabled-hypervisors": ["fake"],
             "enabled-disk-templates": templates,
             "ipolicy-disk-templates": templates,

@@ -26,8 +26,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Final
 
-import attrs
-
 from ganetiops.errors import LabError, ValidationError
 from ganetiops.lab import host, procs, topology
 from ganetiops.lab.facts import (
@@ -39,7 +37,7 @@ from ganetiops.lab.facts import (
     require_cluster,
     shared_fields,
 )
-from ganetiops.lab.lab import Lab, _flock
+from ganetiops.lab.lab import Lab, _flock, add_cluster
 from ganetiops.lab.machine import spawn_recorded
 from ganetiops.lab.record import LabRecord, ProcessEntry
 from ganetiops.lab.status import LabStatus, MachineStatus
@@ -260,15 +258,7 @@ class DrbdLab:
             )
         image = found or images.ensure_image(spec, progress=self.progress)
         with _flock(base.layout.lock, what=f"lab {self.name}"):
-            existing = self.record()
-            if existing is not None:
-                if existing.phase == "up" and _vms_alive(existing):
-                    raise LabError(f"lab {self.name} is already up (slot {existing.slot})")
-                raise LabError(
-                    f"lab {self.name} has leftovers of an interrupted up or of a reboot "
-                    f"(phase {existing.phase}); remove them first: "
-                    f"gnt-py lab --name {self.name} down"
-                )
+            base.refuse_existing(_vms_alive)
             record, builder = base._claim(bare)
             record.options.update(kind=KIND, release=self.release, image=image.spec.name)
             # "vms", not "nodes": the namespace lab's record reads "nodes" (4 or more).
@@ -296,9 +286,7 @@ class DrbdLab:
                     from ganetiops.lab.vm.cluster import create_cluster  # lazy: lab room, start-up
 
                     self.progress("bootstrapping the cluster (init, node adds, RAPI users)")
-                    with procs.timed("cluster"):
-                        facts = attrs.evolve(facts, cluster=create_cluster(self))
-                    record.set_facts(facts.to_json())
+                    facts = add_cluster(record, facts, lambda: create_cluster(self))
                     self._write_context(record, facts)
                 record.set_phase("up")
             except BaseException as exc:
