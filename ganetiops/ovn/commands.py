@@ -16,7 +16,7 @@ from typing import Any
 
 from ganetiops.errors import OvnConflictError
 
-__all__ = ["Expect", "Function", "row_to_dict"]
+__all__ = ["Expect", "Function", "insert_row", "row_to_dict"]
 
 
 def _plain(value: Any) -> Any:
@@ -140,3 +140,11 @@ def _inserted(txn: Any, value: Any) -> Any:
     if isinstance(value, list):
         return [_inserted(txn, v) for v in value]
     return value
+
+
+def insert_row(api: Any, txn: Any, table: str, **columns: Any) -> Any:
+    """A new row of ``table`` in the transaction, its ``columns`` set in the order given."""
+    row = txn.insert(api.tables[table])
+    for column, value in columns.items():
+        setattr(row, column, value)
+    return row

@@ -28,7 +28,7 @@ from typing import Any, ClassVar
 
 from ganetiops.errors import OvnConnectionError, OvnError, ValidationError
 from ganetiops.ovn import validate
-from ganetiops.ovn.commands import Expect, Function, row_to_dict
+from ganetiops.ovn.commands import Expect, Function, insert_row, row_to_dict
 from ganetiops.ovn.models import (
     Chassis,
     DhcpOptions,
@@ -214,11 +214,10 @@ class Northbound(Database):
         checked = validate.dhcp_options(dict(options))
 
         def make(api: Any, txn: Any) -> Any:
-            row = txn.insert(api.tables["DHCP_Options"])
-            row.cidr = cidr
-            row.options = checked
-            row.external_ids = dict(external_ids or {})
-            return row
+            ids = dict(external_ids or {})
+            return insert_row(
+                api, txn, "DHCP_Options", cidr=cidr, options=checked, external_ids=ids
+            )
 
         return str(
             self.commit(
@@ -251,24 +250,29 @@ class Northbound(Database):
         port_name = f"{switch}-localnet"
 
         def make(api: Any, txn: Any) -> dict[str, Any]:
-            ls = txn.insert(api.tables["Logical_Switch"])
-            ls.name = switch
-            ls.external_ids = ids
+            ls = insert_row(api, txn, "Logical_Switch", name=switch, external_ids=ids)
             made: dict[str, Any] = {"switch": ls, "dhcp_options": None, "localnet": None}
             if net is not None:
                 ls.other_config = {"subnet": net}
             if options is not None:
-                row = txn.insert(api.tables["DHCP_Options"])
-                row.cidr = net
-                row.options = options
-                row.external_ids = {"ganetiops:switch": switch}
-                made["dhcp_options"] = row
+                made["dhcp_options"] = insert_row(
+                    api,
+                    txn,
+                    "DHCP_Options",
+                    cidr=net,
+                    options=options,
+                    external_ids={"ganetiops:switch": switch},
+                )
             if physnet is not None:
-                lsp = txn.insert(api.tables["Logical_Switch_Port"])
-                lsp.name = port_name
-                lsp.type = "localnet"
-                lsp.addresses = ["unknown"]
-                lsp.options = {"network_name": physnet}
+                lsp = insert_row(
+                    api,
+                    txn,
+                    "Logical_Switch_Port",
+                    name=port_name,
+                    type="localnet",
+                    addresses=["unknown"],
+                    options={"network_name": physnet},
+                )
                 ls.addvalue("ports", lsp)
                 made["localnet"] = port_name
             return made
@@ -301,22 +305,18 @@ class Northbound(Database):
         ids = {str(k): str(v) for k, v in (external_ids or {}).items()}
 
         def make(api: Any, txn: Any) -> None:
-            router = txn.insert(api.tables["Logical_Router"])
-            router.name = name
-            router.external_ids = ids
-            router.ports = []
-            router.nat = []
+            router = insert_row(
+                api, txn, "Logical_Router", name=name, external_ids=ids, ports=[], nat=[]
+            )
             for port, mac, networks in checked:
-                lrp = txn.insert(api.tables["Logical_Router_Port"])
-                lrp.name = port
-                lrp.mac = mac
-                lrp.networks = networks
+                lrp = insert_row(
+                    api, txn, "Logical_Router_Port", name=port, mac=mac, networks=networks
+                )
                 router.addvalue("ports", lrp)
             for nat_type, external_ip, logical_ip in rules:
-                nat = txn.insert(api.tables["NAT"])
-                nat.type = nat_type
-                nat.external_ip = external_ip
-                nat.logical_ip = logical_ip
+                nat = insert_row(
+                    api, txn, "NAT", type=nat_type, external_ip=external_ip, logical_ip=logical_ip
+                )
                 router.addvalue("nat", nat)
 
         commands: list[Any] = [Expect(self.api, "Logical_Router", name, absent=True)]
