@@ -38,6 +38,27 @@ FILTER_HELP = (
 )
 
 yes_option = click.option("-y", "--yes", "yes", is_flag=True, help="Do not ask for confirmation.")
+#: ``--force`` of the commands the DRBD guard checks first (migrate, failover, evacuate...).
+drbd_force_option = click.option(
+    "--force", is_flag=True, help="Even if DRBD is not healthy (overrides the DRBD guard)."
+)
+
+
+def parse_json(text: str, option: str, example: str, *, field: str) -> Any:
+    """``text`` as JSON; a :class:`ValidationError` naming ``option`` and showing an
+    ``example`` otherwise."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValidationError(
+            f"{option}: not JSON ({exc.msg}); e.g. '{example}'", field=field
+        ) from None
+
+
+def is_index(text: str) -> bool:
+    """Whether ``text`` is a whole number in ASCII digits (``int()`` takes it; ``"²"``,
+    which ``str.isdigit`` accepts, is not one)."""
+    return text.isascii() and text.isdigit()
 
 
 def confirm(message: str, yes: bool) -> None:
@@ -213,13 +234,7 @@ def parse_filter(text: str | None, where: Sequence[str] = ()) -> Any:
     """
     parts: list[Any] = []
     if text and text.lstrip().startswith("["):
-        try:
-            parts.append(json.loads(text))
-        except json.JSONDecodeError as exc:
-            raise ValidationError(
-                f'--filter: not JSON ({exc.msg}); e.g. \'["=", "status", "running"]\'',
-                field="filter",
-            ) from None
+        parts.append(parse_json(text, "--filter", '["=", "status", "running"]', field="filter"))
         if not isinstance(parts[0], list):
             raise ValidationError("--filter: expected a JSON list", field="filter")
     elif text:
@@ -286,7 +301,7 @@ def parse_indexed(
     items: dict[int, dict[str, Any]] = {}
     for position, value in enumerate(values):
         head, sep, rest = value.partition(":")
-        if sep and head.isdigit():
+        if sep and is_index(head):
             index, body = int(head), rest
         else:
             index, body = position, value

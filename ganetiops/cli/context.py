@@ -19,12 +19,11 @@ from ganetiops.cli.common import complete_contexts, confirm, yes_option
 from ganetiops.cli.output import (
     Column,
     OutputOptions,
-    Table,
     dump,
     echo,
     output_options,
+    print_records,
     render_mapping,
-    render_table,
 )
 from ganetiops.cli.state import State, echo_err, pass_state
 from ganetiops.config import Context, PasswordSource, SshVia, load_config
@@ -113,7 +112,7 @@ def list_(state: State, output: OutputOptions) -> None:
     if not records:
         echo_err(f"no contexts in {config.path}; add one with: gnt-py context add NAME --url ...")
         return
-    echo(render_table(Table.from_records(records, columns), output))
+    print_records(records, columns, output)
 
 
 @context.command("current")

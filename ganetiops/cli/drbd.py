@@ -19,11 +19,9 @@ from ganetiops.cli.common import complete_instances
 from ganetiops.cli.output import (
     Column,
     OutputOptions,
-    Table,
     dump,
-    echo,
     output_options,
-    render_table,
+    print_records,
     select_fields,
 )
 from ganetiops.cli.state import State, echo_err, pass_state
@@ -221,11 +219,11 @@ def status(
     if minors:
         columns = _columns(output.fields, DEFAULT_MINOR_FIELDS, MINOR_FIELDS)
         rows = [{**r, "eta": format_eta(r["eta"])} for r in report.minors()]
-        echo(render_table(Table.from_records(rows, columns), output))
+        print_records(rows, columns, output)
     else:
         columns = _columns(output.fields, DEFAULT_FIELDS, FIELDS)
         records = [instance_record(i) for i in report.instances]
-        echo(render_table(Table.from_records(records, columns), output))
+        print_records(records, columns, output)
     # Notes go to stderr whatever the format (stdout holds only the data).
     for name in sorted(report.nodes):
         node = report.nodes[name]

@@ -7,15 +7,14 @@ from typing import Any
 
 import click
 
-from ganetiops.cli.common import confirm, show_models, yes_option
+from ganetiops.cli.common import confirm, parse_json, show_models, yes_option
 from ganetiops.cli.output import (
     Column,
     OutputOptions,
-    Table,
     dump,
     echo,
     output_options,
-    render_table,
+    print_records,
     select_fields,
 )
 from ganetiops.cli.state import State, pass_state
@@ -50,8 +49,7 @@ def list_(state: State, output: OutputOptions) -> None:
         for r in rules
     ]
     fields = select_fields(output.fields, DEFAULT_FIELDS)
-    table = Table.from_records(records, [Column(f, f.capitalize()) for f in fields])
-    echo(render_table(table, output))
+    print_records(records, [Column(f, f.capitalize()) for f in fields], output)
 
 
 def describe_rule(rule: Any) -> dict[str, Any]:
@@ -85,16 +83,8 @@ def _action(action: str, rate: int | None) -> Any:
 
 
 def _predicates(values: tuple[str, ...]) -> list[Any]:
-    out = []
-    for value in values:
-        try:
-            out.append(json.loads(value))
-        except json.JSONDecodeError as exc:
-            raise ValidationError(
-                f'--predicate {value!r}: not JSON ({exc.msg}); e.g. \'["jobid", [">", "id", 10]]\'',
-                field="predicate",
-            ) from None
-    return out
+    example = '["jobid", [">", "id", 10]]'
+    return [parse_json(v, f"--predicate {v!r}", example, field="predicate") for v in values]
 
 
 @filter_group.command("add")

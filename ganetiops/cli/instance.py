@@ -1,13 +1,15 @@
 """``gnt-py instance``: the life of an instance, as gnt-instance knows it.
 
 ``create``, ``remove``, ``reimage`` and ``wipe`` are in
-:mod:`ganetiops.cli.instance_netboot` (the boot server may take part in them);
-the rest is here.
+:mod:`ganetiops.cli.instance_netboot` (the boot server may take part in them), the
+disk commands in :mod:`ganetiops.cli.instance_disks`, ``modify`` in
+:mod:`ganetiops.cli.instance_modify`; reading, state changes and moves are here.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -17,10 +19,20 @@ from ganetiops.cli.common import (
     complete_instances,
     complete_nodes,
     confirm,
+    drbd_force_option,
     parse_kv,
     show_models,
     yes_option,
 )
+from ganetiops.cli.instance_disks import (
+    activate_disks,
+    deactivate_disks,
+    grow_disk,
+    recreate_disks,
+    replace_disks,
+    replace_mode,
+)
+from ganetiops.cli.instance_modify import modify, parse_modifications
 from ganetiops.cli.instance_netboot import create, reimage, remove, wipe
 from ganetiops.cli.jobs_ui import JobOptions, follow_job, job_options
 from ganetiops.cli.output import (
@@ -32,7 +44,9 @@ from ganetiops.cli.output import (
     render_mapping,
 )
 from ganetiops.cli.state import State, pass_state
-from ganetiops.errors import ValidationError
+
+if TYPE_CHECKING:
+    from ganetiops.rapi.call import Call
 
 #: ``gnt-instance list`` defaults.
 DEFAULT_FIELDS = ("name", "hypervisor", "os", "pnode", "status", "oper_ram")
@@ -43,7 +57,18 @@ def instance() -> None:
     """Instances: list, inspect, create, start, stop, move and change them."""
 
 
-for _command in (create, remove, reimage, wipe):
+for _command in (
+    create,
+    remove,
+    reimage,
+    wipe,
+    grow_disk,
+    activate_disks,
+    deactivate_disks,
+    replace_disks,
+    recreate_disks,
+    modify,
+):
     instance.add_command(_command)
 
 
@@ -172,6 +197,24 @@ def _each(names: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(validate.hostname(n, "name") for n in names)
 
 
+def _each_job(
+    state: State,
+    names: tuple[str, ...],
+    jobs: JobOptions,
+    verb: str,
+    make_call: Callable[[str], Call[int]],
+    *,
+    ask: tuple[str, bool] | None = None,
+) -> None:
+    """One job per instance, one after the other, each followed: the names checked
+    first, then (with ``ask``: the question, ``{}`` for the names; and ``--yes``) asked."""
+    checked = _each(names)
+    if ask is not None:
+        confirm(ask[0].format(", ".join(checked)), ask[1])
+    for name in checked:
+        follow_job(state.submit(make_call(name)), jobs, what=f"{verb} {name}")
+
+
 @instance.command("start")
 @click.argument("names", nargs=-1, required=True, shell_complete=complete_instances)
 @click.option("--force", is_flag=True, help="Start even if the disks are degraded.")
@@ -182,14 +225,14 @@ def start(
     state: State, names: tuple[str, ...], force: bool, no_remember: bool, jobs: JobOptions
 ) -> None:
     """Start instances (gnt-instance startup)."""
-    client = state.client()
-    for name in _each(names):
-        job = state.submit(
-            client.instances.startup.call(
-                name, force=force, no_remember=no_remember, **jobs.common()
-            )
-        )
-        follow_job(job, jobs, what=f"start {name}")
+    startup = state.client().instances.startup.call
+    _each_job(
+        state,
+        names,
+        jobs,
+        "start",
+        lambda name: startup(name, force=force, no_remember=no_remember, **jobs.common()),
+    )
 
 
 @instance.command("stop")
@@ -215,20 +258,20 @@ def stop(
     jobs: JobOptions,
 ) -> None:
     """Stop instances (gnt-instance shutdown). Asks first (or --yes)."""
-    client = state.client()
-    checked = _each(names)
-    confirm(f"Stop instance(s) {', '.join(checked)}? Their services go down.", yes)
-    for name in checked:
-        job = state.submit(
-            client.instances.shutdown.call(
-                name,
-                timeout=shutdown_timeout,
-                no_remember=no_remember,
-                force=force or None,
-                **jobs.common(),
-            )
+    shutdown = state.client().instances.shutdown.call
+
+    def call(name: str) -> Call[int]:
+        return shutdown(
+            name,
+            timeout=shutdown_timeout,
+            no_remember=no_remember,
+            force=force or None,
+            **jobs.common(),
         )
-        follow_job(job, jobs, what=f"stop {name}")
+
+    _each_job(
+        state, names, jobs, "stop", call, ask=("Stop instance(s) {}? Their services go down.", yes)
+    )
 
 
 @instance.command("reboot")
@@ -256,20 +299,20 @@ def reboot(
     jobs: JobOptions,
 ) -> None:
     """Reboot instances. Asks first (or --yes)."""
-    client = state.client()
-    checked = _each(names)
-    confirm(f"Reboot ({reboot_type}) instance(s) {', '.join(checked)}?", yes)
-    for name in checked:
-        job = state.submit(
-            client.instances.reboot.call(
-                name,
-                type=reboot_type,
-                shutdown_timeout=shutdown_timeout,
-                ignore_secondaries=ignore_secondaries,
-                **jobs.common(),
-            )
+    reboot_call = state.client().instances.reboot.call
+
+    def call(name: str) -> Call[int]:
+        return reboot_call(
+            name,
+            type=reboot_type,
+            shutdown_timeout=shutdown_timeout,
+            ignore_secondaries=ignore_secondaries,
+            **jobs.common(),
         )
-        follow_job(job, jobs, what=f"reboot {name}")
+
+    _each_job(
+        state, names, jobs, "reboot", call, ask=(f"Reboot ({reboot_type}) instance(s) {{}}?", yes)
+    )
 
 
 @instance.command("migrate")
@@ -280,9 +323,7 @@ def reboot(
 @click.option("--cleanup", is_flag=True, help="Recover from a failed migration.")
 @click.option("--allow-failover", is_flag=True, help="Fail over if migration is impossible.")
 @click.option("--ignore-ipolicy", is_flag=True)
-@click.option(
-    "--force", is_flag=True, help="Even if DRBD is not healthy (overrides the DRBD guard)."
-)
+@drbd_force_option
 @yes_option
 @job_options
 @pass_state
@@ -331,9 +372,7 @@ def migrate(
 @click.option("--shutdown-timeout", type=click.IntRange(min=0), metavar="SECONDS")
 @click.option("--cleanup", is_flag=True)
 @click.option("--ignore-ipolicy", is_flag=True)
-@click.option(
-    "--force", is_flag=True, help="Even if DRBD is not healthy (overrides the DRBD guard)."
-)
+@drbd_force_option
 @yes_option
 @job_options
 @pass_state
@@ -425,340 +464,6 @@ def reinstall(
     follow_job(state.submit(call), jobs, what=f"reinstall {name}")
 
 
-@instance.command("grow-disk")
-@click.argument("name", shell_complete=complete_instances)
-@click.argument("disk", type=click.IntRange(min=0))
-@click.argument("amount")
-@click.option("--absolute", is_flag=True, help="AMOUNT is the new size, not the increase.")
-@click.option("--no-wait-for-sync", is_flag=True, help="Do not wait for DRBD to resync.")
-@click.option("--ignore-ipolicy", is_flag=True)
-@job_options
-@pass_state
-def grow_disk(
-    state: State,
-    name: str,
-    disk: int,
-    amount: str,
-    absolute: bool,
-    no_wait_for_sync: bool,
-    ignore_ipolicy: bool,
-    jobs: JobOptions,
-) -> None:
-    """Grow disk DISK of an instance by AMOUNT (512M, 10G...)."""
-    job = state.submit(
-        state.client().instances.grow_disk.call(
-            name,
-            disk,
-            amount,
-            absolute=absolute or None,
-            wait_for_sync=False if no_wait_for_sync else None,
-            ignore_ipolicy=ignore_ipolicy or None,
-            **jobs.common(),
-        )
-    )
-    follow_job(job, jobs, what=f"grow disk {disk} of {name}")
-
-
-@instance.command("activate-disks")
-@click.argument("name", shell_complete=complete_instances)
-@click.option("--ignore-size", is_flag=True)
-@job_options
-@pass_state
-def activate_disks(state: State, name: str, ignore_size: bool, jobs: JobOptions) -> None:
-    """Activate an instance's disks; prints node:disk:device for each."""
-    job = state.submit(
-        state.client().instances.activate_disks.call(name, ignore_size=ignore_size, **jobs.common())
-    )
-    result = follow_job(job, jobs, what=f"activate disks of {name}")
-    if result is not None:
-        rows = [list(row) for row in result.value or ()]
-        if jobs.output_format != "table":
-            echo(dump(rows, jobs.output_format))
-        else:
-            echo("\n".join(":".join(str(v) for v in row) for row in rows))
-
-
-@instance.command("deactivate-disks")
-@click.argument("name", shell_complete=complete_instances)
-@click.option("--force", is_flag=True)
-@yes_option
-@job_options
-@pass_state
-def deactivate_disks(state: State, name: str, force: bool, yes: bool, jobs: JobOptions) -> None:
-    """Deactivate the disks of a stopped instance. Asks first (or --yes)."""
-    call = state.client().instances.deactivate_disks.call(name, force=force, **jobs.common())
-    confirm(f"Deactivate the disks of {name}? It cannot run until they are active.", yes)
-    job = state.submit(call)
-    follow_job(job, jobs, what=f"deactivate disks of {name}")
-
-
-@instance.command("replace-disks")
-@click.argument("name", shell_complete=complete_instances)
-@click.option(
-    "-p", "--on-primary", is_flag=True, help="Rebuild the primary's disks (from the secondary)."
-)
-@click.option("-s", "--on-secondary", is_flag=True, help="Rebuild the secondary's disks.")
-@click.option("-a", "--auto", is_flag=True, help="Rebuild whichever side is faulty (the default).")
-@click.option("-n", "--new-secondary", shell_complete=complete_nodes, help="Move to this node.")
-@click.option("-I", "--iallocator", help="Choose the new secondary with this allocator.")
-@click.option("--disks", metavar="0,1", help="Only these disk indexes (with -p or -s).")
-@click.option("--early-release", is_flag=True)
-@click.option(
-    "--force", is_flag=True, help="Even if DRBD is not healthy (overrides the DRBD guard)."
-)
-@yes_option
-@job_options
-@pass_state
-def replace_disks(
-    state: State,
-    name: str,
-    on_primary: bool,
-    on_secondary: bool,
-    auto: bool,
-    new_secondary: str | None,
-    iallocator: str | None,
-    disks: str | None,
-    early_release: bool,
-    force: bool,
-    yes: bool,
-    jobs: JobOptions,
-) -> None:
-    """Replace the DRBD disks of an instance: one of -p, -s, -n NODE, -I ALLOC or -a
-    (-a when none is given).
-
-    Asks first (or --yes): the instance runs without redundancy meanwhile.
-    """
-    mode = replace_mode(
-        on_primary=on_primary,
-        on_secondary=on_secondary,
-        auto=auto,
-        new_secondary=new_secondary,
-        iallocator=iallocator,
-    )
-    indexes = _indexes(disks)
-    call = state.client().instances.replace_disks.call(
-        name,
-        mode=mode,  # type: ignore[arg-type]
-        disks=indexes,
-        remote_node=new_secondary,
-        iallocator=iallocator,
-        early_release=early_release or None,
-        **jobs.common(),
-    )
-    from ganetiops.cli.drbd import guard_replace_disks  # lazy: start-up
-
-    guard_replace_disks(state, name, mode, force=force)
-    confirm(f"Replace the disks of {name} ({mode})? It has no redundancy until the sync ends.", yes)
-    job = state.submit(call)
-    follow_job(job, jobs, what=f"replace disks of {name}")
-
-
-def replace_mode(
-    *,
-    on_primary: bool = False,
-    on_secondary: bool = False,
-    auto: bool = False,
-    new_secondary: str | None = None,
-    iallocator: str | None = None,
-) -> str:
-    """The replace-disks mode of gnt-instance's options: at most one of them."""
-    chosen = [
-        (flag, mode)
-        for flag, given, mode in (
-            ("-p", on_primary, "replace_on_primary"),
-            ("-s", on_secondary, "replace_on_secondary"),
-            ("-a", auto, "replace_auto"),
-            ("-n", new_secondary is not None, "replace_new_secondary"),
-            ("-I", iallocator is not None, "replace_new_secondary"),
-        )
-        if given
-    ]
-    if len(chosen) > 1:
-        raise ValidationError(
-            f"replace-disks: give one of -p, -s, -a, -n NODE or -I ALLOC, not "
-            f"{' and '.join(flag for flag, _ in chosen)}",
-            field="mode",
-        )
-    return chosen[0][1] if chosen else "replace_auto"
-
-
-def _indexes(text: str | None) -> list[int] | None:
-    if not text:
-        return None
-    try:
-        return [int(v) for v in text.split(",")]
-    except ValueError:
-        raise ValidationError(
-            f"--disks: {text!r} is not a list of indexes", field="disks"
-        ) from None
-
-
-@instance.command("recreate-disks")
-@click.argument("name", shell_complete=complete_instances)
-@click.option("--disks", metavar="0,1", help="Only these disk indexes.")
-@click.option("-n", "--nodes", metavar="NODE[,NODE]", help="Recreate on these nodes.")
-@click.option("-I", "--iallocator")
-@yes_option
-@job_options
-@pass_state
-def recreate_disks(
-    state: State,
-    name: str,
-    disks: str | None,
-    nodes: str | None,
-    iallocator: str | None,
-    yes: bool,
-    jobs: JobOptions,
-) -> None:
-    """Recreate missing disks of an instance (their data is gone)."""
-    indexes = _indexes(disks)
-    node_list = [n for n in (nodes or "").split(",") if n] or None
-    kwargs = {"disks": indexes, "nodes": node_list, "iallocator": iallocator, **jobs.common()}
-    call = state.client().instances.recreate_disks.call(name, **kwargs)
-    confirm(f"Recreate the disks of {name}?", yes)
-    follow_job(state.submit(call), jobs, what=f"recreate disks of {name}")
-
-
-# --- modify ------------------------------------------------------------------------
-
-
-def parse_modifications(values: tuple[str, ...], option: str) -> list[tuple[Any, Any, Any]]:
-    """gnt-instance modify's ``--net``/``--disk`` changes.
-
-    \b
-    add:link=br0        add (at the end)
-    add                 add with defaults
-    1:link=br1          modify index 1
-    1:remove / remove   remove index 1 / the last one
-    """
-    out: list[tuple[Any, Any, Any]] = []
-    for value in values:
-        head, _, rest = value.partition(":")
-        ident: Any
-        if head in ("add", "remove", "attach", "detach"):
-            action, ident, params = head, -1, rest
-        elif head.lstrip("-").isdigit():
-            ident = int(head)
-            if rest in ("remove", "detach"):
-                action, params = rest, ""
-            elif rest.startswith(("add,", "modify,")) or rest in ("add", "modify"):
-                action, _, params = rest.partition(",")
-            else:
-                action, params = "modify", rest
-        else:
-            raise ValidationError(
-                f"{option} {value!r}: expected add[:k=v,...], N:k=v,..., N:remove or remove",
-                field=option,
-            )
-        parsed = parse_kv(params, option, typed=False) if params else {}
-        out.append((action, ident, parsed))
-    return out
-
-
-@instance.command("modify")
-@click.argument("name", shell_complete=complete_instances)
-@click.option("-B", "--backend-parameters", metavar="K=V,...", help="memory, vcpus, ...")
-@click.option("-H", "--hypervisor-parameters", metavar="K=V,...")
-@click.option("-O", "--os-parameters", metavar="K=V,...")
-@click.option("-o", "--os-type", help="Change the OS (takes effect at the next reinstall).")
-@click.option("--net", multiple=True, metavar="CHANGE", help="NIC change: add:link=br0, 0:ip=…")
-@click.option("--disk", multiple=True, metavar="CHANGE", help="Disk change: add:size=1G, 1:remove")
-@click.option("-t", "--disk-template", help="Convert to this disk template.")
-@click.option("-n", "--node", "remote_node", shell_complete=complete_nodes, help="New secondary.")
-@click.option(
-    "-I", "--iallocator", help="-t drbd: let this allocator (e.g. hail) choose the new secondary."
-)
-@click.option("-m", "--runtime-memory", metavar="SIZE", help="Balloon to SIZE while running.")
-@click.option("--offline/--online", "offline", default=None, help="Mark offline or online.")
-@click.option("--hotplug/--no-hotplug", default=None, help="Apply NIC/disk changes live.")
-@click.option("--ignore-ipolicy", is_flag=True)
-@yes_option
-@job_options
-@pass_state
-def modify(
-    state: State,
-    name: str,
-    backend_parameters: str | None,
-    hypervisor_parameters: str | None,
-    os_parameters: str | None,
-    os_type: str | None,
-    net: tuple[str, ...],
-    disk: tuple[str, ...],
-    disk_template: str | None,
-    remote_node: str | None,
-    iallocator: str | None,
-    runtime_memory: str | None,
-    offline: bool | None,
-    hotplug: bool | None,
-    ignore_ipolicy: bool,
-    yes: bool,
-    jobs: JobOptions,
-) -> None:
-    """Change an instance's parameters, NICs or disks (gnt-instance modify).
-
-    Removing or detaching a disk or NIC, converting the disk template or marking
-    the instance offline asks first (or --yes).
-
-    \b
-    Examples:
-      gnt-py instance modify web1 -B memory=2G,vcpus=2
-      gnt-py instance modify web1 --net add:link=br0
-      gnt-py instance modify web1 --disk add:size=10G --hotplug
-      gnt-py instance modify db1 -t drbd -n bet     # stopped: plain -> drbd, secondary bet
-      gnt-py instance modify db1 -t drbd -I hail    # stopped: hail chooses the secondary
-      gnt-py instance modify db1 -t plain           # stopped: drbd -> plain
-    """
-    changes: dict[str, Any] = {
-        "beparams": parse_kv(backend_parameters, "-B") or None,
-        "hvparams": parse_kv(hypervisor_parameters, "-H") or None,
-        "osparams": parse_kv(os_parameters, "-O", typed=False) or None,
-        "os_name": os_type,
-        "nics": parse_modifications(net, "--net") or None,
-        "disks": parse_modifications(disk, "--disk") or None,
-        "disk_template": disk_template,
-        "remote_node": remote_node,
-        "iallocator": iallocator,
-        "runtime_mem": runtime_memory,
-        "offline": offline,
-        "hotplug": hotplug,
-        "ignore_ipolicy": ignore_ipolicy or None,
-    }
-    call = state.client().instances.modify.call(name, **changes, **jobs.common())
-    if disk_template:
-        from ganetiops.rapi.ops.instances import check_conversion  # lazy: start-up
-
-        check_conversion(state.client().instances.get(name), disk_template, remote_node)
-    losses = _losses(changes)
-    if losses:
-        confirm(f"Modify {name}: {'; '.join(losses)}?", yes)
-    job = state.submit(call)
-    result = follow_job(job, jobs, what=f"modify {name}")
-    if result is not None and result.value:
-        if jobs.output_format != "table":
-            echo(dump([list(p) for p in result.value], jobs.output_format))
-        else:
-            echo("\n".join(f" - {key} -> {value}" for key, value in result.value))
-
-
-def _losses(changes: dict[str, Any]) -> list[str]:
-    """What in an instance modification loses data or availability (asked about)."""
-    out = []
-    for what in ("disks", "nics"):
-        for change in changes.get(what) or ():
-            if change and change[0] in ("remove", "detach"):
-                noun = what[:-1].upper() if what == "nics" else what[:-1]
-                out.append(f"{change[0]} {noun} {change[1]}")
-    if changes.get("disk_template"):
-        target = changes["disk_template"]
-        secondary = (
-            f" with secondary {changes['remote_node']}" if changes.get("remote_node") else ""
-        )
-        if changes.get("iallocator"):
-            secondary = f" with the secondary {changes['iallocator']} chooses"
-        out.append(f"convert its disks to {target}{secondary}")
-    if changes.get("offline"):
-        out.append("mark it offline")
-    return out
-
-
 add_tag_commands(instance, "instances", "an instance", complete_instances)
+
+__all__ = ["DEFAULT_FIELDS", "instance", "parse_modifications", "replace_mode"]

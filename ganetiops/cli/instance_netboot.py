@@ -36,6 +36,7 @@ from ganetiops.cli.bootserver import (
 )
 from ganetiops.cli.common import (
     complete_nodes,
+    is_index,
     parse_indexed,
     parse_kv,
     yes_option,
@@ -236,7 +237,7 @@ def disk_specs(values: tuple[str, ...] | list[str]) -> list[dict[str, Any]]:
     specs = []
     for value in values:
         head, sep, rest = value.partition(":")
-        if sep and head.isdigit() and "=" not in rest:
+        if sep and is_index(head) and "=" not in rest:
             value = f"{head}:size={rest}"
         elif "=" not in value:
             value = f"size={value}"

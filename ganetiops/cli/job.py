@@ -10,6 +10,7 @@ from ganetiops.cli import exits
 from ganetiops.cli.common import (
     FILTER_HELP,
     confirm,
+    is_index,
     list_resource,
     parse_filter,
     show_models,
@@ -94,7 +95,7 @@ def jobs_with_reason(jobs: Any, text: str) -> list[int]:
 def _ids(values: tuple[str, ...]) -> list[int]:
     out = []
     for value in values:
-        if not value.isdigit():
+        if not is_index(value):
             raise click.BadParameter(f"{value!r} is not a job id", param_hint="JOB_ID")
         out.append(int(value))
     return out

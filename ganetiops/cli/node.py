@@ -15,6 +15,7 @@ from ganetiops.cli.common import (
     add_tag_commands,
     complete_nodes,
     confirm,
+    drbd_force_option,
     on_off,
     parse_kv,
     yes_option,
@@ -23,12 +24,12 @@ from ganetiops.cli.jobs_ui import JobOptions, follow_job, job_options
 from ganetiops.cli.output import (
     Column,
     OutputOptions,
-    Table,
     dump,
-    echo,
+    echo_data,
     format_timestamp,
     output_options,
-    render_table,
+    print_changes,
+    print_records,
 )
 from ganetiops.cli.remote import ssh_login
 from ganetiops.cli.state import State, pass_state
@@ -124,10 +125,7 @@ def role(
     client = state.client()
     if role is None:
         current = client.nodes.role(name)
-        if jobs.output_format != "table":
-            echo(dump({"name": name, "role": current}, jobs.output_format))
-        else:
-            echo(current)
+        echo_data({"name": name, "role": current}, jobs.output_format, current)
         return
     kwargs: dict[str, Any] = {"force": force, "auto_promote": auto_promote, **jobs.common()}
     call = client.nodes.set_role.call(name, role, **kwargs)  # type: ignore[arg-type]
@@ -148,9 +146,7 @@ def role(
 @click.option("-n", "--new-secondary", shell_complete=complete_nodes, help="For -s: this node.")
 @click.option("--early-release", is_flag=True)
 @click.option("--ignore-soft-errors", is_flag=True)
-@click.option(
-    "--force", is_flag=True, help="Even if DRBD is not healthy (overrides the DRBD guard)."
-)
+@drbd_force_option
 @yes_option
 @job_options
 @pass_state
@@ -197,9 +193,7 @@ def evacuate(
 @click.option("-n", "--target-node", shell_complete=complete_nodes)
 @click.option("-I", "--iallocator")
 @click.option("--ignore-ipolicy", is_flag=True)
-@click.option(
-    "--force", is_flag=True, help="Even if DRBD is not healthy (overrides the DRBD guard)."
-)
+@drbd_force_option
 @yes_option
 @job_options
 @pass_state
@@ -282,7 +276,7 @@ def modify(
         confirm(f"Mark node {name} {'offline' if kwargs['offline'] else 'drained'}?", yes)
     result = follow_job(state.submit(call), jobs, what=f"modify {name}")
     if result is not None and result.value and jobs.output_format == "table":
-        echo("\n".join(f" - {key} -> {value}" for key, value in result.value))
+        print_changes(result.value, "table")
 
 
 @node.command("powercycle")
@@ -328,10 +322,11 @@ def storage(
     job = state.client().nodes.storage(name, storage_type=storage_type, output_fields=names)
     units = job.wait().value
     kinds = {"size": "unit", "used": "unit", "free": "unit", "allocatable": "bool"}
-    table = Table.from_records(
-        [u.values for u in units], [Column(f, f.capitalize(), kinds.get(f, "text")) for f in names]
+    print_records(
+        [u.values for u in units],
+        [Column(f, f.capitalize(), kinds.get(f, "text")) for f in names],
+        output,
     )
-    echo(render_table(table, output))
 
 
 add_tag_commands(node, "nodes", "a node", complete_nodes)

@@ -4,15 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ganetiops.cli.output import (
-    Column,
-    OutputOptions,
-    Table,
-    echo,
-    output_options,
-    render_table,
-    select_fields,
-)
+from ganetiops.cli.output import Column, OutputOptions, output_options, print_records, select_fields
 from ganetiops.cli.state import State, pass_state
 from ganetiops.errors import ValidationError
 
@@ -38,5 +30,4 @@ def list_(state: State, output: OutputOptions) -> None:
         {"name": os.name, "variants": list(os.variants), "full_names": list(os.full_names)}
         for os in state.client().os.list()
     ]
-    table = Table.from_records(records, [Column(f, known[f]) for f in fields])
-    echo(render_table(table, output))
+    print_records(records, [Column(f, known[f]) for f in fields], output)

@@ -138,6 +138,20 @@ def select_fields(option: str | None, defaults: Sequence[str]) -> list[str]:
     return seen
 
 
+def known_fields(option: str | None, defaults: Sequence[str], known: Iterable[str]) -> list[str]:
+    """:func:`select_fields`, refusing (before anything is shown) the fields not in
+    ``known``, naming them and what is known."""
+    fields = select_fields(option, defaults)
+    names = list(known)
+    unknown = [f for f in fields if f not in names]
+    if unknown:
+        raise ValidationError(
+            f"-o: unknown field(s) {', '.join(unknown)} (known: {', '.join(names)})",
+            field="output",
+        )
+    return fields
+
+
 def check_known(table: Table, resource: str) -> None:
     """Refuse fields Ganeti does not know (kind ``unknown``), naming them."""
     unknown = [c.name for c in table.columns if c.kind == "unknown"]
@@ -243,6 +257,24 @@ def render_table(table: Table, options: OutputOptions) -> str:
         disable_numparse=True,
     )
     return text
+
+
+def print_records(
+    records: Sequence[Mapping[str, Any]], columns: Sequence[Column | str], options: OutputOptions
+) -> None:
+    """``records`` as a table of ``columns`` on stdout, in the format ``options`` ask."""
+    echo(render_table(Table.from_records(records, columns), options))
+
+
+def echo_data(data: Any, fmt: str, text: str) -> None:
+    """``data`` as JSON or YAML on stdout, or ``text`` for ``--format table``."""
+    echo(dump(data, fmt) if fmt != "table" else text)
+
+
+def print_changes(changes: Sequence[Sequence[Any]], fmt: str) -> None:
+    """A modify job's result, ``[(key, value), ...]``: `` - key -> value`` lines (or data)."""
+    text = "\n".join(f" - {key} -> {value}" for key, value in changes)
+    echo_data([list(change) for change in changes], fmt, text)
 
 
 def dump(data: Any, fmt: str) -> str:

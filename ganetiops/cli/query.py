@@ -5,14 +5,7 @@ from __future__ import annotations
 import click
 
 from ganetiops.cli.common import FILTER_HELP, list_resource, parse_filter
-from ganetiops.cli.output import (
-    Column,
-    OutputOptions,
-    Table,
-    echo,
-    output_options,
-    render_table,
-)
+from ganetiops.cli.output import Column, OutputOptions, output_options, print_records
 from ganetiops.cli.state import State, pass_state
 from ganetiops.rapi import validate
 
@@ -70,4 +63,4 @@ def fields(state: State, resource: str, names: tuple[str, ...], output: OutputOp
         Column("kind", "Kind"),
         Column("doc", "Description"),
     ]
-    echo(render_table(Table.from_records(records, columns), output))
+    print_records(records, columns, output)

@@ -124,42 +124,8 @@ def run(command: click.Command, argv: list[str] | None) -> int:
         return exits.USAGE if isinstance(exc, click.UsageError) else exc.exit_code
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
-    except errors.JobTimeout as exc:
-        _error(exc)
-        echo_err(f"(the job keeps running: gnt-py job watch {exc.job_id})")
-        return exits.TIMEOUT
-    except errors.BootTimeout as exc:
-        _error(exc)
-        return exits.TIMEOUT
-    except (errors.JobNotFound, errors.RapiNotFoundError) as exc:
-        _error(exc)
-        return exits.NOT_FOUND
-    except errors.JobError as exc:
-        _error(exc)
-        if isinstance(exc, errors.JobFailed) and exc.error_code == "unknown_entity":
-            return exits.NOT_FOUND  # Ganeti refused the job: the object does not exist
-        return exits.JOB_FAILED
-    except (errors.ValidationError, errors.ConfigError) as exc:
-        _error(exc)
-        return exits.USAGE
-    except errors.OutcomeUnknown as exc:
-        _error(exc)
-        return exits.OUTCOME_UNKNOWN
-    except errors.RapiProtocolError as exc:
-        _error(exc)
-        return exits.PROTOCOL
-    except (
-        errors.RapiConnectionError,
-        errors.RapiAuthError,
-        errors.RapiForbiddenError,
-        errors.SshError,
-    ) as exc:
-        _error(exc)
-        _stale_context_hint(exc)
-        return exits.CONNECTION
     except errors.GanetiOpsError as exc:
-        _error(exc)
-        return exits.ERROR
+        return _exit_code(exc)
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         return exits.INTERRUPTED
@@ -168,6 +134,42 @@ def run(command: click.Command, argv: list[str] | None) -> int:
     if isinstance(returned, int) and not isinstance(returned, bool):
         return returned
     return exits.OK
+
+
+#: The exit code of each kind of ganetiops error, the first that matches (else ERROR).
+_EXIT_CODES: tuple[
+    tuple[type[errors.GanetiOpsError] | tuple[type[errors.GanetiOpsError], ...], int], ...
+] = (
+    ((errors.JobTimeout, errors.BootTimeout), exits.TIMEOUT),
+    ((errors.JobNotFound, errors.RapiNotFoundError), exits.NOT_FOUND),
+    (errors.JobError, exits.JOB_FAILED),
+    ((errors.ValidationError, errors.ConfigError), exits.USAGE),
+    (errors.OutcomeUnknown, exits.OUTCOME_UNKNOWN),
+    (errors.RapiProtocolError, exits.PROTOCOL),
+    (
+        (
+            errors.RapiConnectionError,
+            errors.RapiAuthError,
+            errors.RapiForbiddenError,
+            errors.SshError,
+        ),
+        exits.CONNECTION,
+    ),
+)
+
+
+def _exit_code(exc: errors.GanetiOpsError) -> int:
+    """Say what went wrong (one line, and a hint where one helps); the exit code."""
+    _error(exc)
+    code = next((code for kinds, code in _EXIT_CODES if isinstance(exc, kinds)), exits.ERROR)
+    if isinstance(exc, errors.JobTimeout):
+        echo_err(f"(the job keeps running: gnt-py job watch {exc.job_id})")
+    elif code == exits.JOB_FAILED and isinstance(exc, errors.JobFailed):
+        if exc.error_code == "unknown_entity":
+            return exits.NOT_FOUND  # Ganeti refused the job: the object does not exist
+    elif code == exits.CONNECTION:
+        _stale_context_hint(exc)
+    return code
 
 
 def _stale_context_hint(exc: BaseException) -> None:

@@ -8,15 +8,7 @@ from typing import Any
 import click
 
 from ganetiops.cli.jobs_ui import JobOptions, follow_job, job_options
-from ganetiops.cli.output import (
-    Column,
-    OutputOptions,
-    Table,
-    dump,
-    echo,
-    output_options,
-    render_table,
-)
+from ganetiops.cli.output import Column, OutputOptions, dump, echo, output_options, print_records
 from ganetiops.cli.state import State, pass_state
 from ganetiops.errors import ValidationError
 
@@ -111,5 +103,4 @@ def search(state: State, pattern: str, output: OutputOptions) -> None:
             for tag in record.get("tags") or ():
                 if regex.search(tag):
                     rows.append({"path": f"/{resource}s/{record['name']}", "tag": tag})
-    table = Table.from_records(rows, [Column("path", "Object"), Column("tag", "Tag")])
-    echo(render_table(table, output))
+    print_records(rows, [Column("path", "Object"), Column("tag", "Tag")], output)

@@ -30,9 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import grp
 import os
-import pwd
 import shutil
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -44,7 +42,8 @@ import attrs
 
 from ganetiops.errors import LabError
 from ganetiops.lab import configs, host, ovn_chassis, procs, topology
-from ganetiops.lab.configs import Bind, Command, Mkdir, Step, Symlink, Tmpfs
+from ganetiops.lab.boot_fs import NO_IPV6, boot_files, boot_steps, regular_file
+from ganetiops.lab.configs import Bind, Command, Mkdir, Step, Tmpfs
 from ganetiops.lab.facts import (
     BootFacts,
     LabFacts,
@@ -57,12 +56,6 @@ from ganetiops.lab.layout import Layout
 from ganetiops.lab.machine import Machine, spawn_recorded
 from ganetiops.lab.record import LabRecord, RouteEntry
 
-#: The boot server's ``admin`` user (SFTP publishing), unknown to the host.
-ADMIN_UID: Final = 61000
-#: Host users the boot server's private user database copies.
-BOOT_SYSTEM_USERS: Final = ("root", "www-data", "sshd", "nobody")
-#: Host top-level entries the boot server's root mirrors (merged-/usr symlinks or dirs).
-TOP_LEVEL: Final = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
 HOLDER: Final = "holder"
 
 
@@ -72,17 +65,6 @@ def pxe_provider() -> Path:
     if not (path / "create").is_file():
         raise LabError(f"the pxe OS provider is missing from the package ({path})")
     return path
-
-
-def _write(path: Path, text: str, mode: int = 0o644) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    path.chmod(mode)
-
-
-def _keygen(path: Path, kind: str, comment: str) -> None:
-    bits = ["-b", "2048"] if kind == "rsa" else []
-    host.run(["ssh-keygen", "-q", "-t", kind, *bits, "-N", "", "-C", comment, "-f", str(path)])
 
 
 @attrs.define
@@ -108,7 +90,7 @@ class Builder:
         """The switch namespace with both bridges, and the workstation veth into it."""
         switch = self.names.switch_netns
         self._add_netns(switch)
-        host.run(["ip", "netns", "exec", switch, *_NO_IPV6])
+        host.run(["ip", "netns", "exec", switch, *NO_IPV6])
         host.ip_batch(
             [
                 "link set lo up",
@@ -133,8 +115,8 @@ class Builder:
         """Lab-wide files: the nodes' root key pair, the workstation's, shared storage."""
         self.layout.shared_file_storage.mkdir(mode=0o755)
         self.layout.keys.mkdir(mode=0o700)
-        _keygen(self.layout.root_key, "ed25519", f"root@{self.names.lab}-lab")
-        _keygen(self.layout.workstation_key, "ed25519", f"workstation@{self.names.lab}-lab")
+        host.keygen(self.layout.root_key, "ed25519", f"root@{self.names.lab}-lab")
+        host.keygen(self.layout.workstation_key, "ed25519", f"workstation@{self.names.lab}-lab")
 
     def machines(self) -> None:
         """Prepare the boot server and the nodes in parallel (at most eight at a time)."""
@@ -255,12 +237,12 @@ class Builder:
     def _node_files(self, name: str, d: Path) -> None:
         d.mkdir(parents=True, mode=0o700)
         host.copy_tree(Path("/etc/ganeti"), d / "etc-ganeti")
-        _write(d / "etc-ganeti" / "file-storage-paths", configs.file_storage_paths())
-        _write(d / "default-ganeti", configs.ganeti_defaults(self.rapi_bind))
-        _write(d / "hosts", configs.hosts_file(self.plan))
-        _write(d / "resolv.conf", configs.resolv_conf())
-        self._ssh_dir(d / "etc-ssh", f"root@{name}")
-        _write(
+        host.write_file(d / "etc-ganeti" / "file-storage-paths", configs.file_storage_paths())
+        host.write_file(d / "default-ganeti", configs.ganeti_defaults(self.rapi_bind))
+        host.write_file(d / "hosts", configs.hosts_file(self.plan))
+        host.write_file(d / "resolv.conf", configs.resolv_conf())
+        host.ssh_dir(d / "etc-ssh", f"root@{name}")
+        host.write_file(
             d / "etc-ssh" / "sshd_config",
             configs.node_sshd_config([self.plan.primary_ip(name), self.plan.secondary_ip(name)]),
         )
@@ -269,10 +251,10 @@ class Builder:
         (d / "home-root").chmod(0o700)
         shutil.copyfile(self.layout.root_key, dot_ssh / "id_ed25519")
         (dot_ssh / "id_ed25519").chmod(0o600)
-        root_pub = _read_pub(self.layout.root_key)
-        _write(dot_ssh / "id_ed25519.pub", root_pub + "\n")
-        workstation_pub = _read_pub(self.layout.workstation_key)
-        _write(dot_ssh / "authorized_keys", f"{root_pub}\n{workstation_pub}\n", 0o600)
+        root_pub = host.read_pub(self.layout.root_key)
+        host.write_file(dot_ssh / "id_ed25519.pub", root_pub + "\n")
+        workstation_pub = host.read_pub(self.layout.workstation_key)
+        host.write_file(dot_ssh / "authorized_keys", f"{root_pub}\n{workstation_pub}\n", 0o600)
         for sub in ("var-lib-ganeti", "var-log-ganeti"):
             (d / sub).mkdir(mode=0o755)
         ganeti_srv = d / "srv" / "ganeti"
@@ -308,7 +290,7 @@ class Builder:
             Bind(str(d / "srv"), "/srv"),
             Bind(str(self.layout.shared_file_storage), configs.SHARED_FILE_STORAGE_DIR),
         ]
-        if _regular_file("/etc/resolv.conf"):
+        if regular_file("/etc/resolv.conf"):
             binds.append(Bind(str(d / "resolv.conf"), "/etc/resolv.conf"))
         if name == topology.OVN_NODE:
             binds += [
@@ -321,7 +303,7 @@ class Builder:
             *(Mkdir(f"{run_dir}/{sub}") for sub in ("lock", "sshd", "ovn")),
             Command(("chmod", "1777", f"{run_dir}/lock")),
             *binds,
-            Command(_NO_IPV6),
+            Command(NO_IPV6),
             Command(("/usr/lib/ganeti/ensure-dirs",)),
         ]
 
@@ -363,14 +345,14 @@ class Builder:
         """The boot server: nginx on :80 and sshd (user ``admin``, SFTP only)."""
         d = self.layout.machine(topology.BOOT)
         fs = d / "fs"
-        self._boot_files(d)
+        boot_files(d, self.plan, self.layout.workstation_key)
         outside = self._holder(topology.BOOT)
         self._wire(
             topology.BOOT,
             [("eth0", f"{self.plan.boot_ip}/24", *_port(topology.BOOT, "primary"))],
             bridge=None,
         )
-        self._furnish(outside, topology.BOOT, self._boot_steps(d, fs))
+        self._furnish(outside, topology.BOOT, boot_steps(d, fs))
         machine = attrs.evolve(outside, chroot=str(fs))
         self._start(
             machine,
@@ -397,104 +379,7 @@ class Builder:
             ready="/run/dnsmasq.pid",
         )
 
-    def _boot_files(self, d: Path) -> None:
-        d.mkdir(parents=True, mode=0o700)
-        (d / "fs").mkdir(mode=0o755)
-        accounts = [_host_account(name) for name in BOOT_SYSTEM_USERS]
-        admin = topology.BOOT_ADMIN
-        accounts.append(
-            configs.Account(admin, ADMIN_UID, ADMIN_UID, admin, f"/home/{admin}", "/bin/sh")
-        )
-        _write(d / "passwd", configs.passwd_file(accounts))
-        _write(d / "group", configs.group_file(accounts))
-        _write(d / "shadow", configs.shadow_file(accounts), 0o600)
-        _write(d / "hosts", configs.hosts_file(self.plan))
-        _write(d / "resolv.conf", configs.resolv_conf())
-        self._ssh_dir(d / "etc-ssh", "root@boot")
-        _write(d / "etc-ssh" / "sshd_config", configs.boot_sshd_config(self.plan.boot_ip, admin))
-        workstation_pub = _read_pub(self.layout.workstation_key)
-        _write(d / "etc-ssh" / "authorized_keys" / admin, workstation_pub + "\n")
-        (d / "etc-ssh" / "authorized_keys").chmod(0o755)
-        nginx = d / "nginx"
-        nginx.mkdir(mode=0o755)
-        shutil.copyfile("/etc/nginx/mime.types", nginx / "mime.types")
-        _write(
-            nginx / "nginx.conf",
-            configs.nginx_conf(
-                self.plan.boot_ip, topology.fqdn(topology.BOOT), topology.BOOT_WEB_ROOT
-            ),
-        )
-        (d / "log").mkdir(mode=0o755)
-        http = d / "http"
-        for sub in ("nixos/by-class", "nixos/by-mac", "keys"):
-            (http / sub).mkdir(parents=True, mode=0o755)
-        for path in (http, http / "nixos", http / "nixos/by-class", http / "nixos/by-mac"):
-            os.chown(path, ADMIN_UID, ADMIN_UID)
-        os.chown(http / "keys", ADMIN_UID, ADMIN_UID)
-
-    def _boot_steps(self, d: Path, fs: Path) -> list[Step]:
-        root = str(fs)
-        top: list[Step] = []
-        for entry in TOP_LEVEL:
-            source = Path("/", entry)
-            if source.is_symlink():
-                top.append(Symlink(f"{root}/{entry}", os.readlink(source)))
-            elif source.is_dir():
-                top += [Mkdir(f"{root}/{entry}"), Bind(str(source), f"{root}/{entry}", True)]
-        web_root = root + topology.BOOT_WEB_ROOT
-        etc_files = ["passwd", "group", "shadow", "hosts"]
-        if _regular_file("/etc/resolv.conf"):
-            etc_files.append("resolv.conf")
-        return [
-            Tmpfs(root),
-            *(
-                Mkdir(f"{root}/{sub}")
-                for sub in (
-                    "usr",
-                    "etc",
-                    "dev",
-                    "proc",
-                    "sys",
-                    "run",
-                    "tmp",
-                    "root",
-                    "var/log/nginx",
-                    "var/lib/nginx",
-                    f"home/{topology.BOOT_ADMIN}",
-                )
-            ),
-            Mkdir(web_root),
-            *top,
-            Tmpfs(f"{root}/run"),
-            Mkdir(f"{root}/run/sshd"),
-            Tmpfs(f"{root}/tmp", mode="1777"),  # noqa: S108 - the boot server's own /tmp
-            Bind("/usr", f"{root}/usr", read_only=True, recursive=True),
-            Bind("/etc", f"{root}/etc", read_only=True),
-            *(Bind(str(d / f), f"{root}/etc/{f}") for f in etc_files),
-            Bind(str(d / "etc-ssh"), f"{root}/etc/ssh"),
-            Bind(str(d / "nginx"), f"{root}/etc/nginx"),
-            Bind("/dev", f"{root}/dev", recursive=True),
-            Bind("/proc", f"{root}/proc", recursive=True),
-            Bind("/sys", f"{root}/sys", recursive=True),
-            Bind(str(d / "http"), web_root),
-            Bind(str(d / "log"), f"{root}/var/log/nginx"),
-            Command(("chown", f"{ADMIN_UID}:{ADMIN_UID}", f"{root}/home/{topology.BOOT_ADMIN}")),
-            Command(_NO_IPV6),
-        ]
-
     # -- shared helpers -------------------------------------------------------------------
-
-    def _ssh_dir(self, target: Path, comment: str) -> None:
-        """A private /etc/ssh: Debian's client configuration plus fresh host keys."""
-        target.mkdir(parents=True, mode=0o755)
-        for name in ("ssh_config", "ssh_config.d", "moduli"):
-            source = Path("/etc/ssh", name)
-            if source.is_dir():
-                shutil.copytree(source, target / name, symlinks=True)
-            elif source.is_file():
-                shutil.copyfile(source, target / name)
-        for kind in configs.SSH_HOST_KEY_TYPES:
-            _keygen(target / f"ssh_host_{kind}_key", kind, comment)
 
     def facts(self) -> LabFacts:
         """The lab's facts as built (no cluster yet)."""
@@ -542,19 +427,10 @@ class Builder:
             configs.known_hosts_line([boot.fqdn, boot.name, boot.ip], key)
             for key in boot.host_keys.values()
         ]
-        _write(self.layout.known_hosts, "\n".join(lines) + "\n")
+        host.write_file(self.layout.known_hosts, "\n".join(lines) + "\n")
 
 
 _BRIDGES: Final = (topology.PRIMARY_BRIDGE, topology.SECONDARY_BRIDGE)
-#: No IPv6 in the lab, as in the homelab (``-e``: a kernel without IPv6 is fine too).
-_NO_IPV6: Final = (
-    "sysctl",
-    "-q",
-    "-e",
-    "-w",
-    "net.ipv6.conf.all.disable_ipv6=1",
-    "net.ipv6.conf.default.disable_ipv6=1",
-)
 
 
 def _port(machine: str, network: str) -> tuple[str, str]:
@@ -572,20 +448,3 @@ def _interface_sysctls(link: str) -> None:
 def _data_file(name: str) -> Path:
     """A file shipped in ``ganetiops/lab/data``."""
     return Path(str(resources.files("ganetiops.lab").joinpath(f"data/{name}")))
-
-
-def _read_pub(private_key: Path) -> str:
-    return Path(f"{private_key}.pub").read_text().strip()
-
-
-def _regular_file(path: str) -> bool:
-    return os.path.isfile(path) and not os.path.islink(path)
-
-
-def _host_account(name: str) -> configs.Account:
-    try:
-        entry = pwd.getpwnam(name)
-    except KeyError:
-        raise LabError(f"the host has no user {name!r}, which the boot server needs") from None
-    group = grp.getgrgid(entry.pw_gid).gr_name
-    return configs.Account(name, entry.pw_uid, entry.pw_gid, group, entry.pw_dir, entry.pw_shell)

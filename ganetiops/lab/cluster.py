@@ -22,6 +22,8 @@ from ganetiops.lab.facts import ClusterFacts, LabFacts, RapiUser
 
 if TYPE_CHECKING:
     from ganetiops.lab.lab import Lab
+    from ganetiops.lab.layout import Layout
+    from ganetiops.lab.topology import AddressPlan
 
 #: The RAPI users of the lab: ``(name, access)``.
 RAPI_USERS: Final = (("gnt-py", "write"), ("gnt-py-read", "read"))
@@ -90,10 +92,7 @@ def lab_inventory(
     templates = list(DISK_TEMPLATES)
     return {
         "cluster": {
-            "name": topology.fqdn(topology.CLUSTER),
-            "address": plan.cluster_ip,
-            "initial-master": topology.MASTER,
-            "master-netdev": "eth0",
+            **cluster_header(plan, topology.MASTER),
             "enabled-hypervisors": enabled_hypervisors(lab.default_hypervisor),
             "hypervisor-params": {"kvm": KVM_PARAMS},
             "enabled-disk-templates": templates,
@@ -150,14 +149,40 @@ def create_cluster(lab: Lab) -> ClusterFacts:
 
     master_dir = lab.layout.machine(topology.MASTER) / "var-lib-ganeti"
     pem = (master_dir / "rapi.pem").read_text()
-    _write(lab.layout.rapi_certificate, configs.certificate_pem(pem), 0o644)
+    return rapi_cluster_facts(
+        lab.layout, plan, master=topology.MASTER, rapi_bind=lab.rapi_bind, pem=pem, users=users
+    )
+
+
+def cluster_header(plan: AddressPlan, master: str) -> dict[str, Any]:
+    """The ``[cluster]`` keys of every kind of lab's inventory: name, address, master."""
+    return {
+        "name": topology.fqdn(topology.CLUSTER),
+        "address": plan.cluster_ip,
+        "initial-master": master,
+        "master-netdev": "eth0",
+    }
+
+
+def rapi_cluster_facts(
+    layout: Layout,
+    plan: AddressPlan,
+    *,
+    master: str,
+    rapi_bind: str,
+    pem: str,
+    users: tuple[RapiUser, ...],
+) -> ClusterFacts:
+    """Every kind of lab's cluster facts, once RAPI answers: the master's RAPI
+    certificate ``pem`` written into the lab (and pinned by its SHA-256)."""
+    _write(layout.rapi_certificate, configs.certificate_pem(pem), 0o644)
     return ClusterFacts(
         name=topology.fqdn(topology.CLUSTER),
         ip=plan.cluster_ip,
-        master=topology.fqdn(topology.MASTER),
+        master=topology.fqdn(master),
         url=f"https://{plan.cluster_ip}:{topology.RAPI_PORT}",
-        rapi_bind=lab.rapi_bind,
-        certificate=str(lab.layout.rapi_certificate),
+        rapi_bind=rapi_bind,
+        certificate=str(layout.rapi_certificate),
         certificate_sha256=configs.certificate_sha256(pem),
         users=users,
     )
@@ -165,24 +190,42 @@ def create_cluster(lab: Lab) -> ClusterFacts:
 
 def _wait_for_rapi(lab: Lab, user: str, password: str) -> None:
     """Poll RAPI on the master's loopback until it accepts the write user."""
-    master = lab.machine(topology.MASTER)
+    log = lab.layout.machine(topology.MASTER) / "var-log-ganeti" / "rapi-daemon.log"
+    try:
+        wait_for_rapi(lab.machine(topology.MASTER), user, password, timeout=60, interval=0.2)
+    except LabError as exc:
+        tail = log.read_text().splitlines()[-5:] if log.exists() else ["(no log)"]
+        exc.add_note("end of the master's rapi-daemon.log:\n" + "\n".join(tail))
+        raise
+
+
+def wait_for_rapi(
+    master: Any,
+    user: str,
+    password: str,
+    *,
+    timeout: float,
+    interval: float,
+    run_timeout: float = 10,
+) -> None:
+    """Poll RAPI on ``master``'s loopback (a machine of any kind of lab: its ``run``)
+    until it accepts the write user; :class:`LabError` with the last answer otherwise."""
     url = f"https://127.0.0.1:{topology.RAPI_PORT}/2/info"
     command = ["curl", "-sSk", "-o", "/dev/null", "-w", "%{http_code}", "-K", "-", url]
     credentials = f'user = "{user}:{password}"\n'  # via stdin: never in argv
     last: list[str] = []
 
     def ready() -> bool:
-        done = master.run(command, input=credentials, timeout=10, check=False)
+        done = master.run(command, input=credentials, timeout=run_timeout, check=False)
         last[:] = [done.stdout.strip(), done.stderr.strip()]
-        return done.stdout.strip() == "200"
+        return bool(done.stdout.strip() == "200")
 
     try:
-        procs.wait_for(ready, timeout=60, what="RAPI to accept the lab's user", interval=0.2)
+        procs.wait_for(
+            ready, timeout=timeout, what="RAPI to accept the lab's user", interval=interval
+        )
     except LabError as exc:
-        log = lab.layout.machine(topology.MASTER) / "var-log-ganeti" / "rapi-daemon.log"
-        tail = log.read_text().splitlines()[-5:] if log.exists() else ["(no log)"]
         exc.add_note(f"last answer: HTTP {last[0] if last else '?'} {last[1] if last else ''}")
-        exc.add_note("end of the master's rapi-daemon.log:\n" + "\n".join(tail))
         raise
 
 

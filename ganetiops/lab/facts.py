@@ -18,6 +18,7 @@ from ganetiops.lab import topology
 
 if TYPE_CHECKING:
     from ganetiops.lab.layout import Layout
+    from ganetiops.lab.record import LabRecord
     from ganetiops.lab.topology import AddressPlan
     from ganetiops.rapi import RapiClient
 
@@ -135,10 +136,7 @@ class LabFacts:
 
     def node(self, name: str) -> NodeFacts:
         """A node by short name or FQDN."""
-        for node in self.nodes:
-            if name in (node.name, node.fqdn):
-                return node
-        raise LabError(f"the lab has no node {name!r}")
+        return find_node(self.nodes, name)
 
     def to_json(self) -> dict[str, Any]:
         return attrs.asdict(self)
@@ -147,24 +145,46 @@ class LabFacts:
     def from_json(cls, raw: dict[str, Any]) -> LabFacts:
         """Rebuild facts from :meth:`to_json` output."""
         try:
-            cluster_raw = raw.get("cluster")
-            cluster = None
-            if cluster_raw:
-                users = tuple(RapiUser(**u) for u in cluster_raw["users"])
-                cluster = ClusterFacts(**{**cluster_raw, "users": users})
-            return cls(
-                **{
-                    **raw,
-                    "nodes": tuple(NodeFacts(**n) for n in raw["nodes"]),
-                    "boot": BootFacts(**raw["boot"]),
-                    "cluster": cluster,
-                }
-            )
+            return cls(**{**decode_shared(raw), "boot": BootFacts(**raw["boot"])})
         except (KeyError, TypeError) as exc:
             raise LabError(f"damaged lab facts ({exc})") from None
 
 
 # --- what every kind of lab shares (the namespace lab's build, the DRBD lab's VMs) ------
+
+
+def recorded_facts(record: LabRecord | None, lab: str) -> dict[str, Any]:
+    """The facts a lab's record holds (JSON); :class:`LabError` when it is not up."""
+    if record is None or record.facts is None:
+        raise LabError(f"lab {lab} is not up")
+    return record.facts
+
+
+def require_cluster(cluster: ClusterFacts | None, lab: str) -> ClusterFacts:
+    """A lab's cluster facts; :class:`LabError` on a bare lab."""
+    if cluster is None:
+        raise LabError(f"lab {lab} is bare: it has no cluster")
+    return cluster
+
+
+def find_node(nodes: tuple[NodeFacts, ...], name: str) -> NodeFacts:
+    """The node of ``nodes`` by short name or FQDN; :class:`LabError` if none is."""
+    for node in nodes:
+        if name in (node.name, node.fqdn):
+            return node
+    raise LabError(f"the lab has no node {name!r}")
+
+
+def decode_shared(raw: dict[str, Any]) -> dict[str, Any]:
+    """``raw`` (a facts class's ``to_json``) with its nodes and cluster rebuilt as
+    :class:`NodeFacts` and :class:`ClusterFacts`: what every kind of lab's facts shares.
+    Raises ``KeyError``/``TypeError`` on damaged input (the callers say which lab)."""
+    cluster_raw = raw.get("cluster")
+    cluster = None
+    if cluster_raw:
+        users = tuple(RapiUser(**u) for u in cluster_raw["users"])
+        cluster = ClusterFacts(**{**cluster_raw, "users": users})
+    return {**raw, "nodes": tuple(NodeFacts(**n) for n in raw["nodes"]), "cluster": cluster}
 
 
 def host_keys(directory: Path) -> dict[str, str]:

@@ -266,3 +266,36 @@ def write_sysctl(path: str, value: str) -> None:
 def copy_tree(source: Path, target: Path) -> None:
     """Copy a directory with its symlinks as symlinks (like ``cp -a``)."""
     shutil.copytree(source, target, symlinks=True, dirs_exist_ok=True)
+
+
+def write_file(path: Path, text: str, mode: int = 0o644) -> None:
+    """Write ``path`` (its folders made), then set its mode."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    path.chmod(mode)
+
+
+def keygen(path: Path, kind: str, comment: str) -> None:
+    """A fresh SSH key pair of ``kind`` at ``path`` (and ``.pub``), no passphrase."""
+    bits = ["-b", "2048"] if kind == "rsa" else []
+    run(["ssh-keygen", "-q", "-t", kind, *bits, "-N", "", "-C", comment, "-f", str(path)])
+
+
+def ssh_dir(target: Path, comment: str) -> None:
+    """A private /etc/ssh: Debian's client configuration plus fresh host keys."""
+    target.mkdir(parents=True, mode=0o755)
+    for name in ("ssh_config", "ssh_config.d", "moduli"):
+        source = Path("/etc/ssh", name)
+        if source.is_dir():
+            shutil.copytree(source, target / name, symlinks=True)
+        elif source.is_file():
+            shutil.copyfile(source, target / name)
+    from ganetiops.lab.configs import SSH_HOST_KEY_TYPES  # lazy: TLS helpers, start-up
+
+    for kind in SSH_HOST_KEY_TYPES:
+        keygen(target / f"ssh_host_{kind}_key", kind, comment)
+
+
+def read_pub(private_key: Path) -> str:
+    """The public key beside ``private_key`` (``.pub``), stripped."""
+    return Path(f"{private_key}.pub").read_text().strip()

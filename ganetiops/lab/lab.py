@@ -10,7 +10,7 @@ import shutil
 import subprocess
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final, TypeVar
 
 import attrs
 
@@ -18,11 +18,14 @@ from ganetiops.config import Context, PasswordSource, SshVia, load_config
 from ganetiops.errors import GanetiOpsError, LabError, ValidationError
 from ganetiops.lab import configs, host, procs, topology
 from ganetiops.lab.build import HOLDER, Builder
-from ganetiops.lab.facts import ClusterFacts, LabFacts
+from ganetiops.lab.facts import ClusterFacts, LabFacts, recorded_facts, require_cluster
 from ganetiops.lab.layout import Layout, lab_root
 from ganetiops.lab.machine import Machine
 from ganetiops.lab.record import ContextEntry, LabRecord
 from ganetiops.lab.status import LabStatus, lab_status
+
+if TYPE_CHECKING:
+    from ganetiops.lab.vm.facts import DrbdFacts
 
 ENV_NAME: Final = "GANETIOPS_LAB"
 ENV_SLOT: Final = "GANETIOPS_LAB_SLOT"
@@ -186,17 +189,11 @@ class Lab:
 
     def facts(self) -> LabFacts:
         """The lab's facts (nodes, keys, boot server, cluster) from its record."""
-        record = self.record()
-        if record is None or record.facts is None:
-            raise LabError(f"lab {self.name} is not up")
-        return LabFacts.from_json(record.facts)
+        return LabFacts.from_json(recorded_facts(self.record(), self.name))
 
     def cluster(self) -> ClusterFacts:
         """The cluster's facts; :class:`LabError` on a bare lab."""
-        cluster = self.facts().cluster
-        if cluster is None:
-            raise LabError(f"lab {self.name} is bare: it has no cluster")
-        return cluster
+        return require_cluster(self.facts().cluster, self.name)
 
     def machine(self, name: str) -> Machine:
         """A node (short name or FQDN) or ``boot``, to run commands in."""
@@ -236,14 +233,7 @@ class Lab:
         self.layout.root.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.layout.root.chmod(0o700)
         with _standard_umask(), _flock(self.layout.lock, what=f"lab {self.name}"):
-            existing = self.record()
-            if existing is not None:
-                if existing.phase == "up" and self._holders_alive(existing):
-                    raise LabError(f"lab {self.name} is already up (slot {existing.slot})")
-                raise LabError(
-                    f"lab {self.name} has leftovers of an interrupted up or of a reboot "
-                    f"(phase {existing.phase}); remove them first: {down_command(self.name)}"
-                )
+            self.refuse_existing(self._holders_alive)
             record, builder = self._claim(bare)
             try:
                 with procs.timed("lab-wide files and keys"):
@@ -258,15 +248,26 @@ class Lab:
                 if not bare:
                     from ganetiops.lab.cluster import create_cluster  # lazy: lab room, start-up
 
-                    with procs.timed("cluster"):
-                        facts = attrs.evolve(facts, cluster=create_cluster(self))
-                    record.set_facts(facts.to_json())
+                    facts = add_cluster(record, facts, lambda: create_cluster(self))
                     self._write_context(record, facts)
                 record.set_phase("up")
             except BaseException as exc:
                 self.failed_up(record, exc, keep_on_error=keep_on_error)
                 raise
         return facts
+
+    def refuse_existing(self, alive: Callable[[LabRecord], bool]) -> None:
+        """Before ``up``: :class:`LabError` if the lab runs (``alive`` says whether its
+        machines do) or has leftovers (of an interrupted ``up``, or of a reboot)."""
+        existing = self.record()
+        if existing is None:
+            return
+        if existing.phase == "up" and alive(existing):
+            raise LabError(f"lab {self.name} is already up (slot {existing.slot})")
+        raise LabError(
+            f"lab {self.name} has leftovers of an interrupted up or of a reboot "
+            f"(phase {existing.phase}); remove them first: {down_command(self.name)}"
+        )
 
     def failed_up(self, record: LabRecord, exc: BaseException, *, keep_on_error: bool) -> None:
         """What a failed ``up`` of any kind of lab does before re-raising ``exc``: the
@@ -340,9 +341,14 @@ class Lab:
             description=self._context_description(),
             boot=boot_server_from_lab(facts),
         )
+        self.save_context(record, context, cluster.url)
+
+    def save_context(self, record: LabRecord, context: Context, url: str) -> None:
+        """Write ``context`` into the configuration file and note it in the record
+        (``down`` removes it), under the lock every lab of this root shares."""
         with _flock(self.layout.root / ".config.lock", blocking=True):
             config = load_config()
-            record.set_context(ContextEntry(self.name, str(config.path), cluster.url))
+            record.set_context(ContextEntry(self.name, str(config.path), url))
             config.set_context(context)
             config.save()
 
@@ -451,6 +457,17 @@ def _standard_umask() -> Iterator[None]:
         yield
     finally:
         os.umask(previous)
+
+
+_Facts = TypeVar("_Facts", bound="LabFacts | DrbdFacts")
+
+
+def add_cluster(record: LabRecord, facts: _Facts, create: Callable[[], ClusterFacts]) -> _Facts:
+    """``facts`` with the cluster ``create`` makes (timed), recorded as it is made."""
+    with procs.timed("cluster"):
+        facts = attrs.evolve(facts, cluster=create())
+    record.set_facts(facts.to_json())
+    return facts
 
 
 def down_command(name: str) -> str:

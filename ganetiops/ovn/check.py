@@ -25,7 +25,8 @@ from typing import Any, Final
 
 import attrs
 
-from ganetiops.ovn.db import Expect, Function, Northbound
+from ganetiops.ovn.commands import Expect, Function, insert_row
+from ganetiops.ovn.db import Northbound
 from ganetiops.ovn.ganeti import GanetiNic, SwitchBinding
 from ganetiops.ovn.models import LogicalSwitchPort, NbSnapshot, SbSnapshot
 
@@ -410,13 +411,18 @@ def commands_for(nb: Northbound, change: Change) -> list[Any]:
 
         def add(api: Any, txn: Any) -> None:
             ls = _switch_row(api, change.switch)
-            row = txn.insert(api.tables[table])
-            row.name = change.port
-            row.addresses = change.values.get("addresses", [])
-            row.port_security = change.values.get("port_security", [])
-            row.options = change.values.get("options", {})
-            row.external_ids = change.values.get("external_ids", {})
-            row.dhcpv4_options = _dhcp_row(api, change.values.get("dhcpv4_options"))
+            values = change.values
+            row = insert_row(
+                api,
+                txn,
+                table,
+                name=change.port,
+                addresses=values.get("addresses", []),
+                port_security=values.get("port_security", []),
+                options=values.get("options", {}),
+                external_ids=values.get("external_ids", {}),
+                dhcpv4_options=_dhcp_row(api, values.get("dhcpv4_options")),
+            )
             ls.addvalue("ports", row)
 
         return [Expect(api, table, change.port, absent=True), Function(api, add, change.describe())]

@@ -23,12 +23,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import socket
-import uuid as uuid_module
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
-from ganetiops.errors import OvnConflictError, OvnConnectionError, OvnError, ValidationError
+from ganetiops.errors import OvnConnectionError, OvnError, ValidationError
 from ganetiops.ovn import validate
+from ganetiops.ovn.commands import Expect, Function, insert_row, row_to_dict
 from ganetiops.ovn.models import (
     Chassis,
     DhcpOptions,
@@ -43,132 +43,9 @@ from ganetiops.ovn.models import (
     SbSnapshot,
 )
 
-__all__ = ["Database", "Expect", "Northbound", "Southbound", "row_to_dict"]
+__all__ = ["Database", "Expect", "Function", "Northbound", "Southbound", "row_to_dict"]
 
 log = logging.getLogger(__name__)
-
-
-def _plain(value: Any) -> Any:
-    """An IDL value as plain data: rows and UUIDs as UUID strings."""
-    if isinstance(value, uuid_module.UUID):
-        return str(value)
-    if hasattr(value, "uuid") and hasattr(value, "_table"):  # an ovs.db.idl.Row
-        return str(value.uuid)
-    if isinstance(value, Mapping):
-        return {str(_plain(k)): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [_plain(v) for v in value]
-    return value
-
-
-def row_to_dict(row: Any) -> dict[str, Any]:
-    """An ``ovs.db.idl.Row`` (or ovsdbapp ``RowView``) as ``{column: plain value}``.
-
-    ``_uuid`` holds the row's UUID. Columns that are not replicated are left out.
-    """
-    real = getattr(row, "_row", row)
-    out: dict[str, Any] = {"_uuid": str(real.uuid)}
-    for column in real._table.columns:
-        with contextlib.suppress(AttributeError):
-            out[column] = _plain(getattr(real, column))
-    return out
-
-
-class Expect:
-    """An ovsdbapp command that checks a row before the transaction's changes.
-
-    ``table``/``name`` select the row by its ``name`` column; ``columns`` maps a column
-    to the value the plan saw (``"options:requested-chassis"`` checks one map key);
-    ``absent=True`` expects no such row. On a mismatch the whole transaction is aborted
-    with :class:`OvnConflictError`. Each checked column is verified, so a concurrent
-    write to it makes the server refuse the commit and ovsdbapp run the check again.
-    """
-
-    def __init__(
-        self,
-        api: Any,
-        table: str,
-        name: str,
-        columns: Mapping[str, Any] | None = None,
-        *,
-        absent: bool = False,
-    ) -> None:
-        self.api = api
-        self.table = table
-        self.name = name
-        self.columns = dict(columns or {})
-        self.absent = absent
-        self.result: Any = None
-
-    def __str__(self) -> str:
-        absent = " absent" if self.absent else ""
-        return f"Expect({self.table} {self.name} {self.columns or ''}{absent})"
-
-    def run_idl(self, txn: Any) -> None:
-        rows = [r for r in self.api.tables[self.table].rows.values() if r.name == self.name]
-        if self.absent:
-            if rows:
-                raise OvnConflictError(f"{self.table} {self.name} already exists; nothing applied")
-            return
-        if len(rows) != 1:
-            raise OvnConflictError(
-                f"{self.table} {self.name} is gone since the plan was made; nothing applied"
-            )
-        row = rows[0]
-        for column, expected in self.columns.items():
-            col, _, key = column.partition(":")
-            row.verify(col)
-            current = _plain(getattr(row, col))
-            if key:
-                current = current.get(key) if isinstance(current, dict) else None
-            elif isinstance(current, list) and not isinstance(expected, list | tuple):
-                current = current[0] if current else None  # an optional column
-            if _normal(current) != _normal(expected):
-                raise OvnConflictError(
-                    f"{self.table} {self.name}: {column} is {current!r}, the plan expected "
-                    f"{expected!r} (changed meanwhile); nothing applied"
-                )
-
-    def post_commit(self, txn: Any) -> None:
-        pass
-
-
-def _normal(value: Any) -> Any:
-    if isinstance(value, list | tuple | set):
-        items = [_normal(v) for v in value]
-        return sorted(items, key=repr)
-    return value
-
-
-class Function:
-    """An ovsdbapp command running ``fn(api, txn)`` inside the transaction."""
-
-    def __init__(self, api: Any, fn: Callable[[Any, Any], Any], what: str) -> None:
-        self.api = api
-        self.fn = fn
-        self.what = what
-        self.result: Any = None
-
-    def __str__(self) -> str:
-        return self.what
-
-    def run_idl(self, txn: Any) -> None:
-        self.result = self.fn(self.api, txn)
-
-    def post_commit(self, txn: Any) -> None:
-        self.result = _inserted(txn, self.result)
-
-
-def _inserted(txn: Any, value: Any) -> Any:
-    """Rows a transaction inserted -> their real UUIDs (strings), in dicts and lists too."""
-    if hasattr(value, "uuid") and hasattr(value, "_table"):
-        real = txn.get_insert_uuid(value.uuid)
-        return str(real) if real else str(value.uuid)
-    if isinstance(value, dict):
-        return {k: _inserted(txn, v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_inserted(txn, v) for v in value]
-    return value
 
 
 def reachable(remote: str, *, timeout: float, what: str) -> None:
@@ -337,11 +214,10 @@ class Northbound(Database):
         checked = validate.dhcp_options(dict(options))
 
         def make(api: Any, txn: Any) -> Any:
-            row = txn.insert(api.tables["DHCP_Options"])
-            row.cidr = cidr
-            row.options = checked
-            row.external_ids = dict(external_ids or {})
-            return row
+            ids = dict(external_ids or {})
+            return insert_row(
+                api, txn, "DHCP_Options", cidr=cidr, options=checked, external_ids=ids
+            )
 
         return str(
             self.commit(
@@ -374,24 +250,29 @@ class Northbound(Database):
         port_name = f"{switch}-localnet"
 
         def make(api: Any, txn: Any) -> dict[str, Any]:
-            ls = txn.insert(api.tables["Logical_Switch"])
-            ls.name = switch
-            ls.external_ids = ids
+            ls = insert_row(api, txn, "Logical_Switch", name=switch, external_ids=ids)
             made: dict[str, Any] = {"switch": ls, "dhcp_options": None, "localnet": None}
             if net is not None:
                 ls.other_config = {"subnet": net}
             if options is not None:
-                row = txn.insert(api.tables["DHCP_Options"])
-                row.cidr = net
-                row.options = options
-                row.external_ids = {"ganetiops:switch": switch}
-                made["dhcp_options"] = row
+                made["dhcp_options"] = insert_row(
+                    api,
+                    txn,
+                    "DHCP_Options",
+                    cidr=net,
+                    options=options,
+                    external_ids={"ganetiops:switch": switch},
+                )
             if physnet is not None:
-                lsp = txn.insert(api.tables["Logical_Switch_Port"])
-                lsp.name = port_name
-                lsp.type = "localnet"
-                lsp.addresses = ["unknown"]
-                lsp.options = {"network_name": physnet}
+                lsp = insert_row(
+                    api,
+                    txn,
+                    "Logical_Switch_Port",
+                    name=port_name,
+                    type="localnet",
+                    addresses=["unknown"],
+                    options={"network_name": physnet},
+                )
                 ls.addvalue("ports", lsp)
                 made["localnet"] = port_name
             return made
@@ -424,22 +305,18 @@ class Northbound(Database):
         ids = {str(k): str(v) for k, v in (external_ids or {}).items()}
 
         def make(api: Any, txn: Any) -> None:
-            router = txn.insert(api.tables["Logical_Router"])
-            router.name = name
-            router.external_ids = ids
-            router.ports = []
-            router.nat = []
+            router = insert_row(
+                api, txn, "Logical_Router", name=name, external_ids=ids, ports=[], nat=[]
+            )
             for port, mac, networks in checked:
-                lrp = txn.insert(api.tables["Logical_Router_Port"])
-                lrp.name = port
-                lrp.mac = mac
-                lrp.networks = networks
+                lrp = insert_row(
+                    api, txn, "Logical_Router_Port", name=port, mac=mac, networks=networks
+                )
                 router.addvalue("ports", lrp)
             for nat_type, external_ip, logical_ip in rules:
-                nat = txn.insert(api.tables["NAT"])
-                nat.type = nat_type
-                nat.external_ip = external_ip
-                nat.logical_ip = logical_ip
+                nat = insert_row(
+                    api, txn, "NAT", type=nat_type, external_ip=external_ip, logical_ip=logical_ip
+                )
                 router.addvalue("nat", nat)
 
         commands: list[Any] = [Expect(self.api, "Logical_Router", name, absent=True)]

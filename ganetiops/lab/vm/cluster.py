@@ -14,9 +14,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from ganetiops.errors import LabError
-from ganetiops.lab import configs, procs, topology
-from ganetiops.lab.cluster import IPOLICY_BOUNDS, RAPI_USERS, _write
+from ganetiops.lab import procs
+from ganetiops.lab.cluster import (
+    IPOLICY_BOUNDS,
+    RAPI_USERS,
+    cluster_header,
+    rapi_cluster_facts,
+    wait_for_rapi,
+)
 from ganetiops.lab.facts import ClusterFacts, RapiUser
 from ganetiops.lab.vm import qemu
 
@@ -33,10 +38,7 @@ def drbd_inventory(lab: DrbdLab, nodes: tuple[str, ...]) -> dict[str, Any]:
     templates = list(DISK_TEMPLATES)
     return {
         "cluster": {
-            "name": topology.fqdn(topology.CLUSTER),
-            "address": plan.cluster_ip,
-            "initial-master": nodes[0],
-            "master-netdev": "eth0",
+            **cluster_header(plan, nodes[0]),
             "enabled-hypervisors": ["fake"],
             "enabled-disk-templates": templates,
             "ipolicy-disk-templates": templates,
@@ -84,35 +86,15 @@ def create_cluster(lab: DrbdLab) -> ClusterFacts:
     write = users[0]
     master = lab.machine(lab.node_names[0])
     with procs.timed("RAPI ready"):
-        _wait_for_rapi(master, write.name, Path(write.password_file).read_text().strip())
+        wait_for_rapi(
+            master,
+            write.name,
+            Path(write.password_file).read_text().strip(),
+            timeout=180,
+            interval=2.0,
+            run_timeout=30,
+        )
     pem = master.run(["cat", "/var/lib/ganeti/rapi.pem"], timeout=60).stdout
-    _write(lab.layout.rapi_certificate, configs.certificate_pem(pem), 0o644)
-    return ClusterFacts(
-        name=topology.fqdn(topology.CLUSTER),
-        ip=plan.cluster_ip,
-        master=topology.fqdn(lab.node_names[0]),
-        url=f"https://{plan.cluster_ip}:{topology.RAPI_PORT}",
-        rapi_bind="all",
-        certificate=str(lab.layout.rapi_certificate),
-        certificate_sha256=configs.certificate_sha256(pem),
-        users=users,
+    return rapi_cluster_facts(
+        lab.layout, plan, master=lab.node_names[0], rapi_bind="all", pem=pem, users=users
     )
-
-
-def _wait_for_rapi(master: Any, user: str, password: str) -> None:
-    """Poll RAPI on the master's loopback (over SSH) until it accepts the write user."""
-    url = f"https://127.0.0.1:{topology.RAPI_PORT}/2/info"
-    command = ["curl", "-sSk", "-o", "/dev/null", "-w", "%{http_code}", "-K", "-", url]
-    credentials = f'user = "{user}:{password}"\n'  # via stdin: never in argv
-    last: list[str] = []
-
-    def ready() -> bool:
-        done = master.run(command, input=credentials, timeout=30, check=False)
-        last[:] = [done.stdout.strip(), done.stderr.strip()]
-        return bool(done.stdout.strip() == "200")
-
-    try:
-        procs.wait_for(ready, timeout=180, what="RAPI to accept the lab's user", interval=2.0)
-    except LabError as exc:
-        exc.add_note(f"last answer: HTTP {last[0] if last else '?'} {last[1] if last else ''}")
-        raise

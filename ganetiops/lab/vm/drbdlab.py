@@ -20,31 +20,31 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
 import subprocess
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Final
-
-import attrs
+from typing import Final
 
 from ganetiops.errors import LabError, ValidationError
-from ganetiops.lab import configs, host, procs, topology
+from ganetiops.lab import host, procs, topology
 from ganetiops.lab.facts import (
     ClusterFacts,
-    NodeFacts,
     host_keys,
     known_hosts_lines,
     node_facts,
+    recorded_facts,
+    require_cluster,
     shared_fields,
 )
-from ganetiops.lab.lab import Lab, _flock
-from ganetiops.lab.machine import Machine, spawn_recorded
+from ganetiops.lab.lab import Lab, _flock, add_cluster
+from ganetiops.lab.machine import spawn_recorded
 from ganetiops.lab.record import LabRecord, ProcessEntry
 from ganetiops.lab.status import LabStatus, MachineStatus
 from ganetiops.lab.vm import image as images
 from ganetiops.lab.vm import qemu
+from ganetiops.lab.vm.facts import DrbdFacts
+from ganetiops.lab.vm.machine import VmMachine, ssh_answers
 
 KIND: Final = "drbd"
 ROLE: Final = "qemu"
@@ -56,110 +56,6 @@ SSH_TIMEOUT: Final = 600.0
 MIN_FREE_MIB: Final = len(NODE_NAMES) * qemu.HOST_MIB_PER_VM + 512
 #: Disk a tier needs free in the lab root (overlays and data disks grow with use).
 MIN_FREE_DISK: Final = 4 * 1024**3
-
-
-@attrs.frozen
-class VmMachine(Machine):
-    """A VM of the tier; commands run over SSH as root (host keys verified)."""
-
-    address: str = ""
-    key: str = ""
-    known_hosts: str = ""
-    #: The host-side veth every packet to the VM must leave through.
-    link: str = ""
-
-    def argv(self, command: Sequence[str], *, env: Mapping[str, str] | None = None) -> list[str]:
-        self.check_alive()
-        host.check_route(self.address, self.link)
-        environment = {**host.CLEAN_ENV, **(env or {})}
-        remote = ["env", "-i", *(f"{k}={v}" for k, v in environment.items()), *command]
-        return [*ssh_argv(self.address, self.key, self.known_hosts), "--", _quote(remote)]
-
-    def path(self, path: str) -> Path:
-        raise LabError(f"{self.name} is a VM: read {path} with run(['cat', ...])")
-
-
-def _quote(argv: Sequence[str]) -> str:
-    import shlex  # lazy: start-up
-
-    return shlex.join(argv)
-
-
-def ssh_argv(address: str, key: str, known_hosts: str) -> list[str]:
-    """OpenSSH as root to a VM, host key checked against the lab's known_hosts only."""
-    return [
-        "ssh",
-        "-i",
-        key,
-        "-o",
-        "IdentitiesOnly=yes",
-        "-o",
-        f"UserKnownHostsFile={known_hosts}",
-        "-o",
-        "GlobalKnownHostsFile=/dev/null",
-        "-o",
-        "StrictHostKeyChecking=yes",
-        "-o",
-        "BatchMode=yes",
-        "-o",
-        "ConnectTimeout=10",
-        "-o",
-        "LogLevel=ERROR",
-        f"root@{address}",
-    ]
-
-
-@attrs.frozen
-class DrbdFacts:
-    """What code and tests need to know about a DRBD lab, in plain values."""
-
-    name: str
-    kind: str
-    slot: int
-    release: str
-    ganeti: str
-    image: str
-    domain: str
-    state_dir: str
-    primary_network: str
-    secondary_network: str
-    workstation_ip: str
-    workstation_link: str
-    nodes: tuple[NodeFacts, ...]
-    root_key: str
-    workstation_key: str
-    known_hosts: str
-    volume_group: str
-    cluster: ClusterFacts | None = None
-
-    def node(self, name: str) -> NodeFacts:
-        for node in self.nodes:
-            if name in (node.name, node.fqdn):
-                return node
-        raise LabError(f"the lab has no node {name!r}")
-
-    def to_json(self) -> dict[str, Any]:
-        return attrs.asdict(self)
-
-    @classmethod
-    def from_json(cls, raw: dict[str, Any]) -> DrbdFacts:
-        try:
-            cluster_raw = raw.get("cluster")
-            cluster = None
-            if cluster_raw:
-                from ganetiops.lab.facts import RapiUser  # lazy: lab room, start-up
-
-                users = tuple(RapiUser(**u) for u in cluster_raw["users"])
-                cluster = ClusterFacts(**{**cluster_raw, "users": users})
-            return cls(
-                **{
-                    **raw,
-                    "nodes": tuple(NodeFacts(**n) for n in raw["nodes"]),
-                    "cluster": cluster,
-                }
-            )
-        except (KeyError, TypeError) as exc:
-            raise LabError(f"damaged DRBD lab facts ({exc})") from None
 
 
 class _Base(Lab):
@@ -261,16 +157,10 @@ class DrbdLab:
         return record is not None and record.phase == "up" and _vms_alive(record)
 
     def facts(self) -> DrbdFacts:
-        record = self.record()
-        if record is None or record.facts is None:
-            raise LabError(f"lab {self.name} is not up")
-        return DrbdFacts.from_json(record.facts)
+        return DrbdFacts.from_json(recorded_facts(self.record(), self.name))
 
     def cluster(self) -> ClusterFacts:
-        cluster = self.facts().cluster
-        if cluster is None:
-            raise LabError(f"lab {self.name} is bare: it has no cluster")
-        return cluster
+        return require_cluster(self.facts().cluster, self.name)
 
     def check_route(self, address: str) -> None:
         host.check_route(address, self.names.workstation_link)
@@ -339,14 +229,8 @@ class DrbdLab:
         started = time.monotonic()
         while True:
             vm.check_alive()
-            if _port_open(vm.address, 22):
-                done = host.run(
-                    [*ssh_argv(vm.address, vm.key, vm.known_hosts), "true"],
-                    timeout=30,
-                    check=False,
-                )
-                if done.returncode == 0:
-                    return time.monotonic() - started
+            if ssh_answers(vm.address, vm.key, vm.known_hosts):
+                return time.monotonic() - started
             if time.monotonic() - started > timeout:
                 raise LabError(f"{short} not reachable over SSH after {timeout:g} s")
             time.sleep(1.0)
@@ -374,15 +258,7 @@ class DrbdLab:
             )
         image = found or images.ensure_image(spec, progress=self.progress)
         with _flock(base.layout.lock, what=f"lab {self.name}"):
-            existing = self.record()
-            if existing is not None:
-                if existing.phase == "up" and _vms_alive(existing):
-                    raise LabError(f"lab {self.name} is already up (slot {existing.slot})")
-                raise LabError(
-                    f"lab {self.name} has leftovers of an interrupted up or of a reboot "
-                    f"(phase {existing.phase}); remove them first: "
-                    f"gnt-py lab --name {self.name} down"
-                )
+            base.refuse_existing(_vms_alive)
             record, builder = base._claim(bare)
             record.options.update(kind=KIND, release=self.release, image=image.spec.name)
             # "vms", not "nodes": the namespace lab's record reads "nodes" (4 or more).
@@ -410,9 +286,7 @@ class DrbdLab:
                     from ganetiops.lab.vm.cluster import create_cluster  # lazy: lab room, start-up
 
                     self.progress("bootstrapping the cluster (init, node adds, RAPI users)")
-                    with procs.timed("cluster"):
-                        facts = attrs.evolve(facts, cluster=create_cluster(self))
-                    record.set_facts(facts.to_json())
+                    facts = add_cluster(record, facts, lambda: create_cluster(self))
                     self._write_context(record, facts)
                 record.set_phase("up")
             except BaseException as exc:
@@ -445,7 +319,9 @@ class DrbdLab:
         bridges = (topology.PRIMARY_BRIDGE, topology.SECONDARY_BRIDGE)
         for vm in vms:
             qemu.create_disks(vm, image.root)
-            self._write_seed(vm, plan)
+            qemu.write_seed(
+                vm, plan, root_key=self.layout.root_key, workstation_key=self.layout.workstation_key
+            )
             host.ip_batch(qemu.tap_batch(vm, bridges), netns=self.names.switch_netns)
         for vm in vms:
             argv = qemu.qemu_argv(
@@ -466,37 +342,6 @@ class DrbdLab:
                 tail = log.read_text()[-1500:] if log.exists() else ""
                 raise LabError(f"QEMU for {vm.name} exited at start: {tail.strip()}")
 
-    def _write_seed(self, vm: qemu.VmSpec, plan: topology.AddressPlan) -> None:
-        """Host keys (made here, so the host knows them before the VM runs), root's keys,
-        /etc/hosts and Ganeti's defaults, as a tar for the VM's seed disk."""
-        keys = vm.directory / "ssh"
-        keys.mkdir(mode=0o700)
-        files: dict[str, tuple[str, int]] = {}
-        for kind in configs.SSH_HOST_KEY_TYPES:
-            private = keys / f"ssh_host_{kind}_key"
-            bits = ["-b", "2048"] if kind == "rsa" else []
-            host.run(
-                ["ssh-keygen", "-q", "-t", kind, *bits, "-N", "", "-C", f"root@{vm.name}",
-                 "-f", str(private)]
-            )  # fmt: skip
-            files[f"/etc/ssh/ssh_host_{kind}_key"] = (private.read_text(), 0o600)
-            files[f"/etc/ssh/ssh_host_{kind}_key.pub"] = (Path(f"{private}.pub").read_text(), 0o644)
-        root_pub = Path(f"{self.layout.root_key}.pub").read_text()
-        workstation_pub = Path(f"{self.layout.workstation_key}.pub").read_text()
-        files["/root/.ssh/id_ed25519"] = (self.layout.root_key.read_text(), 0o600)
-        files["/root/.ssh/id_ed25519.pub"] = (root_pub, 0o644)
-        files["/root/.ssh/authorized_keys"] = (root_pub + workstation_pub, 0o600)
-        files["/etc/ssh/sshd_config.d/ganetiops.conf"] = (
-            "PasswordAuthentication no\nKbdInteractiveAuthentication no\n"
-            "PermitRootLogin prohibit-password\nUseDNS no\n",
-            0o644,
-        )
-        files["/etc/hosts"] = (configs.hosts_file(plan), 0o644)
-        files["/etc/resolv.conf"] = (configs.resolv_conf(), 0o644)
-        files["/etc/default/ganeti"] = (configs.ganeti_defaults("all"), 0o644)
-        vm.seed.write_bytes(qemu.seed_tar(files))
-        vm.seed.chmod(0o600)
-
     def _wait_for_ssh(self, record: LabRecord, vms: Sequence[qemu.VmSpec]) -> None:
         """Each VM's sshd answering with the host key the lab gave it (in known_hosts)."""
         for vm in vms:
@@ -509,16 +354,9 @@ class DrbdLab:
                 if not procs.is_alive(entry):
                     procs.reap(entry.pid)
                     raise LabError(f"QEMU for {name} exited; see {vm.console_log}")
-                if _port_open(vm.primary_ip, 22):
-                    done = host.run(
-                        [*ssh_argv(vm.primary_ip, str(self.layout.workstation_key),
-                                   str(self.layout.known_hosts)), "true"],
-                        timeout=30,
-                        check=False,
-                    )  # fmt: skip
-                    if done.returncode == 0:
-                        del pending[name]
-                        continue
+                key, known = str(self.layout.workstation_key), str(self.layout.known_hosts)
+                if ssh_answers(vm.primary_ip, key, known):
+                    del pending[name]
             if pending and time.monotonic() > deadline:
                 tails = []
                 for vm in pending.values():
@@ -563,8 +401,7 @@ class DrbdLab:
         )
 
     def _write_context(self, record: LabRecord, facts: DrbdFacts) -> None:
-        from ganetiops.config import Context, PasswordSource, load_config  # lazy: start-up
-        from ganetiops.lab.record import ContextEntry  # lazy: lab room, start-up
+        from ganetiops.config import Context, PasswordSource  # lazy: start-up
 
         cluster = facts.cluster
         assert cluster is not None
@@ -577,11 +414,7 @@ class DrbdLab:
             certificate_sha256=cluster.certificate_sha256,
             description=self._base._context_description(),
         )
-        with _flock(self.layout.root / ".config.lock", blocking=True):
-            config = load_config()
-            record.set_context(ContextEntry(self.name, str(config.path), cluster.url))
-            config.set_context(context)
-            config.save()
+        self._base.save_context(record, context, cluster.url)
 
     # -- down, status -----------------------------------------------------------------
 
@@ -647,14 +480,6 @@ class DrbdLab:
 def _vms_alive(record: LabRecord) -> bool:
     vms = [p for p in record.processes if p.role == ROLE]
     return bool(vms) and all(procs.is_alive(p) for p in vms)
-
-
-def _port_open(address: str, port: int) -> bool:
-    try:
-        with socket.create_connection((address, port), timeout=2):
-            return True
-    except OSError:
-        return False
 
 
 def record_kind(record: LabRecord | None) -> str:

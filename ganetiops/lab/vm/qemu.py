@@ -34,7 +34,7 @@ from typing import Any, Final
 import attrs
 
 from ganetiops.errors import LabError
-from ganetiops.lab import host, topology
+from ganetiops.lab import configs, host, topology
 
 #: The nodes of the DRBD lab, master first: a primary, a secondary, and a third to
 #: replace or evacuate to.
@@ -190,6 +190,36 @@ def seed_tar(files: Mapping[str, tuple[str, int]]) -> bytes:
             tar.addfile(info, io.BytesIO(data))
     raw = buffer.getvalue()
     return raw + b"\0" * (-len(raw) % 512)
+
+
+def write_seed(
+    vm: VmSpec, plan: topology.AddressPlan, *, root_key: Path, workstation_key: Path
+) -> None:
+    """Host keys (made here, so the host knows them before the VM runs), root's keys,
+    /etc/hosts and Ganeti's defaults, as a tar for the VM's seed disk."""
+    keys = vm.directory / "ssh"
+    keys.mkdir(mode=0o700)
+    files: dict[str, tuple[str, int]] = {}
+    for kind in configs.SSH_HOST_KEY_TYPES:
+        private = keys / f"ssh_host_{kind}_key"
+        host.keygen(private, kind, f"root@{vm.name}")
+        files[f"/etc/ssh/ssh_host_{kind}_key"] = (private.read_text(), 0o600)
+        files[f"/etc/ssh/ssh_host_{kind}_key.pub"] = (Path(f"{private}.pub").read_text(), 0o644)
+    root_pub = Path(f"{root_key}.pub").read_text()
+    workstation_pub = Path(f"{workstation_key}.pub").read_text()
+    files["/root/.ssh/id_ed25519"] = (root_key.read_text(), 0o600)
+    files["/root/.ssh/id_ed25519.pub"] = (root_pub, 0o644)
+    files["/root/.ssh/authorized_keys"] = (root_pub + workstation_pub, 0o600)
+    files["/etc/ssh/sshd_config.d/ganetiops.conf"] = (
+        "PasswordAuthentication no\nKbdInteractiveAuthentication no\n"
+        "PermitRootLogin prohibit-password\nUseDNS no\n",
+        0o644,
+    )
+    files["/etc/hosts"] = (configs.hosts_file(plan), 0o644)
+    files["/etc/resolv.conf"] = (configs.resolv_conf(), 0o644)
+    files["/etc/default/ganeti"] = (configs.ganeti_defaults("all"), 0o644)
+    vm.seed.write_bytes(seed_tar(files))
+    vm.seed.chmod(0o600)
 
 
 def create_disks(vm: VmSpec, root_image: Path) -> None:
