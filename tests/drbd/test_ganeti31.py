@@ -1,7 +1,8 @@
 """The RAPI client against real Ganeti 3.1 (Debian trixie's 3.1.0~rc2) in the DRBD tier.
 
-One single-node 3.1 cluster (one QEMU/TCG VM, the trixie image, the project's own
-bootstrap) is brought up once for the module and taken down at the end. The tests
+One two-node 3.1 cluster (two QEMU/TCG VMs, aleph and bet, the trixie image, the
+project's own bootstrap) is brought up once for the module and taken down at the end.
+The tests
 check what the server really answers where 3.1 differs from 3.0.2 (rapi.md §0.1):
 the version, the cluster info parsed into the models (tolerant of fields the models
 do not name), node and instance lists, a write job waited for with ``Job.wait``
@@ -10,7 +11,11 @@ do not name), node and instance lists, a write job waited for with ``Job.wait``
 create without ``name_check`` succeeds for a name that does not resolve (3.0.2
 defaults to True and fails), with ``name_check=True`` it fails; a modify gets
 ``hotplug=True``; ``hotplug_if_possible`` is answered 400 by the server and refused by
-the client before anything is sent.
+the client before anything is sent. Then DRBD on 3.1 for real: a ``drbd`` instance
+with bet as its secondary, Connected and UpToDate/UpToDate in both nodes'
+``/proc/drbd`` and healthy by ``gnt-py drbd status``, failed over, ``verify-disks``
+clean, removed with nothing left on either node (the whole DRBD scenario on 3.1 is
+``GANETIOPS_DRBD_RELEASE=trixie`` on ``tests/drbd/test_drbd_ops.py``).
 
 ``GANETIOPS_DRBD31_LAB_REUSE=<name>`` uses that running 3.1 lab as it is (and never
 takes it down); the lab's name otherwise is ``GANETIOPS_DRBD31_LAB`` or the first 8
@@ -45,6 +50,8 @@ ENV_REUSE = "GANETIOPS_DRBD31_LAB_REUSE"
 ENV_SLOT = "GANETIOPS_DRBD31_LAB_SLOT"
 RELEASE = "trixie"
 MASTER = "aleph.homelab.tel"
+SECOND = "bet.homelab.tel"
+DRBD_INSTANCE = "drbd31.homelab.tel"
 #: Not in the lab's /etc/hosts (checked on the node), and no DNS answers in the lab.
 UNRESOLVABLE = "nodns31.homelab.tel"
 JOB_TIMEOUT = 900.0
@@ -52,14 +59,14 @@ JOB_TIMEOUT = 900.0
 
 @pytest.fixture(scope="module")
 def lab31(pytestconfig: pytest.Config) -> Iterator[DrbdLab]:
-    """A one-node Ganeti 3.1 cluster in the DRBD tier (see the module docstring)."""
+    """A two-node Ganeti 3.1 cluster in the DRBD tier (see the module docstring)."""
     yield from module_lab(
         pytestconfig,
         name=os.environ.get(ENV_NAME) or f"{(os.environ.get('GANETIOPS_LAB') or 'lab')[:8]}xt",
         release=RELEASE,
         reuse_env=ENV_REUSE,
         slot_env=ENV_SLOT,
-        nodes=1,
+        nodes=2,
         title="Ganeti 3.1 lab",
     )
 
@@ -116,7 +123,7 @@ def test_cluster_info_parses_into_the_model(rapi31: RapiClient) -> None:
 
 def test_node_and_instance_lists(rapi31: RapiClient) -> None:
     nodes = rapi31.nodes.list()
-    assert [n.name for n in nodes] == [MASTER]
+    assert sorted(n.name for n in nodes) == [MASTER, SECOND]
     node = rapi31.nodes.get(MASTER)
     assert node.name == MASTER
     assert node.raw.get("master_candidate") is True
@@ -198,3 +205,81 @@ def test_changed_defaults_name_check_ip_check_hotplug(
         if any(i.name == UNRESOLVABLE for i in rapi31.instances.list()):
             rapi31.instances.remove(UNRESOLVABLE).wait(JOB_TIMEOUT)
     assert all(i.name != UNRESOLVABLE for i in rapi31.instances.list())
+
+
+# --- DRBD on 3.1: create with a named secondary, failover, verify-disks, remove ---------
+
+
+def _gnt(lab: DrbdLab, *args: str) -> subprocess.CompletedProcess[str]:
+    """gnt-py on the lab's context, as a user runs it."""
+    argv = [sys.executable, "-m", "ganetiops.cli", "--context", lab.name, *args]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=JOB_TIMEOUT, check=False)
+
+
+def _minors(lab: DrbdLab, node: str) -> list[str]:
+    """The configured minors' lines of the node's ``/proc/drbd``."""
+    text = lab.run(node, ["cat", "/proc/drbd"]).stdout
+    return [line for line in text.splitlines() if re.match(r"^\s*\d+: cs:", line)]
+
+
+def _volumes(lab: DrbdLab, node: str) -> list[str]:
+    done = lab.run(node, ["lvs", "--noheadings", "-o", "lv_name", "xenvg"])
+    return [line.strip() for line in done.stdout.splitlines() if line.strip()]
+
+
+def _drbd_health(lab: DrbdLab) -> dict[str, Any]:
+    """``gnt-py drbd status`` for the instance: the library's reading of both nodes."""
+    done = _gnt(lab, "--format", "json", "drbd", "status", "-o", "name,state,detail", DRBD_INSTANCE)
+    assert done.returncode == 0, done.stderr
+    (record,) = json.loads(done.stdout)
+    return dict(record)
+
+
+def _connected(lab: DrbdLab, primary: str) -> None:
+    for node in (MASTER, SECOND):
+        (line,) = _minors(lab, node)
+        assert "cs:Connected" in line and "ds:UpToDate/UpToDate" in line, (node, line)
+        role = "ro:Primary/Secondary" if node == primary else "ro:Secondary/Primary"
+        assert role in line, (node, line)
+
+
+def test_drbd_instance_create_failover_verify_remove(lab31: DrbdLab, rapi31: RapiClient) -> None:
+    """DRBD 8.4 (kernel 6.12, drbd-utils 9.22) under Ganeti 3.1: what the nodes' kernels
+    show, not only what RAPI says."""
+    assert not _minors(lab31, MASTER) and not _minors(lab31, SECOND)
+    job = rapi31.instances.create(
+        DRBD_INSTANCE, disk_template="drbd", disks=["128M"], pnode=MASTER, snode=SECOND,
+        nics=[], os="noop", beparams={"memory": "64M"},
+    )  # fmt: skip
+    # No name_check sent: 3.1 fills in False, so the name need not resolve.
+    assert job.info().ops[0].get("name_check") is False
+    try:
+        job.wait(JOB_TIMEOUT)
+        inst = rapi31.instances.get(DRBD_INSTANCE)
+        assert (inst.disk_template, inst.pnode, inst.snodes) == ("drbd", MASTER, (SECOND,))
+        assert inst.oper_state, inst
+        _connected(lab31, MASTER)
+        for node in (MASTER, SECOND):
+            names = _volumes(lab31, node)
+            assert any(n.endswith("_data") for n in names), (node, names)
+            assert any(n.endswith("_meta") for n in names), (node, names)
+        assert _drbd_health(lab31)["state"] == "healthy"
+
+        rapi31.instances.failover(DRBD_INSTANCE).wait(JOB_TIMEOUT)
+        inst = rapi31.instances.get(DRBD_INSTANCE)
+        assert (inst.pnode, inst.snodes) == (SECOND, (MASTER,)) and inst.oper_state, inst
+        _connected(lab31, SECOND)
+        assert _drbd_health(lab31)["state"] == "healthy"
+
+        done = _gnt(lab31, "cluster", "verify-disks")
+        text = done.stdout + done.stderr
+        assert done.returncode == 0, text
+        for problem in ("degraded", "missing", "error", "need activate"):
+            assert problem not in text.lower(), text
+    finally:
+        if any(i.name == DRBD_INSTANCE for i in rapi31.instances.list()):
+            rapi31.instances.remove(DRBD_INSTANCE).wait(JOB_TIMEOUT)
+    assert all(i.name != DRBD_INSTANCE for i in rapi31.instances.list())
+    for node in (MASTER, SECOND):
+        assert not _minors(lab31, node), node
+        assert not [n for n in _volumes(lab31, node) if n.endswith(("_data", "_meta"))], node
