@@ -56,14 +56,14 @@ async def fewer_candidates(client: AsyncRapiClient, keep: int) -> AsyncIterator[
 
     Sets the cluster's candidate pool size to ``keep`` and demotes the candidates
     beyond it (as ``gnt-node modify -C no``), then, also when the block fails,
-    restores the pool size and promotes them again. Yields the demoted nodes' names.
+    promotes them again and restores the pool size, so that the same nodes are
+    candidates as before. Yields the demoted nodes' names.
     """
     _check_candidates(keep)
     info = await client.cluster.info()
     pool = info.candidate_pool_size
-    nodes = await client.nodes.list()
-    others = sorted(n.name for n in nodes if n.role == "master-candidate")
-    demote = others[max(keep - 1, 0) :]
+    before = {n.name for n in await client.nodes.list() if n.role == "master-candidate"}
+    demote = sorted(before)[max(keep - 1, 0) :]
     if not demote:
         yield []
         return
@@ -73,12 +73,16 @@ async def fewer_candidates(client: AsyncRapiClient, keep: int) -> AsyncIterator[
             await (await client.nodes.set_role(name, "regular", force=True)).wait()
         yield demote
     finally:
+        # Promote first, then raise the pool size: raised first, Ganeti would fill
+        # the pool with nodes of its own choosing. Any it promoted anyway go back.
+        for name in demote:
+            if await client.nodes.role(name) != "master-candidate":
+                await (await client.nodes.set_role(name, "master-candidate")).wait()
         if pool is not None:
             await (await client.cluster.modify(candidate_pool_size=pool)).wait()
-        now = {n.name: n.role for n in await client.nodes.list()}
-        for name in demote:
-            if now.get(name) != "master-candidate":
-                await (await client.nodes.set_role(name, "master-candidate")).wait()
+        for node in await client.nodes.list():
+            if node.role == "master-candidate" and node.name not in before:
+                await (await client.nodes.set_role(node.name, "regular", force=True)).wait()
 
 
 def _create(client: AsyncRapiClient, name: str, pnode: str) -> Submit:
