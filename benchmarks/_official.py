@@ -31,6 +31,23 @@ def main():
             lat.append(known - (end[0] + end[1] / 1e6))
             cl.DeleteClusterTags([f"bench-official-{i}"])
         out["latencies"] = lat
+    elif task["what"] == "list":
+        # What a CLI user of the official client writes for ``gnt-instance list``:
+        # the same query fields, one padded table on stdout, as a whole process.
+        fields = task["fields"]
+        result = cl.Query("instance", fields)
+        rows = [
+            ["-" if value is None else str(value) for _status, value in row]
+            for row in result["data"]
+        ]
+        header = [field.capitalize() for field in fields]
+        widths = [max(len(cell) for cell in column) for column in zip(header, *rows, strict=True)]
+        lines = [
+            "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+            for line in [header, *rows]
+        ]
+        sys.stdout.write("\n".join(lines) + "\n")
+        return
     elif task["what"] == "bulk":
         # Timed rounds without tracemalloc (it slows every allocation), then one
         # round under it for the peak: the same split as ganetiops' side.

@@ -8,8 +8,12 @@ Prints one table with ratios, each measured in this run:
 1. ``GET /2/instances?bulk=1`` of every instance: ganetiops into typed models beside
    the official client's dicts (``ganeti.rapi.client`` under Debian's python3): time
    and peak Python memory;
+   and where the bulk list's time goes (RAPI's answer and its JSON, models);
 2. ``gnt-py instance list`` of every instance (a process on the host, through RAPI)
-   beside ``gnt-instance list`` on the master (a process there, through luxid);
+   beside a process on the host that does the same with the official client (Debian's
+   python3, ``Query`` of the same fields, a padded table on stdout: what a CLI user of
+   the official client runs), and beside ``gnt-instance list`` on the master (a process
+   there, through luxid);
 3. a filtered query (``PUT /2/query/instance`` with a qlang filter) beside listing
    everything and filtering in Python;
 4. the notebook's views of everything: capacity report + HTML, DataFrames of all
@@ -20,17 +24,21 @@ Prints one table with ratios, each measured in this run:
    records), and beside the sync client doing M of them one by one (per job).
 
 Needs a filled lab (``gnt-py lab fill``); creates nothing else and leaves the tags as
-it found them. No assertions: figures.
+it found them. No assertions: figures. The host's load average (1 min) is sampled
+every 5 s during the run and printed with the table.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import os
 import re
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import tracemalloc
 import urllib.parse
@@ -38,6 +46,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import attrs
 from tabulate import tabulate
 
 from ganetiops.config import load_config
@@ -52,6 +61,8 @@ sys.path.insert(0, str(HERE))
 from rapi_vs_official import official  # noqa: E402
 
 TAG = "bench-scale"
+#: ``gnt-instance list``'s default fields, as ``gnt-py instance list`` shows them.
+LIST_FIELDS = ("name", "hypervisor", "os", "pnode", "status", "oper_ram")
 
 
 def timed(fn: Callable[[], Any], rounds: int) -> tuple[float, Any]:
@@ -73,11 +84,32 @@ def peak_of(fn: Callable[[], Any]) -> int:
         tracemalloc.stop()
 
 
-def run_wall(argv: list[str], rounds: int) -> float:
+def run_wall(argv: list[str], rounds: int, stdin: str | None = None) -> float:
     def once() -> None:
-        subprocess.run(argv, check=True, capture_output=True)
+        subprocess.run(argv, check=True, capture_output=True, input=stdin, text=True)
 
     return timed(once, rounds)[0]
+
+
+class LoadSampler:
+    """The host's 1-minute load average every ``every`` seconds, in a thread."""
+
+    def __init__(self, every: float = 5.0) -> None:
+        self.samples = [os.getloadavg()[0]]
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(every,), daemon=True)
+        self._thread.start()
+
+    def _run(self, every: float) -> None:
+        while not self._stop.wait(every):
+            self.samples.append(os.getloadavg()[0])
+
+    def stop(self) -> str:
+        self._stop.set()
+        self._thread.join()
+        self.samples.append(os.getloadavg()[0])
+        low, mid, high = min(self.samples), statistics.median(self.samples), max(self.samples)
+        return f"load average (1 min) during the run: {low:.1f}-{high:.1f}, median {mid:.1f}"
 
 
 async def fan_out(context: str, names: list[str], add: bool) -> tuple[float, float]:
@@ -119,6 +151,7 @@ def main() -> None:
         "password": secret.reveal() if secret else None,
     }
     rows: list[list[Any]] = []
+    load = LoadSampler()
 
     def row(what: str, ours: str, theirs: str, ratio: float | None) -> None:
         rows.append([what, ours, theirs, "" if ratio is None else f"{ratio:.2f}x"])
@@ -150,21 +183,49 @@ def main() -> None:
             ours_peak / off["peak_bytes"],
         )
 
-        # 2. the CLI beside gnt-instance list on the master.
+        # Where the bulk list's time goes: RAPI's answer read and decoded as JSON (one
+        # request, the parser left out), JSON decoding alone, and the models alone.
+        call = client.instances.list.call()
+        raw_s, raw = timed(lambda: client.send(attrs.evolve(call, parse=lambda d: d)), args.rounds)
+        body = json.dumps(raw)
+        json_s, _ = timed(lambda: json.loads(body), args.rounds)
+        models_s, _ = timed(lambda: call.parse(raw), args.rounds)
+        rows.append(
+            [
+                f"  of it: answer {raw_s:.3f} (JSON {json_s:.3f}), models {models_s:.3f}, "
+                f"{len(body) // 1000} kB",
+                "",
+                "",
+                "",
+            ]
+        )
+
+        # 2. the CLI beside the official client's process and gnt-instance list.
         gnt_py = [str(Path(sys.executable).with_name("gnt-py")), "--context", ctx.name]
         master = lab.machine("aleph")
         overhead = timed(lambda: master.run(["true"]), args.rounds)[0]
+        official_argv = ["/usr/bin/python3", str(HERE / "_official.py")]
+        official_task = json.dumps({**task, "what": "list", "fields": list(LIST_FIELDS)})
         cli_times: list[float] = []
+        official_times: list[float] = []
         native_times: list[float] = []
         for _ in range(args.rounds):  # interleaved, as above
             cli_times.append(run_wall([*gnt_py, "instance", "list"], 1))
+            official_times.append(run_wall(official_argv, 1, stdin=official_task))
             native_times.append(
                 timed(lambda: master.run(["gnt-instance", "list"], timeout=300), 1)[0]
             )
         cli_s = statistics.median(cli_times)
+        official_s = statistics.median(official_times)
         native = statistics.median(native_times) - overhead
         row(
-            "instance list (all), s: gnt-py vs gnt-instance",
+            "instance list (all) process, s: gnt-py vs official client's",
+            f"{cli_s:.3f}",
+            f"{official_s:.3f}",
+            cli_s / official_s,
+        )
+        row(
+            "  gnt-py vs gnt-instance list on the master",
             f"{cli_s:.3f}",
             f"{native:.3f}",
             cli_s / native,
@@ -241,7 +302,8 @@ def main() -> None:
             per_job / seq,
         )
 
-    print(f"lab {args.lab}: {len(nodes)} nodes, {count} instances")
+    print(f"lab {args.lab}: {len(nodes)} nodes, {count} instances, {args.rounds} rounds")
+    print(load.stop())
     print(tabulate(rows, headers=["measure", "ganetiops", "beside", "ratio"]))
 
 

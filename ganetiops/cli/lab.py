@@ -222,7 +222,13 @@ def down() -> None:
 @click.option("--prefix", default="fill", show_default=True, help="Instance name prefix.")
 @click.option("--remove", is_flag=True, help="Remove every <prefix>NNNN instance instead.")
 @click.option("--yes", is_flag=True, help="Do not ask before removing.")
-def fill(count: int, prefix: str, remove: bool, yes: bool) -> None:
+@click.option(
+    "--candidates",
+    type=click.IntRange(1),
+    help="Keep only N master candidates while creating (each create is about twice as "
+    "cheap with 1); the others are promoted again afterwards.",
+)
+def fill(count: int, prefix: str, remove: bool, yes: bool, candidates: int | None) -> None:
     """Fill the lab with many real diskless instances (scale tests, benchmarks).
 
     Creates <prefix>0001... up to --instances through the library's async fan-out,
@@ -244,7 +250,9 @@ def fill(count: int, prefix: str, remove: bool, yes: bool) -> None:
         async with AsyncRapiClient.from_context(context) as client:
             if remove:
                 return await lab_fill.empty(client, prefix=prefix, on_progress=progress), 0
-            return await lab_fill.fill(client, count, prefix=prefix, on_progress=progress)
+            return await lab_fill.fill(
+                client, count, prefix=prefix, on_progress=progress, candidates=candidates
+            )
 
     try:
         outcomes, existing = asyncio.run(go())

@@ -64,7 +64,16 @@ def test_fill_then_concurrent_operations_then_empty(big_lab: Lab) -> None:
 
     async def scenario() -> None:
         async with AsyncRapiClient.from_context(context) as client:
-            outcomes, existing = await fill(client, INSTANCES, on_progress=seen.append)
+            roles = {n.name: n.role for n in await client.nodes.list()}
+            pool = (await client.cluster.info()).candidate_pool_size
+            # One candidate while filling (half Ganeti's CPU per create), the others
+            # promoted again afterwards: the cluster is as it was.
+            outcomes, existing = await fill(
+                client, INSTANCES, on_progress=seen.append, candidates=1
+            )
+            assert {n.name: n.role for n in await client.nodes.list()} == roles
+            assert (await client.cluster.info()).candidate_pool_size == pool
+            assert list(roles.values()).count("master-candidate") >= 1  # something to demote
             assert existing == 0
             assert len(outcomes) == INSTANCES
             failed = [(o.key, o.status, str(o.error)[:300]) for o in outcomes if not o.ok]
