@@ -22,11 +22,11 @@ import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import attrs
 
+from ganetiops._closing import AsyncClosing
 from ganetiops.bootstrap.inventory import Inventory
 from ganetiops.bootstrap.plan import (
     Plan,
@@ -159,7 +159,7 @@ def _create_password_file(path: Path) -> None:
         handle.write(secrets.token_urlsafe(24) + "\n")
 
 
-class Bootstrap:
+class Bootstrap(AsyncClosing):
     """Plan and apply the bootstrap of one inventory's cluster over SSH.
 
     ``host_keys`` adds to the keys of the inventory (``host-key`` values and
@@ -349,17 +349,6 @@ class Bootstrap:
 
     async def aclose(self) -> None:
         await self.nodes.aclose()
-
-    async def __aenter__(self) -> Bootstrap:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
 
 def _blocked_message(plan: Plan, *, changed: bool = False) -> str:

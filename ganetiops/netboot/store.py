@@ -343,7 +343,7 @@ async def _connect(boot: BootServer, timeout: float) -> tuple[Any, Any]:
     """Open the SSH connection and the SFTP session, refusing any unexpected host key."""
     import asyncssh  # lazy: asyncssh, start-up
 
-    from ganetiops.ssh.connection import Host  # lazy: asyncssh, start-up
+    from ganetiops.ssh.connection import Host, KeyRecordingClient  # lazy: asyncssh, start-up
     from ganetiops.ssh.hostkeys import HostKeys  # lazy: asyncssh, start-up
 
     inline = {boot.host: boot.host_key} if boot.host_key else {}
@@ -351,15 +351,7 @@ async def _connect(boot: BootServer, timeout: float) -> tuple[Any, Any]:
     host_keys = HostKeys(inline, known)
     host = Host(name=boot.host, port=boot.port, user=boot.user)
     expected = host_keys.expected(host)
-    presented: list[asyncssh.SSHKey] = []
-
-    class _Client(asyncssh.SSHClient):
-        def validate_host_public_key(
-            self, host: str, addr: str, port: int, key: asyncssh.SSHKey
-        ) -> bool:
-            presented.append(key)
-            return False
-
+    client = KeyRecordingClient()
     keys = [os.path.expanduser(boot.key)] if boot.key else ()
     try:
         conn = await asyncssh.connect(
@@ -367,7 +359,7 @@ async def _connect(boot: BootServer, timeout: float) -> tuple[Any, Any]:
             boot.port,
             username=boot.user,
             known_hosts=(list(expected), [], []),
-            client_factory=_Client,
+            client_factory=lambda: client,
             client_keys=keys,
             agent_path=None,
             config=[],
@@ -375,7 +367,7 @@ async def _connect(boot: BootServer, timeout: float) -> tuple[Any, Any]:
             login_timeout=timeout * 2,
         )
     except asyncssh.HostKeyNotVerifiable:
-        raise host_keys.refused(host, presented[0] if presented else None, expected) from None
+        raise host_keys.refused(host, client.presented, expected) from None
     except asyncssh.PermissionDenied:
         raise SshError(
             f"boot server {boot.user}@{boot.host}: authentication refused "

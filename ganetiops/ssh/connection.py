@@ -105,8 +105,9 @@ def _short(command: str, limit: int = 120) -> str:
     return one_line if len(one_line) <= limit else one_line[: limit - 1] + "…"
 
 
-class _KeyRecordingClient(asyncssh.SSHClient):
-    """Refuses every key not already trusted, remembering what the server presented."""
+class KeyRecordingClient(asyncssh.SSHClient):
+    """Refuses every key not already trusted, remembering what the server presented
+    (``presented``: the key to name in :meth:`HostKeys.refused`)."""
 
     def __init__(self) -> None:
         self.presented: asyncssh.SSHKey | None = None
@@ -255,7 +256,7 @@ async def connect(host: Host, settings: SshSettings) -> NodeConnection:
     authentication happens) and :class:`SshError` for every other failure.
     """
     expected = settings.host_keys.expected(host)
-    client = _KeyRecordingClient()
+    client = KeyRecordingClient()
     # asyncssh offers only the algorithms of the trusted keys, so a node with several host
     # keys presents the one we can check.
     try:

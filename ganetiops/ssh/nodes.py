@@ -14,9 +14,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from types import TracebackType
 from typing import Any
 
+from ganetiops._closing import AsyncClosing
 from ganetiops.config import SshVia
 from ganetiops.config.secrets import Secret
 from ganetiops.errors import HostKeyError, SshError, ValidationError
@@ -41,7 +41,7 @@ def settings_from_ssh_via(via: SshVia, **overrides: object) -> SshSettings:
     return SshSettings(host_keys=host_keys, client_keys=keys, **overrides)  # type: ignore[arg-type]
 
 
-class Nodes:
+class Nodes(AsyncClosing):
     """Connections to a set of nodes, opened lazily and closed together."""
 
     def __init__(self, hosts: Iterable[Host], settings: SshSettings) -> None:
@@ -176,17 +176,6 @@ class Nodes:
         connections = list(self._connections.values())
         self._connections.clear()
         await asyncio.gather(*(c.close() for c in connections), return_exceptions=True)
-
-    async def __aenter__(self) -> Nodes:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
 
 def to_host_result(

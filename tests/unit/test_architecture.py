@@ -19,7 +19,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "ganetiops"
 PAGE = ROOT / "docs" / "architecture.md"
-NEUTRAL = {"errors", "units", "hooks", "_lazy", "_version"}
+NEUTRAL = {"errors", "units", "hooks", "_lazy", "_closing", "_version"}
 #: Words of the "depends on" column that are not a folder's name.
 ALIASES = {"rapi models": "rapi"}
 

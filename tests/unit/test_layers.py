@@ -30,7 +30,7 @@ FORBIDDEN = {
 }
 #: Neutral modules every room may use: they import no room (``hooks`` loads the display
 #: room on a first draw only, the one marked exception).
-NEUTRAL = ("errors", "units", "hooks", "_lazy", "_version")
+NEUTRAL = ("errors", "units", "hooks", "_lazy", "_closing", "_version")
 HEAVY = {"httpx", "asyncssh", "pandas", "matplotlib", "tenacity", "yaml", "tabulate"}
 
 
