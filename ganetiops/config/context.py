@@ -53,18 +53,13 @@ class SshVia:
         )
 
     def to_config(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"nodes": list(self.nodes), "user": self.user}
-        if self.port != 22:
-            out["port"] = self.port
-        if self.key:
-            out["key"] = self.key
-        if self.known_hosts:
-            out["known-hosts"] = self.known_hosts
-        if self.host_keys:
-            out["host-keys"] = dict(self.host_keys)
-        if self.rapi_port != 5080:
-            out["rapi-port"] = self.rapi_port
-        return out
+        return {"nodes": list(self.nodes), "user": self.user} | values.entries(
+            ("port", self.port, 22),
+            ("key", self.key),
+            ("known-hosts", self.known_hosts),
+            ("host-keys", dict(self.host_keys)),
+            ("rapi-port", self.rapi_port, 5080),
+        )
 
 
 @attrs.frozen
@@ -130,22 +125,19 @@ class BootServer:
         )
 
     def to_config(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"url": self.url, "host": self.host, "user": self.user}
-        if self.port != 22:
-            out["port"] = self.port
-        for key, value in (
-            ("key", self.key),
-            ("known-hosts", self.known_hosts),
-            ("host-key", self.host_key),
-            ("access-log", self.access_log),
-            ("pin-known-hosts", self.pin_known_hosts),
-        ):
-            if value:
-                out[key] = value
-        if self.reports:
-            out["reports"] = True
-        out["root"] = self.root
-        return out
+        return (
+            {"url": self.url, "host": self.host, "user": self.user}
+            | values.entries(
+                ("port", self.port, 22),
+                ("key", self.key),
+                ("known-hosts", self.known_hosts),
+                ("host-key", self.host_key),
+                ("access-log", self.access_log),
+                ("pin-known-hosts", self.pin_known_hosts),
+                ("reports", self.reports),
+            )
+            | {"root": self.root}
+        )
 
 
 _CONTEXT_KEYS = {
@@ -219,29 +211,20 @@ class Context:
         )
 
     def to_config(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        if self.description:
-            out["description"] = self.description
-        if self.url:
-            out["url"] = self.url
-        if self.user:
-            out["user"] = self.user
+        out = values.entries(
+            ("description", self.description), ("url", self.url), ("user", self.user)
+        )
         if self.password is not None:
             out["password"] = self.password.to_config()
-        if self.certificate_sha256:
-            out["certificate-sha256"] = self.certificate_sha256
-        if self.ca_file:
-            out["ca-file"] = self.ca_file
-        if self.tls_server_name:
-            out["tls-server-name"] = self.tls_server_name
-        if self.insecure:
-            out["insecure"] = True
-        if self.connect_timeout != 10.0:
-            out["connect-timeout"] = self.connect_timeout
-        if self.read_timeout != 60.0:
-            out["read-timeout"] = self.read_timeout
-        if self.max_connections != 10:
-            out["max-connections"] = self.max_connections
+        out |= values.entries(
+            ("certificate-sha256", self.certificate_sha256),
+            ("ca-file", self.ca_file),
+            ("tls-server-name", self.tls_server_name),
+            ("insecure", self.insecure),
+            ("connect-timeout", self.connect_timeout, 10.0),
+            ("read-timeout", self.read_timeout, 60.0),
+            ("max-connections", self.max_connections, 10),
+        )
         if self.ssh is not None:
             out["ssh"] = self.ssh.to_config()
         if self.boot is not None:

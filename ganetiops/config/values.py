@@ -82,3 +82,15 @@ def seconds_or(raw: Mapping[str, Any], key: str, default: float, where: str) -> 
     if not 0 < value <= 86400:  # also refuses nan
         raise ConfigError(f"{key_of(where, key)}: expected seconds in (0, 86400], got {value}")
     return float(value)
+
+
+def entries(*items: tuple[str, Any] | tuple[str, Any, Any]) -> dict[str, Any]:
+    """The entries a configuration file needs, in order: ``(key, value)`` when the value
+    is set (not ``None``, empty or false), ``(key, value, default)`` when it is not the
+    default."""
+    out: dict[str, Any] = {}
+    for key, value, *default in items:
+        wanted = value != default[0] if default else bool(value)
+        if wanted:
+            out[key] = value
+    return out

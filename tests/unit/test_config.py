@@ -169,3 +169,12 @@ def test_tls_server_name_round_trips(tmp_path: Path) -> None:
     assert ctx.tls_server_name == "rapi.example"
     assert ctx.to_config()["tls-server-name"] == "rapi.example"
     assert load_config(path).context("x").insecure is False
+
+
+def test_to_config_writes_only_what_differs_from_the_defaults() -> None:
+    ctx = Context(name="c", url="https://gnt:5080", connect_timeout=10.0, read_timeout=5.0)
+    assert ctx.to_config() == {"url": "https://gnt:5080", "read-timeout": 5.0}
+    via = SshVia(nodes=("n1",), user="root", port=2222, rapi_port=5080, key="")
+    assert via.to_config() == {"nodes": ["n1"], "user": "root", "port": 2222}
+    boot = BootServer(url="http://b", host="b", reports=True)
+    assert list(boot.to_config()) == ["url", "host", "user", "reports", "root"]
