@@ -109,8 +109,23 @@ class ClusterFacts:
         )
 
 
+class SharedFactsMethods:
+    """What every kind of lab's facts class (:class:`LabFacts`, the DRBD lab's
+    ``DrbdFacts``) offers over the fields it shares (:func:`shared_fields`)."""
+
+    __slots__ = ()
+    nodes: tuple[NodeFacts, ...]
+
+    def node(self, name: str) -> NodeFacts:
+        """A node by short name or FQDN."""
+        return find_node(self.nodes, name)
+
+    def to_json(self) -> dict[str, Any]:
+        return attrs.asdict(self)  # type: ignore[arg-type]
+
+
 @attrs.frozen
-class LabFacts:
+class LabFacts(SharedFactsMethods):
     """Everything about one lab that code and tests need, as plain values."""
 
     name: str
@@ -133,13 +148,6 @@ class LabFacts:
     ovn_nb: str
     ovn_sb: str
     cluster: ClusterFacts | None = None
-
-    def node(self, name: str) -> NodeFacts:
-        """A node by short name or FQDN."""
-        return find_node(self.nodes, name)
-
-    def to_json(self) -> dict[str, Any]:
-        return attrs.asdict(self)
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> LabFacts:

@@ -10,8 +10,8 @@ fine.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, Final, TypeVar
 
 import attrs
 
@@ -28,6 +28,8 @@ __all__ = [
     "PortBinding",
     "SbSnapshot",
 ]
+
+_M = TypeVar("_M", bound=attrs.AttrsInstance)
 
 
 def _str(raw: Mapping[str, Any], key: str) -> str | None:
@@ -60,6 +62,33 @@ def _bool(raw: Mapping[str, Any], key: str) -> bool | None:
     return value if isinstance(value, bool) else None
 
 
+#: How a column is read, by the declared type of the field it fills.
+_READERS: Final[dict[str, Callable[[Mapping[str, Any], str], Any]]] = {
+    "str": lambda raw, key: _str(raw, key) or "",
+    "str | None": _str,
+    "tuple[str, ...]": _strs,
+    "dict[str, str]": _map,
+    "bool | None": _bool,
+}
+
+
+def _read(cls: type[_M], raw: Mapping[str, Any], **given: Any) -> _M:
+    """A ``cls`` from an OVSDB row: each field not ``given`` comes from the column of its
+    name (``uuid`` from ``_uuid``), read as its declared type says."""
+    fields: tuple[attrs.Attribute[Any], ...] = attrs.fields(cls)
+    values = {
+        f.name: _READERS[str(f.type)](raw, "_uuid" if f.name == "uuid" else f.name)
+        for f in fields
+        if f.name not in given
+    }
+    return cls(**values, **given)
+
+
+def _port_names(raw: Mapping[str, Any], names: Mapping[str, str]) -> tuple[str, ...]:
+    """The row's ``ports`` (UUIDs) by name where ``names`` knows them, sorted."""
+    return tuple(sorted(names.get(u, u) for u in _strs(raw, "ports")))
+
+
 def _html(self: Any) -> str:
     from ganetiops.display.html import model_html  # lazy: display room, start-up
 
@@ -78,14 +107,7 @@ class LogicalSwitch:
 
     @classmethod
     def from_row(cls, raw: Mapping[str, Any], port_names: Mapping[str, str]) -> LogicalSwitch:
-        ports = tuple(sorted(port_names.get(u, u) for u in _strs(raw, "ports")))
-        return cls(
-            uuid=_str(raw, "_uuid") or "",
-            name=_str(raw, "name") or "",
-            ports=ports,
-            other_config=_map(raw, "other_config"),
-            external_ids=_map(raw, "external_ids"),
-        )
+        return _read(cls, raw, ports=_port_names(raw, port_names))
 
     _repr_html_ = _html
 
@@ -110,20 +132,7 @@ class LogicalSwitchPort:
 
     @classmethod
     def from_row(cls, raw: Mapping[str, Any], switch: str | None = None) -> LogicalSwitchPort:
-        return cls(
-            uuid=_str(raw, "_uuid") or "",
-            name=_str(raw, "name") or "",
-            switch=switch,
-            type=_str(raw, "type") or "",
-            addresses=_strs(raw, "addresses"),
-            port_security=_strs(raw, "port_security"),
-            options=_map(raw, "options"),
-            external_ids=_map(raw, "external_ids"),
-            enabled=_bool(raw, "enabled"),
-            up=_bool(raw, "up"),
-            dhcpv4_options=_str(raw, "dhcpv4_options"),
-            tag=_str(raw, "tag"),
-        )
+        return _read(cls, raw, switch=switch)
 
     @property
     def requested_chassis(self) -> str | None:
@@ -153,12 +162,7 @@ class DhcpOptions:
 
     @classmethod
     def from_row(cls, raw: Mapping[str, Any]) -> DhcpOptions:
-        return cls(
-            uuid=_str(raw, "_uuid") or "",
-            cidr=_str(raw, "cidr") or "",
-            options=_map(raw, "options"),
-            external_ids=_map(raw, "external_ids"),
-        )
+        return _read(cls, raw)
 
     _repr_html_ = _html
 
@@ -176,14 +180,7 @@ class LogicalRouter:
 
     @classmethod
     def from_row(cls, raw: Mapping[str, Any], port_names: Mapping[str, str]) -> LogicalRouter:
-        return cls(
-            uuid=_str(raw, "_uuid") or "",
-            name=_str(raw, "name") or "",
-            ports=tuple(sorted(port_names.get(u, u) for u in _strs(raw, "ports"))),
-            nat=_strs(raw, "nat"),
-            options=_map(raw, "options"),
-            external_ids=_map(raw, "external_ids"),
-        )
+        return _read(cls, raw, ports=_port_names(raw, port_names))
 
     _repr_html_ = _html
 
@@ -203,16 +200,7 @@ class LogicalRouterPort:
 
     @classmethod
     def from_row(cls, raw: Mapping[str, Any], router: str | None = None) -> LogicalRouterPort:
-        return cls(
-            uuid=_str(raw, "_uuid") or "",
-            name=_str(raw, "name") or "",
-            router=router,
-            mac=_str(raw, "mac") or "",
-            networks=_strs(raw, "networks"),
-            peer=_str(raw, "peer"),
-            options=_map(raw, "options"),
-            external_ids=_map(raw, "external_ids"),
-        )
+        return _read(cls, raw, router=router)
 
     _repr_html_ = _html
 
@@ -231,15 +219,7 @@ class Nat:
 
     @classmethod
     def from_row(cls, raw: Mapping[str, Any], router: str | None = None) -> Nat:
-        return cls(
-            uuid=_str(raw, "_uuid") or "",
-            type=_str(raw, "type") or "",
-            external_ip=_str(raw, "external_ip") or "",
-            logical_ip=_str(raw, "logical_ip") or "",
-            logical_port=_str(raw, "logical_port"),
-            external_mac=_str(raw, "external_mac"),
-            router=router,
-        )
+        return _read(cls, raw, router=router)
 
     _repr_html_ = _html
 
@@ -265,14 +245,7 @@ class Chassis:
 
     @classmethod
     def from_row(cls, raw: Mapping[str, Any], encaps: Mapping[str, Encap]) -> Chassis:
-        return cls(
-            uuid=_str(raw, "_uuid") or "",
-            name=_str(raw, "name") or "",
-            hostname=_str(raw, "hostname") or "",
-            encaps=tuple(encaps[u] for u in _strs(raw, "encaps") if u in encaps),
-            external_ids=_map(raw, "external_ids"),
-            other_config=_map(raw, "other_config"),
-        )
+        return _read(cls, raw, encaps=tuple(encaps[u] for u in _strs(raw, "encaps") if u in encaps))
 
     @property
     def bridge_mappings(self) -> str | None:
@@ -301,15 +274,11 @@ class PortBinding:
     def from_row(cls, raw: Mapping[str, Any], chassis_names: Mapping[str, str]) -> PortBinding:
         chassis = _str(raw, "chassis")
         requested = _str(raw, "requested_chassis")
-        return cls(
-            uuid=_str(raw, "_uuid") or "",
-            logical_port=_str(raw, "logical_port") or "",
-            type=_str(raw, "type") or "",
+        return _read(
+            cls,
+            raw,
             chassis=chassis_names.get(chassis, chassis) if chassis else None,
             requested_chassis=chassis_names.get(requested, requested) if requested else None,
-            mac=_strs(raw, "mac"),
-            up=_bool(raw, "up"),
-            options=_map(raw, "options"),
         )
 
     _repr_html_ = _html

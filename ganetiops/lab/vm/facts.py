@@ -8,11 +8,11 @@ from typing import Any
 import attrs
 
 from ganetiops.errors import LabError
-from ganetiops.lab.facts import ClusterFacts, NodeFacts, decode_shared, find_node
+from ganetiops.lab.facts import ClusterFacts, NodeFacts, SharedFactsMethods, decode_shared
 
 
 @attrs.frozen
-class DrbdFacts:
+class DrbdFacts(SharedFactsMethods):
     """What code and tests need to know about a DRBD lab, in plain values."""
 
     name: str
@@ -33,13 +33,6 @@ class DrbdFacts:
     known_hosts: str
     volume_group: str
     cluster: ClusterFacts | None = None
-
-    def node(self, name: str) -> NodeFacts:
-        """A node by short name or FQDN."""
-        return find_node(self.nodes, name)
-
-    def to_json(self) -> dict[str, Any]:
-        return attrs.asdict(self)
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> DrbdFacts:
