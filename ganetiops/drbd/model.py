@@ -22,25 +22,6 @@ __all__ = [
     "NodeDrbd",
 ]
 
-#: 8.4 connection states in which the peers talk to each other.
-CONNECTED_STATES = frozenset(
-    {
-        "Connected",
-        "StartingSyncS",
-        "StartingSyncT",
-        "WFBitMapS",
-        "WFBitMapT",
-        "WFSyncUUID",
-        "SyncSource",
-        "SyncTarget",
-        "VerifyS",
-        "VerifyT",
-        "PausedSyncS",
-        "PausedSyncT",
-        "Ahead",
-        "Behind",
-    }
-)
 #: A resync is running (or paused) in these states.
 SYNC_STATES = frozenset(
     {
@@ -57,6 +38,9 @@ SYNC_STATES = frozenset(
 )
 #: An online verify is running.
 VERIFY_STATES = frozenset({"VerifyS", "VerifyT"})
+#: 8.4 connection states in which the peers talk to each other: idle, resyncing,
+#: verifying, or one ahead of the other (congestion).
+CONNECTED_STATES = SYNC_STATES | VERIFY_STATES | {"Connected", "Ahead", "Behind"}
 #: States that hold a usable copy of the data.
 GOOD_DISK = "UpToDate"
 

@@ -21,7 +21,7 @@ from ganetiops.lab.build import HOLDER, Builder
 from ganetiops.lab.facts import ClusterFacts, LabFacts, recorded_facts, require_cluster
 from ganetiops.lab.layout import Layout, lab_root
 from ganetiops.lab.machine import Machine
-from ganetiops.lab.record import ContextEntry, LabRecord
+from ganetiops.lab.record import ContextEntry, LabRecord, recorded_process
 from ganetiops.lab.status import LabStatus, lab_status
 
 if TYPE_CHECKING:
@@ -202,12 +202,9 @@ class Lab:
         if short not in (topology.BOOT, *nodes):
             known = ", ".join((*nodes, topology.BOOT))
             raise ValidationError(f"no lab machine {name!r} (known: {known})", field="machine")
-        record = self.record()
-        holders = record.processes_of(short, HOLDER) if record else []
-        if not holders:
-            raise LabError(f"lab {self.name} is not up")
+        holder = recorded_process(self.record(), self.name, short, HOLDER)
         chroot = str(self.layout.machine(short) / "fs") if short == topology.BOOT else None
-        machine = Machine(short, holders[0], chroot)
+        machine = Machine(short, holder, chroot)
         machine.check_alive()
         return machine
 

@@ -218,3 +218,12 @@ class LabRecord:
                 for p in self.processes
                 if p.machine == machine and (role is None or p.role == role)
             ]
+
+
+def recorded_process(record: LabRecord | None, lab: str, machine: str, role: str) -> ProcessEntry:
+    """The first process of ``role`` that ``record`` holds for ``machine`` (its namespace
+    holder, its VM); :class:`LabError` when there is none: lab ``lab`` is not up."""
+    entries = record.processes_of(machine, role) if record else []
+    if not entries:
+        raise LabError(f"lab {lab} is not up")
+    return entries[0]

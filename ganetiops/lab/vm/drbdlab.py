@@ -39,7 +39,7 @@ from ganetiops.lab.facts import (
 )
 from ganetiops.lab.lab import Lab, _flock, add_cluster
 from ganetiops.lab.machine import spawn_recorded
-from ganetiops.lab.record import LabRecord, ProcessEntry
+from ganetiops.lab.record import LabRecord, ProcessEntry, recorded_process
 from ganetiops.lab.status import LabStatus, MachineStatus
 from ganetiops.lab.vm import image as images
 from ganetiops.lab.vm import qemu
@@ -173,13 +173,9 @@ class DrbdLab:
                 f"no machine {name!r} in DRBD lab {self.name} (known: {known})",
                 field="machine",
             )
-        record = self.record()
-        entries = record.processes_of(short, ROLE) if record else []
-        if not entries:
-            raise LabError(f"lab {self.name} is not up")
         machine = VmMachine(
             short,
-            entries[0],
+            recorded_process(self.record(), self.name, short, ROLE),
             link=self.names.workstation_link,
             address=self.plan.primary_ip(short),
             key=str(self.layout.workstation_key),
